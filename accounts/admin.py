@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
+
+from .models import Team, User
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active", "role_list")
+    list_filter = ("groups", "is_staff", "is_superuser", "is_active", "teams")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="Roles")
+    def role_list(self, obj):
+        return ", ".join(group.name for group in obj.groups.all())
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "manager", "member_count")
+    search_fields = ("name", "manager__username", "members__username")
+    filter_horizontal = ("members",)
+    autocomplete_fields = ("manager",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("manager").annotate(_members=Count("members"))
+
+    @admin.display(description="Members", ordering="_members")
+    def member_count(self, obj):
+        return obj._members

@@ -1,0 +1,150 @@
+"""Personas and shared fixtures for the whole suite.
+
+Personas (healthchecks-style): `owner` and `teammate` are sales reps in the
+same team, `outsider` is a rep in another team, `manager` leads the owner's
+team, `agent` is a support agent and `admin_user` is a superuser.
+"""
+
+import os
+
+import pytest
+
+from accounts import roles
+from accounts.tests.factories import PASSWORD, TeamFactory, UserFactory
+
+# Playwright's sync API runs an event loop in the test thread.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
+# CI sets this: browser and worker tests must run there, never skip.
+REQUIRE_FULL_TESTS = os.environ.get("CRM_REQUIRE_FULL_TESTS", "") not in ("", "0")
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip on a developer's machine, fail where the full suite is required."""
+    if REQUIRE_FULL_TESTS:
+        pytest.fail(f"Required test cannot run: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_connections_before_dropping_the_test_database(django_db_setup, django_db_blocker):
+    """Playwright's greenlet can leave a PostgreSQL connection behind, which
+    makes dropping the test database fail; end such sessions first."""
+    yield
+    with django_db_blocker.unblock():
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+        connection.close()
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="North")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="South")
+
+
+@pytest.fixture
+def owner(team):
+    user = UserFactory(username="olivia", first_name="Olivia", role=roles.SALES_REP)
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def teammate(team):
+    user = UserFactory(username="tom", first_name="Tom", role=roles.SALES_REP)
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def outsider(other_team):
+    user = UserFactory(username="oscar", first_name="Oscar", role=roles.SALES_REP)
+    other_team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def manager(team):
+    user = UserFactory(username="maria", first_name="Maria", role=roles.MANAGER)
+    team.manager = user
+    team.save(update_fields=["manager"])
+    return user
+
+
+@pytest.fixture
+def agent(db):
+    return UserFactory(username="alice", first_name="Alice", role=roles.SUPPORT_AGENT)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="ada", first_name="Ada", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def client_for(client):
+    """Log the test client in as a persona: `client_for(owner)`."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+# --- browser tests ------------------------------------------------------------
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture
+def browser_page(request, live_server):
+    """A Playwright page against the live server; skips (or fails in CI) without Chromium."""
+    if not os.path.exists(CHROMIUM):
+        skip_or_fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium).")
+    page = request.getfixturevalue("page")
+    page.set_default_timeout(10_000)
+    return page
+
+
+@pytest.fixture
+def login_in_browser(browser_page, live_server):
+    def login(user, password=PASSWORD):
+        browser_page.goto(f"{live_server.url}/accounts/login/")
+        browser_page.get_by_label("Username").fill(user.username)
+        browser_page.get_by_label("Password").fill(password)
+        browser_page.get_by_role("button", name="Log in").click()
+        return browser_page
+
+    return login

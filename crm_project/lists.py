@@ -1,0 +1,29 @@
+"""The list pattern every app reuses: a django-filter FilterSet, a
+django-tables2 Table, pagination, sortable headers and htmx refresh of the
+results block (the same partial serves the page and the htmx request)."""
+
+from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+
+class FilteredTableView(LoginRequiredMixin, SingleTableMixin, FilterView):
+    template_name = "partials/list_page.html"
+    results_template_name = "partials/list_results.html"
+    # Only the table paginates (a view-level paginate_by would count twice).
+    table_pagination = {"per_page": settings.CRM_PAGE_SIZE}
+    page_title = ""
+    # Optional (label, url) for a button beside the title.
+    create_link = None
+
+    def get_template_names(self):
+        if self.request.htmx and not self.request.htmx.boosted:
+            return [self.results_template_name]
+        return [self.template_name]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["page_title"] = self.page_title
+        context["create_link"] = self.create_link
+        return context

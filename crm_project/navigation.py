@@ -1,0 +1,57 @@
+"""The side navigation: each entry names the roles that may use it.
+
+Apps add their entries here as they land; an entry marked `soon` is shown
+disabled with a "coming soon" badge so users see what is planned.
+"""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts import roles
+
+ANY = "any"
+ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    icon: str
+    roles: tuple[str, ...]
+    soon: bool = False
+
+    def visible_for(self, user) -> bool:
+        if ANY in self.roles:
+            return True
+        if roles.is_admin(user):
+            return True
+        return bool(set(self.roles) & roles.roles_of(user))
+
+
+NAV_ITEMS = (
+    NavItem(_("Home"), "home", "house", (ANY,)),
+    NavItem(_("Customers"), "home", "people", (roles.SALES_REP, roles.SUPPORT_AGENT, roles.MANAGER), soon=True),
+    NavItem(_("Pipeline"), "home", "kanban", (roles.SALES_REP, roles.MANAGER), soon=True),
+    NavItem(_("Tickets"), "home", "life-preserver", (roles.SUPPORT_AGENT, roles.MANAGER), soon=True),
+    NavItem(_("Campaigns"), "home", "envelope", (roles.MANAGER,), soon=True),
+    NavItem(_("Reports"), "home", "bar-chart", (roles.MANAGER,), soon=True),
+    NavItem(_("Job log"), "jobs:list", "clock-history", (roles.MANAGER,)),
+)
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    current = request.path
+    items = []
+    for item in NAV_ITEMS:
+        if not item.visible_for(user):
+            continue
+        url = reverse(item.url_name)
+        active = not item.soon and (current == url if url == "/" else current.startswith(url))
+        items.append({"item": item, "url": url, "active": active})
+    return {"nav_items": items, "is_admin": roles.is_admin(user)}

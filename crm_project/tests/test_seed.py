@@ -1,0 +1,50 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts import roles
+from accounts.models import Team, User
+from jobs.models import JobRun
+
+
+@pytest.fixture(autouse=True)
+def logins_file(tmp_path, monkeypatch):
+    path = tmp_path / "demo_logins.txt"
+    monkeypatch.setattr("crm_project.management.commands.seed_demo.LOGINS_FILE", path)
+    return path
+
+
+def test_seed_demo_creates_users_per_role_and_teams(db, logins_file, capsys):
+    call_command("seed_demo", customers=0)
+    assert User.objects.filter(groups__name=roles.SALES_REP).count() == 4
+    assert User.objects.filter(groups__name=roles.MANAGER).count() == 2
+    assert User.objects.filter(groups__name=roles.SUPPORT_AGENT).count() == 2
+    assert User.objects.get(username="admin").is_superuser
+    north = Team.objects.get(name="North")
+    assert north.manager.username == "maria"
+    assert {"rob", "rita"} <= set(north.members.values_list("username", flat=True))
+    printed = capsys.readouterr().out
+    password = next(line.split()[1] for line in printed.splitlines() if line.strip().startswith("rob "))
+    assert User.objects.get(username="rob").check_password(password)
+    assert "rob" in logins_file.read_text()
+
+
+def test_seed_demo_is_idempotent_and_keeps_passwords(db, capsys):
+    call_command("seed_demo", customers=0)
+    before = dict(User.objects.values_list("username", "password"))
+    call_command("seed_demo", customers=0)
+    assert dict(User.objects.values_list("username", "password")) == before
+    assert Team.objects.count() == 2
+    assert "passwords are unchanged" in capsys.readouterr().out
+
+
+def test_seed_demo_runs_a_first_job_so_the_log_is_not_empty(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", customers=0)
+    assert JobRun.objects.filter(name="jobs.housekeeping", status=JobRun.Status.SUCCEEDED).exists()
+
+
+def test_seed_demo_refuses_to_run_where_demo_data_is_not_allowed(db, settings):
+    settings.CRM_DEMO_DATA_ALLOWED = False
+    with pytest.raises(CommandError, match="Refusing to seed"):
+        call_command("seed_demo")
+    assert not User.objects.exists()

@@ -1,0 +1,21 @@
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from .models import JobRun
+
+
+class JobRunTable(tables.Table):
+    name = tables.Column(verbose_name=_("Job"))
+    status = tables.TemplateColumn(template_name="jobs/partials/status_badge.html", verbose_name=_("Status"))
+    trigger = tables.TemplateColumn(
+        template_name="jobs/partials/trigger.html", verbose_name=_("Started by"), order_by=("trigger",)
+    )
+    progress = tables.TemplateColumn(
+        template_name="jobs/partials/progress.html", verbose_name=_("Progress"), orderable=False
+    )
+    counts = tables.TemplateColumn(template_name="jobs/partials/counts.html", verbose_name=_("Result"), orderable=False)
+
+    class Meta:
+        model = JobRun
+        fields = ("name", "status", "trigger", "created_at", "started_at", "finished_at", "progress", "counts")
+        order_by = ("-created_at",)

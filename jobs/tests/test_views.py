@@ -1,0 +1,65 @@
+from django.urls import reverse
+
+from jobs.models import JobRun
+from jobs.tests.factories import JobRunFactory
+
+
+def test_managers_see_the_job_log(client_for, manager, db):
+    JobRunFactory(name="jobs.housekeeping", counts={"stale": 2})
+    response = client_for(manager).get(reverse("jobs:list"))
+    content = response.content.decode()
+    assert "jobs.housekeeping" in content
+    assert "stale: 2" in content
+
+
+def test_sales_reps_and_agents_may_not_see_the_job_log(client_for, owner, agent):
+    assert client_for(owner).get(reverse("jobs:list")).status_code == 403
+    assert client_for(agent).get(reverse("jobs:list")).status_code == 403
+
+
+def test_anonymous_users_are_sent_to_log_in(client, db):
+    response = client.get(reverse("jobs:list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_job_log_filters_by_status(client_for, manager):
+    JobRunFactory(name="ok-job", status=JobRun.Status.SUCCEEDED)
+    JobRunFactory(name="broken-job", status=JobRun.Status.FAILED, error="boom")
+    response = client_for(manager).get(reverse("jobs:list"), {"status": "failed"})
+    rows = list(response.context["table"].page.object_list)
+    assert [row.record.name for row in rows] == ["broken-job"]
+
+
+def test_an_htmx_request_gets_only_the_results_block(client_for, manager):
+    JobRunFactory(name="ok-job")
+    response = client_for(manager).get(reverse("jobs:list"), headers={"HX-Request": "true"})
+    content = response.content.decode()
+    assert content.lstrip().startswith('<div id="list-results"')
+    assert "<html" not in content
+
+
+def test_the_job_log_query_count_does_not_grow_with_rows(client_for, manager, owner, django_assert_num_queries):
+    client = client_for(manager)
+    JobRunFactory.create_batch(3, triggered_by=owner)
+    # session, user, roles, count, page (with its users joined), team ids never needed
+    with django_assert_num_queries(5):
+        client.get(reverse("jobs:list"))
+    JobRunFactory.create_batch(30, triggered_by=owner)
+    with django_assert_num_queries(5):
+        response = client.get(reverse("jobs:list"))
+    assert len(response.context["table"].page.object_list) == 25
+
+
+def test_run_now_queues_the_job_for_the_manager(client_for, manager, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(manager).post(reverse("jobs:run-now", args=["jobs.housekeeping"]))
+    assert response.status_code == 302
+    run = JobRun.objects.get(triggered_by=manager)
+    assert run.status == JobRun.Status.SUCCEEDED
+
+
+def test_run_now_is_refused_to_reps_and_unknown_jobs(client_for, owner, manager):
+    assert client_for(owner).post(reverse("jobs:run-now", args=["jobs.housekeeping"])).status_code == 403
+    assert client_for(manager).post(reverse("jobs:run-now", args=["os.system"])).status_code == 404
+    assert not JobRun.objects.exists()

@@ -1,0 +1,40 @@
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from crm_project.lists import FilteredTableView
+from crm_project.permissions import ManagerOrAdminRequiredMixin, manager_or_admin_required
+
+from . import selectors, services
+from .filters import JobRunFilter
+from .tables import JobRunTable
+from .tasks import RUNNABLE_JOBS
+
+
+class JobRunListView(ManagerOrAdminRequiredMixin, FilteredTableView):
+    table_class = JobRunTable
+    filterset_class = JobRunFilter
+    template_name = "jobs/jobrun_list.html"
+    page_title = gettext_lazy("Job log")
+
+    def get_queryset(self):
+        return selectors.jobrun_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["runnable_jobs"] = sorted(RUNNABLE_JOBS)
+        return context
+
+
+@require_POST
+@manager_or_admin_required
+def job_run_now(request, name):
+    task = RUNNABLE_JOBS.get(name)
+    if task is None:
+        raise Http404
+    services.job_enqueue(task=task, actor=request.user)
+    messages.success(request, _("%(job)s was queued.") % {"job": name})
+    return redirect("jobs:list")
