@@ -42,6 +42,7 @@ apt-nodejs:
 
 # --- everyday commands -------------------------------------------------------
 run: install
+	mkdir -p var
 	$(MANAGE) migrate --noinput
 	$(MANAGE) compilemessages --ignore=.venv --ignore=node_modules -v0 || true
 	$(MANAGE) seed_demo --if-empty
@@ -72,3 +73,9 @@ messages: install
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache
+
+# Speed figures at volume (see each command's help). Uses the configured database.
+bench: install
+	$(MANAGE) migrate --noinput -v0
+	$(MANAGE) seed_demo --if-empty --customers 100
+	$(MANAGE) bench_customers --customers $${BENCH_CUSTOMERS:-100000}

@@ -33,7 +33,10 @@ class NavItem:
 
 NAV_ITEMS = (
     NavItem(_("Home"), "home", "house", (ANY,)),
-    NavItem(_("Customers"), "home", "people", (roles.SALES_REP, roles.SUPPORT_AGENT, roles.MANAGER), soon=True),
+    NavItem(_("Customers"), "customers:customer-list", "people", (roles.SALES_REP, roles.SUPPORT_AGENT, roles.MANAGER)),
+    NavItem(
+        _("Companies"), "customers:company-list", "building", (roles.SALES_REP, roles.SUPPORT_AGENT, roles.MANAGER)
+    ),
     NavItem(_("Pipeline"), "home", "kanban", (roles.SALES_REP, roles.MANAGER), soon=True),
     NavItem(_("Tickets"), "home", "life-preserver", (roles.SUPPORT_AGENT, roles.MANAGER), soon=True),
     NavItem(_("Campaigns"), "home", "envelope", (roles.MANAGER,), soon=True),
@@ -46,12 +49,13 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    current = request.path
-    items = []
-    for item in NAV_ITEMS:
-        if not item.visible_for(user):
-            continue
-        url = reverse(item.url_name)
-        active = not item.soon and (current == url if url == "/" else current.startswith(url))
-        items.append({"item": item, "url": url, "active": active})
+    visible = [(item, reverse(item.url_name)) for item in NAV_ITEMS if item.visible_for(user)]
+    active_url = _best_match(request.path, [url for item, url in visible if not item.soon])
+    items = [{"item": item, "url": url, "active": not item.soon and url == active_url} for item, url in visible]
     return {"nav_items": items, "is_admin": roles.is_admin(user)}
+
+
+def _best_match(path: str, urls: list[str]) -> str | None:
+    """The longest entry URL that the current path starts with ("/" only for itself)."""
+    matches = [url for url in urls if (path == url if url == "/" else path.startswith(url))]
+    return max(matches, key=len, default=None)

@@ -48,3 +48,17 @@ def test_seed_demo_refuses_to_run_where_demo_data_is_not_allowed(db, settings):
     with pytest.raises(CommandError, match="Refusing to seed"):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+def test_seed_demo_creates_customers_with_timelines_tags_and_consent(db):
+    from customers.models import Company, ConsentEvent, Customer, Interaction
+
+    call_command("seed_demo", customers=200)
+    assert Customer.objects.count() == 202  # two entered twice, for the duplicates page
+    assert Company.objects.count() == 33
+    assert Customer.objects.filter(owner__isnull=False, team__isnull=False).count() == 202
+    assert Interaction.objects.filter(action="customer.created").count() == 202
+    assert ConsentEvent.objects.count() == Customer.objects.exclude(email_consent="unknown").count() > 0
+    assert Customer.tags.through.objects.exists()
+    call_command("seed_demo", customers=200)
+    assert Customer.objects.count() == 202  # idempotent

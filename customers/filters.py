@@ -1,0 +1,91 @@
+"""Filters for the customer and company lists (also used by exports and bulk actions)."""
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Team, User
+
+from .models import Company, Customer, CustomField, Tag
+from .selectors import company_search, customer_search
+
+
+def _users(request):
+    return User.objects.filter(is_active=True).order_by("first_name", "last_name") if request else User.objects.none()
+
+
+class CustomerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, email, phone, company")}),
+    )
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_users)
+    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
+    tag = django_filters.ModelChoiceFilter(label=_("Tag"), field_name="tags", queryset=Tag.objects.all())
+    lifecycle_stage = django_filters.ChoiceFilter(label=_("Stage"), choices=Customer.Stage.choices)
+    country = django_filters.CharFilter(
+        label=_("Country"), lookup_expr="iexact", widget=forms.TextInput(attrs={"maxlength": 2, "placeholder": "DE"})
+    )
+    email_consent = django_filters.ChoiceFilter(label=_("Email consent"), choices=Customer.Consent.choices)
+    created_after = django_filters.DateFilter(
+        label=_("Created from"),
+        field_name="created_at",
+        lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    created_before = django_filters.DateFilter(
+        label=_("Created until"),
+        field_name="created_at",
+        lookup_expr="date__lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["q", "owner", "team", "tag", "lifecycle_stage", "country", "email_consent"]
+
+    def __init__(self, *args, custom_fields: list[CustomField] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in custom_fields or []:
+            self.filters[f"cf_{field.key}"] = _custom_field_filter(field)
+
+    def search(self, queryset, name, value):
+        return customer_search(queryset, value) if value.strip() else queryset
+
+
+def _custom_field_filter(field: CustomField) -> django_filters.Filter:
+    lookup = f"custom_data__{field.key}"
+    if field.field_type == CustomField.Type.CHOICE:
+        return django_filters.ChoiceFilter(
+            label=field.label, field_name=lookup, choices=[(c, c) for c in field.choice_list]
+        )
+    if field.field_type == CustomField.Type.DATE:
+        return django_filters.DateFilter(
+            label=field.label,
+            field_name=lookup,
+            widget=forms.DateInput(attrs={"type": "date"}),
+            method=lambda qs, name, value: qs.filter(**{name: value.isoformat()}),
+        )
+    if field.field_type == CustomField.Type.NUMBER:
+        return django_filters.NumberFilter(label=field.label, field_name=lookup)
+    return django_filters.CharFilter(label=field.label, field_name=lookup, lookup_expr="icontains")
+
+
+class CompanyFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name or domain")}),
+    )
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_users)
+    industry = django_filters.CharFilter(label=_("Industry"), lookup_expr="icontains")
+    size = django_filters.ChoiceFilter(label=_("Size"), choices=Company.Size.choices)
+    country = django_filters.CharFilter(label=_("Country"), lookup_expr="iexact")
+
+    class Meta:
+        model = Company
+        fields = ["q", "owner", "industry", "size", "country"]
+
+    def search(self, queryset, name, value):
+        return company_search(queryset, value) if value.strip() else queryset

@@ -1,0 +1,120 @@
+"""Measure the customer list, search and duplicate finding at volume.
+
+    python manage.py bench_customers --customers 100000
+
+Generates customers set-based in the configured database (marked with
+external_ref "BENCH-…", removed afterwards unless --keep), then times the
+queries the pages run. Figures, not assertions: see `make bench`.
+"""
+
+import random
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import connection, transaction
+
+from accounts import roles
+from accounts.models import User
+from customers.models import Company, Customer
+from customers.selectors import customer_list_for_user, customer_search
+from customers.services import normalize_phone, team_for_owner
+
+LAST_NAMES = ["Smith", "Yilmaz", "Müller", "Kaya", "Garcia", "Martin", "Rossi", "Novak", "Demir", "Jansen"]
+FIRST_NAMES = ["Ada", "Grace", "Alan", "Ayse", "Mehmet", "Anna", "Lukas", "Elif", "Marie", "Jan"]
+
+
+class Command(BaseCommand):
+    help = "Time the customer list, search and duplicate queries at volume."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=100_000)
+        parser.add_argument("--keep", action="store_true", help="Keep the generated rows.")
+
+    def handle(self, *args, customers, keep, **options):
+        rep = User.objects.filter(groups__name=roles.SALES_REP).order_by("pk").first()
+        if rep is None:
+            self.stderr.write("Run seed_demo first: the benchmark needs a sales rep.")
+            return
+        self._timed("generate", lambda: self._generate(customers, rep))
+        try:
+            self._measure(rep)
+        finally:
+            if not keep:
+                self._timed("clean up", self._clean_up)
+
+    def _measure(self, rep):
+        visible = customer_list_for_user(user=rep)
+        self._timed("list: count visible (rep)", visible.count)
+        self._timed("list: first page (rep)", lambda: list(visible.order_by("last_name", "first_name", "pk")[:25]))
+        admin_list = Customer.objects.all().select_related("company", "owner").prefetch_related("tags")
+        self._timed("list: first page (admin, all rows)", lambda: list(admin_list.order_by("last_name")[:25]))
+        everyone = Customer.objects.all()
+        self._timed("search 'yilm', 10% match (first page)", lambda: list(customer_search(visible, "yilm")[:25]))
+        self._timed("search 'yilm', 10% match (count)", lambda: customer_search(everyone, "yilm").count())
+        self._timed("search 'kaya123', rare (count)", lambda: customer_search(everyone, "kaya123").count())
+        self._timed("search phone '4477' (count)", lambda: customer_search(everyone, "4477").count())
+        self._report_plan()
+        try:
+            from customers.selectors_duplicates import duplicate_pairs_for_user
+        except ImportError:
+            return
+        admin = User.objects.filter(is_superuser=True).first()
+        if admin:
+            self._timed("duplicates: first page of pairs (admin)", lambda: duplicate_pairs_for_user(user=admin))
+
+    def _timed(self, label, work):
+        started = time.perf_counter()
+        result = work()
+        elapsed = (time.perf_counter() - started) * 1000
+        self.stdout.write(f"{label:<45} {elapsed:10.1f} ms")
+        return result
+
+    @transaction.atomic
+    def _generate(self, count, rep):
+        rng = random.Random(7)  # noqa: S311 - benchmark data
+        team = team_for_owner(rep)
+        companies = Company.objects.bulk_create(
+            [Company(name=f"Bench Company {i}", owner=rep, team=team) for i in range(max(1, count // 10))],
+            batch_size=5000,
+        )
+        batch = []
+        for i in range(count):
+            phone = f"+49 30 {rng.randint(1000000, 9999999)}"
+            # Every 50th customer shares an email with the one before: duplicate pairs to find.
+            email_index = i - 1 if i % 50 == 1 else i
+            batch.append(
+                Customer(
+                    first_name=rng.choice(FIRST_NAMES),
+                    last_name=f"{rng.choice(LAST_NAMES)}{i % 997}",
+                    email=f"bench{email_index}@example.com",
+                    phone=phone,
+                    phone_normalized=normalize_phone(phone),
+                    company=rng.choice(companies),
+                    external_ref=f"BENCH-{i}",
+                    owner=rep if i % 10 == 0 else None,
+                    team=team if i % 10 == 0 else None,
+                )
+            )
+            if len(batch) == 5000:
+                Customer.objects.bulk_create(batch)
+                batch = []
+        Customer.objects.bulk_create(batch)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE customers_customer; ANALYZE customers_company")
+
+    def _report_plan(self):
+        if connection.vendor != "postgresql":
+            self.stdout.write("(SQLite: substring search scans; trigram indexes exist on PostgreSQL only)")
+            return
+        sql, params = customer_search(Customer.objects.all(), "kaya123").values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        uses_index = "trgm" in plan
+        self.stdout.write(f"rare-term search plan uses the trigram indexes: {'yes' if uses_index else 'NO'}")
+
+    @transaction.atomic
+    def _clean_up(self):
+        Customer.all_objects.filter(external_ref__startswith="BENCH-").delete()
+        Company.all_objects.filter(name__startswith="Bench Company ").delete()

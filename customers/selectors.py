@@ -1,0 +1,162 @@
+"""Reads of the customer database. Every list starts from `visible_to(user)`."""
+
+import re
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from crm_project.access import get_for_user
+
+from .models import Attachment, Company, ConsentEvent, Customer, CustomField, Interaction, Tag
+from .services import normalize_phone
+
+
+# --- access helpers: the only way views fetch one record ------------------------------
+def customer_get_for_user(*, user, pk, write: bool = False) -> Customer:
+    return get_for_user(Customer.objects.select_related("company", "owner", "team"), user=user, pk=pk, write=write)
+
+
+def company_get_for_user(*, user, pk, write: bool = False) -> Company:
+    return get_for_user(Company.objects.select_related("owner", "team"), user=user, pk=pk, write=write)
+
+
+def attachment_get_for_user(*, user, pk) -> Attachment:
+    """An attachment is visible exactly when its customer or company is."""
+    attachment = Attachment.objects.filter(pk=pk).first()
+    if attachment is None:
+        from django.http import Http404
+
+        raise Http404
+    if attachment.customer_id:
+        customer_get_for_user(user=user, pk=attachment.customer_id)
+    else:
+        company_get_for_user(user=user, pk=attachment.company_id)
+    return attachment
+
+
+# --- lists ----------------------------------------------------------------------------
+def customer_list_for_user(*, user) -> QuerySet[Customer]:
+    return (
+        Customer.objects.visible_to(user)
+        .select_related("company", "owner")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+    )
+
+
+def company_list_for_user(*, user) -> QuerySet[Company]:
+    return (
+        Company.objects.visible_to(user)
+        .select_related("owner")
+        .annotate(people_count=Count("people", filter=Q(people__deleted_at__isnull=True)))
+    )
+
+
+# Only words made of phone characters search phone numbers ("kaya123" does not).
+PHONE_LIKE = re.compile(r"[\d+()\-./]+")
+# A word that matches more companies than this is too common to narrow by company.
+COMPANY_MATCH_CAP = 500
+
+
+def customer_search(queryset: QuerySet[Customer], query: str) -> QuerySet[Customer]:
+    """Every word must match the name, email, phone, external ref or company.
+
+    On PostgreSQL each column has a trigram index on UPPER(column) (migration
+    0002), so the OR of the conditions becomes a BitmapOr of index scans. The
+    matching companies are looked up first, by their own index, because a
+    subquery inside the OR would force a sequential scan of all customers."""
+    for word in query.split()[:5]:
+        company_ids = list(
+            Company.objects.filter(name__icontains=word).values_list("pk", flat=True)[:COMPANY_MATCH_CAP]
+        )
+        condition = (
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(external_ref__icontains=word)
+            | Q(company_id__in=company_ids)
+        )
+        if PHONE_LIKE.fullmatch(word) and len(digits := normalize_phone(word).lstrip("+")) >= 3:
+            condition |= Q(phone_normalized__icontains=digits)
+        queryset = queryset.filter(condition)
+    return queryset
+
+
+def company_search(queryset: QuerySet[Company], query: str) -> QuerySet[Company]:
+    for word in query.split()[:5]:
+        queryset = queryset.filter(Q(name__icontains=word) | Q(domain__icontains=word))
+    return queryset
+
+
+def customer_possible_duplicates(
+    *,
+    user,
+    email: str = "",
+    phone: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    company=None,
+    exclude_pk=None,
+) -> QuerySet[Customer]:
+    """Customers the user can see that look like the same person."""
+    condition = Q(pk__in=[])
+    if email:
+        condition |= Q(email__iexact=email.strip())
+    phone_normalized = normalize_phone(phone)
+    if len(phone_normalized.lstrip("+")) >= 6:
+        condition |= Q(phone_normalized=phone_normalized)
+    if last_name and company is not None:
+        condition |= Q(first_name__iexact=first_name.strip(), last_name__iexact=last_name.strip(), company=company)
+    queryset = Customer.objects.visible_to(user).filter(condition).select_related("company")
+    if exclude_pk:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return queryset[:5]
+
+
+# --- the 360° page --------------------------------------------------------------------
+def customer_timeline(*, customer: Customer) -> QuerySet[Interaction]:
+    return Interaction.objects.filter(customer=customer).select_related("user")
+
+
+def company_timeline(*, company: Company) -> QuerySet[Interaction]:
+    """The company's own entries and those of its people."""
+    people = Customer.objects.filter(company=company).values("pk")
+    return (
+        Interaction.objects.filter(Q(company=company) | Q(customer__in=people))
+        .select_related("user", "customer")
+        .order_by("-occurred_at", "-pk")
+    )
+
+
+def customer_consent_log(*, customer: Customer) -> QuerySet[ConsentEvent]:
+    return ConsentEvent.objects.filter(customer=customer).select_related("actor")
+
+
+def custom_fields_active() -> list[CustomField]:
+    return list(CustomField.objects.filter(is_active=True))
+
+
+def custom_values_for_display(customer: Customer, fields: list[CustomField]) -> list[tuple[str, object]]:
+    return [(field.label, customer.custom_data.get(field.key, "")) for field in fields]
+
+
+# --- global search provider (settings.CRM_SEARCH_PROVIDERS) ---------------------------
+def search_for_user(*, user, query: str) -> dict:
+    customers = customer_search(customer_list_for_user(user=user), query)[:10]
+    companies = company_search(Company.objects.visible_to(user), query)[:5]
+    results = [
+        {
+            "label": c.full_name,
+            "url": c.get_absolute_url(),
+            "detail": " · ".join(filter(None, [c.email, str(c.company or "")])),
+        }
+        for c in customers
+    ] + [{"label": c.name, "url": c.get_absolute_url(), "detail": c.domain} for c in companies]
+    more_url = reverse("customers:customer-list") + "?" + _query_string(query)
+    return {"title": _("Customers and companies"), "results": results, "more_url": more_url}
+
+
+def _query_string(query: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"q": re.sub(r"\s+", " ", query)})

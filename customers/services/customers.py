@@ -1,0 +1,306 @@
+"""Writes for customers, companies, consent, tags, the timeline and attachments.
+
+Every state change leaves an audit entry on the timeline (Interaction of kind
+SYSTEM): the timeline and the audit trail are the same rows.
+"""
+
+import re
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Team, User
+
+from ..models import Attachment, Company, ConsentEvent, Customer, Interaction, Tag
+
+CUSTOMER_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "job_title",
+    "street",
+    "city",
+    "postal_code",
+    "country",
+    "lifecycle_stage",
+    "source",
+    "external_ref",
+    "notes",
+    "owner",
+    "custom_data",
+)
+COMPANY_FIELDS = (
+    "name",
+    "domain",
+    "industry",
+    "size",
+    "phone",
+    "street",
+    "city",
+    "postal_code",
+    "country",
+    "notes",
+    "owner",
+)
+
+
+def normalize_phone(phone: str) -> str:
+    """Digits only, keeping a leading +: "+49 (30) 123-45" -> "+493012345"."""
+    phone = (phone or "").strip()
+    digits = re.sub(r"\D", "", phone)
+    return f"+{digits}" if phone.startswith("+") and digits else digits
+
+
+def team_for_owner(owner: User | None) -> Team | None:
+    if owner is None:
+        return None
+    return Team.objects.filter(Q(members=owner) | Q(manager=owner)).order_by("pk").first()
+
+
+def timeline_record(
+    *,
+    action: str,
+    summary: str,
+    actor: User | None,
+    customer: Customer | None = None,
+    company: Company | None = None,
+    data: dict | None = None,
+) -> Interaction:
+    """Write one audit entry on the customer's (and company's) timeline."""
+    if company is None and customer is not None:
+        company = customer.company
+    return Interaction.objects.create(
+        customer=customer,
+        company=company,
+        kind=Interaction.Kind.SYSTEM,
+        action=action,
+        summary=summary[:200],
+        user=actor,
+        data=data or {},
+    )
+
+
+def _resolve_company(fields: dict, actor: User | None) -> None:
+    """Forms may pass a new company as a bare name: create it for the actor."""
+    company = fields.get("company")
+    if isinstance(company, str):
+        fields["company"] = company_create(actor=actor, name=company, owner=fields.get("owner") or actor)
+
+
+# --- customers --------------------------------------------------------------------
+@transaction.atomic
+def customer_create(*, actor: User | None, tags: Iterable[Tag] = (), **fields) -> Customer:
+    """Create a customer. `company` may be a Company or the name of a new one."""
+    fields.setdefault("owner", actor)
+    _resolve_company(fields, actor)
+    customer = Customer(**fields)
+    customer.team = team_for_owner(customer.owner)
+    customer.phone_normalized = normalize_phone(customer.phone)
+    customer.full_clean(exclude=["owner", "team"])
+    customer.save()
+    if tags:
+        customer.tags.set(tags)
+    timeline_record(action="customer.created", summary="Customer created", actor=actor, customer=customer)
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, actor: User | None, tags: Iterable[Tag] | None = None, **fields) -> Customer:
+    _resolve_company(fields, actor)
+    changed = []
+    for name, value in fields.items():
+        if getattr(customer, name) != value:
+            setattr(customer, name, value)
+            changed.append(name)
+    if "owner" in changed:
+        customer.team = team_for_owner(customer.owner)
+    customer.phone_normalized = normalize_phone(customer.phone)
+    customer.full_clean(exclude=["owner", "team"])
+    customer.save()
+    if tags is not None:
+        before = set(customer.tags.values_list("pk", flat=True))
+        customer.tags.set(tags)
+        if before != {tag.pk for tag in tags}:
+            changed.append("tags")
+    if changed:
+        timeline_record(
+            action="customer.updated",
+            summary="Changed " + ", ".join(changed),
+            actor=actor,
+            customer=customer,
+            data={"fields": changed},
+        )
+    return customer
+
+
+@transaction.atomic
+def customer_reassign(*, customer: Customer, owner: User, actor: User | None) -> Customer:
+    previous = customer.owner
+    customer.owner = owner
+    customer.team = team_for_owner(owner)
+    customer.save(update_fields=["owner", "team", "updated_at"])
+    timeline_record(
+        action="customer.reassigned",
+        summary=f"Owner changed from {previous or '—'} to {owner}",
+        actor=actor,
+        customer=customer,
+        data={"from": previous.pk if previous else None, "to": owner.pk},
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_delete(*, customer: Customer, actor: User | None) -> None:
+    """Soft delete: hidden everywhere, recoverable by an admin."""
+    customer.deleted_at = timezone.now()
+    customer.save(update_fields=["deleted_at", "updated_at"])
+    timeline_record(action="customer.deleted", summary="Customer deleted", actor=actor, customer=customer)
+
+
+@transaction.atomic
+def customer_restore(*, customer: Customer, actor: User | None) -> Customer:
+    customer.deleted_at = None
+    customer.save(update_fields=["deleted_at", "updated_at"])
+    timeline_record(action="customer.restored", summary="Customer restored", actor=actor, customer=customer)
+    return customer
+
+
+# --- bulk actions (set-based) -------------------------------------------------------
+@transaction.atomic
+def customers_assign_owner(*, customers: QuerySet, owner: User, actor: User | None) -> int:
+    ids = list(customers.values_list("pk", flat=True))
+    team = team_for_owner(owner)
+    Customer.objects.filter(pk__in=ids).update(owner=owner, team=team, updated_at=timezone.now())
+    _bulk_timeline(
+        ids, action="customer.reassigned", summary=f"Owner changed to {owner}", actor=actor, data={"to": owner.pk}
+    )
+    return len(ids)
+
+
+@transaction.atomic
+def customers_add_tag(*, customers: QuerySet, tag: Tag, actor: User | None) -> int:
+    ids = list(customers.exclude(tags=tag).values_list("pk", flat=True))
+    through = Customer.tags.through
+    through.objects.bulk_create([through(customer_id=pk, tag_id=tag.pk) for pk in ids], batch_size=1000)
+    _bulk_timeline(ids, action="customer.tagged", summary=f"Tagged {tag}", actor=actor, data={"tag": tag.pk})
+    return len(ids)
+
+
+def _bulk_timeline(customer_ids: list[int], *, action: str, summary: str, actor, data: dict) -> None:
+    company_of = dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "company_id"))
+    Interaction.objects.bulk_create(
+        [
+            Interaction(
+                customer_id=pk,
+                company_id=company_of.get(pk),
+                kind=Interaction.Kind.SYSTEM,
+                action=action,
+                summary=summary[:200],
+                user=actor,
+                data=data,
+            )
+            for pk in customer_ids
+        ],
+        batch_size=1000,
+    )
+
+
+# --- consent -----------------------------------------------------------------------
+@transaction.atomic
+def consent_record(*, customer: Customer, status: str, source: str, actor: User | None, note: str = "") -> ConsentEvent:
+    """Append to the consent log and update the customer's current consent."""
+    event = ConsentEvent.objects.create(customer=customer, status=status, source=source, actor=actor, note=note)
+    customer.email_consent = status
+    customer.email_consent_at = event.created_at
+    customer.save(update_fields=["email_consent", "email_consent_at", "updated_at"])
+    timeline_record(
+        action="consent.changed",
+        summary=f"Email consent: {event.get_status_display()} ({event.get_source_display()})",
+        actor=actor,
+        customer=customer,
+        data={"status": status, "source": source},
+    )
+    return event
+
+
+# --- timeline ----------------------------------------------------------------------
+@transaction.atomic
+def interaction_log(
+    *, customer: Customer, kind: str, summary: str, actor: User, body: str = "", occurred_at=None
+) -> Interaction:
+    return Interaction.objects.create(
+        customer=customer,
+        company=customer.company,
+        kind=kind,
+        summary=summary,
+        body=body,
+        user=actor,
+        occurred_at=occurred_at or timezone.now(),
+    )
+
+
+# --- attachments -------------------------------------------------------------------
+@transaction.atomic
+def attachment_add(
+    *, upload, actor: User, customer: Customer | None = None, company: Company | None = None
+) -> Attachment:
+    attachment = Attachment.objects.create(
+        customer=customer,
+        company=company,
+        file=upload,
+        original_name=upload.name[:255],
+        size=upload.size,
+        content_type=getattr(upload, "content_type", "") or "application/octet-stream",
+        uploaded_by=actor,
+    )
+    timeline_record(
+        action="attachment.added",
+        summary=f"Attached {attachment.original_name}",
+        actor=actor,
+        customer=customer,
+        company=company,
+    )
+    return attachment
+
+
+# --- companies ---------------------------------------------------------------------
+@transaction.atomic
+def company_create(*, actor: User | None, **fields) -> Company:
+    fields.setdefault("owner", actor)
+    company = Company(**fields)
+    company.team = team_for_owner(company.owner)
+    company.full_clean(exclude=["owner", "team"])
+    company.save()
+    timeline_record(action="company.created", summary="Company created", actor=actor, company=company)
+    return company
+
+
+@transaction.atomic
+def company_update(*, company: Company, actor: User | None, **fields) -> Company:
+    changed = [name for name, value in fields.items() if getattr(company, name) != value]
+    for name in changed:
+        setattr(company, name, fields[name])
+    if "owner" in changed:
+        company.team = team_for_owner(company.owner)
+    company.full_clean(exclude=["owner", "team"])
+    company.save()
+    if changed:
+        timeline_record(
+            action="company.updated",
+            summary="Changed " + ", ".join(changed),
+            actor=actor,
+            company=company,
+            data={"fields": changed},
+        )
+    return company
+
+
+@transaction.atomic
+def company_delete(*, company: Company, actor: User | None) -> None:
+    company.deleted_at = timezone.now()
+    company.save(update_fields=["deleted_at", "updated_at"])
+    timeline_record(action="company.deleted", summary="Company deleted", actor=actor, company=company)

@@ -1,0 +1,43 @@
+"""Background jobs of the customers app."""
+
+from celery import shared_task
+from django.db import OperationalError
+
+from accounts.models import User
+from jobs.tasks import JobTask
+
+from .services import imports
+
+
+@shared_task(
+    base=JobTask, bind=True, name="customers.import_file",
+    autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3,
+)  # fmt: skip
+def customers_import_file(self, file_name: str, mapping: dict, options: dict, actor_id: int | None):
+    """Import a stored upload with the mapping the user chose; report progress
+    and return {created, updated, skipped}.
+
+    Safe to run twice: the rows are written in one transaction, and a run that
+    already succeeded returns its recorded counts. Even a second real run would
+    only update the customers the first one created (rows match by
+    external_ref, then email), never duplicate them.
+    """
+    if self.job_run is not None and self.job_run.counts:
+        return self.job_run.counts
+    actor = User.objects.get(pk=actor_id, is_active=True) if actor_id else None
+    table = imports.import_file_open(file_name, display_name=options.get("filename", ""))
+    try:
+        result = imports.customers_import(
+            table=table, mapping=mapping, actor=actor, skip_errors=bool(options.get("skip_errors")),
+            progress=self.progress,
+        )  # fmt: skip
+    except imports.ImportFileError:
+        imports.import_file_delete(file_name)
+        raise
+    imports.import_file_delete(file_name)
+    if result.rejected:
+        first = result.errors[0]
+        raise imports.ImportFileError(
+            f"Rows with errors: {result.bad_rows}, so nothing was imported (first: row {first.row}: {first.message})"
+        )
+    return result.counts

@@ -1,0 +1,76 @@
+"""A sales rep works with customers in a real Chromium, as a person would."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from customers.models import Customer, Interaction
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_rep_creates_a_customer_logs_a_call_and_finds_it_by_search(login_in_browser, owner, live_server):
+    page = login_in_browser(owner)
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Customers").click()
+    page.get_by_role("link", name="New customer").click()
+    page.get_by_label("First name").fill("Grace")
+    page.get_by_label("Last name").fill("Hopper")
+    page.get_by_label("Email").fill("grace@navy.example")
+    page.get_by_label("Company").fill("Navy Labs")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Grace Hopper")
+    expect(page.get_by_role("alert")).to_contain_text("Grace Hopper was added.")
+
+    # Log a call: htmx adds it to the timeline without reloading the page.
+    page.evaluate("window.notReloaded = true")
+    page.get_by_label("Summary").fill("Discussed the compiler project")
+    page.get_by_role("button", name="Log it").click()
+    timeline = page.locator("#timeline-entries")
+    expect(timeline).to_contain_text("Call: Discussed the compiler project")
+    expect(page.get_by_label("Summary")).to_have_value("")
+    assert page.evaluate("window.notReloaded") is True
+    customer = Customer.objects.get(last_name="Hopper")
+    assert Interaction.objects.filter(customer=customer, kind="call").count() == 1
+
+    # Find her again from the search box in the top bar.
+    page.get_by_role("searchbox", name="Search").fill("hopper navy")
+    page.get_by_role("searchbox", name="Search").press("Enter")
+    page.get_by_role("link", name="Grace Hopper").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Grace Hopper")
+
+
+def test_the_duplicate_warning_links_to_the_existing_customer(login_in_browser, owner, live_server):
+    from customers.tests.factories import CustomerFactory
+
+    existing = CustomerFactory(owner=owner, first_name="Ada", last_name="Lovelace", email="ada@example.com")
+    page = login_in_browser(owner)
+    page.goto(f"{live_server.url}/customers/new/")
+    page.get_by_label("Last name").fill("Lovelace")
+    page.get_by_label("Email").fill("ADA@example.com")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("already exists")
+    expect(page.locator("#duplicate-candidates").get_by_role("link", name="Ada Lovelace")).to_have_attribute(
+        "href", existing.get_absolute_url()
+    )
+    page.get_by_label("This is a different person: create anyway").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lovelace")
+
+
+def test_a_rep_imports_a_csv_with_one_bad_row_through_the_dry_run(login_in_browser, owner, live_server):
+    csv_path = Path(__file__).parent / "data" / "import_one_bad_row.csv"
+    page = login_in_browser(owner)
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Customers").click()
+    page.get_by_role("link", name="Import").click()
+    page.get_by_label("File").set_input_files(csv_path)
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Map columns")
+    page.get_by_role("button", name="Check").click()
+    errors = page.locator("table", has_text="Problem")
+    expect(errors).to_contain_text("email")
+    assert Customer.objects.count() == 0  # the dry run writes nothing
+    page.get_by_label("Skip bad rows").check()
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("1 skipped")
+    assert Customer.objects.count() == len(csv_path.read_text().strip().splitlines()) - 2

@@ -1,0 +1,269 @@
+"""Customer pages: the list with bulk actions, the 360° page, create and edit."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts import roles
+from crm_project.access import can_write
+from crm_project.lists import FilteredTableView
+
+from .. import selectors, services
+from ..filters import CustomerFilter
+from ..forms import AttachmentForm, BulkActionForm, ConsentForm, CustomerForm, InteractionForm, ReassignForm
+from ..models import Customer
+from ..tables import CustomerTable
+
+TIMELINE_PAGE_SIZE = 20
+
+
+class CustomerListView(FilteredTableView):
+    table_class = CustomerTable
+    filterset_class = CustomerFilter
+    template_name = "customers/customer_list.html"
+    page_title = gettext_lazy("Customers")
+
+    def get_queryset(self):
+        return selectors.customer_list_for_user(user=self.request.user)
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["custom_fields"] = selectors.custom_fields_active()
+        return kwargs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["bulk_form"] = BulkActionForm()
+        context["may_create"] = may_create_customers(self.request.user)
+        return context
+
+
+def may_create_customers(user) -> bool:
+    return roles.is_manager_or_admin(user) or roles.is_sales_rep(user)
+
+
+@login_required
+def customer_create(request):
+    if not may_create_customers(request.user):
+        raise PermissionDenied
+    custom_fields = selectors.custom_fields_active()
+    form = CustomerForm(request.POST or None, user=request.user, custom_fields=custom_fields)
+    if request.method == "POST" and form.is_valid():
+        customer = services.customer_create(
+            actor=request.user,
+            tags=form.cleaned_data["tags"],
+            company=form.cleaned_data["company_name"],
+            **form.service_fields(),
+        )
+        messages.success(request, _("%(name)s was added.") % {"name": customer})
+        return redirect(customer)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {
+            "form": form,
+            "title": _("New customer"),
+            "crumbs": [(_("Customers"), reverse("customers:customer-list")), (_("New customer"), None)],
+        },
+    )
+
+
+@login_required
+def customer_edit(request, pk):
+    customer = selectors.customer_get_for_user(user=request.user, pk=pk, write=True)
+    custom_fields = selectors.custom_fields_active()
+    form = CustomerForm(request.POST or None, instance=customer, user=request.user, custom_fields=custom_fields)
+    if request.method == "POST" and form.is_valid():
+        services.customer_update(
+            customer=customer,
+            actor=request.user,
+            tags=form.cleaned_data["tags"],
+            company=form.cleaned_data["company_name"],
+            **form.service_fields(),
+        )
+        messages.success(request, _("Your changes were saved."))
+        return redirect(customer)
+    return render(
+        request,
+        "customers/customer_form.html",
+        {
+            "form": form,
+            "customer": customer,
+            "title": _("Edit %(name)s") % {"name": customer},
+            "crumbs": [
+                (_("Customers"), reverse("customers:customer-list")),
+                (str(customer), customer.get_absolute_url()),
+                (_("Edit"), None),
+            ],
+        },
+    )
+
+
+@login_required
+def customer_detail(request, pk):
+    customer = selectors.customer_get_for_user(user=request.user, pk=pk)
+    writable = can_write(request.user, customer)
+    custom_fields = selectors.custom_fields_active()
+    context = {
+        "customer": customer,
+        "writable": writable,
+        "tags": customer.tags.all(),
+        "custom_values": selectors.custom_values_for_display(customer, custom_fields),
+        "timeline_page": _timeline_page(customer, 1),
+        "consent_log": selectors.customer_consent_log(customer=customer)[:5],
+        "attachments": customer.attachments.select_related("uploaded_by"),
+        "interaction_form": InteractionForm() if writable else None,
+        "consent_form": ConsentForm(initial={"status": customer.email_consent}) if writable else None,
+        "reassign_form": ReassignForm(initial={"owner": customer.owner_id})
+        if _may_reassign(request.user, customer)
+        else None,
+        "attachment_form": AttachmentForm() if writable else None,
+        "crumbs": [(_("Customers"), reverse("customers:customer-list")), (str(customer), None)],
+    }
+    return render(request, "customers/customer_detail.html", context)
+
+
+def _timeline_page(customer, number):
+    return Paginator(selectors.customer_timeline(customer=customer), TIMELINE_PAGE_SIZE).get_page(number)
+
+
+def _may_reassign(user, customer) -> bool:
+    return roles.is_manager_or_admin(user) and can_write(user, customer)
+
+
+@login_required
+def customer_timeline(request, pk):
+    """The next page of the timeline, appended by htmx ("Show older")."""
+    customer = selectors.customer_get_for_user(user=request.user, pk=pk)
+    page = _timeline_page(customer, request.GET.get("page", 1))
+    return render(request, "customers/partials/timeline_page.html", {"customer": customer, "timeline_page": page})
+
+
+@require_POST
+@login_required
+def interaction_create(request, pk):
+    customer = selectors.customer_get_for_user(user=request.user, pk=pk, write=True)
+    form = InteractionForm(request.POST)
+    if form.is_valid():
+        entry = services.interaction_log(customer=customer, actor=request.user, **form.cleaned_data)
+        if not request.htmx:
+            messages.success(request, _("Logged."))
+            return redirect(customer)
+        return render(
+            request,
+            "customers/partials/interaction_logged.html",
+            {"customer": customer, "form": InteractionForm(), "entry": entry},
+        )
+    if not request.htmx:
+        messages.error(request, _("The entry was not logged: %(errors)s") % {"errors": form.errors.as_text()})
+        return redirect(customer)
+    return render(request, "customers/partials/interaction_form.html", {"customer": customer, "form": form})
+
+
+@require_POST
+@login_required
+def consent_update(request, pk):
+    customer = selectors.customer_get_for_user(user=request.user, pk=pk, write=True)
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        services.consent_record(
+            customer=customer,
+            status=form.cleaned_data["status"],
+            source="manual",
+            actor=request.user,
+            note=form.cleaned_data["note"],
+        )
+        messages.success(request, _("Consent updated."))
+    else:
+        messages.error(request, _("Choose a consent status."))
+    return redirect(customer)
+
+
+@require_POST
+@login_required
+def customer_reassign(request, pk):
+    customer = selectors.customer_get_for_user(user=request.user, pk=pk, write=True)
+    if not _may_reassign(request.user, customer):
+        raise PermissionDenied
+    form = ReassignForm(request.POST)
+    if form.is_valid():
+        services.customer_reassign(customer=customer, owner=form.cleaned_data["owner"], actor=request.user)
+        messages.success(request, _("%(name)s now belongs to %(owner)s.") % {"name": customer, "owner": customer.owner})
+    else:
+        messages.error(request, _("Choose the new owner."))
+    return redirect(customer)
+
+
+@login_required
+def customer_delete(request, pk):
+    customer = selectors.customer_get_for_user(user=request.user, pk=pk, write=True)
+    if request.method == "POST":
+        services.customer_delete(customer=customer, actor=request.user)
+        messages.success(request, _("%(name)s was deleted. An administrator can restore it.") % {"name": customer})
+        return redirect("customers:customer-list")
+    return render(
+        request,
+        "customers/confirm_delete.html",
+        {
+            "object": customer,
+            "cancel_url": customer.get_absolute_url(),
+            "crumbs": [
+                (_("Customers"), reverse("customers:customer-list")),
+                (str(customer), customer.get_absolute_url()),
+                (_("Delete"), None),
+            ],
+        },
+    )
+
+
+@require_POST
+@login_required
+def attachment_upload(request, pk):
+    customer = selectors.customer_get_for_user(user=request.user, pk=pk, write=True)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        services.attachment_add(upload=form.cleaned_data["file"], actor=request.user, customer=customer)
+        messages.success(request, _("The file was attached."))
+    else:
+        messages.error(request, " ".join(form.errors.get("file", [_("Choose a file.")])))
+    return redirect(customer.get_absolute_url() + "#attachments")
+
+
+@login_required
+def attachment_download(request, pk):
+    attachment = selectors.attachment_get_for_user(user=request.user, pk=pk)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
+
+
+@require_POST
+@login_required
+def customer_bulk(request):
+    form = BulkActionForm(request.POST)
+    back = request.POST.get("next") or reverse("customers:customer-list")
+    if not back.startswith("/"):
+        back = reverse("customers:customer-list")
+    if not form.is_valid():
+        messages.error(request, " ".join(" ".join(errors) for errors in form.errors.values()))
+        return redirect(back)
+    action, ids = form.cleaned_data["action"], form.cleaned_data["ids"]
+    if action == "export":
+        return redirect(reverse("customers:customer-export", args=["csv"]) + "?ids=" + ",".join(map(str, ids)))
+    customers = Customer.objects.editable_by(request.user).filter(pk__in=ids)
+    if action == "assign_owner":
+        if not roles.is_manager_or_admin(request.user):
+            raise PermissionDenied
+        count = services.customers_assign_owner(
+            customers=customers, owner=form.cleaned_data["owner"], actor=request.user
+        )
+        messages.success(request, _("%(count)d customers reassigned.") % {"count": count})
+    else:
+        count = services.customers_add_tag(customers=customers, tag=form.cleaned_data["tag"], actor=request.user)
+        messages.success(request, _("Tag added to %(count)d customers.") % {"count": count})
+    return redirect(back)
