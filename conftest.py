@@ -44,6 +44,15 @@ def _close_stray_connections_before_dropping_the_test_database(django_db_setup, 
         connection.close()
 
 
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A request in Turkish leaves Turkish active in the thread; start each test in English."""
+    yield
+    from django.utils import translation
+
+    translation.activate("en")
+
+
 @pytest.fixture
 def password():
     return PASSWORD

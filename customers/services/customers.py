@@ -84,6 +84,14 @@ def timeline_record(
     )
 
 
+def _apply_changes(instance, fields: dict) -> list[str]:
+    """Set the fields whose value differs; return their names (for the audit entry)."""
+    changed = [name for name, value in fields.items() if getattr(instance, name) != value]
+    for name in changed:
+        setattr(instance, name, fields[name])
+    return changed
+
+
 def _resolve_company(fields: dict, actor: User | None) -> None:
     """Forms may pass a new company as a bare name: create it for the actor."""
     company = fields.get("company")
@@ -111,11 +119,7 @@ def customer_create(*, actor: User | None, tags: Iterable[Tag] = (), **fields) -
 @transaction.atomic
 def customer_update(*, customer: Customer, actor: User | None, tags: Iterable[Tag] | None = None, **fields) -> Customer:
     _resolve_company(fields, actor)
-    changed = []
-    for name, value in fields.items():
-        if getattr(customer, name) != value:
-            setattr(customer, name, value)
-            changed.append(name)
+    changed = _apply_changes(customer, fields)
     if "owner" in changed:
         customer.team = team_for_owner(customer.owner)
     customer.phone_normalized = normalize_phone(customer.phone)
@@ -281,9 +285,7 @@ def company_create(*, actor: User | None, **fields) -> Company:
 
 @transaction.atomic
 def company_update(*, company: Company, actor: User | None, **fields) -> Company:
-    changed = [name for name, value in fields.items() if getattr(company, name) != value]
-    for name in changed:
-        setattr(company, name, fields[name])
+    changed = _apply_changes(company, fields)
     if "owner" in changed:
         company.team = team_for_owner(company.owner)
     company.full_clean(exclude=["owner", "team"])

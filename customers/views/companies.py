@@ -18,7 +18,7 @@ from ..filters import CompanyFilter
 from ..forms import AttachmentForm, CompanyForm
 from ..models import Company
 from ..tables import CompanyTable
-from .customers import may_create_customers
+from .customers import attach_uploaded_file, may_create_customers
 
 
 class CompanyListView(FilteredTableView):
@@ -99,13 +99,7 @@ def company_delete(request, pk):
 @login_required
 def company_attachment_upload(request, pk):
     company = selectors.company_get_for_user(user=request.user, pk=pk, write=True)
-    form = AttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        services.attachment_add(upload=form.cleaned_data["file"], actor=request.user, company=company)
-        messages.success(request, _("The file was attached."))
-    else:
-        messages.error(request, " ".join(form.errors.get("file", [_("Choose a file.")])))
-    return redirect(company.get_absolute_url() + "#attachments")
+    return attach_uploaded_file(request, record=company, company=company)
 
 
 @login_required

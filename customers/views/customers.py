@@ -227,13 +227,18 @@ def customer_delete(request, pk):
 @login_required
 def attachment_upload(request, pk):
     customer = selectors.customer_get_for_user(user=request.user, pk=pk, write=True)
+    return attach_uploaded_file(request, record=customer, customer=customer)
+
+
+def attach_uploaded_file(request, *, record, **parent):
+    """Validate the upload, attach it to the customer or company, go back to its files."""
     form = AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
-        services.attachment_add(upload=form.cleaned_data["file"], actor=request.user, customer=customer)
+        services.attachment_add(upload=form.cleaned_data["file"], actor=request.user, **parent)
         messages.success(request, _("The file was attached."))
     else:
         messages.error(request, " ".join(form.errors.get("file", [_("Choose a file.")])))
-    return redirect(customer.get_absolute_url() + "#attachments")
+    return redirect(record.get_absolute_url() + "#attachments")
 
 
 @login_required
