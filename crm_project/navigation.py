@@ -37,7 +37,12 @@ NAV_ITEMS = (
     NavItem(
         _("Companies"), "customers:company-list", "building", (roles.SALES_REP, roles.SUPPORT_AGENT, roles.MANAGER)
     ),
-    NavItem(_("Pipeline"), "home", "kanban", (roles.SALES_REP, roles.MANAGER), soon=True),
+    NavItem(_("Pipeline"), "sales:pipeline", "kanban", (roles.SALES_REP, roles.MANAGER)),
+    NavItem(_("Deals"), "sales:deal-list", "briefcase", (roles.SALES_REP, roles.MANAGER)),
+    NavItem(_("Leads"), "sales:lead-list", "person-lines-fill", (roles.SALES_REP, roles.MANAGER)),
+    NavItem(_("Tasks"), "sales:task-list", "check2-square", (roles.SALES_REP, roles.MANAGER)),
+    NavItem(_("Orders"), "sales:order-list", "receipt", (roles.SALES_REP, roles.MANAGER, roles.SUPPORT_AGENT)),
+    NavItem(_("Forecast"), "sales:forecast", "graph-up-arrow", (roles.MANAGER,)),
     NavItem(_("Tickets"), "home", "life-preserver", (roles.SUPPORT_AGENT, roles.MANAGER), soon=True),
     NavItem(_("Campaigns"), "home", "envelope", (roles.MANAGER,), soon=True),
     NavItem(_("Reports"), "home", "bar-chart", (roles.MANAGER,), soon=True),
