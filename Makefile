@@ -79,3 +79,4 @@ bench: install
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) seed_demo --if-empty --customers 100
 	$(MANAGE) bench_customers --customers $${BENCH_CUSTOMERS:-100000}
+	$(MANAGE) bench_orders --fresh --rows $${BENCH_ORDERS:-1000000}

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 
-from .models import Team, User
+from .models import Notification, Team, User
 
 
 @admin.register(User)
@@ -31,3 +31,11 @@ class TeamAdmin(admin.ModelAdmin):
     @admin.display(description="Members", ordering="_members")
     def member_count(self, obj):
         return obj._members
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("user", "text", "created_at", "read_at")
+    list_filter = ("read_at",)
+    search_fields = ("user__username", "text")
+    list_select_related = ("user",)

@@ -2,8 +2,9 @@
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
-from .models import Team, User
+from .models import Notification, Team, User
 
 
 @transaction.atomic
@@ -33,3 +34,18 @@ def team_create(*, name: str, manager: User | None, members: list[User]) -> Team
     team = Team.objects.create(name=name, manager=manager)
     team.members.set(members)
     return team
+
+
+@transaction.atomic
+def notification_create(*, user: User, text: str, url: str = "") -> Notification:
+    """An in-app message for one user; it shows under the bell until read."""
+    return Notification.objects.create(user=user, text=text[:500], url=url[:500])
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
+    """Mark the user's unread notifications (all, or those ids) as read; return how many."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())

@@ -1,5 +1,12 @@
 from django.urls import include, path
 
+from . import views
+
 # Login, logout, password change and password reset (by email) are Django's
 # own views with our templates in templates/registration/.
-urlpatterns = [path("", include("django.contrib.auth.urls"))]
+urlpatterns = [
+    path("", include("django.contrib.auth.urls")),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_mark_read, name="notifications-mark-read"),
+    path("notifications/badge/", views.notifications_badge, name="notifications-badge"),
+]

@@ -33,6 +33,9 @@ class ScopedQuerySet(models.QuerySet):
     team_field = "team"
     # Support agents' read scope for this kind of record (e.g. ALL for customers).
     agent_scope = NONE
+    # Records with neither owner nor team (e.g. leads from a web form) wait for
+    # a manager to assign them: let managers see them.
+    managers_see_unassigned = False
 
     def read_scope(self, user) -> str:
         return self._widest_scope(user, for_writing=False)
@@ -72,6 +75,8 @@ class ScopedQuerySet(models.QuerySet):
         if not user.is_authenticated:
             return self.none()
         q = self._scope_q(user, self.read_scope(user))
+        if q is not None and self.managers_see_unassigned and roles.is_manager(user):
+            q |= Q(**{f"{self.owner_field}__isnull": True, f"{self.team_field}__isnull": True})
         return self if q is None else self.filter(q)
 
     def editable_by(self, user):

@@ -42,7 +42,7 @@ NAV_ITEMS = (
     NavItem(_("Leads"), "sales:lead-list", "person-lines-fill", (roles.SALES_REP, roles.MANAGER)),
     NavItem(_("Tasks"), "sales:task-list", "check2-square", (roles.SALES_REP, roles.MANAGER)),
     NavItem(_("Orders"), "sales:order-list", "receipt", (roles.SALES_REP, roles.MANAGER, roles.SUPPORT_AGENT)),
-    NavItem(_("Forecast"), "sales:forecast", "graph-up-arrow", (roles.MANAGER,)),
+    NavItem(_("Forecast"), "sales:forecast", "graph-up-arrow", (roles.SALES_REP, roles.MANAGER)),
     NavItem(_("Tickets"), "home", "life-preserver", (roles.SUPPORT_AGENT, roles.MANAGER), soon=True),
     NavItem(_("Campaigns"), "home", "envelope", (roles.MANAGER,), soon=True),
     NavItem(_("Reports"), "home", "bar-chart", (roles.MANAGER,), soon=True),

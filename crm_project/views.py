@@ -11,6 +11,8 @@ from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 
 from accounts import roles
+from sales.selectors_forecast import manager_overview
+from sales.selectors_tasks import my_day
 
 from .celery import app as celery_app
 
@@ -27,8 +29,17 @@ HOME_TEMPLATES = {
 
 @login_required
 def home(request):
-    template = HOME_TEMPLATES[roles.primary_role(request.user)]
-    return render(request, template)
+    role = roles.primary_role(request.user)
+    return render(request, HOME_TEMPLATES[role], _home_context(request.user, role))
+
+
+def _home_context(user, role) -> dict:
+    """Reps get "my day"; managers and admins the team's sales figures."""
+    if role == roles.SALES_REP:
+        return my_day(user=user)
+    if role in ("admin", roles.MANAGER):
+        return manager_overview(user=user)
+    return {}
 
 
 @login_required

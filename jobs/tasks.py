@@ -40,5 +40,8 @@ def housekeeping(self):
     return {"stale": services.jobs_mark_stale(), "pruned": services.jobs_prune()}
 
 
-# Jobs that managers and admins may start by hand from /jobs/.
-RUNNABLE_JOBS = {housekeeping.name: housekeeping}
+def runnable_jobs() -> dict:
+    """Jobs that managers and admins may start by hand from /jobs/ (name -> task)."""
+    from sales.tasks_reminders import task_reminders
+
+    return {task.name: task for task in (housekeeping, task_reminders)}

@@ -11,7 +11,7 @@ from crm_project.permissions import ManagerOrAdminRequiredMixin, manager_or_admi
 from . import selectors, services
 from .filters import JobRunFilter
 from .tables import JobRunTable
-from .tasks import RUNNABLE_JOBS
+from .tasks import runnable_jobs
 
 
 class JobRunListView(ManagerOrAdminRequiredMixin, FilteredTableView):
@@ -25,14 +25,14 @@ class JobRunListView(ManagerOrAdminRequiredMixin, FilteredTableView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["runnable_jobs"] = sorted(RUNNABLE_JOBS)
+        context["runnable_jobs"] = sorted(runnable_jobs())
         return context
 
 
 @require_POST
 @manager_or_admin_required
 def job_run_now(request, name):
-    task = RUNNABLE_JOBS.get(name)
+    task = runnable_jobs().get(name)
     if task is None:
         raise Http404
     services.job_enqueue(task=task, actor=request.user)

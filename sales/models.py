@@ -63,6 +63,10 @@ class Stage(models.Model):
         return not (self.is_won or self.is_lost)
 
 
+class LeadQuerySet(ScopedQuerySet):
+    managers_see_unassigned = True
+
+
 class Lead(OwnedModel):
     class Status(models.TextChoices):
         NEW = "new", _("New")
@@ -90,6 +94,8 @@ class Lead(OwnedModel):
     deal = models.ForeignKey(
         "Deal", verbose_name=_("deal"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+
+    objects = LeadQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("lead")
@@ -370,6 +376,7 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["customer", "-ordered_at"], name="order_customer_idx"),
             models.Index(fields=["status", "ordered_at"], name="order_status_date_idx"),
+            models.Index(fields=["-ordered_at", "-id"], name="order_date_idx"),
         ]
 
     def __str__(self) -> str:

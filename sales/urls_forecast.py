@@ -2,8 +2,11 @@
 
 from django.urls import path
 
-from .views.placeholder import coming_soon  # replace with the real views
+from .views import forecast
 
 urlpatterns = [
-    path("", coming_soon, name="forecast"),
+    path("", forecast.forecast, name="forecast"),
+    path("export.csv", forecast.forecast_export, name="forecast-export"),
+    path("targets/", forecast.target_list, name="target-list"),
+    path("targets/<int:team_pk>/", forecast.target_edit, name="target-edit"),
 ]

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -72,6 +73,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm_project.navigation.navigation",
+                "crm_project.notifications.notifications",
             ],
         },
     },
@@ -132,6 +134,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "jobs.housekeeping",
         "schedule": env.int("JOBS_HOUSEKEEPING_SECONDS", default=600),
     },
+    # Daily e-mail and in-app reminder of the tasks due today (hour in TIME_ZONE).
+    "sales-task-reminders": {
+        "task": "sales.task_reminders",
+        "schedule": crontab(minute=0, hour=env.int("TASK_REMINDER_HOUR", default=7)),
+    },
 }
 
 # --- Auth -----------------------------------------------------------------
@@ -181,6 +188,8 @@ STATICFILES_DIRS = [
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/bootstrap-icons", NODE_MODULES / "bootstrap-icons" / "font"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/chart.js", NODE_MODULES / "chart.js" / "dist"),
+    ("vendor/sortablejs", NODE_MODULES / "sortablejs"),
 ]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
@@ -227,3 +236,7 @@ CRM_ATTACHMENT_EXTENSIONS = env.list(
 # Imports above this many rows run as a background job with progress.
 CRM_IMPORT_SYNC_MAX_ROWS = env.int("CRM_IMPORT_SYNC_MAX_ROWS", default=2000)
 CRM_IMPORT_MAX_BYTES = env.int("CRM_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+
+# --- Sales: forecast and reminders ----------------------------------------------
+# Open deals at or above this stage probability (%) count as "commit" in the forecast.
+CRM_FORECAST_COMMIT_PROBABILITY = env.int("CRM_FORECAST_COMMIT_PROBABILITY", default=75)

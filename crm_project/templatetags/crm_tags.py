@@ -15,3 +15,17 @@ def query_replace(context, **changes):
 @register.filter
 def elided_pages(paginator, number):
     return paginator.get_elided_page_range(number, on_each_side=2, on_ends=1)
+
+
+@register.filter
+def duration_short(value) -> str:
+    """A timedelta as "0.4 s", "12 s" or "3 min 5 s"."""
+    if value is None:
+        return ""
+    seconds = value.total_seconds()
+    if seconds < 10:
+        return f"{seconds:.1f} s"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"

@@ -103,3 +103,14 @@ def test_scoping_a_list_costs_one_query(owner, notes, django_assert_num_queries)
         list(Note.objects.visible_to(owner))
     with django_assert_num_queries(1):
         list(Note.objects.visible_to(owner))
+
+
+def test_managers_see_unassigned_records_where_the_model_allows_it(manager, owner, team):
+    from sales.models import Lead
+
+    Lead.objects.create(last_name="Unassigned")
+    Lead.objects.create(last_name="Mine", owner=owner, team=team)
+    assert set(Lead.objects.visible_to(manager).values_list("last_name", flat=True)) == {"Unassigned", "Mine"}
+    assert set(Lead.objects.visible_to(owner).values_list("last_name", flat=True)) == {"Mine"}
+    Note.objects.create(title="nobody's")
+    assert "nobody's" not in titles(Note.objects.visible_to(manager))

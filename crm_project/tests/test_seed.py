@@ -62,3 +62,14 @@ def test_seed_demo_creates_customers_with_timelines_tags_and_consent(db):
     assert Customer.tags.through.objects.exists()
     call_command("seed_demo", customers=200)
     assert Customer.objects.count() == 202  # idempotent
+
+
+def test_seed_demo_creates_a_sales_day_for_every_rep(db):
+    from sales.models import Deal, Lead, Order, Task
+
+    call_command("seed_demo", customers=200)
+    assert Deal.objects.filter(status="open").exists()
+    assert Lead.objects.exists()
+    assert Order.objects.filter(status="paid").exists()
+    for rep in User.objects.filter(groups__name=roles.SALES_REP):
+        assert Task.objects.filter(owner=rep, done_at__isnull=True).exists()

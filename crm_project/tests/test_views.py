@@ -88,3 +88,12 @@ def test_the_interface_switches_to_turkish(client_for, owner):
     content = response.content.decode()
     assert '<html lang="tr">' in content
     assert "Günüm" in content  # "My day"
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [(0.42, "0.4 s"), (12, "12 s"), (185, "3 min 5 s")])
+def test_durations_are_shown_short(seconds, shown):
+    from datetime import timedelta
+
+    from crm_project.templatetags.crm_tags import duration_short
+
+    assert duration_short(timedelta(seconds=seconds)) == shown

@@ -27,6 +27,16 @@ ACTION_LABELS = {
     "company.created": _("Company created"),
     "company.updated": _("Company details changed"),
     "company.deleted": _("Company deleted"),
+    "deal.created": _("Deal opened"),
+    "deal.updated": _("Deal changed"),
+    "deal.stage_changed": _("Deal moved"),
+    "deal.won": _("Deal won"),
+    "deal.lost": _("Deal lost"),
+    "order.created": _("Order"),
+    "lead.converted": _("Converted from a lead"),
+    "lead.created": _("Lead created"),
+    "lead.assigned": _("Lead assigned"),
+    "lead.status_changed": _("Lead status changed"),
 }
 
 

@@ -225,11 +225,12 @@ def test_the_detail_page_query_count_is_fixed(client_for, owner, customer, djang
     client = client_for(owner)
     InteractionFactory.create_batch(5, customer=customer)
     client.get(detail_url(customer))
-    # session, user, roles, customer, custom fields, tags, timeline count and page, consent log, attachments
-    with django_assert_num_queries(10):
+    # session, user, roles, customer, custom fields, tags, timeline count and page, consent log,
+    # attachments; the sales panels: deals, orders, order totals
+    with django_assert_num_queries(13):
         client.get(detail_url(customer))
     InteractionFactory.create_batch(40, customer=customer)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(13):
         response = client.get(detail_url(customer))
     assert len(response.context["timeline_page"].object_list) == 20
 
@@ -372,3 +373,26 @@ def test_company_suggestions_list_visible_companies(client_for, owner, outsider)
 def test_global_search_finds_customers(client_for, owner, customer):
     content = client_for(owner).get(reverse("search"), {"q": "lovelace"}).content.decode()
     assert detail_url(customer) in content
+
+
+def test_editing_a_customer_records_what_changed_on_the_timeline(client_for, owner, customer):
+    client_for(owner).post(
+        reverse("customers:customer-edit", args=[customer.pk]),
+        {
+            "first_name": "Ada",
+            "last_name": "King",
+            "email": customer.email,
+            "phone": customer.phone,
+            "lifecycle_stage": customer.lifecycle_stage,
+            "source": customer.source,
+            "country": customer.country,
+        },
+    )
+    entry = Interaction.objects.get(customer=customer, action="customer.updated")
+    assert entry.data["fields"] == ["last_name"]
+    assert entry.user == owner
+
+
+def test_links_in_list_rows_are_not_boosted(client_for, owner, customer):
+    content = client_for(owner).get(reverse("customers:customer-list")).content.decode()
+    assert '<tbody hx-boost="false"' in content

@@ -1,5 +1,7 @@
 """Company pages: list, detail with people and combined timeline, create and edit."""
 
+from copy import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -73,7 +75,8 @@ def company_create(request):
 @login_required
 def company_edit(request, pk):
     company = selectors.company_get_for_user(user=request.user, pk=pk, write=True)
-    form = CompanyForm(request.POST or None, instance=company, user=request.user)
+    # A copy, so that the service sees the old values (see customer_edit).
+    form = CompanyForm(request.POST or None, instance=copy(company), user=request.user)
     if request.method == "POST" and form.is_valid():
         services.company_update(company=company, actor=request.user, **form.cleaned_data)
         messages.success(request, _("Your changes were saved."))

@@ -1,5 +1,7 @@
 """Customer pages: the list with bulk actions, the 360° page, create and edit."""
 
+from copy import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -79,7 +81,9 @@ def customer_create(request):
 def customer_edit(request, pk):
     customer = selectors.customer_get_for_user(user=request.user, pk=pk, write=True)
     custom_fields = selectors.custom_fields_active()
-    form = CustomerForm(request.POST or None, instance=customer, user=request.user, custom_fields=custom_fields)
+    # The form gets a copy: a ModelForm writes cleaned values onto its instance,
+    # and the service must see the old values to record what changed.
+    form = CustomerForm(request.POST or None, instance=copy(customer), user=request.user, custom_fields=custom_fields)
     if request.method == "POST" and form.is_valid():
         services.customer_update(
             customer=customer,

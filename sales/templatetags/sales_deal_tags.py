@@ -1,10 +1,44 @@
-"""Template tags for the deals panel on the customer page."""
+"""Template tags for deals: the deals panel on the customer page and money formatting."""
+
+from decimal import Decimal
 
 from django import template
+from django.template.defaultfilters import floatformat
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 register = template.Library()
 
 
 @register.inclusion_tag("sales/partials/customer_deals_panel.html", takes_context=True)
 def customer_deals_panel(context, customer):
-    return {"customer": customer, "request": context.get("request")}
+    """The customer's deals that the viewer may see, and "New deal" for those who may open one."""
+    from sales.selectors_deals import customer_deals_for_user, may_create_deal_for, may_use_sales
+
+    request = context.get("request")
+    user = request.user
+    return {
+        "customer": customer,
+        "request": request,
+        "deals": customer_deals_for_user(user=user, customer=customer),
+        "may_create": may_create_deal_for(user, customer),
+        "may_list": may_use_sales(user),
+    }
+
+
+@register.filter
+def money(amount, currency=""):
+    """`{{ deal.amount|money:deal.currency }}` → "1,250.00 EUR" (grouping follows the language)."""
+    if amount is None or amount == "":
+        return ""
+    return f"{floatformat(Decimal(amount), '2g')} {currency}".strip()
+
+
+@register.filter
+def days(value) -> str:
+    """A timedelta as a number of whole days ("3 days", "less than a day")."""
+    if value is None:
+        return ""
+    if value.days < 1:
+        return _("less than a day")
+    return ngettext("%(count)d day", "%(count)d days", value.days) % {"count": value.days}

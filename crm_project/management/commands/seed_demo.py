@@ -10,7 +10,13 @@ from accounts.models import User
 from accounts.seed import seed_users
 
 # Each app that has demo data adds "app.seed.seed_demo(*, customers, stdout)" here.
-SEED_STEPS: tuple[str, ...] = ("customers.seed.seed_demo",)
+SEED_STEPS: tuple[str, ...] = (
+    "customers.seed.seed_demo",
+    "sales.seed.seed_demo",
+    "sales.seed_leads.seed_demo",
+    "sales.seed_orders.seed_demo",
+    "sales.seed_tasks.seed_demo",
+)
 
 LOGINS_FILE = Path(settings.BASE_DIR) / "var" / "demo_logins.txt"
 

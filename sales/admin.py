@@ -1,0 +1,121 @@
+"""Admin for the sales app: lookups and fixes. Deals move and open in the app (so they get a
+stage history and a timeline entry); here their stage and status are read-only."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import AssignmentRule, Deal, DealProduct, Lead, Order, OrderLine, Pipeline, Product, Stage, Target, Task
+
+
+class StageInline(admin.TabularInline):
+    model = Stage
+    fields = ("name", "position", "probability", "is_won", "is_lost")
+    extra = 1
+    ordering = ("position", "pk")
+
+
+@admin.register(Pipeline)
+class PipelineAdmin(admin.ModelAdmin):
+    list_display = ("name", "is_default", "position", "stuck_after_days")
+    list_editable = ("position",)
+    search_fields = ("name",)
+    inlines = [StageInline]
+
+
+class DealProductInline(admin.TabularInline):
+    model = DealProduct
+    extra = 0
+    autocomplete_fields = ("product",)
+
+
+@admin.register(Deal)
+class DealAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "customer",
+        "pipeline",
+        "stage",
+        "status",
+        "amount",
+        "currency",
+        "expected_close_date",
+        "owner",
+    )
+    list_filter = ("status", "pipeline", "stage", "team", "currency")
+    search_fields = ("title", "customer__last_name", "customer__first_name", "customer__email")
+    date_hierarchy = "expected_close_date"
+    list_select_related = ("customer", "pipeline", "stage", "owner")
+    autocomplete_fields = ("customer", "company", "owner")
+    readonly_fields = ("pipeline", "stage", "status", "stage_changed_at", "closed_at", "created_at", "updated_at")
+    inlines = [DealProductInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("name", "sku", "price", "currency", "is_active")
+    list_filter = ("is_active", "currency")
+    list_editable = ("is_active",)
+    search_fields = ("name", "sku")
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = ("month", "user", "team", "amount")
+    list_filter = ("month", "team")
+    search_fields = ("user__username", "user__first_name", "user__last_name", "team__name")
+    list_select_related = ("user", "team")
+    date_hierarchy = "month"
+
+
+@admin.register(AssignmentRule)
+class AssignmentRuleAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "source", "strategy", "team", "user", "position", "is_active", "last_assigned")
+    list_editable = ("position", "is_active")
+    list_filter = ("strategy", "source", "is_active")
+    list_select_related = ("team", "user", "last_assigned")
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = ("full_name", "email", "company_name", "source", "status", "owner", "team", "created_at")
+    list_filter = ("status", "source", "team")
+    search_fields = ("first_name", "last_name", "email", "company_name")
+    list_select_related = ("owner", "team")
+    autocomplete_fields = ("owner", "customer")
+    readonly_fields = ("converted_at", "deal", "created_at", "updated_at")
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("name"), ordering="last_name")
+    def full_name(self, obj):
+        return obj.full_name
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ("title", "owner", "due_at", "done_at", "priority", "customer", "deal", "lead")
+    list_filter = ("priority", ("done_at", admin.EmptyFieldListFilter), "team")
+    search_fields = ("title", "notes")
+    list_select_related = ("owner", "customer", "deal", "lead")
+    raw_id_fields = ("customer", "deal", "lead")
+    autocomplete_fields = ("owner",)
+    date_hierarchy = "due_at"
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    extra = 0
+    raw_id_fields = ("product",)
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "customer", "ordered_at", "status", "total", "currency", "source")
+    list_filter = ("status", "source", "currency")
+    search_fields = ("order_ref", "customer__last_name", "customer__first_name", "customer__external_ref")
+    list_select_related = ("customer",)
+    raw_id_fields = ("customer", "deal")
+    date_hierarchy = "ordered_at"
+    inlines = [OrderLineInline]

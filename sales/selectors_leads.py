@@ -1,0 +1,62 @@
+"""Reads for leads: the list, the timeline, and what a conversion would match.
+
+Views fetch one lead only through sales.selectors.lead_get_for_user."""
+
+from django.db.models import Q, QuerySet
+
+from accounts import roles
+from crm_project.access import can_write
+from customers.models import Company, Customer
+from customers.selectors import customer_possible_duplicates
+
+from .models import AssignmentRule, Lead, LeadActivity
+from .services.leads import email_domain
+
+
+def may_use_leads(user) -> bool:
+    """Leads are for sales reps, managers and admins; support agents never see them."""
+    return roles.is_manager_or_admin(user) or roles.is_sales_rep(user)
+
+
+def lead_list_for_user(*, user) -> QuerySet[Lead]:
+    return Lead.objects.visible_to(user).select_related("owner", "team")
+
+
+def lead_search(queryset: QuerySet[Lead], query: str) -> QuerySet[Lead]:
+    """Every word must match the first or last name, the email or the company name."""
+    for word in query.split()[:5]:
+        queryset = queryset.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(company_name__icontains=word)
+        )
+    return queryset
+
+
+def lead_timeline(*, lead: Lead) -> QuerySet[LeadActivity]:
+    return LeadActivity.objects.filter(lead=lead).select_related("user")
+
+
+def lead_company_matches(*, lead: Lead, user) -> list[Company]:
+    """Companies the user can see that the lead probably works for: the same
+    email domain (not a free-mail one) or the same name, ignoring case."""
+    condition = Q(pk__in=[])
+    domain = email_domain(lead.email)
+    if domain:
+        condition |= Q(domain__iexact=domain) | Q(domain__iexact=f"www.{domain}")
+    if lead.company_name.strip():
+        condition |= Q(name__iexact=lead.company_name.strip())
+    return list(Company.objects.visible_to(user).filter(condition).order_by("name", "pk")[:5])
+
+
+def lead_customer_matches(*, lead: Lead, user) -> list[Customer]:
+    """Existing customers with the lead's email or phone that the user may add to."""
+    if not (lead.email or lead.phone):
+        return []
+    candidates = customer_possible_duplicates(user=user, email=lead.email, phone=lead.phone)
+    return [customer for customer in candidates if can_write(user, customer)]
+
+
+def assignment_rule_list() -> QuerySet[AssignmentRule]:
+    return AssignmentRule.objects.select_related("team", "user", "last_assigned").order_by("position", "pk")

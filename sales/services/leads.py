@@ -1,0 +1,397 @@
+"""Writes for leads: create, edit, status, the lead's timeline, assignment rules and conversion.
+
+A lead has no customer until it is converted, so its audit entries live on its
+own timeline (LeadActivity); conversion copies that timeline to the customer.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import roles
+from accounts.models import User
+from customers.models import Company, Customer, Interaction
+from customers.services import company_create, customer_create, team_for_owner, timeline_record
+
+from ..models import AssignmentRule, Deal, Lead, LeadActivity, Pipeline
+from .deals import deal_create
+
+LEAD_FIELDS = ("first_name", "last_name", "email", "phone", "company_name", "source", "notes", "owner")
+RULE_FIELDS = ("source", "strategy", "team", "user", "position", "is_active")
+# Mail providers whose domain says nothing about the company someone works for.
+FREE_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "yandex.com",
+        "yandex.ru",
+        "mail.ru",
+        "proton.me",
+        "protonmail.com",
+    }
+)
+CONVERTIBLE = (Lead.Status.NEW, Lead.Status.CONTACTED, Lead.Status.QUALIFIED)
+
+
+def email_domain(email: str) -> str:
+    """The company domain of an address, or "" for free-mail providers and blanks."""
+    domain = email.rpartition("@")[2].strip().lower().removeprefix("www.")
+    return "" if not domain or domain in FREE_MAIL_DOMAINS else domain
+
+
+def lead_is_convertible(lead: Lead) -> bool:
+    return lead.status in CONVERTIBLE
+
+
+def lead_record(*, lead: Lead, action: str, summary: str, actor: User | None, data: dict | None = None) -> LeadActivity:
+    """One audit entry on the lead's timeline."""
+    return LeadActivity.objects.create(
+        lead=lead, kind=Interaction.Kind.SYSTEM, action=action, summary=summary[:200], user=actor, data=data or {}
+    )
+
+
+# --- create, edit, status ------------------------------------------------------------------
+@transaction.atomic
+def lead_create(*, actor: User | None, owner: User | None = None, **fields) -> Lead:
+    """Create a lead; without an owner, the assignment rules choose one (else the actor)."""
+    # Without an owner the lead may still name a team (e.g. a capture form's).
+    team = fields.pop("team", None)
+    if owner is not None:
+        team = team_for_owner(owner)
+    lead = Lead(owner=owner, team=team, **fields)
+    lead.full_clean(exclude=["owner", "team", "customer", "deal"])
+    lead.save()
+    lead_record(lead=lead, action="lead.created", summary=_("Lead created"), actor=actor)
+    if owner is None:
+        lead_assign(lead=lead, actor=actor)
+    return lead
+
+
+@transaction.atomic
+def lead_update(*, lead: Lead, actor: User | None, **fields) -> Lead:
+    """Change a lead's details (not its status: that is lead_set_status)."""
+    previous_owner = lead.owner
+    changed = [name for name, value in fields.items() if getattr(lead, name) != value]
+    for name in changed:
+        setattr(lead, name, fields[name])
+    if "owner" in changed:
+        lead.team = team_for_owner(lead.owner)
+    lead.full_clean(exclude=["owner", "team", "customer", "deal"])
+    lead.save()
+    details = [name for name in changed if name != "owner"]
+    if details:
+        lead_record(
+            lead=lead,
+            action="lead.updated",
+            summary=_("Changed %(fields)s") % {"fields": ", ".join(details)},
+            actor=actor,
+            data={"fields": details},
+        )
+    if "owner" in changed:
+        _record_owner_change(lead, previous_owner, actor)
+    return lead
+
+
+@transaction.atomic
+def lead_set_status(*, lead: Lead, status: str, actor: User | None, reason: str = "") -> Lead:
+    """Move a lead between new, contacted, qualified and unqualified (which needs a reason)."""
+    if lead.status == Lead.Status.CONVERTED:
+        raise ValidationError(_("This lead was already converted; its status cannot change."))
+    if status == Lead.Status.CONVERTED or status not in Lead.Status.values:
+        raise ValidationError({"status": _("Choose new, contacted, qualified or unqualified.")})
+    reason = reason.strip()
+    if status == Lead.Status.UNQUALIFIED and not reason:
+        raise ValidationError({"reason": _("Say why the lead is unqualified.")})
+    previous = lead.status
+    lead.status = status
+    lead.unqualified_reason = reason if status == Lead.Status.UNQUALIFIED else ""
+    lead.save(update_fields=["status", "unqualified_reason", "updated_at"])
+    summary = _("Status: %(from)s → %(to)s") % {
+        "from": Lead.Status(previous).label,
+        "to": Lead.Status(status).label,
+    }
+    if reason and status == Lead.Status.UNQUALIFIED:
+        summary = f"{summary} ({reason})"
+    lead_record(
+        lead=lead,
+        action="lead.status_changed",
+        summary=summary,
+        actor=actor,
+        data={"from": previous, "to": status, "reason": lead.unqualified_reason},
+    )
+    return lead
+
+
+@transaction.atomic
+def lead_log_activity(
+    *, lead: Lead, kind: str, summary: str, actor: User, body: str = "", occurred_at=None
+) -> LeadActivity:
+    """A call, email, meeting or note on the lead's timeline."""
+    if kind not in Interaction.LOGGABLE_KINDS:
+        raise ValidationError({"kind": _("Choose call, email, meeting or note.")})
+    return LeadActivity.objects.create(
+        lead=lead, kind=kind, summary=summary, body=body, user=actor, occurred_at=occurred_at or timezone.now()
+    )
+
+
+# --- assignment -----------------------------------------------------------------------------
+@transaction.atomic
+def lead_assign(*, lead: Lead, actor: User | None) -> Lead:
+    """Give the lead an owner by the first matching assignment rule; no match: the actor."""
+    owner, rule = _owner_by_rules(lead.source)
+    owner = owner or actor
+    if owner is None or owner == lead.owner:
+        return lead
+    previous = lead.owner
+    lead.owner, lead.team = owner, team_for_owner(owner)
+    lead.save(update_fields=["owner", "team", "updated_at"])
+    summary = (
+        _("Assigned to %(owner)s by the rule “%(rule)s”") % {"owner": owner, "rule": rule}
+        if rule
+        else _("Assigned to %(owner)s (no rule matched)") % {"owner": owner}
+    )
+    data = {"from": previous.pk if previous else None, "to": owner.pk, "rule": rule.pk if rule else None}
+    lead_record(lead=lead, action="lead.assigned", summary=summary, actor=actor, data=data)
+    return lead
+
+
+def _owner_by_rules(source: str) -> tuple[User | None, AssignmentRule | None]:
+    """Try the active rules for this source (or any source) by position; the first that names a user wins.
+
+    A rule that cannot name anyone (an inactive user, a team without active
+    reps or managers) is passed over, so the next rule gets its chance."""
+    rules = (
+        AssignmentRule.objects.filter(Q(source=source) | Q(source=""), is_active=True)
+        .select_related("user")
+        .order_by("position", "pk")
+    )
+    for rule in rules:
+        if rule.strategy == AssignmentRule.Strategy.USER:
+            owner = rule.user if rule.user is not None and rule.user.is_active else None
+        else:
+            owner = _next_in_round(rule.pk)
+        if owner is not None:
+            return owner, rule
+    return None, None
+
+
+def _next_in_round(rule_id: int) -> User | None:
+    """The team member after the previous one (by pk, wrapping around); moves the cursor.
+
+    The rule row is locked, so two leads created at the same moment queue
+    here and never both go to the same person."""
+    rule = AssignmentRule.objects.select_for_update().get(pk=rule_id)
+    if rule.team_id is None:
+        return None
+    members = list(round_robin_members(rule.team_id))
+    if not members:
+        return None
+    after = rule.last_assigned_id or 0
+    chosen = next((member for member in members if member.pk > after), members[0])
+    rule.last_assigned = chosen
+    rule.save(update_fields=["last_assigned"])
+    return chosen
+
+
+def round_robin_members(team_id: int) -> QuerySet[User]:
+    """Who takes turns in a team: its active members who are sales reps or managers."""
+    return (
+        User.objects.filter(teams=team_id, is_active=True, groups__name__in=[roles.SALES_REP, roles.MANAGER])
+        .distinct()
+        .order_by("pk")
+    )
+
+
+@transaction.atomic
+def leads_reassign(*, leads: QuerySet[Lead], owner: User, actor: User | None) -> int:
+    """Give many leads one owner (set-based); each gets an audit entry."""
+    rows = list(leads.exclude(owner=owner).values_list("pk", "owner_id"))
+    ids = [pk for pk, _owner in rows]
+    Lead.objects.filter(pk__in=ids).update(owner=owner, team=team_for_owner(owner), updated_at=timezone.now())
+    summary = _("Owner changed to %(owner)s") % {"owner": owner}
+    LeadActivity.objects.bulk_create(
+        [
+            LeadActivity(
+                lead_id=pk,
+                kind=Interaction.Kind.SYSTEM,
+                action="lead.reassigned",
+                summary=summary[:200],
+                user=actor,
+                data={"from": previous, "to": owner.pk},
+            )
+            for pk, previous in rows
+        ],
+        batch_size=1000,
+    )
+    return len(ids)
+
+
+def leads_assign_by_rules(*, leads: QuerySet[Lead], actor: User | None) -> int:
+    """Apply the assignment rules to the leads that have no owner; returns how many got one.
+
+    One transaction per lead: each takes its turn on the rule's cursor."""
+    assigned = 0
+    for lead in leads.filter(owner__isnull=True).order_by("created_at", "pk"):
+        if lead_assign(lead=lead, actor=actor).owner_id is not None:
+            assigned += 1
+    return assigned
+
+
+def _record_owner_change(lead: Lead, previous: User | None, actor: User | None) -> None:
+    lead_record(
+        lead=lead,
+        action="lead.reassigned",
+        summary=_("Owner changed from %(from)s to %(to)s") % {"from": previous or "—", "to": lead.owner or "—"},
+        actor=actor,
+        data={"from": previous.pk if previous else None, "to": lead.owner_id},
+    )
+
+
+# --- assignment rules -----------------------------------------------------------------------
+def _clean_rule(rule: AssignmentRule) -> None:
+    if rule.strategy == AssignmentRule.Strategy.ROUND_ROBIN and rule.team_id is None:
+        raise ValidationError({"team": _("Round-robin needs a team.")})
+    if rule.strategy == AssignmentRule.Strategy.USER and rule.user_id is None:
+        raise ValidationError({"user": _("Choose the user who gets the leads.")})
+    if rule.strategy == AssignmentRule.Strategy.USER:
+        rule.team = None
+    else:
+        rule.user = None
+
+
+@transaction.atomic
+def assignment_rule_create(*, actor: User | None, **fields) -> AssignmentRule:
+    rule = AssignmentRule(**fields)
+    _clean_rule(rule)
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def assignment_rule_update(*, rule: AssignmentRule, actor: User | None, **fields) -> AssignmentRule:
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    if "team" in fields:
+        rule.last_assigned = None if rule.team_id is None else rule.last_assigned
+    _clean_rule(rule)
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def assignment_rule_delete(*, rule: AssignmentRule, actor: User | None) -> None:
+    rule.delete()
+
+
+# --- conversion -----------------------------------------------------------------------------
+NEW_COMPANY = "new"
+
+
+@transaction.atomic
+def lead_convert(
+    *,
+    lead: Lead,
+    actor: User | None,
+    company: Company | str | None = None,
+    existing_customer: Customer | None = None,
+    create_deal: bool = False,
+    pipeline: Pipeline | None = None,
+    deal_title: str = "",
+    deal_amount: Decimal = Decimal("0.00"),
+    expected_close_date: date | None = None,
+) -> tuple[Customer, Deal | None]:
+    """Turn a lead into a customer (or attach it to an existing one), optionally with a deal.
+
+    `company` is an existing Company, "new" (create one named after the lead's
+    company) or None. The lead's timeline is copied to the customer's, and the
+    lead keeps links to the customer and deal it became."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.status == Lead.Status.CONVERTED:
+        raise ValidationError(_("This lead was already converted."))
+    if not lead_is_convertible(lead):
+        raise ValidationError(_("An unqualified lead cannot be converted; change its status first."))
+    owner = lead.owner or actor
+    if company == NEW_COMPANY:
+        company = _company_for(lead, actor=actor, owner=owner)
+    customer = existing_customer or customer_create(
+        actor=actor,
+        first_name=lead.first_name,
+        last_name=lead.last_name,
+        email=lead.email,
+        phone=lead.phone,
+        company=company,
+        source=lead.source,
+        lifecycle_stage=Customer.Stage.OPPORTUNITY if create_deal else Customer.Stage.QUALIFIED,
+        notes=lead.notes,
+        owner=owner,
+    )
+    deal = None
+    if create_deal:
+        deal = deal_create(
+            actor=actor,
+            title=deal_title.strip() or default_deal_title(lead),
+            customer=customer,
+            pipeline=pipeline,
+            amount=deal_amount or Decimal("0.00"),
+            owner=owner,
+            company=company or customer.company,
+            expected_close_date=expected_close_date,
+        )
+    _copy_history(lead, customer)
+    lead.status, lead.converted_at, lead.customer, lead.deal = Lead.Status.CONVERTED, timezone.now(), customer, deal
+    lead.save(update_fields=["status", "converted_at", "customer", "deal", "updated_at"])
+    data = {"lead": lead.pk, "customer": customer.pk, "deal": deal.pk if deal else None}
+    summary = _("Converted from lead %(name)s") % {"name": lead.full_name}
+    converted = _("Converted to %(name)s") % {"name": customer}
+    lead_record(lead=lead, action="lead.converted", summary=converted, actor=actor, data=data)
+    timeline_record(action="lead.converted", summary=summary, actor=actor, customer=customer, data=data)
+    return customer, deal
+
+
+def default_deal_title(lead: Lead) -> str:
+    return _("%(name)s deal") % {"name": lead.company_name or lead.full_name}
+
+
+def _company_for(lead: Lead, *, actor: User | None, owner: User | None) -> Company | None:
+    if not lead.company_name.strip():
+        return None
+    return company_create(actor=actor, name=lead.company_name.strip(), domain=email_domain(lead.email), owner=owner)
+
+
+def _copy_history(lead: Lead, customer: Customer) -> None:
+    """Every entry of the lead's timeline, as it was, on the customer's timeline."""
+    Interaction.objects.bulk_create(
+        [
+            Interaction(
+                customer=customer,
+                company_id=customer.company_id,
+                kind=activity.kind,
+                occurred_at=activity.occurred_at,
+                user_id=activity.user_id,
+                summary=activity.summary,
+                body=activity.body,
+                action=activity.action,
+                data={**activity.data, "lead": lead.pk},
+            )
+            for activity in lead.activities.order_by("occurred_at", "pk")
+        ],
+        batch_size=1000,
+    )

@@ -1,0 +1,35 @@
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from .models import Deal
+from .templatetags.sales_deal_tags import money
+
+
+class MoneyColumn(tables.Column):
+    """An amount in the row's own currency."""
+
+    def render(self, value, record):
+        return money(value, record.currency)
+
+
+class DealTable(tables.Table):
+    title = tables.Column(verbose_name=_("Title"), linkify=True)
+    customer = tables.Column(
+        verbose_name=_("Customer"), linkify=True, order_by=("customer__last_name", "customer__first_name")
+    )
+    stage = tables.Column(verbose_name=_("Stage"), order_by=("stage__pipeline__position", "stage__position"))
+    status = tables.TemplateColumn(
+        template_name="sales/partials/deal_status_badge.html", verbose_name=_("Status"), order_by=("status",)
+    )
+    amount = MoneyColumn(verbose_name=_("Amount"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
+    expected_close_date = tables.DateColumn(verbose_name=_("Expected close"), format="SHORT_DATE_FORMAT")
+    owner = tables.Column(verbose_name=_("Owner"), order_by=("owner__first_name", "owner__last_name"))
+
+    class Meta:
+        model = Deal
+        fields = ("title", "customer", "pipeline", "stage", "status", "amount", "expected_close_date", "owner")
+        order_by = ("expected_close_date",)
+        attrs = {"class": "table table-hover align-middle mb-0", "id": "deal-table"}
+
+    def render_stage(self, value, record):
+        return value.name

@@ -1,0 +1,32 @@
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from .models import Lead
+
+
+class LeadTable(tables.Table):
+    ids = tables.CheckBoxColumn(
+        accessor="pk",
+        attrs={
+            "input": {"form": "bulk-form", "aria-label": _("Select")},
+            "th__input": {"form": "bulk-form", "aria-label": _("Select all on this page"), "data-select-all": "ids"},
+        },
+    )
+    name = tables.TemplateColumn(
+        template_name="sales/partials/lead_name_cell.html",
+        verbose_name=_("Name"),
+        order_by=("last_name", "first_name"),
+    )
+    company_name = tables.Column(verbose_name=_("Company"))
+    status = tables.TemplateColumn(
+        template_name="sales/partials/lead_status_badge.html", verbose_name=_("Status"), order_by=("status",)
+    )
+    owner = tables.Column(verbose_name=_("Owner"), order_by=("owner__first_name", "owner__last_name"))
+    team = tables.Column(verbose_name=_("Team"), order_by=("team__name",))
+    created_at = tables.DateColumn(verbose_name=_("Created"), format="SHORT_DATE_FORMAT")
+
+    class Meta:
+        model = Lead
+        fields = ("ids", "name", "company_name", "phone", "source", "status", "owner", "team", "created_at")
+        order_by = ("-created_at",)
+        attrs = {"class": "table table-hover align-middle mb-0", "id": "lead-table"}

@@ -1,0 +1,59 @@
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .models import Order, Product
+from .templatetags.sales_order_tags import order_money
+
+_RIGHT = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}}
+
+
+class OrderMoneyColumn(tables.Column):
+    """An amount in the row's own currency."""
+
+    def render(self, value, record):
+        return order_money(value, record.currency)
+
+
+class OrderTable(tables.Table):
+    reference = tables.Column(
+        verbose_name=_("Order"),
+        accessor="pk",
+        linkify=lambda record: reverse("sales:order-detail", args=[record.pk]),
+        order_by=("order_ref", "pk"),
+    )
+    customer = tables.Column(
+        verbose_name=_("Customer"), linkify=True, order_by=("customer__last_name", "customer__first_name")
+    )
+    ordered_at = tables.DateTimeColumn(verbose_name=_("Ordered at"), format="SHORT_DATETIME_FORMAT")
+    status = tables.TemplateColumn(
+        template_name="sales/partials/order_status_badge.html", verbose_name=_("Status"), order_by=("status",)
+    )
+    total = OrderMoneyColumn(verbose_name=_("Total"), attrs=_RIGHT)
+
+    class Meta:
+        model = Order
+        fields = ("customer", "ordered_at", "status", "total", "source")
+        sequence = ("reference", "customer", "ordered_at", "status", "total", "source")
+        order_by = ("-ordered_at",)
+        attrs = {"class": "table table-hover align-middle mb-0", "id": "order-table"}
+
+    def render_reference(self, value, record):
+        return str(record)
+
+
+class ProductTable(tables.Table):
+    price = OrderMoneyColumn(verbose_name=_("Price"), attrs=_RIGHT)
+    is_active = tables.BooleanColumn(verbose_name=_("Active"))
+
+    class Meta:
+        model = Product
+        fields = ("name", "sku", "price", "is_active")
+        order_by = ("name",)
+        attrs = {"class": "table table-hover align-middle mb-0", "id": "product-table"}
+
+
+class EditableProductTable(ProductTable):
+    """For managers and admins: the name links to the edit form."""
+
+    name = tables.Column(verbose_name=_("Name"), linkify=lambda record: reverse("sales:product-edit", args=[record.pk]))

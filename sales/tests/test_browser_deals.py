@@ -1,0 +1,94 @@
+"""A sales rep works the pipeline board in a real Chromium: drag and drop, the stage menu, a lost reason."""
+
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from sales.models import Deal
+from sales.tests.factories import DealFactory, stage_named
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def column_count(page, stage):
+    return page.locator(f"#board-count-{stage.pk}")
+
+
+def drag_card(page, deal, stage):
+    """Drag the card by its body (not its link or menu) into the stage's column."""
+    card = page.locator(f"#deal-card-{deal.pk}")
+    box = card.bounding_box()
+    card.drag_to(
+        page.locator(f"#board-cards-{stage.pk}"),
+        source_position={"x": box["width"] - 8, "y": 36},
+        target_position={"x": 40, "y": 30},
+        steps=20,
+    )
+
+
+def stage_of(deal) -> str:
+    return Deal.objects.select_related("stage").get(pk=deal.pk).stage.name
+
+
+def test_a_rep_drags_a_deal_across_the_board_and_wins_it_with_the_stage_menu(login_in_browser, owner, live_server):
+    deal = DealFactory(owner=owner, title="Fleet renewal", amount=Decimal("1200.00"))
+    DealFactory(owner=owner, title="Office chairs", amount=Decimal("300.00"))
+    qualification, analysis, proposal, won = (
+        stage_named(name) for name in ("Qualification", "Needs analysis", "Proposal", "Won")
+    )
+    page = login_in_browser(owner)
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Pipeline").click()
+    expect(page.locator(f"#board-cards-{qualification.pk}").get_by_role("link", name="Fleet renewal")).to_be_visible()
+    expect(column_count(page, qualification)).to_have_text("2")
+    expect(page.locator(f"#board-total-{qualification.pk}")).to_have_text("1,500.00 EUR")
+
+    drag_card(page, deal, analysis)
+    expect(column_count(page, analysis)).to_have_text("1")
+    expect(column_count(page, qualification)).to_have_text("1")
+    expect(page.locator(f"#board-cards-{analysis.pk} #deal-card-{deal.pk}")).to_be_visible()
+    assert stage_of(deal) == "Needs analysis"
+
+    drag_card(page, deal, proposal)
+    expect(column_count(page, proposal)).to_have_text("1")
+    expect(column_count(page, analysis)).to_have_text("0")
+    expect(page.locator(f"#board-total-{proposal.pk}")).to_have_text("1,200.00 EUR")
+    assert stage_of(deal) == "Proposal"
+
+    # The keyboard fallback: the card's stage menu moves it as soon as it changes.
+    page.evaluate("window.notReloaded = true")
+    menu = page.get_by_label("Stage of Fleet renewal")
+    menu.focus()
+    menu.select_option(label="Won")
+    expect(column_count(page, won)).to_have_text("1")
+    expect(column_count(page, proposal)).to_have_text("0")
+    expect(page.locator(f"#board-cards-{won.pk} #deal-card-{deal.pk}")).to_be_visible()
+    assert page.evaluate("window.notReloaded") is True
+    deal.refresh_from_db()
+    assert (deal.stage.name, deal.status) == ("Won", Deal.Status.WON)
+
+
+def test_dropping_a_deal_on_lost_asks_for_the_reason(login_in_browser, owner, live_server):
+    deal = DealFactory(owner=owner, title="Printer fleet")
+    qualification, lost = stage_named("Qualification"), stage_named("Lost")
+    page = login_in_browser(owner)
+    page.goto(f"{live_server.url}/sales/pipeline/")
+    expect(column_count(page, qualification)).to_have_text("1")
+
+    # Cancelling puts the card back where it was.
+    drag_card(page, deal, lost)
+    dialog = page.get_by_role("dialog", name="Mark the deal as lost")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator(f"#board-cards-{qualification.pk} #deal-card-{deal.pk}")).to_be_visible()
+    assert stage_of(deal) == "Qualification"
+
+    drag_card(page, deal, lost)
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Why was the deal lost?").fill("Bought second-hand")
+    dialog.get_by_role("button", name="Mark lost").click()
+    expect(column_count(page, lost)).to_have_text("1")
+    expect(column_count(page, qualification)).to_have_text("0")
+    deal.refresh_from_db()
+    assert (deal.status, deal.lost_reason) == (Deal.Status.LOST, "Bought second-hand")

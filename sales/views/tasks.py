@@ -1,0 +1,147 @@
+"""Task pages: the list, create and edit, complete/reopen in place, and the "my day" cards."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts import roles
+from crm_project.lists import FilteredTableView
+from customers.selectors import customer_get_for_user
+
+from ..filters_tasks import TaskFilter
+from ..forms_tasks import TaskForm
+from ..selectors import deal_get_for_user, lead_get_for_user, task_get_for_user
+from ..selectors_tasks import my_day, task_list_for_user
+from ..services import tasks as services
+from ..tables_tasks import TaskTable
+
+ROW_TEMPLATES = {"row": "sales/partials/task_row.html", "card": "home/partials/task_item.html"}
+# card in the URL -> (the part of my_day it shows, its template)
+MY_DAY_CARDS = {
+    "tasks": ("tasks", "home/partials/my_tasks.html"),
+    "deals-closing": ("deals_closing", "home/partials/my_deals_closing.html"),
+    "deals-stuck": ("deals_stuck", "home/partials/my_deals_stuck.html"),
+    "leads": ("leads", "home/partials/my_leads.html"),
+}
+
+
+def may_have_tasks(user) -> bool:
+    return roles.is_admin(user) or roles.is_manager(user) or roles.is_sales_rep(user)
+
+
+class TaskListView(FilteredTableView):
+    table_class = TaskTable
+    filterset_class = TaskFilter
+    template_name = "sales/task_list.html"
+    page_title = gettext_lazy("Tasks")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not may_have_tasks(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return task_list_for_user(user=self.request.user)
+
+
+def _related_from_query(request) -> dict:
+    """?customer=, ?deal=, ?lead= preset the task's relation, each fetched through its access helper."""
+    related = {}
+    getters = {"customer": customer_get_for_user, "deal": deal_get_for_user, "lead": lead_get_for_user}
+    for name, getter in getters.items():
+        value = request.GET.get(name, "")
+        if value:
+            if not value.isdigit():
+                raise Http404
+            related[name] = getter(user=request.user, pk=int(value))
+    return related
+
+
+def _return_url(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+@login_required
+def task_create(request):
+    if not may_have_tasks(request.user):
+        raise PermissionDenied
+    related = _related_from_query(request)
+    form = TaskForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        task = services.task_create(actor=request.user, **related, **form.service_fields())
+        messages.success(request, _("Task “%(title)s” added.") % {"title": task.title})
+        return redirect(_return_url(request, reverse("sales:task-list")))
+    context = {
+        "form": form,
+        "related": related,
+        "title": _("New task"),
+        "crumbs": [(_("Tasks"), reverse("sales:task-list")), (_("New task"), None)],
+    }
+    return render(request, "sales/task_form.html", context)
+
+
+@login_required
+def task_edit(request, pk):
+    task = task_get_for_user(user=request.user, pk=pk, write=True)
+    form = TaskForm(request.POST or None, instance=task, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        services.task_update(task=task, actor=request.user, **form.service_fields())
+        messages.success(request, _("Your changes were saved."))
+        return redirect(_return_url(request, reverse("sales:task-list")))
+    related = {name: getattr(task, name) for name in ("customer", "deal", "lead") if getattr(task, f"{name}_id")}
+    context = {
+        "form": form,
+        "task": task,
+        "related": related,
+        "title": _("Edit task"),
+        "crumbs": [(_("Tasks"), reverse("sales:task-list")), (task.title, None)],
+    }
+    return render(request, "sales/task_form.html", context)
+
+
+@require_POST
+@login_required
+def task_complete(request, pk):
+    return _toggle(request, pk, done=True)
+
+
+@require_POST
+@login_required
+def task_reopen(request, pk):
+    return _toggle(request, pk, done=False)
+
+
+def _toggle(request, pk, *, done: bool):
+    """Mark done or reopen; htmx gets the row (or "my day" item) back, other clients a redirect."""
+    task = task_get_for_user(user=request.user, pk=pk, write=True)
+    if done:
+        task = services.task_complete(task=task, actor=request.user)
+    else:
+        task = services.task_reopen(task=task, actor=request.user)
+    next_url = _return_url(request, reverse("sales:task-list"))
+    if not request.htmx:
+        message = _("“%(title)s” is done.") if done else _("“%(title)s” is open again.")
+        messages.success(request, message % {"title": task.title})
+        return redirect(next_url)
+    template = ROW_TEMPLATES.get(request.POST.get("variant", "row"), ROW_TEMPLATES["row"])
+    context = {"task": task, "next_url": next_url, "show_owner": request.POST.get("show_owner") == "1"}
+    return render(request, template, context)
+
+
+@login_required
+def my_day_card(request, card):
+    """One card of the rep's home, re-rendered after an action in it (htmx)."""
+    if card not in MY_DAY_CARDS:
+        raise Http404
+    part, template = MY_DAY_CARDS[card]
+    return render(request, template, my_day(user=request.user, parts=(part,)))
