@@ -1,9 +1,14 @@
 """Reads of the customer database. Every list starts from `visible_to(user)`."""
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from crm_project.access import get_for_user
@@ -116,6 +121,61 @@ def customer_possible_duplicates(
 # --- the 360° page --------------------------------------------------------------------
 def customer_timeline(*, customer: Customer) -> QuerySet[Interaction]:
     return Interaction.objects.filter(customer=customer).select_related("user")
+
+
+@dataclass(frozen=True)
+class TimelineSource:
+    """Another app's records shown on the customer's timeline, read where they live.
+
+    `rows(customer)` returns a values() queryset of (origin, key, at); `load(pks)`
+    returns {pk: object}; `template` renders one object as `entry`."""
+
+    name: str
+    rows: Callable[[Customer], QuerySet]
+    load: Callable[[list[int]], dict]
+    template: str
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    template: str
+    entry: object
+
+
+INTERACTION_SOURCE = TimelineSource(
+    name="interaction",
+    rows=lambda customer: Interaction.objects.filter(customer=customer).values(
+        origin=Value("interaction", output_field=CharField()), key=F("pk"), at=F("occurred_at")
+    ),
+    load=lambda pks: Interaction.objects.select_related("user").in_bulk(pks),
+    template="customers/partials/timeline_entry.html",
+)
+
+
+def timeline_sources() -> list[TimelineSource]:
+    return [INTERACTION_SOURCE, *(import_string(dotted) for dotted in settings.CRM_TIMELINE_SOURCES)]
+
+
+def customer_timeline_page(*, customer: Customer, number, per_page: int) -> Page:
+    """One page of the customer's timeline: interactions and, through
+    settings.CRM_TIMELINE_SOURCES, other apps' records (orders), newest first.
+
+    One UNION query pages (origin, key, time) rows; then each source loads its
+    page's objects in one query."""
+    sources = {source.name: source for source in timeline_sources()}
+    parts = [source.rows(customer).order_by() for source in sources.values()]  # no ORDER BY inside a UNION
+    union = parts[0].union(*parts[1:], all=True).order_by("-at", "-key")
+    page = Paginator(union, per_page).get_page(number)
+    wanted: dict[str, list[int]] = {}
+    for row in page.object_list:
+        wanted.setdefault(row["origin"], []).append(row["key"])
+    loaded = {name: sources[name].load(pks) for name, pks in wanted.items()}
+    page.object_list = [
+        TimelineItem(sources[row["origin"]].template, loaded[row["origin"]][row["key"]])
+        for row in page.object_list
+        if row["key"] in loaded[row["origin"]]
+    ]
+    return page
 
 
 def company_timeline(*, company: Company) -> QuerySet[Interaction]:

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import CharField, Count, F, Max, Min, Prefetch, Q, QuerySet, Sum, Value
 
 from crm_project.access import get_for_user
 from customers.models import Customer
+from customers.selectors import TimelineSource
 
 from .models import Deal, Order, OrderLine, Product
 
@@ -95,3 +96,14 @@ def customer_order_totals(*, user, customer: Customer) -> CustomerOrderTotals:
         totals.last_paid_at = max(filter(None, [totals.last_paid_at, row["last"]]))
     totals.by_currency.sort(key=lambda total: -total.revenue)
     return totals
+
+
+# Orders on the customer's timeline, read from the orders table (imports add no timeline rows).
+ORDER_TIMELINE_SOURCE = TimelineSource(
+    name="order",
+    rows=lambda customer: Order.objects.filter(customer=customer).values(
+        origin=Value("order", output_field=CharField()), key=F("pk"), at=F("ordered_at")
+    ),
+    load=lambda pks: Order.objects.in_bulk(pks),
+    template="sales/partials/order_timeline_entry.html",
+)

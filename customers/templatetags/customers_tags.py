@@ -32,7 +32,7 @@ ACTION_LABELS = {
     "deal.stage_changed": _("Deal moved"),
     "deal.won": _("Deal won"),
     "deal.lost": _("Deal lost"),
-    "order.created": _("Order"),
+    "order.created": _("Order created from a won deal"),
     "lead.converted": _("Converted from a lead"),
     "lead.created": _("Lead created"),
     "lead.assigned": _("Lead assigned"),

@@ -5,7 +5,6 @@ from copy import copy
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -135,7 +134,7 @@ def customer_detail(request, pk):
 
 
 def _timeline_page(customer, number):
-    return Paginator(selectors.customer_timeline(customer=customer), TIMELINE_PAGE_SIZE).get_page(number)
+    return selectors.customer_timeline_page(customer=customer, number=number, per_page=TIMELINE_PAGE_SIZE)
 
 
 def _may_reassign(user, customer) -> bool:
