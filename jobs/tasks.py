@@ -4,6 +4,7 @@ import traceback
 
 from celery import Task, shared_task
 from celery.exceptions import Retry
+from django.conf import settings
 
 from . import services
 
@@ -41,7 +42,7 @@ def housekeeping(self):
 
 
 def runnable_jobs() -> dict:
-    """Jobs that managers and admins may start by hand from /jobs/ (name -> task)."""
-    from sales.tasks_reminders import task_reminders
+    """Jobs that managers and admins may start by hand from /jobs/ (settings.JOBS_RUNNABLE)."""
+    from crm_project.celery import app
 
-    return {task.name: task for task in (housekeeping, task_reminders)}
+    return {name: app.tasks[name] for name in settings.JOBS_RUNNABLE}

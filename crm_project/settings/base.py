@@ -219,6 +219,8 @@ CRM_TIMELINE_SOURCES: list[str] = ["sales.selectors_orders.ORDER_TIMELINE_SOURCE
 # seed_demo refuses to run unless this is on (local and test settings only).
 CRM_DEMO_DATA_ALLOWED = False
 
+# Jobs that managers and admins may start by hand from /jobs/ (Celery task names).
+JOBS_RUNNABLE = ["jobs.housekeeping", "sales.task_reminders"]
 JOBS_STALE_AFTER_MINUTES = env.int("JOBS_STALE_AFTER_MINUTES", default=30)
 JOBS_KEEP_DAYS = env.int("JOBS_KEEP_DAYS", default=90)
 

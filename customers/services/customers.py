@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Team, User
+from crm_project.services import apply_changes
 
 from ..models import Attachment, Company, ConsentEvent, Customer, Interaction, Tag
 
@@ -84,14 +85,6 @@ def timeline_record(
     )
 
 
-def _apply_changes(instance, fields: dict) -> list[str]:
-    """Set the fields whose value differs; return their names (for the audit entry)."""
-    changed = [name for name, value in fields.items() if getattr(instance, name) != value]
-    for name in changed:
-        setattr(instance, name, fields[name])
-    return changed
-
-
 def _resolve_company(fields: dict, actor: User | None) -> None:
     """Forms may pass a new company as a bare name: create it for the actor."""
     company = fields.get("company")
@@ -119,7 +112,7 @@ def customer_create(*, actor: User | None, tags: Iterable[Tag] = (), **fields) -
 @transaction.atomic
 def customer_update(*, customer: Customer, actor: User | None, tags: Iterable[Tag] | None = None, **fields) -> Customer:
     _resolve_company(fields, actor)
-    changed = _apply_changes(customer, fields)
+    changed = apply_changes(customer, fields)
     if "owner" in changed:
         customer.team = team_for_owner(customer.owner)
     customer.phone_normalized = normalize_phone(customer.phone)
@@ -285,7 +278,7 @@ def company_create(*, actor: User | None, **fields) -> Company:
 
 @transaction.atomic
 def company_update(*, company: Company, actor: User | None, **fields) -> Company:
-    changed = _apply_changes(company, fields)
+    changed = apply_changes(company, fields)
     if "owner" in changed:
         company.team = team_for_owner(company.owner)
     company.full_clean(exclude=["owner", "team"])

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import is_manager_or_admin
 from jobs.models import JobRun
+from jobs.selectors import jobrun_error_message, jobrun_get_for_user
 
 from ..filters import CustomerFilter
 from ..forms_imports import ImportMappingForm, ImportRunForm, ImportUploadForm
@@ -150,13 +151,11 @@ def import_result(request):
 @login_required
 def import_status(request, pk):
     """A background import's progress, for the user who started it (and managers)."""
-    run = JobRun.objects.filter(pk=pk, name=customers_import_file.name).first()
-    if run is None or not (run.triggered_by_id == request.user.pk or is_manager_or_admin(request.user)):
-        raise Http404
+    run = jobrun_get_for_user(user=request.user, pk=pk, name=customers_import_file.name)
     context = {
         "run": run,
         "running": run.status in (JobRun.Status.QUEUED, JobRun.Status.RUNNING),
-        "error_message": _last_error_line(run.error),
+        "error_message": jobrun_error_message(run),
     }
     if request.htmx:
         return render(request, "customers/partials/import_status.html", context)
@@ -251,12 +250,6 @@ def _result_for_session(result: imports.ImportResult, filename: str) -> dict:
         for error in result.errors[:SHOWN_ERRORS]
     ]
     return {"counts": result.counts, "errors": errors, "error_count": len(result.errors), "filename": filename}
-
-
-def _last_error_line(error: str) -> str:
-    """The job log keeps the traceback; users read its last line ("…Error: message")."""
-    lines = error.strip().splitlines()
-    return lines[-1].split(": ", 1)[-1] if lines else ""
 
 
 def _csv_response(rows, filename: str) -> StreamingHttpResponse:

@@ -63,3 +63,24 @@ def test_run_now_is_refused_to_reps_and_unknown_jobs(client_for, owner, manager)
     assert client_for(owner).post(reverse("jobs:run-now", args=["jobs.housekeeping"])).status_code == 403
     assert client_for(manager).post(reverse("jobs:run-now", args=["os.system"])).status_code == 404
     assert not JobRun.objects.exists()
+
+
+def test_a_job_run_is_visible_to_whoever_started_it_and_managers_only(owner, teammate, manager):
+    import pytest
+    from django.http import Http404
+
+    from jobs.selectors import jobrun_get_for_user
+
+    run = JobRunFactory(name="customers.import_file", triggered_by=owner)
+    assert jobrun_get_for_user(user=owner, pk=run.pk, name="customers.import_file") == run
+    assert jobrun_get_for_user(user=manager, pk=run.pk, name="customers.import_file") == run
+    with pytest.raises(Http404):
+        jobrun_get_for_user(user=teammate, pk=run.pk, name="customers.import_file")
+    with pytest.raises(Http404):
+        jobrun_get_for_user(user=owner, pk=run.pk, name="another.job")
+
+
+def test_the_runnable_jobs_come_from_settings(client_for, manager):
+    content = client_for(manager).get(reverse("jobs:list")).content.decode()
+    assert "Run jobs.housekeeping now" in content
+    assert "Run sales.task_reminders now" in content

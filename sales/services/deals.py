@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from crm_project.services import apply_changes
 from customers.models import Customer
 from customers.services import team_for_owner, timeline_record
 
@@ -90,9 +91,7 @@ def deal_update(*, deal: Deal, actor: User | None, **fields) -> Deal:
     """Change a deal's details (not its stage: that is deal_move_stage)."""
     if "owner" in fields and fields["owner"] != deal.owner:
         deal.team = team_for_owner(fields["owner"])
-    changed = [name for name, value in fields.items() if getattr(deal, name) != value]
-    for name in changed:
-        setattr(deal, name, fields[name])
+    changed = apply_changes(deal, fields)
     deal.full_clean(exclude=["owner", "team"])
     deal.save()
     if changed:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts import roles
 from accounts.models import User
+from crm_project.services import apply_changes
 from customers.models import Company, Customer, Interaction
 from customers.services import company_create, customer_create, team_for_owner, timeline_record
 
@@ -87,9 +88,7 @@ def lead_create(*, actor: User | None, owner: User | None = None, **fields) -> L
 def lead_update(*, lead: Lead, actor: User | None, **fields) -> Lead:
     """Change a lead's details (not its status: that is lead_set_status)."""
     previous_owner = lead.owner
-    changed = [name for name, value in fields.items() if getattr(lead, name) != value]
-    for name in changed:
-        setattr(lead, name, fields[name])
+    changed = apply_changes(lead, fields)
     if "owner" in changed:
         lead.team = team_for_owner(lead.owner)
     lead.full_clean(exclude=["owner", "team", "customer", "deal"])

@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.services import notification_create
+from crm_project.services import apply_changes
 from customers.models import Customer
 from customers.services import team_for_owner, timeline_record
 
@@ -88,9 +89,7 @@ def task_update(*, task: Task, actor: User | None, **fields) -> Task:
     unknown = set(fields) - set(TASK_FIELDS)
     if unknown:
         raise TypeError(f"task_update() cannot change {', '.join(sorted(unknown))}")
-    changed = [name for name, value in fields.items() if getattr(task, name) != value]
-    for name in changed:
-        setattr(task, name, fields[name])
+    changed = apply_changes(task, fields)
     if "owner" in changed:
         task.team = team_for_owner(task.owner)
     if "due_at" in changed or "owner" in changed:

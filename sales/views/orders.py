@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,6 +19,7 @@ from accounts.roles import is_manager_or_admin
 from crm_project.lists import FilteredTableView
 from crm_project.permissions import manager_or_admin_required
 from jobs.models import JobRun
+from jobs.selectors import jobrun_error_message, jobrun_get_for_user
 
 from ..filters_orders import OrderFilter, ProductFilter
 from ..forms_orders import OrderImportRunForm, OrderImportUploadForm, ProductForm
@@ -208,13 +208,11 @@ def order_import_result(request):
 @manager_or_admin_required
 def order_import_status(request, pk):
     """A background import's progress; the partial polls itself while the job runs."""
-    run = JobRun.objects.filter(pk=pk, name=orders_import_file.name).first()
-    if run is None:
-        raise Http404
+    run = jobrun_get_for_user(user=request.user, pk=pk, name=orders_import_file.name)
     context = {
         "run": run,
         "running": run.status in (JobRun.Status.QUEUED, JobRun.Status.RUNNING),
-        "error_message": _last_error_line(run.error),
+        "error_message": jobrun_error_message(run),
     }
     if request.htmx:
         return render(request, "sales/partials/order_import_status.html", context)
@@ -300,9 +298,3 @@ def _summary(counts: dict) -> str:
         )
         % counts
     )
-
-
-def _last_error_line(error: str) -> str:
-    """The job log keeps the traceback; users read its last line ("…Error: message")."""
-    lines = error.strip().splitlines()
-    return lines[-1].split(": ", 1)[-1] if lines else ""
