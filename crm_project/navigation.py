@@ -45,7 +45,9 @@ NAV_ITEMS = (
     NavItem(_("Forecast"), "sales:forecast", "graph-up-arrow", (roles.SALES_REP, roles.MANAGER)),
     NavItem(_("Tickets"), "home", "life-preserver", (roles.SUPPORT_AGENT, roles.MANAGER), soon=True),
     NavItem(_("Campaigns"), "home", "envelope", (roles.MANAGER,), soon=True),
-    NavItem(_("Reports"), "home", "bar-chart", (roles.MANAGER,), soon=True),
+    NavItem(_("Analytics"), "analytics:overview", "bar-chart", (roles.MANAGER,)),
+    NavItem(_("RFM segments"), "analytics:rfm", "grid-3x3", (roles.MANAGER,)),
+    NavItem(_("Cohorts"), "analytics:cohorts", "calendar3", (roles.MANAGER,)),
     NavItem(_("Job log"), "jobs:list", "clock-history", (roles.MANAGER,)),
 )
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("jobs/", include("jobs.urls")),
     path("customers/", include("customers.urls")),
     path("sales/", include("sales.urls")),
+    path("analytics/", include("analytics.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

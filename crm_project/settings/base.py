@@ -220,9 +220,14 @@ CRM_TIMELINE_SOURCES: list[str] = ["sales.selectors_orders.ORDER_TIMELINE_SOURCE
 CRM_DEMO_DATA_ALLOWED = False
 
 # Jobs that managers and admins may start by hand from /jobs/ (Celery task names).
-JOBS_RUNNABLE = ["jobs.housekeeping", "sales.task_reminders"]
+JOBS_RUNNABLE = ["jobs.housekeeping", "sales.task_reminders", "analytics.rfm_score"]
 JOBS_STALE_AFTER_MINUTES = env.int("JOBS_STALE_AFTER_MINUTES", default=30)
 JOBS_KEEP_DAYS = env.int("JOBS_KEEP_DAYS", default=90)
+
+# RFM scoring. The nightly run is a django-celery-beat periodic task created by
+# a migration (analytics-rfm-nightly), not CELERY_BEAT_SCHEDULE, so that its
+# time and window set in the admin survive restarts.
+RFM_KEEP_RUNS = env.int("RFM_KEEP_RUNS", default=12)
 
 LOGGING = {
     "version": 1,

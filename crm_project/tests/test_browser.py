@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
     [
         ("owner", "My day", ["Customers", "Pipeline"], ["Tickets", "Job log"]),
         ("agent", "My queue", ["Customers", "Tickets"], ["Pipeline", "Job log"]),
-        ("manager", "Team overview", ["Pipeline", "Tickets", "Reports", "Job log"], []),
+        ("manager", "Team overview", ["Pipeline", "Tickets", "Analytics", "Job log"], []),
     ],
 )
 def test_each_role_logs_in_to_its_home(request, login_in_browser, persona, heading, sees, does_not_see):

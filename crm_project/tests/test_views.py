@@ -42,7 +42,7 @@ def test_navigation_shows_only_what_the_role_can_use(client_for, owner, agent, m
     agent_nav = nav_labels(client_for(agent).get(reverse("home")))
     assert "Tickets" in agent_nav and "Pipeline" not in agent_nav
     manager_nav = nav_labels(client_for(manager).get(reverse("home")))
-    assert {"Pipeline", "Tickets", "Reports", "Job log"} <= manager_nav
+    assert {"Pipeline", "Tickets", "Analytics", "Job log"} <= manager_nav
 
 
 def test_the_admin_link_is_shown_to_admins_only(client_for, owner, admin_user):
