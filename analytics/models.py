@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
@@ -48,6 +49,19 @@ class RfmSegment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    # The default segments' texts are in the translation catalogue; admins' own texts show as typed.
+    @property
+    def display_name(self) -> str:
+        return gettext(self.name)
+
+    @property
+    def display_meaning(self) -> str:
+        return gettext(self.meaning) if self.meaning else ""
+
+    @property
+    def display_action(self) -> str:
+        return gettext(self.action) if self.action else ""
 
     def matches(self, cell: str) -> bool:
         return re.fullmatch(self.pattern, cell) is not None

@@ -9,5 +9,6 @@ urlpatterns = [
     path("cohorts/export.csv", dashboard.cohorts_export, name="cohorts-export"),
     path("rfm/", rfm.report, name="rfm"),
     path("rfm/run/", rfm.run_now, name="rfm-run"),
+    path("rfm/job/<int:pk>/", rfm.job_status, name="rfm-job"),
     path("rfm/export.csv", rfm.export, name="rfm-export"),
 ]

@@ -55,6 +55,10 @@ class JobRun(models.Model):
         return f"{self.name} ({self.get_status_display()})"
 
     @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
     def duration(self) -> timedelta | None:
         if self.started_at and self.finished_at:
             return self.finished_at - self.started_at

@@ -1,20 +1,121 @@
-"""The managers' RFM report, its "Run now" form and its CSV export."""
+"""The managers' RFM report, its "Run now" form and progress, and its CSV export.
 
-from django.http import HttpResponse
+The report's figures are company-wide (managers and admins only); drill-downs
+go to the customer list and the export, both limited to what the viewer may see.
+"""
+
+import csv
+
+from django.contrib import messages
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from crm_project.permissions import manager_or_admin_required
+from customers.services.exports import neutralise
+from jobs.models import JobRun
+from jobs.selectors import jobrun_error_message, jobrun_get_for_user
+from jobs.services import job_enqueue
+
+from .. import selectors
+from ..forms import RfmRunForm
+from ..models import RfmRun
+from ..tasks import rfm_score
+
+RUN_CHOICES = 50
 
 
 @manager_or_admin_required
 def report(request):
-    return HttpResponse("TODO")
+    return render(request, "analytics/rfm_report.html", _report_context(request, run_form=RfmRunForm()))
+
+
+def _report_context(request, *, run_form: RfmRunForm) -> dict:
+    run = selectors.rfm_run_get(_int_param(request, "run"))
+    segments = selectors.rfm_segments()
+    context = {
+        "run": run,
+        "runs": selectors.rfm_run_list()[:RUN_CHOICES],
+        "segments": list(segments.values()),
+        "run_form": run_form,
+        "job": _running_job(request),
+        "crumbs": [(_("Analytics"), reverse("analytics:overview")), (_("RFM segments"), None)],
+    }
+    if run is not None:
+        context |= _run_context(request, run, segments)
+    return context
+
+
+def _run_context(request, run: RfmRun, segments: dict) -> dict:
+    compare = selectors.rfm_run_get(_int_param(request, "compare")) if request.GET.get("compare") else None
+    compare = compare or selectors.rfm_previous_run(run)
+    movement = None
+    if compare is not None and compare.scores_kept and run.scores_kept and compare.pk != run.pk:
+        movement = selectors.rfm_movement(compare, run, segments)
+    return {
+        "grid": selectors.rfm_grid(run, segments),
+        "segment_rows": selectors.rfm_segment_table(run, segments),
+        "compare": compare,
+        "movement": movement,
+    }
+
+
+def _int_param(request, name: str) -> int | None:
+    value = request.GET.get(name, "")
+    if value and not value.isdigit():
+        raise Http404
+    return int(value) if value else None
+
+
+def _running_job(request) -> JobRun | None:
+    job_id = _int_param(request, "job")
+    return jobrun_get_for_user(user=request.user, pk=job_id, name=rfm_score.name) if job_id else None
+
+
+@require_POST
+@manager_or_admin_required
+def run_now(request):
+    form = RfmRunForm(request.POST)
+    if not form.is_valid():
+        return render(request, "analytics/rfm_report.html", _report_context(request, run_form=form), status=400)
+    job = job_enqueue(task=rfm_score, actor=request.user, kwargs=form.task_kwargs())
+    messages.success(request, _("RFM scoring was queued; this page shows its progress."))
+    return redirect(f"{reverse('analytics:rfm')}?job={job.pk}")
 
 
 @manager_or_admin_required
-def run_now(request):
-    return HttpResponse("TODO")
+def job_status(request, pk):
+    """The progress box of a "Run now"; it polls itself while the job runs."""
+    job = jobrun_get_for_user(user=request.user, pk=pk, name=rfm_score.name)
+    return render(request, "analytics/partials/rfm_job.html", {"job": job})
 
 
 @manager_or_admin_required
 def export(request):
-    return HttpResponse("TODO")
+    """One row per scored customer of a run (optionally one segment or cell) that the viewer may see."""
+    run = selectors.rfm_run_get(_int_param(request, "run"))
+    if run is None or not run.scores_kept:
+        raise Http404
+    segment = request.GET.get("segment")
+    cell = request.GET.get("cell", "")
+    if (segment and not segment.isdigit()) or (cell and not (len(cell) == 2 and cell.isdigit())):
+        raise Http404
+    scores = selectors.rfm_scores_of(run_id=run.pk, segment=segment, cell=cell or None)
+    rows = selectors.rfm_export_rows(scores, user=request.user)
+    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="rfm-run-{run.pk}.csv"'
+    return response
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_lines(rows):
+    writer = csv.writer(_Echo())
+    yield writer.writerow(selectors.EXPORT_COLUMNS)
+    for row in rows:
+        yield writer.writerow([neutralise(row[0]), *row[1:7], row[7] or ""])

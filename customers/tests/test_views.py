@@ -107,12 +107,12 @@ def test_the_list_query_count_does_not_depend_on_the_page_size(client_for, owner
         customer.tags.add(tag)
     client.get(reverse("customers:customer-list"))  # warm the session
     # session, user, roles, custom fields, count, page, tags; the choices of the filter form
-    # (owner, team, tag) and of the bulk-action form (owner, tag)
-    with django_assert_num_queries(12):
+    # (owner, team, tag, RFM segment) and of the bulk-action form (owner, tag)
+    with django_assert_num_queries(13):
         client.get(reverse("customers:customer-list"))
     for customer in CustomerFactory.create_batch(40, owner=owner, company=CompanyFactory()):
         customer.tags.add(tag)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get(reverse("customers:customer-list"))
     assert len(response.context["table"].page.object_list) == 25
 
@@ -226,11 +226,11 @@ def test_the_detail_page_query_count_is_fixed(client_for, owner, customer, djang
     InteractionFactory.create_batch(5, customer=customer)
     client.get(detail_url(customer))
     # session, user, roles, customer, custom fields, tags, timeline count, page and entries,
-    # consent log, attachments; the sales panels: deals, orders, order totals
-    with django_assert_num_queries(14):
+    # consent log, attachments; the sales panels: deals, orders, order totals; the RFM panel
+    with django_assert_num_queries(15):
         client.get(detail_url(customer))
     InteractionFactory.create_batch(40, customer=customer)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         response = client.get(detail_url(customer))
     assert len(response.context["timeline_page"].object_list) == 20
 
@@ -411,14 +411,14 @@ def test_orders_appear_on_the_timeline_in_time_order(client_for, owner, customer
     InteractionFactory(customer=customer, summary="Newer call", occurred_at=now - timedelta(days=1))
     client = client_for(owner)
     client.get(detail_url(customer))
-    with django_assert_num_queries(15):  # the orders of the page load in one more query
+    with django_assert_num_queries(16):  # the orders of the page load in one more query
         response = client.get(detail_url(customer))
     content = response.content.decode()
     newer, order, older = (content.index(text) for text in ("Newer call", "SHOP-1", "Older call"))
     assert newer < order < older
     for _ in range(30):
         OrderFactory(customer=customer, ordered_at=now - timedelta(days=10))
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         client.get(detail_url(customer))
     page_two = client.get(reverse("customers:customer-timeline", args=[customer.pk]), {"page": 2})
     assert page_two.content.decode().count('data-kind="order"') == 13  # 33 entries: 20 on page one
