@@ -58,6 +58,12 @@ worker: install
 test: install browser
 	$(MANAGE) compilemessages --ignore=.venv --ignore=node_modules -v0 || true
 	$(BIN)/pytest
+	@# RFM scoring must give the same answer on both databases: against another
+	@# database (PostgreSQL in CI), run its rule tests on the embedded SQLite as well.
+	@if [ -n "$$DATABASE_URL" ]; then \
+	  echo "RFM scoring rules again on SQLite:"; \
+	  env -u DATABASE_URL $(BIN)/pytest -q analytics/tests/test_scoring.py; \
+	fi
 
 lint: install
 	$(BIN)/ruff check .

@@ -16,6 +16,7 @@ SEED_STEPS: tuple[str, ...] = (
     "sales.seed_leads.seed_demo",
     "sales.seed_orders.seed_demo",
     "sales.seed_tasks.seed_demo",
+    "analytics.seed.seed_demo",
 )
 
 LOGINS_FILE = Path(settings.BASE_DIR) / "var" / "demo_logins.txt"

@@ -1,0 +1,11 @@
+import importlib
+
+import pytest
+from django.apps import apps
+
+
+@pytest.fixture
+def default_segments(django_db_blocker):
+    """The default segment rules; transactional tests flush what migrations created."""
+    migration = importlib.import_module("analytics.migrations.0002_default_segments_and_nightly_run")
+    migration.create_defaults(apps, None)
