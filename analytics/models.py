@@ -114,9 +114,7 @@ class RfmScore(models.Model):
     """
 
     pk = models.CompositePrimaryKey("run", "customer")
-    run = models.ForeignKey(
-        RfmRun, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
-    )
+    run = models.ForeignKey(RfmRun, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
     customer = models.ForeignKey(
         Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )

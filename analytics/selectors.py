@@ -159,11 +159,13 @@ def _movement_counts(from_run_id: int, to_run_id: int) -> list[tuple]:
         WHERE a.run_id = %s GROUP BY a.segment_id, b.segment_id
         UNION ALL
         SELECT a.segment_id, NULL, COUNT(*) FROM {table} a
-        WHERE a.run_id = %s AND NOT EXISTS (SELECT 1 FROM {table} b WHERE b.run_id = %s AND b.customer_id = a.customer_id)
+        WHERE a.run_id = %s
+          AND NOT EXISTS (SELECT 1 FROM {table} b WHERE b.run_id = %s AND b.customer_id = a.customer_id)
         GROUP BY a.segment_id
         UNION ALL
         SELECT NULL, b.segment_id, COUNT(*) FROM {table} b
-        WHERE b.run_id = %s AND NOT EXISTS (SELECT 1 FROM {table} a WHERE a.run_id = %s AND a.customer_id = b.customer_id)
+        WHERE b.run_id = %s
+          AND NOT EXISTS (SELECT 1 FROM {table} a WHERE a.run_id = %s AND a.customer_id = b.customer_id)
         GROUP BY b.segment_id
     """  # noqa: S608 - the table name is ours; values are parameters
     with connection.cursor() as cursor:
@@ -216,8 +218,7 @@ def rfm_export_rows(scores: QuerySet[RfmScore], *, user=None):
     reference = Coalesce(NullIf(F("customer__external_ref"), Value("")), Cast("customer_id", CharField()))
     rows = scores.annotate(customer_ref=reference, segment_name=F("segment__name")).order_by("customer_id")
     fields = ["customer_ref", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score"]
-    for row in rows.values_list(*fields, "segment_name").iterator(chunk_size=5000):
-        yield row
+    yield from rows.values_list(*fields, "segment_name").iterator(chunk_size=5000)
 
 
 def rfm_customer_history(customer: Customer) -> list[RfmScore]:

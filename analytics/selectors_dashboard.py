@@ -27,7 +27,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from sales.models import Deal, Order, Pipeline
-from sales.selectors_deals import BoardColumn, board_columns, board_deals, pipeline_choose, pipeline_list, pipeline_stages
+from sales.selectors_deals import (
+    BoardColumn,
+    board_columns,
+    board_deals,
+    pipeline_choose,
+    pipeline_list,
+    pipeline_stages,
+)
 from sales.selectors_forecast import Forecast, ForecastScope, add_months, forecast_for
 
 from .db import ExactSum, crm_timezone

@@ -131,9 +131,7 @@ def test_run_now_queues_a_job_that_scores_with_the_chosen_date_and_window(
     client_for, manager, scored, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(manager).post(
-            reverse("analytics:rfm-run"), {"as_of": "2026-03-01", "window_days": "30"}
-        )
+        response = client_for(manager).post(reverse("analytics:rfm-run"), {"as_of": "2026-03-01", "window_days": "30"})
 
     job = JobRun.objects.get(name="analytics.rfm_score")
     assert response.status_code == 302 and response["Location"].endswith(f"?job={job.pk}")

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from crm_project.permissions import manager_or_admin_required
 from customers.services.exports import neutralise
 from jobs.models import JobRun
-from jobs.selectors import jobrun_error_message, jobrun_get_for_user
+from jobs.selectors import jobrun_get_for_user
 from jobs.services import job_enqueue
 
 from .. import selectors
