@@ -293,7 +293,7 @@ def rfm_history(*, runs: int = RFM_HISTORY_RUNS) -> RfmHistory:
     latest.reverse()
     summaries = [run.summary.get("segments", {}) for run in latest]
     segments = list(RfmSegment.objects.order_by("position", "pk"))
-    series = [_rfm_series(summaries, str(segment.pk), segment.name, segment.color) for segment in segments]
+    series = [_rfm_series(summaries, str(segment.pk), segment.display_name, segment.color) for segment in segments]
     current = {str(segment.pk) for segment in segments}
     deleted = sorted({key for summary in summaries for key in summary} - current - {""}, key=int)
     for key in deleted:
