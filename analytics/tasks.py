@@ -3,6 +3,7 @@
 from datetime import date
 
 from celery import shared_task
+from django.utils.translation import gettext_lazy as _
 
 from jobs.models import JobRun
 from jobs.tasks import JobTask
@@ -12,7 +13,7 @@ from .models import RfmRun
 from .services import rfm_score_run
 
 
-@shared_task(base=JobTask, bind=True, name="analytics.rfm_score")
+@shared_task(base=JobTask, bind=True, name="analytics.rfm_score", label=_("RFM scoring"))
 def rfm_score(self, as_of: str | None = None, window_days: int | None = None):
     """Score all customers. A scheduled run skips a day that the schedule already scored."""
     trigger = self.job_run.trigger if self.job_run else JobRun.Trigger.SCHEDULE

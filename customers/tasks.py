@@ -2,6 +2,7 @@
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from jobs.tasks import JobTask
@@ -11,6 +12,7 @@ from .services import imports
 
 @shared_task(
     base=JobTask, bind=True, name="customers.import_file",
+    label=_("Customer import"),
     autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3,
 )  # fmt: skip
 def customers_import_file(self, file_name: str, mapping: dict, options: dict, actor_id: int | None):

@@ -2,6 +2,7 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
 from .models import JobRun
+from .tasks import job_label
 
 
 class JobRunTable(tables.Table):
@@ -19,3 +20,6 @@ class JobRunTable(tables.Table):
         model = JobRun
         fields = ("name", "status", "trigger", "created_at", "started_at", "finished_at", "progress", "counts")
         order_by = ("-created_at",)
+
+    def render_name(self, value):
+        return job_label(value)

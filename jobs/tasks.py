@@ -1,10 +1,12 @@
 """The job-tracking task base and the job log's own housekeeping."""
 
+import functools
 import traceback
 
 from celery import Task, shared_task
 from celery.exceptions import Retry
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from . import services
 
@@ -35,14 +37,27 @@ class JobTask(Task):
             services.job_progress(self.job_run, done=done, total=total)
 
 
-@shared_task(base=JobTask, bind=True, name="jobs.housekeeping")
+@shared_task(base=JobTask, bind=True, name="jobs.housekeeping", label=_("Job log housekeeping"))
 def housekeeping(self):
     """Mark runs whose worker died as failed, and prune old log rows."""
     return {"stale": services.jobs_mark_stale(), "pruned": services.jobs_prune()}
 
 
-def runnable_jobs() -> dict:
-    """Jobs that managers and admins may start by hand from /jobs/ (settings.JOBS_RUNNABLE)."""
+@functools.cache
+def _task_registry():
+    """Celery's tasks, with every app's tasks module imported (a web process has not done so yet)."""
     from crm_project.celery import app
 
-    return {name: app.tasks[name] for name in settings.JOBS_RUNNABLE}
+    app.loader.import_default_modules()
+    return app.tasks
+
+
+def runnable_jobs() -> dict:
+    """Jobs that managers and admins may start by hand from /jobs/ (settings.JOBS_RUNNABLE)."""
+    tasks = _task_registry()
+    return {name: tasks[name] for name in settings.JOBS_RUNNABLE}
+
+
+def job_label(name: str) -> str:
+    """A job's name for people (its task's `label`), or the task name when it has none."""
+    return str(getattr(_task_registry().get(name), "label", "") or name)

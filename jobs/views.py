@@ -11,7 +11,7 @@ from crm_project.permissions import ManagerOrAdminRequiredMixin, manager_or_admi
 from . import selectors, services
 from .filters import JobRunFilter
 from .tables import JobRunTable
-from .tasks import runnable_jobs
+from .tasks import job_label, runnable_jobs
 
 
 class JobRunListView(ManagerOrAdminRequiredMixin, FilteredTableView):
@@ -25,7 +25,7 @@ class JobRunListView(ManagerOrAdminRequiredMixin, FilteredTableView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["runnable_jobs"] = sorted(runnable_jobs())
+        context["runnable_jobs"] = sorted((job_label(name), name) for name in runnable_jobs())
         return context
 
 
@@ -36,5 +36,5 @@ def job_run_now(request, name):
     if task is None:
         raise Http404
     services.job_enqueue(task=task, actor=request.user)
-    messages.success(request, _("%(job)s was queued.") % {"job": name})
+    messages.success(request, _("%(job)s was queued.") % {"job": job_label(name)})
     return redirect("jobs:list")

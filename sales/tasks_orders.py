@@ -2,6 +2,7 @@
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from jobs.services import job_succeed
@@ -14,6 +15,7 @@ __all__ = ["orders_import_file"]
 
 @shared_task(
     base=JobTask, bind=True, name="sales.import_orders",
+    label=_("Order import"),
     autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3,
 )  # fmt: skip
 def orders_import_file(

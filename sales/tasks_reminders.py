@@ -2,6 +2,7 @@
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils.translation import gettext_lazy as _
 
 from jobs.tasks import JobTask
 
@@ -12,6 +13,7 @@ __all__ = ["task_reminders"]
 
 @shared_task(
     base=JobTask, bind=True, name="sales.task_reminders",
+    label=_("Task reminders"),
     autoretry_for=(ReminderSendError, OperationalError), retry_backoff=60, retry_backoff_max=1800, max_retries=5,
 )  # fmt: skip
 def task_reminders(self):

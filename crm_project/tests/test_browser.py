@@ -34,7 +34,7 @@ def test_a_manager_opens_the_job_log_and_runs_a_job(login_in_browser, manager, l
     page = login_in_browser(manager)
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Job log").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Job log")
-    page.get_by_role("button", name="Run jobs.housekeeping now").click()
+    page.get_by_role("button", name="Run now: Job log housekeeping").click()
     expect(page.get_by_role("alert")).to_contain_text("was queued")
     expect(page.locator("[data-status=succeeded]").first).to_be_visible()
 

@@ -82,5 +82,6 @@ def test_a_job_run_is_visible_to_whoever_started_it_and_managers_only(owner, tea
 
 def test_the_runnable_jobs_come_from_settings(client_for, manager):
     content = client_for(manager).get(reverse("jobs:list")).content.decode()
-    assert "Run jobs.housekeeping now" in content
-    assert "Run sales.task_reminders now" in content
+    assert "Run now: Job log housekeeping" in content
+    assert "Run now: Task reminders" in content
+    assert "Run now: RFM scoring" in content

@@ -1,0 +1,45 @@
+"""Admins edit the segment rules; a bad pattern is refused with a clear error."""
+
+import pytest
+from django.urls import reverse
+
+from analytics.models import RfmSegment
+
+pytestmark = pytest.mark.django_db
+
+
+def change(client, segment, **fields):
+    data = {
+        "position": segment.position,
+        "pattern": segment.pattern,
+        "name": segment.name,
+        "meaning": segment.meaning,
+        "action": segment.action,
+        "color": segment.color,
+    }
+    return client.post(reverse("admin:analytics_rfmsegment_change", args=[segment.pk]), data | fields)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "error"),
+    [("[1-2", "Not a valid pattern"), ("6[1-5]", "matches no R+F pair")],
+)
+def test_a_pattern_that_cannot_match_is_refused(client_for, admin_user, pattern, error):
+    champions = RfmSegment.objects.get(name="Champions")
+
+    response = change(client_for(admin_user), champions, pattern=pattern)
+
+    assert response.status_code == 200
+    assert error in response.content.decode()
+    champions.refresh_from_db()
+    assert champions.pattern == "5[4-5]"
+
+
+def test_an_admin_widens_a_segment(client_for, admin_user):
+    champions = RfmSegment.objects.get(name="Champions")
+
+    response = change(client_for(admin_user), champions, pattern="5[3-5]")
+
+    assert response.status_code == 302
+    champions.refresh_from_db()
+    assert champions.matches("53")
