@@ -14,6 +14,8 @@ number, so the same numbers always give the same data.
 Then, as of today: (a) the bare aggregate the scoring starts from, (b) full scoring runs
 (scores, segments and summary written), (c) the movement join between the last two
 runs, (d) the drill-down count of the largest segment, and pruning one run's score rows.
+The runs timed prune nothing: earlier runs' score rows are pruned first, so that the
+bench's own runs fit in RFM_KEEP_RUNS, and at the end all but the bench's latest runs.
 Figures, not assertions: see `make bench`. Never in production.
 """
 
@@ -93,14 +95,16 @@ class Command(BaseCommand):
         if not fresh and _bench_counts() == (customers, orders):
             self._line("generation", f"skipped: {customers:,} customers and {orders:,} orders exist")
             return
-        started = time.perf_counter()
-        deleted = _delete_bench_data()
-        self._line("deleted earlier bench data", f"{deleted[1]:,} customers, {deleted[0]:,} orders")
-        _generate(customers=customers, orders=orders)
+        seconds, (deleted_orders, deleted_customers) = _timed(_delete_bench_data)
+        self._line("deleted earlier bench data", f"{deleted_customers:,} customers, {deleted_orders:,} orders")
+        people, first = _timed(lambda: _generate_customers(customers))
+        sales = _timed(lambda: _generate_orders(orders, customers=customers, first=first))[0]
+        analyze = _timed(lambda: _analyze([Customer, Order]))[0]
         self._line(
             "generation",
-            f"{time.perf_counter() - started:.1f} s for {customers:,} customers and {orders:,} orders "
-            f"on {connection.vendor}",
+            f"{seconds + people + sales + analyze:.1f} s for {customers:,} customers and {orders:,} orders "
+            f"on {connection.vendor} (delete {seconds:.1f} s, customers {people:.1f} s, orders {sales:.1f} s, "
+            f"analyze {analyze:.1f} s)",
         )
 
     # --- the measurements --------------------------------------------------------------
@@ -131,7 +135,7 @@ class Command(BaseCommand):
         counted = sum(figures["orders"] for figures in runs[-1].summary["segments"].values())
         self._line("N_scored", f"{runs[-1].n_scored:,} customers ({counted:,} counted orders)")
         self._measure_reads(runs[-2], runs[-1], repeat)
-        self._measure_prune()
+        self._measure_prune(runs[0])
 
     def _measure_reads(self, previous: RfmRun, latest: RfmRun, repeat: int) -> None:
         seconds, groups = _median_of(repeat, lambda: _movement(previous.pk, latest.pk))
@@ -145,12 +149,12 @@ class Command(BaseCommand):
         seconds, count = _median_of(repeat, lambda: Customer.objects.filter(pk__in=members).count())
         self._line(f"(d) drill-down count, {segments[key]['name'] or 'no segment'}", f"{seconds:.2f} s ({count:,})")
 
-    def _measure_prune(self) -> None:
-        kept = RfmRun.objects.filter(scores_kept=True)
-        oldest = kept.order_by("pk").first()
-        started = time.perf_counter()
-        rfm_prune_runs(keep=kept.count() - 1)
-        self._line("prune one run's score rows", f"{time.perf_counter() - started:.2f} s ({oldest.n_scored:,} rows)")
+    def _measure_prune(self, first: RfmRun) -> None:
+        """What each run's pruning costs once RFM_KEEP_RUNS runs exist: deleting one run's score rows."""
+        newer = RfmRun.objects.filter(scores_kept=True, pk__gte=first.pk).count()
+        rfm_prune_runs(keep=newer)  # runs older than this bench's first, untimed
+        seconds = _timed(lambda: rfm_prune_runs(keep=newer - 1))[0]
+        self._line("prune one run's score rows", f"{seconds:.2f} s ({first.n_scored:,} rows)")
 
 
 def _timed(work: Callable):
@@ -230,15 +234,20 @@ def _delete_bench_data() -> tuple[int, int]:
         return deleted_orders, cursor.rowcount
 
 
-def _generate(*, customers: int, orders: int) -> None:
+def _generate_customers(count: int) -> int:
+    """Customers RFM-0000001…, with contiguous ids; returns the first id."""
+    template = Customer(last_name="RFM bench", source=Customer.Source.IMPORT, lifecycle_stage=Customer.Stage.CUSTOMER)
+    _insert_series(template, {"external_ref": (SQL[connection.vendor]["ref"], [])}, rows=count)
+    ids = _bench_customers().aggregate(first=Min("pk"), last=Max("pk"))
+    if ids["last"] - ids["first"] + 1 != count:
+        raise CommandError("The bench customers' ids are not contiguous (someone else inserted customers?).")
+    return ids["first"]
+
+
+def _generate_orders(count: int, *, customers: int, first: int) -> None:
+    """Orders in the order a live table gets them: by time, from random (skewed) customers."""
     sql = SQL[connection.vendor]
     now = timezone.now()
-    template = Customer(last_name="RFM bench", source=Customer.Source.IMPORT, lifecycle_stage=Customer.Stage.CUSTOMER)
-    _insert_series(template, {"external_ref": (sql["ref"], [])}, rows=customers)
-    ids = _bench_customers().aggregate(first=Min("pk"), last=Max("pk"))
-    first = ids["first"]
-    if ids["last"] - first + 1 != customers:
-        raise CommandError("The bench customers' ids are not contiguous (someone else inserted customers?).")
     u = [sql["uniform"].format(k=k, multiplier=MULTIPLIERS[k - 1]) for k in range(1, 5)]
     price = sql["floor"].format(x="40 * g.u4 * g.u4")  # 40 price points, cheap ones more often
     statuses = [Order.Status.PAID, Order.Status.REFUNDED, Order.Status.CANCELLED]
@@ -246,16 +255,16 @@ def _generate(*, customers: int, orders: int) -> None:
         # u1² skews orders towards the first customers: customer 1 orders about orders/√customers times.
         "customer_id": (f"{first} + " + sql["floor"].format(x=f"{customers} * g.u1 * g.u1"), []),
         "order_ref": (f"CASE WHEN g.n %% 3 = 0 THEN '' ELSE '{REF}' || g.n END", []),
+        # Evenly over three years up to now, later rows later (with a few seconds of jitter).
         "ordered_at": (
-            sql["before"].format(seconds=sql["floor"].format(x=f"{THREE_YEARS} * g.u2")),
+            sql["before"].format(seconds=sql["floor"].format(x=f"{THREE_YEARS} * ({count} - g.n + g.u2) / {count}")),
             [connection.ops.adapt_datetimefield_value(now)],
         ),
         "status": ("CASE WHEN g.u3 < 0.9 THEN %s WHEN g.u3 < 0.95 THEN %s ELSE %s END", statuses),
         "total": (f"(500 * (1 + {price}) - 1) / 100.0", []),
     }
     template = Order(source=Order.Source.IMPORT, ordered_at=now, created_at=now)
-    _insert_series(template, generated, rows=orders, uniforms=u)
-    _analyze([Customer, Order])
+    _insert_series(template, generated, rows=count, uniforms=u)
 
 
 def _insert_series(template, generated: dict[str, tuple[str, list]], *, rows: int, uniforms=()) -> None:
