@@ -6,33 +6,21 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 from django.urls import reverse
 
 from analytics.db import crm_today
 from analytics.selectors_dashboard import cohort_cells, cohort_report
+from analytics.tests.helpers import order
 from customers.tests.factories import CustomerFactory
 from sales.models import Order
 from sales.selectors_forecast import add_months
-from sales.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
 COHORTS = reverse("analytics:cohorts")
 EXPORT = reverse("analytics:cohorts-export")
 TODAY = date(2026, 4, 15)
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def order(customer, when: datetime, total: str = "10.00", **fields) -> Order:
-    return OrderFactory(customer=customer, ordered_at=when, total=Decimal(total), **fields)
 
 
 def noon(year: int, month: int, day: int = 15) -> datetime:

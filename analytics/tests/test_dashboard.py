@@ -5,7 +5,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,6 +12,7 @@ from analytics.db import crm_today
 from analytics.models import RfmRun, RfmSegment
 from analytics.selectors_dashboard import cohort_cells, monthly_figures, rfm_history
 from analytics.services import rfm_score_run
+from analytics.tests.helpers import order
 from customers.tests.factories import CustomerFactory
 from sales.models import Order
 from sales.selectors_forecast import add_months
@@ -22,17 +22,6 @@ pytestmark = pytest.mark.django_db
 
 OVERVIEW = reverse("analytics:overview")
 TODAY = date(2026, 4, 15)
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def order(customer, when: datetime, total: str = "10.00", **fields) -> Order:
-    return OrderFactory(customer=customer, ordered_at=when, total=Decimal(total), **fields)
 
 
 def on(month: date, day: int = 10) -> datetime:

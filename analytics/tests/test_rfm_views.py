@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from analytics.models import RfmRun, RfmScore, RfmSegment
 from analytics.services import rfm_score_run
-from analytics.tests.test_scoring import AS_OF, days_before, order
+from analytics.tests.helpers import order
+from analytics.tests.test_scoring import AS_OF, days_before
 from customers.tests.factories import CustomerFactory
 from jobs.models import JobRun
 

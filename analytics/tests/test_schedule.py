@@ -7,7 +7,8 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from analytics.models import RfmRun, RfmScore
 from analytics.tasks import rfm_score
-from analytics.tests.test_scoring import days_before, order
+from analytics.tests.helpers import order
+from analytics.tests.test_scoring import days_before
 from crm_project.celery import app as celery_app
 from customers.tests.factories import CustomerFactory
 from jobs.models import JobRun

@@ -15,9 +15,9 @@ from django.test import override_settings
 from analytics.db import crm_today
 from analytics.models import RfmRun, RfmScore, RfmSegment
 from analytics.services import rfm_cell_segments, rfm_prune_runs, rfm_score_run
+from analytics.tests.helpers import order
 from customers.tests.factories import CustomerFactory
 from sales.models import Order
-from sales.tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,10 +30,6 @@ def at(day: date, hour: int = 12, minute: int = 0, second: int = 0) -> datetime:
 
 def days_before(days: int, **kwargs) -> datetime:
     return at(AS_OF - timedelta(days=days), **kwargs)
-
-
-def order(customer, when: datetime, total: str = "10.00", **kwargs) -> Order:
-    return OrderFactory(customer=customer, ordered_at=when, total=Decimal(total), **kwargs)
 
 
 def scores(run: RfmRun) -> dict[int, RfmScore]:
