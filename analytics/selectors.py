@@ -216,7 +216,9 @@ def rfm_export_rows(scores: QuerySet[RfmScore], *, user=None):
     if user is not None:
         scores = scores.filter(customer_id__in=Customer.objects.visible_to(user).values("pk"))
     reference = Coalesce(NullIf(F("customer__external_ref"), Value("")), Cast("customer_id", CharField()))
-    rows = scores.annotate(customer_ref=reference, segment_name=F("segment__name")).order_by("customer_id")
+    rows = scores.annotate(customer_ref=reference, segment_name=Coalesce(F("segment__name"), Value(""))).order_by(
+        "customer_id"
+    )
     fields = ["customer_ref", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score"]
     yield from rows.values_list(*fields, "segment_name").iterator(chunk_size=5000)
 

@@ -118,4 +118,4 @@ def _csv_lines(rows):
     writer = csv.writer(_Echo())
     yield writer.writerow(selectors.EXPORT_COLUMNS)
     for row in rows:
-        yield writer.writerow([neutralise(row[0]), *row[1:7], row[7] or ""])
+        yield writer.writerow([neutralise(row[0]), *row[1:]])

@@ -6,20 +6,11 @@
   if (!blob || typeof window.Chart === "undefined") return;
   const data = JSON.parse(blob.textContent);
   const names = data.names;
-  const toNumbers = (values) => values.map((value) => (value === null ? null : Number(value)));
-  const lang = document.documentElement.lang || undefined;
-  let money;
-  try {
-    money = new Intl.NumberFormat(lang, { style: "currency", currency: data.currency });
-  } catch (error) {
-    money = new Intl.NumberFormat(lang, { minimumFractionDigits: 2 }); // an unknown currency code
-  }
+  const { lang, toNumbers, moneyFormat, moneyOptions, forecastConfig } = window.crmCharts;
+  const money = moneyFormat(data.currency);
   const count = new Intl.NumberFormat(lang);
-  const moneyAxis = { beginAtZero: true, ticks: { callback: (value) => money.format(value) } };
+  const { tooltip: moneyTooltip, axis: moneyAxis } = moneyOptions(money);
   const countAxis = { beginAtZero: true, ticks: { precision: 0 } };
-  const moneyTooltip = {
-    callbacks: { label: (context) => context.dataset.label + ": " + money.format(context.parsed.y) },
-  };
 
   function draw(id, config) {
     const canvas = document.getElementById(id);
@@ -101,30 +92,7 @@
   });
 
   const forecast = data.forecast;
-  draw("forecast-chart", {
-    data: {
-      labels: forecast.labels,
-      datasets: [
-        { type: "bar", label: names.closed_won, data: toNumbers(forecast.closed_won), backgroundColor: "#198754" },
-        { type: "bar", label: names.weighted, data: toNumbers(forecast.weighted), backgroundColor: "#0d6efd" },
-        { type: "line", label: names.commit, data: toNumbers(forecast.commit), borderColor: "#fd7e14", backgroundColor: "#fd7e14" },
-        {
-          type: "line", label: names.best_case, data: toNumbers(forecast.best_case), borderColor: "#6c757d",
-          backgroundColor: "#6c757d", borderDash: [4, 4],
-        },
-        {
-          type: "line", label: names.target, data: toNumbers(forecast.target), borderColor: "#dc3545",
-          backgroundColor: "#dc3545", spanGaps: true,
-        },
-      ],
-    },
-    options: {
-      responsive: true,
-      interaction: { mode: "index", intersect: false },
-      plugins: { tooltip: moneyTooltip },
-      scales: { y: moneyAxis },
-    },
-  });
+  draw("forecast-chart", forecastConfig(forecast.labels, forecast, names, money));
 
   const rfm = data.rfm;
   draw("rfm-chart", {

@@ -26,6 +26,6 @@ class Command(BaseCommand):
             writer = csv.writer(file)
             writer.writerow(EXPORT_COLUMNS)
             for row in rfm_export_rows(rfm_scores_of(run_id=chosen.pk)):
-                writer.writerow([*row[:7], row[7] or ""])
+                writer.writerow(row)
                 written += 1
         self.stdout.write(f"Wrote {written} rows of run {chosen.pk} to {output}.")
