@@ -24,7 +24,7 @@ from customers.selectors import customer_get_for_user
 
 from .. import selectors_deals as selectors
 from ..filters_deals import BoardFilter, DealFilter
-from ..forms_deals import DealForm, DealLineForm, DealMoveForm, PipelineForm, StageFormSet
+from ..forms.deals import DealForm, DealLineForm, DealMoveForm, PipelineForm, StageFormSet
 from ..models import DealProduct, Pipeline, Stage
 from ..selectors import deal_get_for_user
 from ..services.deal_lines import deal_line_add as line_add_service

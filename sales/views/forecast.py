@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from crm_project.permissions import manager_or_admin_required
 
-from ..forms_forecast import ForecastFilterForm, TargetGridForm
+from ..forms.forecast import ForecastFilterForm, TargetGridForm
 from ..models import Target
 from ..selectors_forecast import (
     forecast_breakdown,

@@ -21,7 +21,7 @@ from customers.models import Interaction
 
 from .. import selectors_leads
 from ..filters_leads import LeadFilter
-from ..forms_leads import (
+from ..forms.leads import (
     AssignmentRuleForm,
     LeadActivityForm,
     LeadBulkForm,

@@ -22,7 +22,7 @@ from jobs.models import JobRun
 from jobs.selectors import jobrun_error_message, jobrun_get_for_user
 
 from ..filters_orders import OrderFilter, ProductFilter
-from ..forms_orders import OrderImportRunForm, OrderImportUploadForm, ProductForm
+from ..forms.orders import OrderImportRunForm, OrderImportUploadForm, ProductForm
 from ..models import Order, Product
 from ..selectors import deal_get_for_user
 from ..selectors_orders import order_for_deal, order_get_for_user, order_list_for_user, product_list

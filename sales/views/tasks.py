@@ -16,7 +16,7 @@ from crm_project.lists import FilteredTableView
 from customers.selectors import customer_get_for_user
 
 from ..filters_tasks import TaskFilter
-from ..forms_tasks import TaskForm
+from ..forms.todos import TaskForm
 from ..selectors import deal_get_for_user, lead_get_for_user, task_get_for_user
 from ..selectors_tasks import my_day, task_list_for_user
 from ..services import tasks as services

@@ -10,9 +10,9 @@ from accounts.models import Team, User
 from customers.forms import SMALL_SELECT, CrispyMixin, assignable_users
 from customers.models import Interaction
 
-from .models import AssignmentRule, Lead, Pipeline
-from .services.deals import pipeline_default
-from .services.leads import NEW_COMPANY, default_deal_title
+from ..models import AssignmentRule, Lead, Pipeline
+from ..services.deals import pipeline_default
+from ..services.leads import NEW_COMPANY, default_deal_title
 
 
 class LeadForm(CrispyMixin, forms.ModelForm):

@@ -11,8 +11,8 @@ from accounts import roles
 from customers.forms import CrispyMixin, assignable_users
 from customers.models import Customer
 
-from .models import Deal, Pipeline, Product, Stage
-from .services.pipelines import StageData
+from ..models import Deal, Pipeline, Product, Stage
+from ..services.pipelines import StageData
 
 
 def customer_label(customer: Customer) -> str:

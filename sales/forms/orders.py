@@ -9,7 +9,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Product
+from ..models import Product
 
 
 class ProductForm(forms.ModelForm):
