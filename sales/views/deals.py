@@ -23,7 +23,7 @@ from crm_project.permissions import manager_or_admin_required
 from customers.selectors import customer_get_for_user
 
 from .. import selectors_deals as selectors
-from ..filters_deals import BoardFilter, DealFilter
+from ..filters.deals import BoardFilter, DealFilter
 from ..forms.deals import DealForm, DealLineForm, DealMoveForm, PipelineForm, StageFormSet
 from ..models import DealProduct, Pipeline, Stage
 from ..selectors import deal_get_for_user
@@ -33,7 +33,7 @@ from ..services.deals import deal_create as deal_create_service
 from ..services.deals import deal_move_stage, deal_update, pipeline_default
 from ..services.pipelines import pipeline_create as pipeline_create_service
 from ..services.pipelines import pipeline_update
-from ..tables_deals import DealTable
+from ..tables.deals import DealTable
 
 
 def _require_sales_role(user) -> None:

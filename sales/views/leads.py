@@ -20,7 +20,7 @@ from crm_project.permissions import manager_or_admin_required
 from customers.models import Interaction
 
 from .. import selectors_leads
-from ..filters_leads import LeadFilter
+from ..filters.leads import LeadFilter
 from ..forms.leads import (
     AssignmentRuleForm,
     LeadActivityForm,
@@ -32,7 +32,7 @@ from ..forms.leads import (
 from ..models import AssignmentRule, Lead
 from ..selectors import lead_get_for_user
 from ..services import leads as services
-from ..tables_leads import LeadTable
+from ..tables.leads import LeadTable
 
 TIMELINE_PAGE_SIZE = 20
 KIND_LABELS = dict(Interaction.Kind.choices)

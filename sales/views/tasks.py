@@ -15,12 +15,12 @@ from accounts import roles
 from crm_project.lists import FilteredTableView
 from customers.selectors import customer_get_for_user
 
-from ..filters_tasks import TaskFilter
+from ..filters.todos import TaskFilter
 from ..forms.todos import TaskForm
 from ..selectors import deal_get_for_user, lead_get_for_user, task_get_for_user
 from ..selectors_tasks import my_day, task_list_for_user
 from ..services import tasks as services
-from ..tables_tasks import TaskTable
+from ..tables.todos import TaskTable
 
 ROW_TEMPLATES = {"row": "sales/partials/task_row.html", "card": "home/partials/task_item.html"}
 # card in the URL -> (the part of my_day it shows, its template)

@@ -8,9 +8,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Task
-from .selectors_tasks import task_assignees_for
-from .services.tasks import local_day_bounds
+from ..models import Task
+from ..selectors_tasks import task_assignees_for
+from ..services.tasks import local_day_bounds
 
 ME, EVERYONE = "", "all"
 WHEN_CHOICES = [("overdue", _("Overdue")), ("today", _("Due today")), ("week", _("Due in the next 7 days"))]

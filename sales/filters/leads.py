@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team
 from customers.forms import assignable_users
 
-from .models import Lead
-from .selectors_leads import lead_search
+from ..models import Lead
+from ..selectors_leads import lead_search
 
 
 def _owners(request):

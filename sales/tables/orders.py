@@ -2,8 +2,8 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Order, Product
-from .templatetags.sales_order_tags import order_money
+from ..models import Order, Product
+from ..templatetags.sales_order_tags import order_money
 
 _RIGHT = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}}
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Customer
 from customers.selectors import customer_search
 
-from .models import Order, Product
+from ..models import Order, Product
 
 
 def _start_of(day) -> datetime:

@@ -4,7 +4,7 @@ partial that the complete/reopen actions return, so htmx can swap one row."""
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from .models import Task
+from ..models import Task
 
 
 class TaskTable(tables.Table):

@@ -1,7 +1,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from .models import Lead
+from ..models import Lead
 
 
 class LeadTable(tables.Table):

@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Team
 from customers.forms import assignable_users
 
-from .models import Deal, Pipeline, Stage
-from .selectors_deals import deal_search
+from ..models import Deal, Pipeline, Stage
+from ..selectors_deals import deal_search
 
 
 def _owners(request):
