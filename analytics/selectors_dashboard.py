@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from sales.models import Deal, Order, Pipeline
-from sales.selectors_deals import (
+from sales.selectors.deals import (
     BoardColumn,
     board_columns,
     board_deals,
@@ -35,7 +35,7 @@ from sales.selectors_deals import (
     pipeline_list,
     pipeline_stages,
 )
-from sales.selectors_forecast import Forecast, ForecastScope, add_months, forecast_for
+from sales.selectors.forecast import Forecast, ForecastScope, add_months, forecast_for
 
 from .db import ExactSum, crm_timezone
 from .models import RfmRun, RfmSegment

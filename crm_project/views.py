@@ -11,8 +11,8 @@ from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 
 from accounts import roles
-from sales.selectors_forecast import manager_overview
-from sales.selectors_tasks import my_day
+from sales.selectors.forecast import manager_overview
+from sales.selectors.todos import my_day
 
 from .celery import app as celery_app
 

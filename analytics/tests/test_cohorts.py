@@ -14,7 +14,7 @@ from analytics.selectors_dashboard import cohort_cells, cohort_report
 from analytics.tests.helpers import order
 from customers.tests.factories import CustomerFactory
 from sales.models import Order
-from sales.selectors_forecast import add_months
+from sales.selectors.forecast import add_months
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from analytics.services import rfm_score_run
 from analytics.tests.helpers import order
 from customers.tests.factories import CustomerFactory
 from sales.models import Order
-from sales.selectors_forecast import add_months
+from sales.selectors.forecast import add_months
 from sales.tests.factories import DealFactory, OrderFactory, stage_named
 
 pytestmark = pytest.mark.django_db

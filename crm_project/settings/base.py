@@ -214,7 +214,7 @@ CRM_PAGE_SIZE = 25
 # Apps register their global-search providers here: "module.function(user, q)".
 CRM_SEARCH_PROVIDERS: list[str] = ["customers.selectors.search_for_user"]
 # Other apps' records on the customer's timeline (customers.selectors.TimelineSource).
-CRM_TIMELINE_SOURCES: list[str] = ["sales.selectors_orders.ORDER_TIMELINE_SOURCE"]
+CRM_TIMELINE_SOURCES: list[str] = ["sales.selectors.orders.ORDER_TIMELINE_SOURCE"]
 
 # seed_demo refuses to run unless this is on (local and test settings only).
 CRM_DEMO_DATA_ALLOWED = False

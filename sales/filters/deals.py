@@ -10,7 +10,7 @@ from accounts.models import Team
 from customers.forms import assignable_users
 
 from ..models import Deal, Pipeline, Stage
-from ..selectors_deals import deal_search
+from ..selectors.deals import deal_search
 
 
 def _owners(request):

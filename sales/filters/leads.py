@@ -8,7 +8,7 @@ from accounts.models import Team
 from customers.forms import assignable_users
 
 from ..models import Lead
-from ..selectors_leads import lead_search
+from ..selectors.leads import lead_search
 
 
 def _owners(request):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Task
-from ..selectors_tasks import task_assignees_for
+from ..selectors.todos import task_assignees_for
 from ..services.tasks import local_day_bounds
 
 ME, EVERYONE = "", "all"

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from accounts.models import Team, User
 
-from ..selectors_forecast import ForecastScope, forecast_people, forecast_teams
+from ..selectors.forecast import ForecastScope, forecast_people, forecast_teams
 
 
 class ForecastFilterForm(forms.Form):

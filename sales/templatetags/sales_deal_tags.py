@@ -13,7 +13,7 @@ register = template.Library()
 @register.inclusion_tag("sales/partials/customer_deals_panel.html", takes_context=True)
 def customer_deals_panel(context, customer):
     """The customer's deals that the viewer may see, and "New deal" for those who may open one."""
-    from sales.selectors_deals import customer_deals_for_user, may_create_deal_for, may_use_sales
+    from sales.selectors.deals import customer_deals_for_user, may_create_deal_for, may_use_sales
 
     request = context.get("request")
     user = request.user

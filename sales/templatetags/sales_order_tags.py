@@ -6,7 +6,7 @@ from django import template
 from django.urls import reverse
 from django.utils.formats import number_format
 
-from ..selectors_orders import customer_order_totals, customer_orders_recent
+from ..selectors.orders import customer_order_totals, customer_orders_recent
 
 register = template.Library()
 

@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from sales.models import Deal, Order
-from sales.selectors_forecast import (
+from sales.selectors.forecast import (
     ForecastScope,
     forecast_breakdown,
     forecast_for,

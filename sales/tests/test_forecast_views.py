@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sales.models import Deal, Target
-from sales.selectors_forecast import add_months
+from sales.selectors.forecast import add_months
 from sales.tests.factories import DealFactory, stage_named
 from sales.tests.factories_forecast import TargetFactory
 

@@ -11,7 +11,7 @@ from accounts.tests.factories import TeamFactory, UserFactory
 from customers.models import Company, Customer, Interaction
 from customers.tests.factories import CompanyFactory, CustomerFactory
 from sales.models import AssignmentRule, Deal, Lead, LeadActivity
-from sales.selectors_leads import lead_company_matches, lead_customer_matches
+from sales.selectors.leads import lead_company_matches, lead_customer_matches
 from sales.services.leads import (
     assignment_rule_create,
     lead_assign,

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sales.models import Deal, Lead
-from sales.selectors_forecast import add_months
+from sales.selectors.forecast import add_months
 from sales.tests.factories import DealFactory, LeadFactory, TaskFactory, stage_named
 
 

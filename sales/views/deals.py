@@ -22,11 +22,10 @@ from crm_project.lists import FilteredTableView
 from crm_project.permissions import manager_or_admin_required
 from customers.selectors import customer_get_for_user
 
-from .. import selectors_deals as selectors
 from ..filters.deals import BoardFilter, DealFilter
 from ..forms.deals import DealForm, DealLineForm, DealMoveForm, PipelineForm, StageFormSet
 from ..models import DealProduct, Pipeline, Stage
-from ..selectors import deal_get_for_user
+from ..selectors import deals as selectors
 from ..services.deal_lines import deal_line_add as line_add_service
 from ..services.deal_lines import deal_line_remove as line_remove_service
 from ..services.deals import deal_create as deal_create_service
@@ -90,7 +89,7 @@ def board_column(request, stage_pk):
 @login_required
 def deal_move(request, pk):
     """Move a deal to a stage: from a drag on the board, a card's stage select or the deal page."""
-    deal = deal_get_for_user(user=request.user, pk=pk, write=True)
+    deal = selectors.deal_get_for_user(user=request.user, pk=pk, write=True)
     previous_stage = deal.stage
     form = DealMoveForm(request.POST, deal=deal)
     if form.is_valid():
@@ -244,7 +243,7 @@ def deal_customer_options(request):
 
 @login_required
 def deal_edit(request, pk):
-    deal = deal_get_for_user(user=request.user, pk=pk, write=True)
+    deal = selectors.deal_get_for_user(user=request.user, pk=pk, write=True)
     form = DealForm(request.POST or None, instance=copy(deal), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -263,7 +262,7 @@ def deal_edit(request, pk):
 @require_GET
 @login_required
 def deal_detail(request, pk):
-    deal = deal_get_for_user(user=request.user, pk=pk)
+    deal = selectors.deal_get_for_user(user=request.user, pk=pk)
     writable = can_write(request.user, deal)
     stages = selectors.pipeline_stages(deal.pipeline)
     lines = list(selectors.deal_lines(deal=deal))
@@ -287,7 +286,7 @@ def deal_detail(request, pk):
 @require_POST
 @login_required
 def deal_line_add(request, pk):
-    deal = deal_get_for_user(user=request.user, pk=pk, write=True)
+    deal = selectors.deal_get_for_user(user=request.user, pk=pk, write=True)
     form = DealLineForm(request.POST)
     if form.is_valid():
         try:
@@ -304,7 +303,7 @@ def deal_line_add(request, pk):
 @require_POST
 @login_required
 def deal_line_remove(request, pk, line_pk):
-    deal = deal_get_for_user(user=request.user, pk=pk, write=True)
+    deal = selectors.deal_get_for_user(user=request.user, pk=pk, write=True)
     line = get_object_or_404(DealProduct.objects.select_related("product"), pk=line_pk, deal=deal)
     line.deal = deal
     line_remove_service(line=line, actor=request.user)

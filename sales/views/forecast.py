@@ -21,7 +21,7 @@ from crm_project.permissions import manager_or_admin_required
 
 from ..forms.forecast import ForecastFilterForm, TargetGridForm
 from ..models import Target
-from ..selectors_forecast import (
+from ..selectors.forecast import (
     forecast_breakdown,
     forecast_currencies,
     forecast_for,

@@ -19,7 +19,6 @@ from crm_project.lists import FilteredTableView
 from crm_project.permissions import manager_or_admin_required
 from customers.models import Interaction
 
-from .. import selectors_leads
 from ..filters.leads import LeadFilter
 from ..forms.leads import (
     AssignmentRuleForm,
@@ -30,7 +29,8 @@ from ..forms.leads import (
     LeadStatusForm,
 )
 from ..models import AssignmentRule, Lead
-from ..selectors import lead_get_for_user
+from ..selectors import leads as selectors_leads
+from ..selectors.leads import lead_get_for_user
 from ..services import leads as services
 from ..tables.leads import LeadTable
 

@@ -24,8 +24,8 @@ from jobs.selectors import jobrun_error_message, jobrun_get_for_user
 from ..filters.orders import OrderFilter, ProductFilter
 from ..forms.orders import OrderImportRunForm, OrderImportUploadForm, ProductForm
 from ..models import Order, Product
-from ..selectors import deal_get_for_user
-from ..selectors_orders import order_for_deal, order_get_for_user, order_list_for_user, product_list
+from ..selectors.deals import deal_get_for_user
+from ..selectors.orders import order_for_deal, order_get_for_user, order_list_for_user, product_list
 from ..services import order_import, order_import_files, orders
 from ..tables.orders import EditableProductTable, OrderTable, ProductTable
 from ..tasks_orders import orders_import_file

@@ -17,8 +17,9 @@ from customers.selectors import customer_get_for_user
 
 from ..filters.todos import TaskFilter
 from ..forms.todos import TaskForm
-from ..selectors import deal_get_for_user, lead_get_for_user, task_get_for_user
-from ..selectors_tasks import my_day, task_list_for_user
+from ..selectors.deals import deal_get_for_user
+from ..selectors.leads import lead_get_for_user
+from ..selectors.todos import my_day, task_get_for_user, task_list_for_user
 from ..services import tasks as services
 from ..tables.todos import TaskTable
 

@@ -1,16 +1,20 @@
 """Reads for leads: the list, the timeline, and what a conversion would match.
 
-Views fetch one lead only through sales.selectors.lead_get_for_user."""
+Views fetch one lead only through lead_get_for_user."""
 
 from django.db.models import Q, QuerySet
 
 from accounts import roles
-from crm_project.access import can_write
+from crm_project.access import can_write, get_for_user
 from customers.models import Company, Customer
 from customers.selectors import customer_possible_duplicates
 
-from .models import AssignmentRule, Lead, LeadActivity
-from .services.leads import email_domain
+from ..models import AssignmentRule, Lead, LeadActivity
+from ..services.leads import email_domain
+
+
+def lead_get_for_user(*, user, pk, write: bool = False) -> Lead:
+    return get_for_user(Lead.objects.select_related("owner", "team", "customer"), user=user, pk=pk, write=write)
 
 
 def may_use_leads(user) -> bool:

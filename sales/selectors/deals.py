@@ -8,10 +8,16 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts import roles
-from crm_project.access import can_write
+from crm_project.access import can_write, get_for_user
 from customers.models import Customer, Interaction
 
-from .models import Deal, DealProduct, DealStageChange, Pipeline, Stage, Task
+from ..models import Deal, DealProduct, DealStageChange, Pipeline, Stage, Task
+
+
+def deal_get_for_user(*, user, pk, write: bool = False) -> Deal:
+    queryset = Deal.objects.select_related("customer", "company", "pipeline", "stage", "owner", "team")
+    return get_for_user(queryset, user=user, pk=pk, write=write)
+
 
 # Won and lost columns show deals closed in the last CLOSED_DAYS days only.
 CLOSED_DAYS = 30

@@ -23,7 +23,7 @@ from accounts import roles
 from accounts.models import Team, User
 from customers.forms import assignable_users
 
-from .models import Deal, Order, Target
+from ..models import Deal, Order, Target
 
 FORECAST_MONTHS = 6
 REVENUE_MONTHS = 12
@@ -395,7 +395,7 @@ def deals_closing_this_month(*, user, today: date | None = None) -> QuerySet[Dea
 
 def manager_overview(*, user, now: datetime | None = None) -> dict:
     """The sales cards of the manager's home: pipeline totals, deals closing this month, overdue tasks."""
-    from .selectors_tasks import MY_DAY_LIMIT, team_overdue_tasks
+    from .todos import MY_DAY_LIMIT, team_overdue_tasks
 
     now = now or timezone.now()
     return {

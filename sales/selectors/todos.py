@@ -7,10 +7,17 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Team, User
+from crm_project.access import get_for_user
 from customers.forms import assignable_users
 
-from .models import Deal, Lead, Pipeline, Task
-from .services.tasks import local_day_bounds
+from ..models import Deal, Lead, Pipeline, Task
+from ..services.tasks import local_day_bounds
+
+
+def task_get_for_user(*, user, pk, write: bool = False) -> Task:
+    queryset = Task.objects.select_related("owner", "customer", "deal", "lead")
+    return get_for_user(queryset, user=user, pk=pk, write=write)
+
 
 MY_DAY_LIMIT = 10
 RECENT_LEAD_DAYS = 7

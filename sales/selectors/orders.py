@@ -12,7 +12,7 @@ from crm_project.access import get_for_user
 from customers.models import Customer
 from customers.selectors import TimelineSource
 
-from .models import Deal, Order, OrderLine, Product
+from ..models import Deal, Order, OrderLine, Product
 
 PANEL_ORDERS = 10
 
