@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jobs.tasks import JobTask
 
-from .services.tasks import ReminderSendError, task_reminders_send
+from .services.todos import ReminderSendError, task_reminders_send
 
 __all__ = ["task_reminders"]
 

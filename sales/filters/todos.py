@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import Task
 from ..selectors.todos import task_assignees_for
-from ..services.tasks import local_day_bounds
+from ..services.todos import local_day_bounds
 
 ME, EVERYONE = "", "all"
 WHEN_CHOICES = [("overdue", _("Overdue")), ("today", _("Due today")), ("week", _("Due in the next 7 days"))]

@@ -11,7 +11,7 @@ from crm_project.access import get_for_user
 from customers.forms import assignable_users
 
 from ..models import Deal, Lead, Pipeline, Task
-from ..services.tasks import local_day_bounds
+from ..services.todos import local_day_bounds
 
 
 def task_get_for_user(*, user, pk, write: bool = False) -> Task:

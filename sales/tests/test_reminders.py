@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Notification
 from jobs.models import JobRun
-from sales.services.tasks import ReminderSendError, task_reminders_send
+from sales.services.todos import ReminderSendError, task_reminders_send
 from sales.tasks_reminders import task_reminders
 from sales.tests.factories import TaskFactory
 
@@ -110,7 +110,7 @@ def test_a_failed_send_leaves_the_tasks_unreminded_and_the_next_run_sends_them(o
             raise ConnectionError("SMTP is down")
         return real_send(subject, body, sender, recipients, **kwargs)
 
-    with mock.patch("sales.services.tasks.send_mail", side_effect=flaky):
+    with mock.patch("sales.services.todos.send_mail", side_effect=flaky):
         counts = task_reminders_send(now=seven)
     assert counts == {"assignees": 1, "tasks": 1, "emails": 1, "failed": 1}
     mine.refresh_from_db()

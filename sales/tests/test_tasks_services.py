@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from customers.models import Interaction
 from customers.tests.factories import CustomerFactory
-from sales.services.tasks import task_complete, task_create, task_reopen, task_update
+from sales.services.todos import task_complete, task_create, task_reopen, task_update
 from sales.tests.factories import DealFactory, TaskFactory
 
 

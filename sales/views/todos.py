@@ -20,7 +20,7 @@ from ..forms.todos import TaskForm
 from ..selectors.deals import deal_get_for_user
 from ..selectors.leads import lead_get_for_user
 from ..selectors.todos import my_day, task_get_for_user, task_list_for_user
-from ..services import tasks as services
+from ..services import todos as services
 from ..tables.todos import TaskTable
 
 ROW_TEMPLATES = {"row": "sales/partials/task_row.html", "card": "home/partials/task_item.html"}
