@@ -1,4 +1,67 @@
-"""Celery discovers sales.tasks; the tasks live in one module per area."""
+"""Background jobs of the sales app: the order import and the daily to-do reminders."""
 
-from .tasks_orders import *  # noqa: F403
-from .tasks_reminders import *  # noqa: F403
+from celery import shared_task
+from django.db import OperationalError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from jobs.services import job_succeed
+from jobs.tasks import JobTask
+
+from .services import order_import, order_import_files
+from .services.todos import ReminderSendError, task_reminders_send
+
+
+@shared_task(
+    base=JobTask, bind=True, name="sales.import_orders",
+    label=_("Order import"),
+    autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3,
+)  # fmt: skip
+def orders_import_file(
+    self, file_name: str, filename: str, options: dict, actor_id: int | None, expected_rows: int | None = None
+):
+    """Import a stored upload; report progress and return {created, updated, skipped, new_customers}.
+
+    Safe to run twice: the counts are recorded on the job's row inside the import's
+    own transaction, so a redelivered run finds them and returns without importing
+    again (rows without an order_ref would otherwise become orders twice)."""
+    if self.job_run is not None and self.job_run.counts:
+        order_import_files.order_import_file_delete(file_name)
+        return self.job_run.counts
+    actor = User.objects.get(pk=actor_id, is_active=True) if actor_id else None
+    record = (lambda result: job_succeed(self.job_run, counts=result.counts)) if self.job_run else None
+    try:
+        with order_import_files.order_import_file_open(file_name) as source:
+            result = order_import.orders_import(
+                source=source, filename=filename, actor=actor, skip_errors=bool(options.get("skip_errors")),
+                create_missing_customers=bool(options.get("create_missing_customers")), progress=self.progress,
+                expected_rows=expected_rows, on_written=record,
+            )  # fmt: skip
+    except order_import.OrderImportFileError:
+        order_import_files.order_import_file_delete(file_name)
+        raise
+    order_import_files.order_import_file_delete(file_name)
+    if result.rejected:
+        first = result.errors[0]
+        raise order_import.OrderImportFileError(
+            f"Rows with errors: {result.bad_rows}, so nothing was imported (first: row {first.row}: {first.message})"
+        )
+    return result.counts
+
+
+@shared_task(
+    base=JobTask, bind=True, name="sales.task_reminders",
+    label=_("Task reminders"),
+    autoretry_for=(ReminderSendError, OperationalError), retry_backoff=60, retry_backoff_max=1800, max_retries=5,
+)  # fmt: skip
+def task_reminders(self):
+    """Email and notify each assignee of their open tasks due today, once a day.
+
+    Idempotent (see task_reminders_send): a retry or a second run the same day
+    only reaches the assignees whose reminder has not gone out yet. When some
+    emails failed, the job retries with backoff so those go out later today.
+    """
+    counts = task_reminders_send()
+    if counts["failed"]:
+        raise ReminderSendError(f"{counts['failed']} assignee(s) could not be emailed; retrying. Sent: {counts}")
+    return counts

@@ -170,7 +170,7 @@ def orders_import(
 
 def orders_import_enqueue(*, stored_name: str, filename: str, options: dict, actor: User, expected_rows: int):
     """Run a large import as the background job `sales.import_orders` (sent after commit)."""
-    from ..tasks_orders import orders_import_file  # the task module imports this one
+    from ..tasks import orders_import_file  # the task module imports this one
 
     return job_enqueue(
         task=orders_import_file,

@@ -143,7 +143,7 @@ def test_a_large_file_with_bad_rows_is_not_queued_unless_they_are_skipped(
 
 def test_a_job_that_already_recorded_its_counts_does_not_import_again(manager, customers, media_root):
     from sales.services.order_import_files import order_import_file_store
-    from sales.tasks_orders import orders_import_file
+    from sales.tasks import orders_import_file
 
     stored = order_import_file_store(
         upload=SimpleUploadedFile("o.csv", b"customer_ref,ordered_at,total\nC-1,2024-05-01,1\n")

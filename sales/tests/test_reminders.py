@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Notification
 from jobs.models import JobRun
 from sales.services.todos import ReminderSendError, task_reminders_send
-from sales.tasks_reminders import task_reminders
+from sales.tasks import task_reminders
 from sales.tests.factories import TaskFactory
 
 
@@ -146,7 +146,7 @@ def test_the_job_is_logged_with_its_counts(owner):
 
 
 def test_the_job_retries_when_an_email_failed(owner):
-    with mock.patch("sales.tasks_reminders.task_reminders_send", return_value={"failed": 1}):
+    with mock.patch("sales.tasks.task_reminders_send", return_value={"failed": 1}):
         with pytest.raises(Retry) as raised:
             task_reminders.apply()
     assert isinstance(raised.value.exc, ReminderSendError)

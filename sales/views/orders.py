@@ -28,7 +28,7 @@ from ..selectors.deals import deal_get_for_user
 from ..selectors.orders import order_for_deal, order_get_for_user, order_list_for_user, product_list
 from ..services import order_import, order_import_files, orders
 from ..tables.orders import EditableProductTable, OrderTable, ProductTable
-from ..tasks_orders import orders_import_file
+from ..tasks import orders_import_file
 
 SESSION_KEY = "sales_order_import"
 RESULT_KEY = "sales_order_import_result"
