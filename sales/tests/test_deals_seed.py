@@ -10,7 +10,7 @@ from django.utils import timezone
 from customers.models import Interaction
 from customers.tests.factories import CustomerFactory
 from sales.models import Deal, DealStageChange, Pipeline, Product
-from sales.seed import seed_demo
+from sales.seed.deals import seed_demo
 
 pytestmark = pytest.mark.django_db
 

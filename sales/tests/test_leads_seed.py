@@ -2,7 +2,7 @@ import io
 
 from accounts.seed import seed_users
 from sales.models import AssignmentRule, Lead, LeadActivity
-from sales.seed_leads import seed_demo
+from sales.seed.leads import seed_demo
 
 
 def test_the_demo_leads_have_mixed_statuses_owners_and_timelines_and_seeding_twice_adds_nothing(db):

@@ -1,4 +1,4 @@
-"""Demo purchase history (sales.seed_orders.seed_demo)."""
+"""Demo purchase history (sales.seed.orders.seed_demo)."""
 
 import io
 from datetime import timedelta
@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from customers.tests.factories import CustomerFactory
 from sales.models import Order
-from sales.seed_orders import seed_demo
+from sales.seed.orders import seed_demo
 
 
 def test_demo_orders_give_most_customers_a_realistic_history_and_seeding_twice_adds_none(db):

@@ -12,10 +12,10 @@ from accounts.seed import seed_users
 # Each app that has demo data adds "app.seed.seed_demo(*, customers, stdout)" here.
 SEED_STEPS: tuple[str, ...] = (
     "customers.seed.seed_demo",
-    "sales.seed.seed_demo",
-    "sales.seed_leads.seed_demo",
-    "sales.seed_orders.seed_demo",
-    "sales.seed_tasks.seed_demo",
+    "sales.seed.deals.seed_demo",
+    "sales.seed.leads.seed_demo",
+    "sales.seed.orders.seed_demo",
+    "sales.seed.todos.seed_demo",
     "analytics.seed.seed_demo",
 )
 

@@ -1,4 +1,4 @@
-"""Demo purchase history for seed_demo ("sales.seed_orders.seed_demo"): set-based, idempotent.
+"""Demo purchase history for seed_demo ("sales.seed.orders.seed_demo"): set-based, idempotent.
 
 About 60% of the customers have bought: 1 to 12 orders each over the last 24 months
 (never before the customer was created), mostly paid, a few refunded or cancelled,
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 
-from .models import Order
+from ..models import Order
 
 BUYER_SHARE = 0.6
 MAX_ORDERS = 12

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from customers.models import Customer, Interaction
 
-from .models import Deal, DealProduct, DealStageChange, Pipeline, Product, Stage
-from .services.deals import pipeline_default
-from .services.pipelines import StageData, pipeline_create
+from ..models import Deal, DealProduct, DealStageChange, Pipeline, Product, Stage
+from ..services.deals import pipeline_default
+from ..services.pipelines import StageData, pipeline_create
 
 PRODUCTS = [
     ("Starter licence", "49.00"),

@@ -12,7 +12,7 @@ from accounts.models import Team, User
 from customers.models import Customer, Interaction
 from customers.services import team_for_owner
 
-from .models import AssignmentRule, Lead, LeadActivity
+from ..models import AssignmentRule, Lead, LeadActivity
 
 STATUS_WEIGHTS = {
     Lead.Status.NEW: 4,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts import roles
 from accounts.models import User
 
-from .models import Deal, Task
+from ..models import Deal, Task
 
 TITLES = [
     "Call back about the quote",
