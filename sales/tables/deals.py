@@ -2,7 +2,7 @@ import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Deal
-from ..templatetags.sales_deal_tags import money
+from ..templatetags.sales_tags import money
 
 
 class MoneyColumn(tables.Column):

@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Order, Product
-from ..templatetags.sales_order_tags import order_money
+from ..templatetags.sales_tags import order_money
 
 _RIGHT = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}}
 

@@ -251,7 +251,7 @@ def test_the_product_list_filters_by_name_or_sku_and_active(client_for, owner):
 def render_panel(user, customer) -> str:
     request = RequestFactory().get("/")
     request.user = user
-    template = Template("{% load sales_order_tags %}{% customer_orders_panel customer %}")
+    template = Template("{% load sales_tags %}{% customer_orders_panel customer %}")
     return template.render(Context({"request": request, "customer": customer}))
 
 
