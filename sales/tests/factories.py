@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 import factory
@@ -5,7 +6,20 @@ from django.utils import timezone
 
 from customers.services import team_for_owner
 from customers.tests.factories import CustomerFactory
-from sales.models import Deal, Lead, Order, Pipeline, Product, Stage, Task
+from sales.models import (
+    AssignmentRule,
+    Deal,
+    DealProduct,
+    Lead,
+    LeadActivity,
+    Order,
+    OrderLine,
+    Pipeline,
+    Product,
+    Stage,
+    Target,
+    Task,
+)
 from sales.services.deals import pipeline_default
 
 
@@ -89,3 +103,59 @@ class OrderFactory(factory.django.DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     ordered_at = factory.LazyFunction(timezone.now)
     total = Decimal("100.00")
+
+
+class TargetFactory(factory.django.DjangoModelFactory):
+    """Pass user=... or team=...; month is the first day of a month."""
+
+    class Meta:
+        model = Target
+
+    month = date(2026, 3, 1)
+    amount = Decimal("1000.00")
+
+
+class LeadActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadActivity
+
+    lead = factory.SubFactory(LeadFactory)
+    kind = "call"
+    summary = factory.Faker("sentence", nb_words=5)
+
+
+class AssignmentRuleFactory(factory.django.DjangoModelFactory):
+    """Round-robin for any source unless told otherwise: pass team=... (or strategy="user", user=...)."""
+
+    class Meta:
+        model = AssignmentRule
+
+    strategy = AssignmentRule.Strategy.ROUND_ROBIN
+    source = ""
+    position = factory.Sequence(int)
+
+
+class DealProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DealProduct
+
+    deal = factory.SubFactory(DealFactory)
+    product = factory.SubFactory(ProductFactory)
+    quantity = Decimal("1")
+    unit_price = Decimal("99.00")
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory)
+    description = factory.Faker("word")
+    quantity = Decimal("1")
+    unit_price = Decimal("100.00")
+    total = Decimal("100.00")
+
+
+def won_deal(**kwargs) -> Deal:
+    """A deal in the default pipeline's Won stage (pass owner=...)."""
+    return DealFactory(stage=stage_named("Won"), status=Deal.Status.WON, closed_at=timezone.now(), **kwargs)

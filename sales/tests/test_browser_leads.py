@@ -8,8 +8,7 @@ from playwright.sync_api import expect
 from customers.models import Customer
 from customers.tests.factories import CompanyFactory
 from sales.models import Deal, Lead
-from sales.tests.factories import LeadFactory
-from sales.tests.factories_leads import LeadActivityFactory
+from sales.tests.factories import LeadActivityFactory, LeadFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

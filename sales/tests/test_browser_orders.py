@@ -8,8 +8,7 @@ from playwright.sync_api import expect
 
 from customers.tests.factories import CustomerFactory
 from sales.models import Order
-from sales.tests.factories import ProductFactory
-from sales.tests.factories_orders import DealProductFactory, won_deal
+from sales.tests.factories import DealProductFactory, ProductFactory, won_deal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -17,8 +17,7 @@ from sales.selectors.forecast import (
     forecast_months,
     revenue_by_month,
 )
-from sales.tests.factories import DealFactory, OrderFactory, stage_named
-from sales.tests.factories_forecast import TargetFactory
+from sales.tests.factories import DealFactory, OrderFactory, TargetFactory, stage_named
 
 TODAY = date(2026, 3, 10)
 MARCH, APRIL, MAY = date(2026, 3, 1), date(2026, 4, 1), date(2026, 5, 1)

@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from sales.models import Deal, Target
 from sales.selectors.forecast import add_months
-from sales.tests.factories import DealFactory, stage_named
-from sales.tests.factories_forecast import TargetFactory
+from sales.tests.factories import DealFactory, TargetFactory, stage_named
 
 FORECAST = reverse("sales:forecast")
 EXPORT = reverse("sales:forecast-export")

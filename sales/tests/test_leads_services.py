@@ -23,8 +23,7 @@ from sales.services.leads import (
     leads_assign_by_rules,
     leads_reassign,
 )
-from sales.tests.factories import LeadFactory, PipelineFactory, StageFactory
-from sales.tests.factories_leads import AssignmentRuleFactory, LeadActivityFactory
+from sales.tests.factories import AssignmentRuleFactory, LeadActivityFactory, LeadFactory, PipelineFactory, StageFactory
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ from django.urls import reverse
 from customers.models import Customer, Interaction
 from customers.tests.factories import CompanyFactory, CustomerFactory
 from sales.models import AssignmentRule, Deal, Lead, LeadActivity
-from sales.tests.factories import LeadFactory, default_pipeline
-from sales.tests.factories_leads import AssignmentRuleFactory, LeadActivityFactory
+from sales.tests.factories import AssignmentRuleFactory, LeadActivityFactory, LeadFactory, default_pipeline
 
 LIST_URL = reverse("sales:lead-list")
 

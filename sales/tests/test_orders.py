@@ -14,8 +14,15 @@ from customers.models import Interaction
 from customers.tests.factories import CustomerFactory
 from sales.models import Order, Product
 from sales.services.orders import order_create_from_deal
-from sales.tests.factories import DealFactory, OrderFactory, ProductFactory, stage_named
-from sales.tests.factories_orders import DealProductFactory, OrderLineFactory, won_deal
+from sales.tests.factories import (
+    DealFactory,
+    DealProductFactory,
+    OrderFactory,
+    OrderLineFactory,
+    ProductFactory,
+    stage_named,
+    won_deal,
+)
 
 
 def when(day: int, month: int = 1, year: int = 2024) -> datetime:
