@@ -6,10 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
 from analytics.models import RfmSegment
-from analytics.selectors import rfm_filter_customers
+from analytics.selectors.rfm import rfm_filter_customers
 
 from .models import Company, Customer, CustomField, Tag
-from .selectors import company_search, customer_search
+from .selectors.customers import company_search, customer_search
 
 
 def _users(request):

@@ -1,6 +1,8 @@
-from django.urls import include, path
+"""The customers app's URLs (namespace "customers"), mounted at /customers/."""
 
-from .views import companies, customers
+from django.urls import path
+
+from .views import companies, customers, duplicates, imports
 
 app_name = "customers"
 urlpatterns = [
@@ -23,7 +25,13 @@ urlpatterns = [
     path("companies/<int:pk>/edit/", companies.company_edit, name="company-edit"),
     path("companies/<int:pk>/delete/", companies.company_delete, name="company-delete"),
     path("companies/<int:pk>/attachments/", companies.company_attachment_upload, name="company-attachment-upload"),
-    # Import and export (customers/views/imports.py) and duplicates (customers/views/duplicates.py).
-    path("", include("customers.urls_imports")),
-    path("duplicates/", include("customers.urls_duplicates")),
+    path("import/", imports.import_upload, name="import"),
+    path("import/columns/", imports.import_mapping, name="import-mapping"),
+    path("import/check/", imports.import_check, name="import-check"),
+    path("import/run/", imports.import_run, name="import-run"),
+    path("import/done/", imports.import_result, name="import-result"),
+    path("import/jobs/<int:pk>/", imports.import_status, name="import-status"),
+    path("export.<str:fmt>", imports.customer_export, name="customer-export"),
+    path("duplicates/", duplicates.duplicate_list, name="duplicate-list"),
+    path("duplicates/merge/<int:a>/<int:b>/", duplicates.customer_merge, name="customer-merge"),
 ]

@@ -31,7 +31,7 @@ from accounts.models import User
 from jobs.services import job_enqueue
 
 from ..models import Company, ConsentEvent, Customer, Interaction, Tag
-from ..selectors import custom_fields_active
+from ..selectors.customers import custom_fields_active
 from .customers import normalize_phone, team_for_owner
 from .import_checks import (
     BATCH_SIZE,

@@ -2,8 +2,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers import selectors_duplicates
-from customers.selectors_duplicates import EMAIL, NAME, PHONE, duplicate_pairs_for_user
+from customers.selectors import duplicates as selectors_duplicates
+from customers.selectors.duplicates import EMAIL, NAME, PHONE, duplicate_pairs_for_user
 from customers.tests.factories import CompanyFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db

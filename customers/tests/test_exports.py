@@ -61,7 +61,7 @@ def test_export_rows_have_every_column_and_one_per_custom_field(owner, team):
         lifecycle_stage=Customer.Stage.CUSTOMER, custom_data={"birthday": "1815-12-10", "old": "x"},
     )  # fmt: skip
     customer.tags.set([TagFactory(name="vip"), TagFactory(name="math")])
-    from customers.selectors import custom_fields_active
+    from customers.selectors.customers import custom_fields_active
 
     rows = list(exports.customers_export_rows(Customer.objects.all(), custom_fields_active()))
 

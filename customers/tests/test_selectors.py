@@ -1,5 +1,5 @@
-from customers import selectors
 from customers.models import Customer
+from customers.selectors import customers as selectors
 from customers.tests.factories import CompanyFactory, CustomerFactory
 
 

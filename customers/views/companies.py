@@ -15,10 +15,11 @@ from django.views.decorators.http import require_POST
 from crm_project.access import can_write
 from crm_project.lists import FilteredTableView
 
-from .. import selectors, services
+from .. import services
 from ..filters import CompanyFilter
-from ..forms import AttachmentForm, CompanyForm
+from ..forms.customers import AttachmentForm, CompanyForm
 from ..models import Company
+from ..selectors import customers as selectors
 from ..tables import CompanyTable
 from .customers import attach_uploaded_file, may_create_customers
 

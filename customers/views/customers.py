@@ -16,10 +16,11 @@ from accounts import roles
 from crm_project.access import can_write
 from crm_project.lists import FilteredTableView
 
-from .. import selectors, services
+from .. import services
 from ..filters import CustomerFilter
-from ..forms import AttachmentForm, BulkActionForm, ConsentForm, CustomerForm, InteractionForm, ReassignForm
+from ..forms.customers import AttachmentForm, BulkActionForm, ConsentForm, CustomerForm, InteractionForm, ReassignForm
 from ..models import Customer
+from ..selectors import customers as selectors
 from ..tables import CustomerTable
 
 TIMELINE_PAGE_SIZE = 20

@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 
 from crm_project.access import NONE
 
-from .. import selectors, selectors_duplicates
-from ..forms_merge import CustomerMergeForm
+from ..forms.duplicates import CustomerMergeForm
 from ..models import Customer
+from ..selectors import customers as selectors
+from ..selectors import duplicates as selectors_duplicates
 from ..services.merge import customer_merge as merge_service
 
 

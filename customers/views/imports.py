@@ -25,8 +25,8 @@ from jobs.models import JobRun
 from jobs.selectors import jobrun_error_message, jobrun_get_for_user
 
 from ..filters import CustomerFilter
-from ..forms_imports import ImportMappingForm, ImportRunForm, ImportUploadForm
-from ..selectors import custom_fields_active, customer_list_for_user
+from ..forms.imports import ImportMappingForm, ImportRunForm, ImportUploadForm
+from ..selectors.customers import custom_fields_active, customer_list_for_user
 from ..services import exports, imports
 from ..tasks import customers_import_file
 

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from accounts import roles
 from accounts.models import User
 from customers.models import Company, Customer
-from customers.selectors import customer_list_for_user, customer_search
+from customers.selectors.customers import customer_list_for_user, customer_search
 from customers.services import normalize_phone, team_for_owner
 
 LAST_NAMES = ["Smith", "Yilmaz", "Müller", "Kaya", "Garcia", "Martin", "Rossi", "Novak", "Demir", "Jansen"]
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         self._timed("search phone '4477' (count)", lambda: customer_search(everyone, "4477").count())
         self._report_plan()
         try:
-            from customers.selectors_duplicates import duplicate_pairs_for_user
+            from customers.selectors.duplicates import duplicate_pairs_for_user
         except ImportError:
             return
         admin = User.objects.filter(is_superuser=True).first()

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
-from customers.selectors import custom_fields_active
+from customers.selectors.customers import custom_fields_active
 from customers.services import imports
 
 

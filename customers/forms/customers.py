@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from accounts.models import User
 
-from .models import Company, Customer, CustomField, Interaction, Tag
+from ..models import Company, Customer, CustomField, Interaction, Tag
 
 
 def assignable_users():
@@ -107,7 +107,7 @@ class CustomerForm(CrispyMixin, forms.ModelForm):
         return existing or name
 
     def clean(self):
-        from .selectors import customer_possible_duplicates
+        from ..selectors.customers import customer_possible_duplicates
 
         cleaned = super().clean()
         if self.instance.pk or cleaned.get("confirm_duplicate") or self.errors:

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from crm_project.access import get_for_user
 
-from .models import Attachment, Company, ConsentEvent, Customer, CustomField, Interaction, Tag
-from .services import normalize_phone
+from ..models import Attachment, Company, ConsentEvent, Customer, CustomField, Interaction, Tag
+from ..services import normalize_phone
 
 
 # --- access helpers: the only way views fetch one record ------------------------------

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .models import CustomField
-from .services import imports
+from ..models import CustomField
+from ..services import imports
 
 
 class ImportUploadForm(forms.Form):

@@ -14,7 +14,7 @@ from django.db.models import CharField, Count, F, QuerySet, Value, Window
 from django.db.models.functions import Cast, Concat, Length, Lower, Replace, RowNumber, Trim
 from django.utils.translation import gettext_lazy as _
 
-from .models import Customer
+from ..models import Customer
 
 EMAIL, PHONE, NAME = "email", "phone", "name"
 REASON_LABELS = {EMAIL: _("Same email"), PHONE: _("Same phone"), NAME: _("Same name and company")}

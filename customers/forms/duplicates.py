@@ -4,8 +4,8 @@ for each field where the two records differ."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Customer, CustomField
-from .services.merge import MERGE_FIELDS, is_empty, notes_combined
+from ..models import Customer, CustomField
+from ..services.merge import MERGE_FIELDS, is_empty, notes_combined
 
 BOTH = "both"
 CUSTOM_PREFIX = "custom__"
