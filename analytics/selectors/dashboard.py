@@ -37,8 +37,8 @@ from sales.selectors.deals import (
 )
 from sales.selectors.forecast import Forecast, ForecastScope, add_months, forecast_for
 
-from .db import ExactSum, crm_timezone
-from .models import RfmRun, RfmSegment
+from ..db import ExactSum, crm_timezone
+from ..models import RfmRun, RfmSegment
 
 COHORT_CACHE_SECONDS = 10 * 60
 COHORT_MONTH_CHOICES = (6, 12, 24)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 
-from .models import SCORES, RfmRun, RfmScore, RfmSegment
+from ..models import SCORES, RfmRun, RfmScore, RfmSegment
 
 EXPORT_COLUMNS = ["customer_ref", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score", "segment"]
 MOVEMENT_CACHE_SECONDS = 24 * 3600  # two runs' rows never change, only the segment names might

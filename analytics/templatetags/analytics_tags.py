@@ -4,7 +4,7 @@ from django import template
 
 from accounts import roles
 
-from ..selectors import rfm_customer_history
+from ..selectors.rfm import rfm_customer_history
 
 register = template.Library()
 

@@ -10,7 +10,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from analytics.db import crm_today
-from analytics.selectors_dashboard import cohort_cells, cohort_report
+from analytics.selectors.dashboard import cohort_cells, cohort_report
 from analytics.tests.helpers import order
 from customers.tests.factories import CustomerFactory
 from sales.models import Order

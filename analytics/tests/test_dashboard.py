@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from analytics.db import crm_today
 from analytics.models import RfmRun, RfmSegment
-from analytics.selectors_dashboard import cohort_cells, monthly_figures, rfm_history
+from analytics.selectors.dashboard import cohort_cells, monthly_figures, rfm_history
 from analytics.services import rfm_score_run
 from analytics.tests.helpers import order
 from customers.tests.factories import CustomerFactory

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from crm_project.permissions import manager_or_admin_required
 
 from ..db import crm_today
-from ..selectors_dashboard import (
+from ..selectors.dashboard import (
     COHORT_MONTH_CHOICES,
     COHORT_MONTHS_DEFAULT,
     CohortReport,

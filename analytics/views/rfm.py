@@ -19,9 +19,9 @@ from jobs.models import JobRun
 from jobs.selectors import jobrun_get_for_user
 from jobs.services import job_enqueue
 
-from .. import selectors
 from ..forms import RfmRunForm
 from ..models import RfmRun
+from ..selectors import rfm as selectors
 from ..tasks import rfm_score
 
 RUN_CHOICES = 50

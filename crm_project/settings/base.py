@@ -212,8 +212,8 @@ DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-hover align-middle mb-0"}
 CRM_PAGE_SIZE = 25
 
 # Apps register their global-search providers here: "module.function(user, q)".
-CRM_SEARCH_PROVIDERS: list[str] = ["customers.selectors.search_for_user"]
-# Other apps' records on the customer's timeline (customers.selectors.TimelineSource).
+CRM_SEARCH_PROVIDERS: list[str] = ["customers.selectors.customers.search_for_user"]
+# Other apps' records on the customer's timeline (customers.selectors.customers.TimelineSource).
 CRM_TIMELINE_SOURCES: list[str] = ["sales.selectors.orders.ORDER_TIMELINE_SOURCE"]
 
 # seed_demo refuses to run unless this is on (local and test settings only).

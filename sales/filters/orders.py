@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
-from customers.selectors import customer_search
+from customers.selectors.customers import customer_search
 
 from ..models import Order, Product
 

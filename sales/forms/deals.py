@@ -8,7 +8,7 @@ from django.forms import inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
-from customers.forms import CrispyMixin, assignable_users
+from customers.forms.customers import CrispyMixin, assignable_users
 from customers.models import Customer
 
 from ..models import Deal, Pipeline, Product, Stage

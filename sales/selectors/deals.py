@@ -158,7 +158,7 @@ def deal_tasks(*, deal: Deal) -> QuerySet[Task]:
 def deal_customer_choices(*, user, query: str = "", include: Customer | None = None) -> list[Customer]:
     """Customers the user may open a deal for: the first CUSTOMER_CHOICES by name (or those matching
     the search), plus the preselected one."""
-    from customers.selectors import customer_search
+    from customers.selectors.customers import customer_search
 
     customers = Customer.objects.editable_by(user).select_related("company")
     if query.strip():

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from accounts import roles
 from crm_project.access import can_write, get_for_user
 from customers.models import Company, Customer
-from customers.selectors import customer_possible_duplicates
+from customers.selectors.customers import customer_possible_duplicates
 
 from ..models import AssignmentRule, Lead, LeadActivity
 from ..services.leads import email_domain

@@ -20,7 +20,7 @@ from accounts import roles
 from crm_project.access import can_write
 from crm_project.lists import FilteredTableView
 from crm_project.permissions import manager_or_admin_required
-from customers.selectors import customer_get_for_user
+from customers.selectors.customers import customer_get_for_user
 
 from ..filters.deals import BoardFilter, DealFilter
 from ..forms.deals import DealForm, DealLineForm, DealMoveForm, PipelineForm, StageFormSet

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import roles
 from crm_project.lists import FilteredTableView
-from customers.selectors import customer_get_for_user
+from customers.selectors.customers import customer_get_for_user
 
 from ..filters.todos import TaskFilter
 from ..forms.todos import TaskForm

@@ -5,7 +5,7 @@ import csv
 from django.core.management.base import BaseCommand, CommandError
 
 from analytics.models import RfmRun
-from analytics.selectors import EXPORT_COLUMNS, rfm_export_rows, rfm_scores_of
+from analytics.selectors.rfm import EXPORT_COLUMNS, rfm_export_rows, rfm_scores_of
 
 
 class Command(BaseCommand):
