@@ -5,9 +5,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
-from analytics.models import RfmSegment
-from analytics.selectors.rfm import rfm_filter_customers
 
+from . import registry
 from .models import Company, Customer, CustomField, Tag
 from .selectors.customers import company_search, customer_search
 
@@ -42,15 +41,6 @@ class CustomerFilter(django_filters.FilterSet):
         lookup_expr="date__lte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    # RFM drill-downs (analytics): a segment or R+F cell of a run (default: the latest),
-    # optionally only customers who were in another segment in an earlier run.
-    rfm_segment = django_filters.ModelChoiceFilter(
-        label=_("RFM segment"), queryset=RfmSegment.objects.all(), method="filter_later"
-    )
-    rfm_cell = django_filters.CharFilter(widget=forms.HiddenInput, method="filter_later")
-    rfm_run = django_filters.NumberFilter(widget=forms.HiddenInput, method="filter_later")
-    rfm_from_run = django_filters.NumberFilter(widget=forms.HiddenInput, method="filter_later")
-    rfm_from_segment = django_filters.CharFilter(widget=forms.HiddenInput, method="filter_later")
 
     class Meta:
         model = Customer
@@ -60,24 +50,18 @@ class CustomerFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         for field in custom_fields or []:
             self.filters[f"cf_{field.key}"] = _custom_field_filter(field)
+        self.extensions = registry.customer_list_filters()
+        for extension in self.extensions:
+            self.filters.update(extension.declare())
 
     def search(self, queryset, name, value):
         return customer_search(queryset, value) if value.strip() else queryset
 
-    def filter_later(self, queryset, name, value):
-        return queryset  # the RFM filters work together, in filter_queryset
-
     def filter_queryset(self, queryset):
-        data = self.form.cleaned_data
-        segment = data.get("rfm_segment")
-        return rfm_filter_customers(
-            super().filter_queryset(queryset),
-            run_id=data.get("rfm_run"),
-            segment=str(segment.pk) if segment else None,
-            cell=data.get("rfm_cell") or None,
-            from_run_id=data.get("rfm_from_run"),
-            from_segment=data.get("rfm_from_segment") or None,
-        )
+        queryset = super().filter_queryset(queryset)
+        for extension in self.extensions:
+            queryset = extension.apply(queryset, self.form.cleaned_data)
+        return queryset
 
 
 def _custom_field_filter(field: CustomField) -> django_filters.Filter:

@@ -211,10 +211,22 @@ DJANGO_TABLES2_TEMPLATE = "partials/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-hover align-middle mb-0"}
 CRM_PAGE_SIZE = 25
 
-# Apps register their global-search providers here: "module.function(user, q)".
+# --- Registries: how higher apps extend lower apps' pages ----------------------
+# A lower app never imports a higher one; it reads these lists instead, and each
+# app registers here what it adds (see customers/registry.py, crm_project/home.py).
+# Global search: "module.function(*, user, query) -> section dict".
 CRM_SEARCH_PROVIDERS: list[str] = ["customers.selectors.customers.search_for_user"]
-# Other apps' records on the customer's timeline (customers.selectors.customers.TimelineSource).
+# Other apps' records on the customer's timeline (customers.registry.TimelineSource).
 CRM_TIMELINE_SOURCES: list[str] = ["sales.selectors.orders.ORDER_TIMELINE_SOURCE"]
+# Cards on the customer's page, in this order (customers.registry.CustomerPanel).
+CRM_CUSTOMER_PANELS: list[str] = [
+    "sales.panels.DEALS_PANEL",
+    "sales.panels.ORDERS_PANEL",
+    "support.panels.TICKETS_PANEL",
+    "analytics.panels.RFM_PANEL",
+]
+# Extra filters of the customer list, its exports and bulk actions (customers.registry.CustomerListFilters).
+CRM_CUSTOMER_LIST_FILTERS: list[str] = ["analytics.filters.RFM_CUSTOMER_FILTERS"]
 
 # seed_demo refuses to run unless this is on (local and test settings only).
 CRM_DEMO_DATA_ALLOWED = False

@@ -1,19 +1,18 @@
 """Reads of the customer database. Every list starts from `visible_to(user)`."""
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
 from django.urls import reverse
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from crm_project.access import get_for_user
 
+from .. import registry
 from ..models import Attachment, Company, ConsentEvent, Customer, CustomField, Interaction, Tag
+from ..registry import TimelineSource
 from ..services import normalize_phone
 
 
@@ -124,19 +123,6 @@ def customer_timeline(*, customer: Customer) -> QuerySet[Interaction]:
 
 
 @dataclass(frozen=True)
-class TimelineSource:
-    """Another app's records shown on the customer's timeline, read where they live.
-
-    `rows(customer)` returns a values() queryset of (origin, key, at); `load(pks)`
-    returns {pk: object}; `template` renders one object as `entry`."""
-
-    name: str
-    rows: Callable[[Customer], QuerySet]
-    load: Callable[[list[int]], dict]
-    template: str
-
-
-@dataclass(frozen=True)
 class TimelineItem:
     template: str
     entry: object
@@ -153,7 +139,7 @@ INTERACTION_SOURCE = TimelineSource(
 
 
 def timeline_sources() -> list[TimelineSource]:
-    return [INTERACTION_SOURCE, *(import_string(dotted) for dotted in settings.CRM_TIMELINE_SOURCES)]
+    return [INTERACTION_SOURCE, *registry.timeline_sources()]
 
 
 def customer_timeline_page(*, customer: Customer, number, per_page: int) -> Page:

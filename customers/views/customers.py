@@ -16,7 +16,7 @@ from accounts import roles
 from crm_project.access import can_write
 from crm_project.lists import FilteredTableView
 
-from .. import services
+from .. import registry, services
 from ..filters import CustomerFilter
 from ..forms.customers import AttachmentForm, BulkActionForm, ConsentForm, CustomerForm, InteractionForm, ReassignForm
 from ..models import Customer
@@ -130,8 +130,14 @@ def customer_detail(request, pk):
         else None,
         "attachment_form": AttachmentForm() if writable else None,
         "crumbs": [(_("Customers"), reverse("customers:customer-list")), (str(customer), None)],
+        "panels": _panels(request, customer),
     }
     return render(request, "customers/customer_detail.html", context)
+
+
+def _panels(request, customer) -> list[dict]:
+    """The cards other apps add to the page, rendered in the order settings list them."""
+    return [{"html_id": panel.html_id, "html": panel.render(request, customer)} for panel in registry.customer_panels()]
 
 
 def _timeline_page(customer, number):

@@ -10,7 +10,7 @@ from django.db.models import CharField, Count, F, Max, Min, Prefetch, Q, QuerySe
 
 from crm_project.access import get_for_user
 from customers.models import Customer
-from customers.selectors.customers import TimelineSource
+from customers.registry import TimelineSource
 
 from ..models import Deal, Order, OrderLine, Product
 

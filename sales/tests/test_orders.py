@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.template import Context, Template
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils import timezone
 from customers.models import Interaction
 from customers.tests.factories import CustomerFactory
 from sales.models import Order, Product
+from sales.panels import ORDERS_PANEL
 from sales.services.orders import order_create_from_deal
 from sales.tests.factories import (
     DealFactory,
@@ -258,8 +258,7 @@ def test_the_product_list_filters_by_name_or_sku_and_active(client_for, owner):
 def render_panel(user, customer) -> str:
     request = RequestFactory().get("/")
     request.user = user
-    template = Template("{% load sales_tags %}{% customer_orders_panel customer %}")
-    return template.render(Context({"request": request, "customer": customer}))
+    return ORDERS_PANEL.render(request, customer)
 
 
 def test_the_panel_totals_count_paid_orders_only(owner):

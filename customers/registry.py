@@ -1,0 +1,78 @@
+"""How higher apps extend the customer pages without `customers` knowing them.
+
+`customers` sits low in the dependency order (accounts -> kernel -> jobs ->
+customers -> sales -> analytics -> support | marketing), so it never imports
+the apps that add to its pages. Instead each extension point is a list of
+dotted paths in settings that the composition root fills in:
+
+- CRM_CUSTOMER_PANELS: cards on the customer's 360° page (`CustomerPanel`);
+- CRM_CUSTOMER_LIST_FILTERS: extra filters of the customer list, which also
+  drive its exports and bulk actions (`CustomerListFilters`);
+- CRM_TIMELINE_SOURCES: other apps' records on the customer's timeline
+  (`TimelineSource`).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import django_filters
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils.module_loading import import_string
+from django.utils.safestring import SafeString
+
+from .models import Customer
+
+
+@dataclass(frozen=True)
+class CustomerPanel:
+    """A card on the customer's page: `context(request, customer)` fills `template`.
+
+    `html_id` names the panel's column, so htmx updates and tests can find it."""
+
+    html_id: str
+    template: str
+    context: Callable[[HttpRequest, Customer], dict]
+
+    def render(self, request: HttpRequest, customer: Customer) -> SafeString:
+        return render_to_string(self.template, self.context(request, customer), request=request)
+
+
+class CustomerListFilters(Protocol):
+    """Filters another app adds to the customer list.
+
+    `declare()` returns the django-filter filters to add (by parameter name);
+    `apply(queryset, data)` filters with the cleaned values, after the list's
+    own filters, so filters that only mean something together can be read as one."""
+
+    def declare(self) -> dict[str, django_filters.Filter]: ...
+
+    def apply(self, queryset: QuerySet[Customer], data: dict[str, Any]) -> QuerySet[Customer]: ...
+
+
+@dataclass(frozen=True)
+class TimelineSource:
+    """Another app's records shown on the customer's timeline, read where they live.
+
+    `rows(customer)` returns a values() queryset of (origin, key, at); `load(pks)`
+    returns {pk: object}; `template` renders one object as `entry`."""
+
+    name: str
+    rows: Callable[[Customer], QuerySet]
+    load: Callable[[list[int]], dict]
+    template: str
+
+
+def customer_panels() -> list[CustomerPanel]:
+    return [import_string(dotted) for dotted in settings.CRM_CUSTOMER_PANELS]
+
+
+def customer_list_filters() -> list[CustomerListFilters]:
+    return [import_string(dotted) for dotted in settings.CRM_CUSTOMER_LIST_FILTERS]
+
+
+def timeline_sources() -> list[TimelineSource]:
+    return [import_string(dotted) for dotted in settings.CRM_TIMELINE_SOURCES]
