@@ -7,10 +7,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from crm_project.notifications import unread_count
-
 from . import services
 from .models import Notification
+from .selectors import unread_notification_count
 
 NOTIFICATIONS_SHOWN = 50
 
@@ -35,4 +34,4 @@ def notifications_mark_read(request):
 @login_required
 def notifications_badge(request):
     """The unread count beside the bell, fetched by htmx after the page loads."""
-    return render(request, "accounts/partials/notifications_badge.html", {"unread": unread_count(request)})
+    return render(request, "accounts/partials/notifications_badge.html", {"unread": unread_notification_count(request)})

@@ -9,15 +9,7 @@ counts; without JavaScript the bell still links to the notifications page.
 
 from functools import partial
 
-
-def unread_count(request) -> int:
-    cached = getattr(request, "_crm_unread_notifications", None)
-    if cached is None:
-        from accounts.models import Notification
-
-        cached = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
-        request._crm_unread_notifications = cached
-    return cached
+from accounts.selectors import unread_notification_count
 
 
 def notifications(request):
@@ -25,4 +17,4 @@ def notifications(request):
     if user is None or not user.is_authenticated:
         return {}
     # A callable: templates call it when they show it, and unread_count caches on the request.
-    return {"notifications_unread": partial(unread_count, request)}
+    return {"notifications_unread": partial(unread_notification_count, request)}

@@ -9,9 +9,10 @@ from faker import Faker
 
 from accounts import roles
 from accounts.models import User
+from accounts.selectors import team_for_owner
+from crm_project.helpers import normalize_phone
 
 from .models import Company, ConsentEvent, Customer, Interaction, Tag
-from .services import normalize_phone, team_for_owner
 
 TAGS = [
     ("VIP", "#d63384"),

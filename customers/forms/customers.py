@@ -13,17 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from accounts.models import User
+from accounts.selectors import assignable_users
 
 from ..models import Company, Customer, CustomField, Interaction, Tag
-
-
-def assignable_users():
-    """Users who can own records: reps and managers."""
-    return (
-        User.objects.filter(is_active=True, groups__name__in=[roles.SALES_REP, roles.MANAGER])
-        .distinct()
-        .order_by("first_name", "last_name")
-    )
 
 
 class CrispyMixin:

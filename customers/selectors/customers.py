@@ -9,11 +9,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from crm_project.access import get_for_user
+from crm_project.helpers import normalize_phone
 
 from .. import registry
 from ..models import Attachment, Company, ConsentEvent, Customer, CustomField, Interaction, Tag
 from ..registry import TimelineSource
-from ..services import normalize_phone
 
 
 # --- access helpers: the only way views fetch one record ------------------------------

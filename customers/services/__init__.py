@@ -14,8 +14,6 @@ from .customers import (
     customers_add_tag,
     customers_assign_owner,
     interaction_log,
-    normalize_phone,
-    team_for_owner,
     timeline_record,
 )
 
@@ -33,7 +31,5 @@ __all__ = [
     "customers_add_tag",
     "customers_assign_owner",
     "interaction_log",
-    "normalize_phone",
-    "team_for_owner",
     "timeline_record",
 ]

@@ -4,14 +4,15 @@ Every state change leaves an audit entry on the timeline (Interaction of kind
 SYSTEM): the timeline and the audit trail are the same rows.
 """
 
-import re
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import Team, User
+from accounts.models import User
+from accounts.selectors import team_for_owner
+from crm_project.helpers import normalize_phone
 from crm_project.services import apply_changes
 
 from ..models import Attachment, Company, ConsentEvent, Customer, Interaction, Tag
@@ -47,19 +48,6 @@ COMPANY_FIELDS = (
     "notes",
     "owner",
 )
-
-
-def normalize_phone(phone: str) -> str:
-    """Digits only, keeping a leading +: "+49 (30) 123-45" -> "+493012345"."""
-    phone = (phone or "").strip()
-    digits = re.sub(r"\D", "", phone)
-    return f"+{digits}" if phone.startswith("+") and digits else digits
-
-
-def team_for_owner(owner: User | None) -> Team | None:
-    if owner is None:
-        return None
-    return Team.objects.filter(Q(members=owner) | Q(manager=owner)).order_by("pk").first()
 
 
 def timeline_record(

@@ -28,11 +28,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import team_for_owner
+from crm_project.helpers import normalize_phone
 from jobs.services import job_enqueue
 
 from ..models import Company, ConsentEvent, Customer, Interaction, Tag
 from ..selectors.customers import custom_fields_active
-from .customers import normalize_phone, team_for_owner
 from .import_checks import (
     BATCH_SIZE,
     ImportPlan,

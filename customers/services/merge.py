@@ -12,9 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import team_for_owner
+from crm_project.helpers import normalize_phone
 
 from ..models import Customer
-from .customers import normalize_phone, team_for_owner, timeline_record
+from .customers import timeline_record
 
 MERGE_FIELDS = (
     "first_name", "last_name", "email", "phone", "company", "job_title", "street", "city", "postal_code",

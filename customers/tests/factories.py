@@ -1,7 +1,8 @@
 import factory
 
+from accounts.selectors import team_for_owner
+from crm_project.helpers import normalize_phone
 from customers.models import Company, Customer, Interaction, Tag
-from customers.services import normalize_phone, team_for_owner
 
 
 class TagFactory(factory.django.DjangoModelFactory):

@@ -2,6 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from crm_project.helpers import normalize_phone
 from customers import services
 from customers.models import Company, ConsentEvent, Customer, Interaction
 from customers.tests.factories import CompanyFactory, CustomerFactory, TagFactory
@@ -123,4 +124,4 @@ def test_companies_are_soft_deleted(owner):
     ("raw", "normalized"), [("+49 (30) 123-45", "+493012345"), ("030 12345", "03012345"), ("", ""), ("+", "")]
 )
 def test_phone_numbers_are_normalized(raw, normalized):
-    assert services.normalize_phone(raw) == normalized
+    assert normalize_phone(raw) == normalized

@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
-from customers.forms.customers import assignable_users
+from accounts.selectors import assignable_users
 
 from ..models import Lead
 from ..selectors.leads import lead_search

@@ -8,7 +8,8 @@ from django.forms import inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
-from customers.forms.customers import CrispyMixin, assignable_users
+from accounts.selectors import assignable_users
+from customers.forms.customers import CrispyMixin
 from customers.models import Customer
 
 from ..models import Deal, Pipeline, Product, Stage

@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from accounts.models import Team, User
-from customers.forms.customers import SMALL_SELECT, CrispyMixin, assignable_users
+from accounts.selectors import assignable_users
+from customers.forms.customers import SMALL_SELECT, CrispyMixin
 from customers.models import Interaction
 
 from ..models import AssignmentRule, Lead, Pipeline

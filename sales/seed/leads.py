@@ -9,8 +9,8 @@ from faker import Faker
 
 from accounts import roles
 from accounts.models import Team, User
+from accounts.selectors import team_for_owner
 from customers.models import Customer, Interaction
-from customers.services import team_for_owner
 
 from ..models import AssignmentRule, Lead, LeadActivity
 

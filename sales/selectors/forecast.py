@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Team, User
-from customers.forms.customers import assignable_users
+from accounts.selectors import assignable_users
 
 from ..models import Deal, Order, Target
 

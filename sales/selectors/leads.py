@@ -6,11 +6,11 @@ from django.db.models import Q, QuerySet
 
 from accounts import roles
 from crm_project.access import can_write, get_for_user
+from crm_project.helpers import email_domain
 from customers.models import Company, Customer
 from customers.selectors.customers import customer_possible_duplicates
 
 from ..models import AssignmentRule, Lead, LeadActivity
-from ..services.leads import email_domain
 
 
 def lead_get_for_user(*, user, pk, write: bool = False) -> Lead:

@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import Team, User
+from accounts.selectors import assignable_users
 from crm_project.access import get_for_user
-from customers.forms.customers import assignable_users
 
 from ..models import Deal, Lead, Pipeline, Task
 from ..services.todos import local_day_bounds

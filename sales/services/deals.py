@@ -8,9 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.selectors import team_for_owner
 from crm_project.services import apply_changes
 from customers.models import Customer
-from customers.services import team_for_owner, timeline_record
+from customers.services import timeline_record
 
 from ..models import Deal, DealStageChange, Pipeline, Stage
 

@@ -15,45 +15,18 @@ from django.utils.translation import gettext as _
 
 from accounts import roles
 from accounts.models import User
+from accounts.selectors import team_for_owner
+from crm_project.helpers import email_domain
 from crm_project.services import apply_changes
 from customers.models import Company, Customer, Interaction
-from customers.services import company_create, customer_create, team_for_owner, timeline_record
+from customers.services import company_create, customer_create, timeline_record
 
 from ..models import AssignmentRule, Deal, Lead, LeadActivity, Pipeline
 from .deals import deal_create
 
 LEAD_FIELDS = ("first_name", "last_name", "email", "phone", "company_name", "source", "notes", "owner")
 RULE_FIELDS = ("source", "strategy", "team", "user", "position", "is_active")
-# Mail providers whose domain says nothing about the company someone works for.
-FREE_MAIL_DOMAINS = frozenset(
-    {
-        "gmail.com",
-        "googlemail.com",
-        "outlook.com",
-        "hotmail.com",
-        "live.com",
-        "msn.com",
-        "yahoo.com",
-        "icloud.com",
-        "me.com",
-        "aol.com",
-        "gmx.de",
-        "gmx.net",
-        "web.de",
-        "yandex.com",
-        "yandex.ru",
-        "mail.ru",
-        "proton.me",
-        "protonmail.com",
-    }
-)
 CONVERTIBLE = (Lead.Status.NEW, Lead.Status.CONTACTED, Lead.Status.QUALIFIED)
-
-
-def email_domain(email: str) -> str:
-    """The company domain of an address, or "" for free-mail providers and blanks."""
-    domain = email.rpartition("@")[2].strip().lower().removeprefix("www.")
-    return "" if not domain or domain in FREE_MAIL_DOMAINS else domain
 
 
 def lead_is_convertible(lead: Lead) -> bool:

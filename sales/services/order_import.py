@@ -38,8 +38,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import is_manager_or_admin
+from accounts.selectors import team_for_owner
 from customers.models import Customer, Interaction
-from customers.services import team_for_owner
 from jobs.services import job_enqueue
 
 from .order_import_rows import OrderCsv, OrderImportFileError, OrderRow, RowError, RowParser

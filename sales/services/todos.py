@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
+from accounts.selectors import team_for_owner
 from accounts.services import notification_create
 from crm_project.services import apply_changes
 from customers.models import Customer
-from customers.services import team_for_owner, timeline_record
+from customers.services import timeline_record
 
 from ..models import Deal, Lead, Task
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from customers.services import team_for_owner
+from accounts.selectors import team_for_owner
 from customers.tests.factories import CustomerFactory
 from sales.models import (
     AssignmentRule,

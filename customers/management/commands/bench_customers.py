@@ -15,9 +15,10 @@ from django.db import connection, transaction
 
 from accounts import roles
 from accounts.models import User
+from accounts.selectors import team_for_owner
+from crm_project.helpers import normalize_phone
 from customers.models import Company, Customer
 from customers.selectors.customers import customer_list_for_user, customer_search
-from customers.services import normalize_phone, team_for_owner
 
 LAST_NAMES = ["Smith", "Yilmaz", "Müller", "Kaya", "Garcia", "Martin", "Rossi", "Novak", "Demir", "Jansen"]
 FIRST_NAMES = ["Ada", "Grace", "Alan", "Ayse", "Mehmet", "Anna", "Lukas", "Elif", "Marie", "Jan"]

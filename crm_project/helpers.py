@@ -1,0 +1,49 @@
+"""Small pure helpers that several apps need, one place each."""
+
+import re
+from collections.abc import Iterable, Iterator
+from itertools import islice
+
+# Addresses at these providers say nothing about the person's company.
+FREE_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "msn.com",
+        "yahoo.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "yandex.com",
+        "yandex.ru",
+        "mail.ru",
+        "proton.me",
+        "protonmail.com",
+    }
+)
+
+
+def normalize_phone(phone: str) -> str:
+    """Digits only, keeping a leading +: "+49 (30) 123-45" -> "+493012345"."""
+    phone = (phone or "").strip()
+    digits = re.sub(r"\D", "", phone)
+    return f"+{digits}" if phone.startswith("+") and digits else digits
+
+
+def email_domain(email: str) -> str:
+    """The company domain of an address, or "" for free-mail providers and blanks."""
+    domain = email.rpartition("@")[2].strip().lower().removeprefix("www.")
+    return "" if not domain or domain in FREE_MAIL_DOMAINS else domain
+
+
+def chunks(iterable: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of at most `size` items."""
+    iterator = iter(iterable)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
