@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 SALES_REP = "Sales rep"
 SUPPORT_AGENT = "Support agent"
 MANAGER = "Manager"
+# Not a group: superusers. primary_role() answers it for them.
+ADMIN = "admin"
 ROLE_NAMES = (SALES_REP, SUPPORT_AGENT, MANAGER)
 ROLE_LABELS = {SALES_REP: _("Sales rep"), SUPPORT_AGENT: _("Support agent"), MANAGER: _("Manager")}
 
@@ -46,7 +48,7 @@ def is_manager_or_admin(user) -> bool:
 def primary_role(user) -> str | None:
     """The role that decides the user's home page: the widest one wins."""
     if is_admin(user):
-        return "admin"
+        return ADMIN
     for role in (MANAGER, SALES_REP, SUPPORT_AGENT):
         if role in roles_of(user):
             return role

@@ -11,15 +11,14 @@ from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 
 from accounts import roles
-from sales.selectors.forecast import manager_overview
-from sales.selectors.todos import my_day
 
 from .celery import app as celery_app
+from .home import home_cards
 
 logger = logging.getLogger(__name__)
 
 HOME_TEMPLATES = {
-    "admin": "home/manager.html",
+    roles.ADMIN: "home/manager.html",
     roles.MANAGER: "home/manager.html",
     roles.SALES_REP: "home/rep.html",
     roles.SUPPORT_AGENT: "home/agent.html",
@@ -30,16 +29,7 @@ HOME_TEMPLATES = {
 @login_required
 def home(request):
     role = roles.primary_role(request.user)
-    return render(request, HOME_TEMPLATES[role], _home_context(request.user, role))
-
-
-def _home_context(user, role) -> dict:
-    """Reps get "my day"; managers and admins the team's sales figures."""
-    if role == roles.SALES_REP:
-        return my_day(user=user)
-    if role in ("admin", roles.MANAGER):
-        return manager_overview(user=user)
-    return {}
+    return render(request, HOME_TEMPLATES[role], {"cards": home_cards(request=request, role=role)})
 
 
 @login_required

@@ -1,12 +1,17 @@
-"""What the sales app adds to other apps' pages, registered in settings
-(CRM_CUSTOMER_PANELS): the deals and orders cards on the customer's page."""
+"""What the sales app adds to other apps' pages, registered in settings:
+the deals and orders cards on the customer's page (CRM_CUSTOMER_PANELS), and
+"my day" and the team's sales cards on the role homes (CRM_HOME_CARDS)."""
 
 from django.urls import reverse
 
+from accounts import roles
+from crm_project.home import HomeCard
 from customers.registry import CustomerPanel
 
 from .selectors.deals import customer_deals_for_user, may_create_deal_for, may_use_sales
+from .selectors.forecast import manager_overview
 from .selectors.orders import customer_order_totals, customer_orders_recent
+from .selectors.todos import my_day
 
 
 def _deals_context(request, customer) -> dict:
@@ -37,3 +42,18 @@ DEALS_PANEL = CustomerPanel(
 ORDERS_PANEL = CustomerPanel(
     html_id="orders-panel", template="sales/partials/customer_orders_panel.html", context=_orders_context
 )
+
+
+MY_DAY_CARDS = ("my_tasks", "my_deals_closing", "my_deals_stuck", "my_leads")
+TEAM_CARDS = ("team_pipeline", "team_deals_closing", "team_overdue_tasks")
+
+
+def home_cards(*, request, role) -> list[HomeCard]:
+    """Reps get "my day"; managers and admins the team's sales figures (one read for all cards)."""
+    if role == roles.SALES_REP:
+        context = my_day(user=request.user)
+        return [HomeCard(f"sales/partials/home/{name}.html", context) for name in MY_DAY_CARDS]
+    if role in (roles.ADMIN, roles.MANAGER):
+        context = manager_overview(user=request.user)
+        return [HomeCard(f"sales/partials/home/{name}.html", context, "col-md-6 col-xl-4") for name in TEAM_CARDS]
+    return []

@@ -227,6 +227,8 @@ CRM_CUSTOMER_PANELS: list[str] = [
 ]
 # Extra filters of the customer list, its exports and bulk actions (customers.registry.CustomerListFilters).
 CRM_CUSTOMER_LIST_FILTERS: list[str] = ["analytics.filters.RFM_CUSTOMER_FILTERS"]
+# Cards on the role homes: "module.function(*, request, role) -> list[crm_project.home.HomeCard]".
+CRM_HOME_CARDS: list[str] = ["sales.panels.home_cards"]
 
 # seed_demo refuses to run unless this is on (local and test settings only).
 CRM_DEMO_DATA_ALLOWED = False

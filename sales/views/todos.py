@@ -23,13 +23,13 @@ from ..selectors.todos import my_day, task_get_for_user, task_list_for_user
 from ..services import todos as services
 from ..tables.todos import TaskTable
 
-ROW_TEMPLATES = {"row": "sales/partials/task_row.html", "card": "home/partials/task_item.html"}
+ROW_TEMPLATES = {"row": "sales/partials/task_row.html", "card": "sales/partials/home/task_item.html"}
 # card in the URL -> (the part of my_day it shows, its template)
 MY_DAY_CARDS = {
-    "tasks": ("tasks", "home/partials/my_tasks.html"),
-    "deals-closing": ("deals_closing", "home/partials/my_deals_closing.html"),
-    "deals-stuck": ("deals_stuck", "home/partials/my_deals_stuck.html"),
-    "leads": ("leads", "home/partials/my_leads.html"),
+    "tasks": ("tasks", "sales/partials/home/my_tasks.html"),
+    "deals-closing": ("deals_closing", "sales/partials/home/my_deals_closing.html"),
+    "deals-stuck": ("deals_stuck", "sales/partials/home/my_deals_stuck.html"),
+    "leads": ("leads", "sales/partials/home/my_leads.html"),
 }
 
 
