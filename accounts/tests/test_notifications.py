@@ -3,8 +3,8 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.context_processors import notifications as notifications_context
 from accounts.services import notification_create, notifications_mark_read
-from crm_project.notifications import notifications as notifications_context
 
 
 def test_marking_read_touches_only_the_users_unread_notifications(owner, teammate):

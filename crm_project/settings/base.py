@@ -73,7 +73,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "crm_project.navigation.navigation",
-                "crm_project.notifications.notifications",
+                "accounts.context_processors.notifications",
             ],
         },
     },

@@ -396,29 +396,3 @@ def test_editing_a_customer_records_what_changed_on_the_timeline(client_for, own
 def test_links_in_list_rows_are_not_boosted(client_for, owner, customer):
     content = client_for(owner).get(reverse("customers:customer-list")).content.decode()
     assert '<tbody hx-boost="false"' in content
-
-
-def test_orders_appear_on_the_timeline_in_time_order(client_for, owner, customer, django_assert_num_queries):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from sales.tests.factories import OrderFactory
-
-    now = timezone.now()
-    InteractionFactory(customer=customer, summary="Older call", occurred_at=now - timedelta(days=3))
-    OrderFactory(customer=customer, order_ref="SHOP-1", ordered_at=now - timedelta(days=2))
-    InteractionFactory(customer=customer, summary="Newer call", occurred_at=now - timedelta(days=1))
-    client = client_for(owner)
-    client.get(detail_url(customer))
-    with django_assert_num_queries(16):  # the orders of the page load in one more query
-        response = client.get(detail_url(customer))
-    content = response.content.decode()
-    newer, order, older = (content.index(text) for text in ("Newer call", "SHOP-1", "Older call"))
-    assert newer < order < older
-    for _ in range(30):
-        OrderFactory(customer=customer, ordered_at=now - timedelta(days=10))
-    with django_assert_num_queries(16):
-        client.get(detail_url(customer))
-    page_two = client.get(reverse("customers:customer-timeline", args=[customer.pk]), {"page": 2})
-    assert page_two.content.decode().count('data-kind="order"') == 13  # 33 entries: 20 on page one

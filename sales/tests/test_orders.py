@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Interaction
-from customers.tests.factories import CustomerFactory
+from customers.tests.factories import CustomerFactory, InteractionFactory
 from sales.models import Order, Product
 from sales.panels import ORDERS_PANEL
 from sales.services.orders import order_create_from_deal
@@ -316,3 +316,25 @@ def test_the_product_list_query_count_does_not_grow_with_rows(client_for, manage
     ProductFactory.create_batch(20)
     with django_assert_num_queries(5):
         client.get(reverse("sales:product-list"))
+
+
+# --- orders on the customer's timeline (CRM_TIMELINE_SOURCES) -----------------------------------
+def test_orders_appear_on_the_timeline_in_time_order(client_for, owner, django_assert_num_queries):
+    customer = CustomerFactory(owner=owner)
+    now = timezone.now()
+    InteractionFactory(customer=customer, summary="Older call", occurred_at=now - timedelta(days=3))
+    OrderFactory(customer=customer, order_ref="SHOP-1", ordered_at=now - timedelta(days=2))
+    InteractionFactory(customer=customer, summary="Newer call", occurred_at=now - timedelta(days=1))
+    client = client_for(owner)
+    client.get(reverse("customers:customer-detail", args=[customer.pk]))
+    with django_assert_num_queries(16):  # the orders of the page load in one more query
+        response = client.get(reverse("customers:customer-detail", args=[customer.pk]))
+    content = response.content.decode()
+    newer, order, older = (content.index(text) for text in ("Newer call", "SHOP-1", "Older call"))
+    assert newer < order < older
+    for _ in range(30):
+        OrderFactory(customer=customer, ordered_at=now - timedelta(days=10))
+    with django_assert_num_queries(16):
+        client.get(reverse("customers:customer-detail", args=[customer.pk]))
+    page_two = client.get(reverse("customers:customer-timeline", args=[customer.pk]), {"page": 2})
+    assert page_two.content.decode().count('data-kind="order"') == 13  # 33 entries: 20 on page one
