@@ -6,6 +6,11 @@ from . import roles
 from .models import Notification, Team, User
 
 
+def active_users() -> QuerySet[User]:
+    """Everyone who can log in, by name (owner filters list them all)."""
+    return User.objects.filter(is_active=True).order_by("first_name", "last_name")
+
+
 def assignable_users() -> QuerySet[User]:
     """Users who can own records: reps and managers."""
     return (

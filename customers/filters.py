@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
+from accounts.selectors import active_users
 
 from . import registry
 from .models import Company, Customer, CustomField, Tag
@@ -12,7 +13,7 @@ from .selectors.customers import company_search, customer_search
 
 
 def _users(request):
-    return User.objects.filter(is_active=True).order_by("first_name", "last_name") if request else User.objects.none()
+    return active_users() if request else User.objects.none()
 
 
 class CustomerFilter(django_filters.FilterSet):
