@@ -1,12 +1,16 @@
 """The side navigation: each entry names the roles that may use it.
 
-Apps add their entries here as they land; an entry marked `soon` is shown
-disabled with a "coming soon" badge so users see what is planned.
+Each app declares its entries (`NAV_ITEMS` in its apps.py) and settings.CRM_NAVIGATION
+lists them in menu order, so the kernel names no app. An entry marked `soon` is
+shown disabled with a "coming soon" badge so users see what is planned.
 """
 
+import functools
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -31,32 +35,19 @@ class NavItem:
         return bool(set(self.roles) & roles.roles_of(user))
 
 
-NAV_ITEMS = (
-    NavItem(_("Home"), "home", "house", (ANY,)),
-    NavItem(_("Customers"), "customers:customer-list", "people", (roles.SALES_REP, roles.SUPPORT_AGENT, roles.MANAGER)),
-    NavItem(
-        _("Companies"), "customers:company-list", "building", (roles.SALES_REP, roles.SUPPORT_AGENT, roles.MANAGER)
-    ),
-    NavItem(_("Pipeline"), "sales:pipeline", "kanban", (roles.SALES_REP, roles.MANAGER)),
-    NavItem(_("Deals"), "sales:deal-list", "briefcase", (roles.SALES_REP, roles.MANAGER)),
-    NavItem(_("Leads"), "sales:lead-list", "person-lines-fill", (roles.SALES_REP, roles.MANAGER)),
-    NavItem(_("Tasks"), "sales:task-list", "check2-square", (roles.SALES_REP, roles.MANAGER)),
-    NavItem(_("Orders"), "sales:order-list", "receipt", (roles.SALES_REP, roles.MANAGER, roles.SUPPORT_AGENT)),
-    NavItem(_("Forecast"), "sales:forecast", "graph-up-arrow", (roles.SALES_REP, roles.MANAGER)),
-    NavItem(_("Tickets"), "home", "life-preserver", (roles.SUPPORT_AGENT, roles.MANAGER), soon=True),
-    NavItem(_("Campaigns"), "home", "envelope", (roles.MANAGER,), soon=True),
-    NavItem(_("Analytics"), "analytics:overview", "bar-chart", (roles.MANAGER,)),
-    NavItem(_("RFM segments"), "analytics:rfm", "grid-3x3", (roles.MANAGER,)),
-    NavItem(_("Cohorts"), "analytics:cohorts", "calendar3", (roles.MANAGER,)),
-    NavItem(_("Job log"), "jobs:list", "clock-history", (roles.MANAGER,)),
-)
+HOME_ITEMS = (NavItem(_("Home"), "home", "house", (ANY,)),)
+
+
+@functools.cache
+def nav_items() -> tuple[NavItem, ...]:
+    return tuple(item for dotted in settings.CRM_NAVIGATION for item in import_string(dotted))
 
 
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    visible = [(item, reverse(item.url_name)) for item in NAV_ITEMS if item.visible_for(user)]
+    visible = [(item, reverse(item.url_name)) for item in nav_items() if item.visible_for(user)]
     active_url = _best_match(request.path, [url for item, url in visible if not item.soon])
     items = [{"item": item, "url": url, "active": not item.soon and url == active_url} for item, url in visible]
     return {"nav_items": items, "is_admin": roles.is_admin(user)}

@@ -227,6 +227,16 @@ CRM_CUSTOMER_PANELS: list[str] = [
 ]
 # Extra filters of the customer list, its exports and bulk actions (customers.registry.CustomerListFilters).
 CRM_CUSTOMER_LIST_FILTERS: list[str] = ["analytics.filters.RFM_CUSTOMER_FILTERS"]
+# The side navigation, in menu order: each app's NAV_ITEMS (crm_project.navigation.NavItem).
+CRM_NAVIGATION: list[str] = [
+    "crm_project.navigation.HOME_ITEMS",
+    "customers.apps.NAV_ITEMS",
+    "sales.apps.NAV_ITEMS",
+    "support.apps.NAV_ITEMS",
+    "marketing.apps.NAV_ITEMS",
+    "analytics.apps.NAV_ITEMS",
+    "jobs.apps.NAV_ITEMS",
+]
 # Cards on the role homes: "module.function(*, request, role) -> list[crm_project.home.HomeCard]".
 CRM_HOME_CARDS: list[str] = ["sales.panels.home_cards"]
 
