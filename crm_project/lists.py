@@ -2,18 +2,32 @@
 django-tables2 Table, pagination, sortable headers and htmx refresh of the
 results block (the same partial serves the page and the htmx request)."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpRequest
 from django_filters.views import FilterView
+from django_htmx.middleware import HtmxDetails
 from django_tables2 import SingleTableMixin
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request as django-htmx's middleware leaves it (for the type checker)."""
+
+    htmx: HtmxDetails
 
 
 class FilteredTableView(LoginRequiredMixin, SingleTableMixin, FilterView):
+    request: HtmxHttpRequest
     template_name = "partials/list_page.html"
     results_template_name = "partials/list_results.html"
     # Only the table paginates (a view-level paginate_by would count twice).
     table_pagination = {"per_page": settings.CRM_PAGE_SIZE}
-    page_title = ""
+    page_title: "StrOrPromise" = ""
     # Optional (label, url) for a button beside the title.
     create_link = None
 

@@ -7,6 +7,7 @@ shown disabled with a "coming soon" badge so users see what is planned.
 
 import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.urls import reverse
@@ -15,13 +16,16 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 ANY = "any"
 ADMIN = "admin"
 
 
 @dataclass(frozen=True)
 class NavItem:
-    label: str
+    label: "StrOrPromise"
     url_name: str
     icon: str
     roles: tuple[str, ...]

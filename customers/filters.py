@@ -22,7 +22,7 @@ class CustomerFilter(django_filters.FilterSet):
         method="search",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, email, phone, company")}),
     )
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_users)
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_users)  # type: ignore[arg-type]  # stubs omit callable querysets
     team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
     tag = django_filters.ModelChoiceFilter(label=_("Tag"), field_name="tags", queryset=Tag.objects.all())
     lifecycle_stage = django_filters.ChoiceFilter(label=_("Stage"), choices=Customer.Stage.choices)
@@ -89,7 +89,7 @@ class CompanyFilter(django_filters.FilterSet):
         method="search",
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name or domain")}),
     )
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_users)
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_users)  # type: ignore[arg-type]  # stubs omit callable querysets
     industry = django_filters.CharFilter(label=_("Industry"), lookup_expr="icontains")
     size = django_filters.ChoiceFilter(label=_("Size"), choices=Company.Size.choices)
     country = django_filters.CharFilter(label=_("Country"), lookup_expr="iexact")

@@ -99,7 +99,7 @@ class Company(OwnedModel, Address):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
 
-    objects = AliveManager.from_queryset(CompanyQuerySet)()
+    objects = AliveManager.from_queryset(CompanyQuerySet)()  # type: ignore[misc,assignment]  # generated manager types cannot be named (django-stubs #1713)
     all_objects = CompanyQuerySet.as_manager()
 
     class Meta:
@@ -171,7 +171,7 @@ class Customer(OwnedModel, Address):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
 
-    objects = AliveManager.from_queryset(CustomerQuerySet)()
+    objects = AliveManager.from_queryset(CustomerQuerySet)()  # type: ignore[misc,assignment]  # generated manager types cannot be named (django-stubs #1713)
     all_objects = CustomerQuerySet.as_manager()
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -13,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from crm_project.access import ALL, OwnedModel, ScopedQuerySet
 from customers.models import Customer
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def default_currency() -> str:
@@ -95,7 +99,7 @@ class Lead(OwnedModel):
         "Deal", verbose_name=_("deal"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
-    objects = LeadQuerySet.as_manager()
+    objects = LeadQuerySet.as_manager()  # type: ignore[misc]  # as_manager()'s generated type cannot be named in a ClassVar (django-stubs #1713)
 
     class Meta:
         verbose_name = _("lead")
@@ -132,6 +136,7 @@ class LeadActivity(models.Model):
     body = models.TextField(_("details"), blank=True)
     action = models.CharField(max_length=60, blank=True)
     data = models.JSONField(default=dict, blank=True)
+    kind_label: "StrOrPromise"  # not a field: set by the lead page for its timeline
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
@@ -222,7 +227,8 @@ class Deal(OwnedModel):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = DealQuerySet.as_manager()
+    objects = DealQuerySet.as_manager()  # type: ignore[misc]  # as_manager()'s generated type cannot be named in a ClassVar (django-stubs #1713)
+    writable: bool  # not a field: set by the views that show a deal's card
 
     class Meta:
         verbose_name = _("deal")

@@ -17,6 +17,7 @@ follow the viewer's sales scope exactly as the board and the forecast page do.
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -228,7 +229,9 @@ class MonthFigures:
 def monthly_figures(*, data: CohortCells, today: date, months: int = OVERVIEW_MONTHS) -> list[MonthFigures]:
     """Revenue, orders and new vs returning customers for each of the last `months` months.
     New: the month is the customer's first with a paid order; returning: an earlier one was."""
-    totals = {month: {"revenue": ZERO, "orders": 0, "new": 0, "returning": 0} for month in last_months(months, today)}
+    totals: dict[date, dict[str, Any]] = {
+        month: {"revenue": ZERO, "orders": 0, "new": 0, "returning": 0} for month in last_months(months, today)
+    }
     for cell in data.cells:
         entry = totals.get(cell.month)
         if entry is None:

@@ -8,4 +8,4 @@ from sales.tests.factories import OrderFactory
 
 
 def order(customer, when: datetime, total: str = "10.00", **fields) -> Order:
-    return OrderFactory(customer=customer, ordered_at=when, total=Decimal(total), **fields)
+    return OrderFactory.create(customer=customer, ordered_at=when, total=Decimal(total), **fields)

@@ -42,7 +42,7 @@ def scored(owner, outsider):
     return {"run": run, "champion": champion, "sleeper": sleeper, "middle": middle, "southern": southern}
 
 
-def segment_of(run, customer) -> RfmSegment:
+def segment_of(run, customer) -> RfmSegment | None:
     return RfmScore.objects.get(run=run, customer=customer).segment
 
 

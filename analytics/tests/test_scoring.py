@@ -8,6 +8,7 @@ rules, so both databases give the same answer.
 import random
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -309,7 +310,7 @@ def test_only_the_latest_runs_keep_their_score_rows():
 def reference_scores(orders: list[Order], *, as_of: date, window_days: int | None) -> dict[int, tuple]:
     """The rules of the issue in plain Python, for the randomised comparison below (UTC zone)."""
     first = as_of - timedelta(days=window_days) if window_days is not None else date.min
-    per_customer: dict[int, list] = {}
+    per_customer: dict[int, tuple] = {}
     for row in orders:
         day = row.ordered_at.astimezone(UTC).date()
         if row.status == Order.Status.PAID and first <= day < as_of:
@@ -322,7 +323,7 @@ def reference_scores(orders: list[Order], *, as_of: date, window_days: int | Non
         worse = sum(1 for other in values if (other > value if worse_is_larger else other < value))
         return 1 + (5 * worse) // n
 
-    columns = list(zip(*metrics.values(), strict=True)) if metrics else [[], [], []]
+    columns: list[Any] = list(zip(*metrics.values(), strict=True)) if metrics else [[], [], []]
     return {
         cid: (days, count, money, score(days, columns[0], True), score(count, columns[1], False),
               score(money, columns[2], False))

@@ -3,10 +3,12 @@
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
+from typing import Any, cast
 
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.conf import settings
+from django.http import QueryDict
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +18,13 @@ from accounts.models import User
 from accounts.selectors import assignable_users
 
 from ..models import Company, Customer, CustomField, Interaction, Tag
+
+
+def clean_country_code(value: str) -> str:
+    country = value.strip().upper()
+    if country and (len(country) != 2 or not country.isalpha()):
+        raise forms.ValidationError(_("Use the two-letter country code, e.g. DE or TR."))
+    return country
 
 
 class CrispyMixin:
@@ -64,14 +73,14 @@ class CustomerForm(CrispyMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.custom_fields = custom_fields
-        self.duplicates = []
+        self.duplicates: list[Customer] = []
         if self.instance.pk and self.instance.company_id:
             self.fields["company_name"].initial = self.instance.company.name
         if self.instance.pk:
             self.fields["tags"].initial = list(self.instance.tags.all())
             del self.fields["confirm_duplicate"]
         if roles.is_manager_or_admin(user):
-            self.fields["owner"].queryset = assignable_users()
+            cast(forms.ModelChoiceField, self.fields["owner"]).queryset = assignable_users()
         else:
             del self.fields["owner"]
         for field in custom_fields:
@@ -79,10 +88,7 @@ class CustomerForm(CrispyMixin, forms.ModelForm):
             self.fields[f"cf_{field.key}"].initial = self.instance.custom_data.get(field.key)
 
     def clean_country(self):
-        country = self.cleaned_data["country"].strip().upper()
-        if country and (len(country) != 2 or not country.isalpha()):
-            raise forms.ValidationError(_("Use the two-letter country code, e.g. DE or TR."))
-        return country
+        return clean_country_code(self.cleaned_data["country"])
 
     def clean_external_ref(self):
         ref = self.cleaned_data["external_ref"].strip()
@@ -101,7 +107,8 @@ class CustomerForm(CrispyMixin, forms.ModelForm):
     def clean(self):
         from ..selectors.customers import customer_possible_duplicates
 
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.instance.pk or cleaned.get("confirm_duplicate") or self.errors:
             return cleaned
         company = cleaned.get("company_name")
@@ -139,7 +146,7 @@ class CustomerForm(CrispyMixin, forms.ModelForm):
 
 
 def custom_form_field(field: CustomField) -> forms.Field:
-    common = {"label": field.label, "required": field.required}
+    common: dict[str, Any] = {"label": field.label, "required": field.required}
     if field.field_type == CustomField.Type.NUMBER:
         return forms.DecimalField(**common)
     if field.field_type == CustomField.Type.DATE:
@@ -205,7 +212,7 @@ class ReassignForm(CrispyMixin, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = assignable_users()
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = assignable_users()
 
 
 class AttachmentForm(CrispyMixin, forms.Form):
@@ -245,12 +252,15 @@ class BulkActionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = assignable_users()
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = assignable_users()
         # The choices are checked against what the user may edit in the view.
-        self.fields["ids"].choices = [(v, v) for v in self.data.getlist("ids") if str(v).isdigit()] if self.data else []
+        cast(forms.ChoiceField, self.fields["ids"]).choices = (
+            [(v, v) for v in cast(QueryDict, self.data).getlist("ids") if str(v).isdigit()] if self.data else []
+        )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("action") == "assign_owner" and not cleaned.get("owner"):
             self.add_error("owner", _("Choose the new owner."))
         if cleaned.get("action") == "add_tag" and not cleaned.get("tag"):
@@ -279,7 +289,7 @@ class CompanyForm(CrispyMixin, forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         if roles.is_manager_or_admin(user):
-            self.fields["owner"].queryset = assignable_users()
+            cast(forms.ModelChoiceField, self.fields["owner"]).queryset = assignable_users()
         else:
             del self.fields["owner"]
 
@@ -290,4 +300,4 @@ class CompanyForm(CrispyMixin, forms.ModelForm):
         return domain.rstrip("/")
 
     def clean_country(self):
-        return CustomerForm.clean_country(self)
+        return clean_country_code(self.cleaned_data["country"])

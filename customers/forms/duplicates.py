@@ -1,11 +1,17 @@
 """The merge screen's form: which record survives, and which value to keep
 for each field where the two records differ."""
 
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Customer, CustomField
 from ..services.merge import MERGE_FIELDS, is_empty, notes_combined
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 BOTH = "both"
 CUSTOM_PREFIX = "custom__"
@@ -20,13 +26,15 @@ class CustomerMergeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.records = {str(first.pk): first, str(second.pk): second}
         self.first, self.second = first, second
-        self.fields["survivor"].choices = [(str(c.pk), f"{c} (#{c.pk})") for c in (first, second)]
+        cast(forms.ChoiceField, self.fields["survivor"]).choices = [
+            (str(c.pk), f"{c} (#{c.pk})") for c in (first, second)
+        ]
         self.fields["survivor"].initial = str(first.pk)
         # field name -> (value when the first survives, value when the second does)
         self.defaults: dict[str, tuple[str, str]] = {}
         for name in MERGE_FIELDS:
             if _raw(first, name) != _raw(second, name):
-                self._add_choice(name, Customer._meta.get_field(name).verbose_name, _display(first, name),
+                self._add_choice(name, _verbose_name(name), _display(first, name),
                                  _display(second, name), empty=(is_empty(_raw(first, name)),
                                                                 is_empty(_raw(second, name))))  # fmt: skip
         labels = dict(CustomField.objects.values_list("key", "label"))
@@ -65,7 +73,7 @@ class CustomerMergeForm(forms.Form):
     def field_values(self) -> dict:
         """The values to keep, as customer_merge() takes them."""
         survivor, other = self.survivor_record, self.other_record
-        values = {}
+        values: dict[str, Any] = {}
         custom_data = {**other.custom_data, **survivor.custom_data}
         for name in self.fields:
             if name == "survivor":
@@ -84,6 +92,11 @@ class CustomerMergeForm(forms.Form):
                 values[name] = getattr(self.records[choice], name)
         values["custom_data"] = custom_data
         return values
+
+
+def _verbose_name(name: str) -> "StrOrPromise":
+    # The merge fields are concrete fields, never reverse relations.
+    return cast(models.Field, Customer._meta.get_field(name)).verbose_name
 
 
 def _raw(customer: Customer, name: str):

@@ -1,5 +1,7 @@
 """Forms of the customer import: upload, column mapping, and the final run."""
 
+from typing import TYPE_CHECKING
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Hidden, Layout, Submit
 from django import forms
@@ -13,6 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import CustomField
 from ..services import imports
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ImportUploadForm(forms.Form):
@@ -64,7 +69,7 @@ class ImportMappingForm(forms.Form):
         return self.cleaned_data
 
 
-def _examples(samples: list[str]) -> str:
+def _examples(samples: list[str]) -> "StrOrPromise":
     # Crispy renders help texts unescaped: escape the file's values here.
     if not samples:
         return _("No values in the first rows.")

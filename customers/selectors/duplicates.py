@@ -9,12 +9,16 @@ built in Python from that small result.
 
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import CharField, Count, F, QuerySet, Value, Window
 from django.db.models.functions import Cast, Concat, Length, Lower, Replace, RowNumber, Trim
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Customer
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 EMAIL, PHONE, NAME = "email", "phone", "name"
 REASON_LABELS = {EMAIL: _("Same email"), PHONE: _("Same phone"), NAME: _("Same name and company")}
@@ -34,11 +38,11 @@ class DuplicatePair:
     second: Customer | None = None
 
     @property
-    def reason_labels(self) -> list[str]:
+    def reason_labels(self) -> list["StrOrPromise"]:
         return [REASON_LABELS[reason] for reason in self.reasons]
 
 
-def _keyed(queryset: QuerySet[Customer], reason: str) -> QuerySet[Customer]:
+def _keyed(queryset: QuerySet[Customer], reason: str) -> QuerySet[Any]:  # Any: annotated with `dup_key`
     """The customers that take part in `reason`, annotated with their `dup_key`."""
     if reason == EMAIL:
         return queryset.exclude(email="").annotate(dup_key=Lower(Trim("email")))

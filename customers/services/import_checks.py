@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
@@ -145,7 +146,7 @@ def _clean_row(number, cells, columns, headers, custom) -> tuple[ImportRow, list
 
 def _set_value(row: ImportRow, target: str, raw: str, custom: dict) -> None:
     if target in _TEXT_FIELDS:
-        row.values[target] = _text(raw, Customer._meta.get_field(target).max_length)
+        row.values[target] = _text(raw, cast(Field, Customer._meta.get_field(target)).max_length)
     elif target == "email":
         row.values["email"] = _email(raw)
     elif target == "country":
@@ -253,7 +254,9 @@ def _check_owners(rows: list[ImportRow], actor) -> dict:
 
 
 def _check_duplicates(rows: list[ImportRow], actor) -> dict:
-    seen_refs, seen_emails, problems = {}, {}, {}
+    seen_refs: dict[str, int] = {}  # -> row number
+    seen_emails: dict[str, int] = {}
+    problems = {}
     for row in rows:
         ref, email = row.values.get("external_ref", ""), row.values.get("email", "").lower()
         if ref and ref in seen_refs:
@@ -290,7 +293,8 @@ def _check_matches(rows: list[ImportRow], actor) -> dict:
     for chunk in chunks(list(set(candidates))):
         editable.update(_editable(actor).filter(pk__in=chunk).values_list("pk", flat=True))
 
-    problems, matched_by = {}, {}
+    problems: dict = {}
+    matched_by: dict[int, int] = {}  # customer pk -> row number
     for row in rows:
         ref, email = row.values.get("external_ref", ""), row.values.get("email", "").lower()
         if ref and ref in by_ref:
@@ -327,12 +331,12 @@ def _editable(actor):
 
 def _find_companies(rows: list[ImportRow], actor) -> tuple[dict, dict]:
     """Companies are matched by name (case-insensitive) among those the actor can see."""
-    named = {}
+    named: dict[str, ImportRow] = {}
     for row in rows:
         if row.company:
             named.setdefault(row.company.lower(), row)
     scope = Company.objects.all() if actor is None else Company.objects.visible_to(actor)
-    existing = {}
+    existing: dict[str, int] = {}
     for chunk in chunks(list(named)):
         found = scope.annotate(name_lower=Lower("name")).filter(name_lower__in=chunk).order_by("pk")
         for pk, name in found.values_list("pk", "name"):
@@ -341,7 +345,7 @@ def _find_companies(rows: list[ImportRow], actor) -> tuple[dict, dict]:
 
 
 def _find_tags(rows: list[ImportRow]) -> tuple[dict, dict]:
-    named = {}
+    named: dict[str, str] = {}
     for row in rows:
         for name in row.tags:
             named.setdefault(name.lower(), name)
@@ -351,7 +355,7 @@ def _find_tags(rows: list[ImportRow]) -> tuple[dict, dict]:
 
 def tag_ids_by_name(names: list[str]) -> dict[str, int]:
     """Lower-case name -> pk of the existing tags with these names (any case)."""
-    found = {}
+    found: dict[str, int] = {}
     for chunk in chunks([name.lower() for name in names]):
         tags = Tag.objects.annotate(name_lower=Lower("name")).filter(name_lower__in=chunk).order_by("pk")
         for pk, name in tags.values_list("pk", "name"):

@@ -13,7 +13,7 @@ import re
 import secrets
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
@@ -148,7 +148,7 @@ def _check_size(size: int) -> None:
         )
 
 
-def _csv_records(data: bytes) -> Iterator[list[str]]:
+def _csv_records(data: bytes) -> Generator[list[str], None, None]:
     text = _decode(data)
     delimiter = _sniff_delimiter(text)
     try:
@@ -187,7 +187,7 @@ def _sniff_delimiter(text: str) -> str:
         return max(",;\t", key=first_line.count)
 
 
-def _xlsx_records(data: bytes) -> Iterator[list]:
+def _xlsx_records(data: bytes) -> Generator[Sequence[object], None, None]:
     invalid = ImportFileError(_("This is not a valid Excel (.xlsx) file."))
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise invalid
@@ -211,7 +211,7 @@ def _xlsx_records(data: bytes) -> Iterator[list]:
 
 def _table_from_records(records, filename: str) -> ImportTable:
     headers = None
-    rows = []
+    rows: list[tuple[int, list[str]]] = []
     for number, record in enumerate(records, start=1):
         cells = [_clean_cell(value) for value in record]
         if not any(cells):

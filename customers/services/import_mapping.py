@@ -2,12 +2,16 @@
 header names, then confirmed (or changed) by the user."""
 
 import re
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..models import CustomField
 from .import_files import ImportFileError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 CUSTOM_PREFIX = "custom:"
 
@@ -55,7 +59,7 @@ class ImportMappingError(ImportFileError):
     pass
 
 
-def import_field_choices(custom_fields: list[CustomField]) -> list[tuple[str, str]]:
+def import_field_choices(custom_fields: list[CustomField]) -> list[tuple[str, "StrOrPromise"]]:
     return [
         ("", gettext_lazy("— ignore this column —")),
         *FIELDS,

@@ -179,7 +179,8 @@ def _write(plan: ImportPlan, *, actor, filename: str) -> None:
     tag_ids = _create_tags(plan)
     company_ids = _create_companies(plan, actor, teams)
     existing = _load_for_update(plan)
-    new, changed, outcomes = [], [], []  # outcomes: (row, customer, created, changed fields)
+    new, changed = [], []
+    outcomes: list[tuple[ImportRow, Customer, bool, list[str]]] = []  # (row, customer, created, changed fields)
     for row in plan.rows:
         if row.match_id is None:
             customer = _new_customer(row, actor=actor, company_ids=company_ids, teams=teams, now=now)
@@ -252,7 +253,7 @@ def _create_companies(plan: ImportPlan, actor, teams: _Teams) -> dict[str, int]:
 
 def _load_for_update(plan: ImportPlan) -> dict[int, Customer]:
     ids = [row.match_id for row in plan.rows if row.match_id is not None]
-    existing = {}
+    existing: dict[int, Customer] = {}
     for chunk in chunks(ids):
         existing.update(
             (customer.pk, customer) for customer in Customer.objects.select_for_update().filter(pk__in=chunk)
@@ -310,7 +311,7 @@ def _link_tags(outcomes, tag_ids: dict[str, int]) -> set[int]:
     through = Customer.tags.through
     wanted = {(customer.pk, tag_ids[name.lower()]) for row, customer, _c, _f in outcomes for name in row.tags}
     updated_ids = [customer.pk for row, customer, created, _f in outcomes if row.tags and not created]
-    existing = set()
+    existing: set[tuple[int, int]] = set()
     for chunk in chunks(updated_ids):
         existing.update(through.objects.filter(customer_id__in=chunk).values_list("customer_id", "tag_id"))
     links = sorted(wanted - existing)

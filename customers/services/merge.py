@@ -6,6 +6,8 @@ link to a customer) moves to the survivor; the other record is soft-deleted.
 Nothing is lost: the other row stays (deleted), and both timelines record it.
 """
 
+from typing import Any, cast
+
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -38,7 +40,7 @@ def notes_combined(first: str, second: str) -> str:
 def merge_default_values(*, survivor: Customer, other: Customer) -> dict:
     """What a merge keeps unless told otherwise: the survivor's value, or the
     other's when the survivor's is empty; both notes; the union of custom data."""
-    values = {}
+    values: dict[str, Any] = {}
     for name in MERGE_FIELDS:
         if name == "notes":
             values[name] = notes_combined(survivor.notes, other.notes)
@@ -146,7 +148,7 @@ def _move_related(*, survivor: Customer, other: Customer) -> dict[str, int]:
     for relation in Customer._meta.related_objects:
         model = relation.related_model
         if relation.many_to_many:
-            count = _move_many_to_many(relation, survivor=survivor, other=other)
+            count = _move_many_to_many(cast(models.ManyToManyRel, relation), survivor=survivor, other=other)
         elif relation.one_to_one and model._base_manager.filter(**{relation.field.name: survivor}).exists():
             continue  # The survivor has its own; the other's stays with the deleted row.
         else:
@@ -159,7 +161,7 @@ def _move_related(*, survivor: Customer, other: Customer) -> dict[str, int]:
 def _move_many_to_many(relation: models.ManyToManyRel, *, survivor: Customer, other: Customer) -> int:
     """Links from another model's many-to-many: move those the survivor lacks."""
     field = relation.field
-    through = relation.through
+    through = cast(type[models.Model], relation.through)  # always set once the apps are loaded
     to_customer, to_owner = field.m2m_reverse_field_name(), field.m2m_field_name()
     links = through._base_manager
     already = links.filter(**{to_customer: survivor}).values(to_owner)

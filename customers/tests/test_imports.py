@@ -45,6 +45,7 @@ def csv_bytes(rows, *, header=HEADER, delimiter=",", encoding="utf-8") -> bytes:
 def xlsx_bytes(rows, *, header=HEADER) -> bytes:
     workbook = openpyxl.Workbook()
     sheet = workbook.active
+    assert sheet is not None
     sheet.append(header)
     for row in rows:
         sheet.append(row)

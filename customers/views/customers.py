@@ -247,7 +247,7 @@ def attach_uploaded_file(request, *, record, **parent):
         services.attachment_add(upload=form.cleaned_data["file"], actor=request.user, **parent)
         messages.success(request, _("The file was attached."))
     else:
-        messages.error(request, " ".join(form.errors.get("file", [_("Choose a file.")])))
+        messages.error(request, " ".join(map(str, form.errors.get("file", [_("Choose a file.")]))))
     return redirect(record.get_absolute_url() + "#attachments")
 
 
@@ -265,7 +265,7 @@ def customer_bulk(request):
     if not back.startswith("/"):
         back = reverse("customers:customer-list")
     if not form.is_valid():
-        messages.error(request, " ".join(" ".join(errors) for errors in form.errors.values()))
+        messages.error(request, " ".join(" ".join(map(str, errors)) for errors in form.errors.values()))
         return redirect(back)
     action, ids = form.cleaned_data["action"], form.cleaned_data["ids"]
     if action == "export":

@@ -25,7 +25,7 @@ def duplicate_list(request):
         raise PermissionDenied
     pairs = selectors_duplicates.duplicate_pairs_for_user(user=request.user)
     page = Paginator(pairs, settings.CRM_PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = selectors_duplicates.duplicate_pairs_load(page.object_list)
+    page.object_list = selectors_duplicates.duplicate_pairs_load(list(page.object_list))
     context = {
         "page": page,
         "capped": len(pairs) >= selectors_duplicates.MAX_PAIRS,

@@ -7,6 +7,7 @@ MEDIA_ROOT/imports/ under a random name.
 
 import tempfile
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -191,8 +192,9 @@ def _crumbs(step: str) -> list[tuple[str, str | None]]:
     ]
 
 
-def _open_upload(request) -> tuple[dict | None, imports.ImportTable | None]:
-    """The upload this session is working on, read back from storage."""
+def _open_upload(request) -> tuple[Any, imports.ImportTable | None]:
+    """The upload this session is working on, read back from storage.
+    The state (a dict) is None exactly when the table is."""
     state = request.session.get(SESSION_KEY)
     if not state:
         messages.info(request, _("Upload a file first."))

@@ -34,7 +34,7 @@ class DealFilter(django_filters.FilterSet):
     pipeline = django_filters.ModelChoiceFilter(label=_("Pipeline"), queryset=Pipeline.objects.all())
     stage = StageChoiceFilter(label=_("Stage"))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Deal.Status.choices)
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_owners)
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_owners)  # type: ignore[arg-type]  # stubs omit callable querysets
     team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
     close_after = django_filters.DateFilter(
         label=_("Closing from"),
@@ -86,7 +86,7 @@ class MonthFilter(django_filters.Filter):
 
 
 class BoardFilter(django_filters.FilterSet):
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_owners)
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_owners)  # type: ignore[arg-type]  # stubs omit callable querysets
     team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
     close_month = MonthFilter(label=_("Closing in"), field_name="expected_close_date")
 

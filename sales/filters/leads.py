@@ -23,7 +23,7 @@ class LeadFilter(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Lead.Status.choices)
     source = django_filters.ChoiceFilter(label=_("Source"), choices=Lead._meta.get_field("source").choices)
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_owners, null_label=_("Nobody"))
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_owners, null_label=_("Nobody"))  # type: ignore[arg-type]  # stubs omit callable querysets
     team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.order_by("name"))
     created_after = django_filters.DateFilter(
         label=_("Created from"),

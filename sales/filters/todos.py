@@ -55,6 +55,7 @@ class TaskFilter(django_filters.FilterSet):
         data = data.copy() if data is not None else {}
         data.setdefault("status", "open")
         super().__init__(data, *args, request=request, **kwargs)
+        self.user = request.user
         others = [user for user in task_assignees_for(request.user) if user.pk != request.user.pk]
         if others:
             choices = [(EVERYONE, _("Everyone I manage"))] + [(str(user.pk), str(user)) for user in others]
@@ -68,10 +69,10 @@ class TaskFilter(django_filters.FilterSet):
         queryset = super().filter_queryset(queryset)
         choice = self.form.cleaned_data.get("assignee", ME) if "assignee" in self.filters else ME
         if choice == EVERYONE:
-            return queryset.filter(owner_id__in=self._assignee_ids | {self.request.user.pk})
+            return queryset.filter(owner_id__in=self._assignee_ids | {self.user.pk})
         if choice and int(choice) in self._assignee_ids:
             return queryset.filter(owner_id=int(choice))
-        return queryset.filter(owner=self.request.user)
+        return queryset.filter(owner=self.user)
 
     def noop(self, queryset, name, value):
         return queryset  # applied in filter_queryset, where "Me" (empty) also filters

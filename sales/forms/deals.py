@@ -1,6 +1,8 @@
 """Forms for deals, their products, stage moves and the pipeline editor: validation and cleaning only."""
 
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 from django.core.validators import MinValueValidator
@@ -36,7 +38,7 @@ class DealForm(CrispyMixin, forms.ModelForm):
         fields = ["title", "customer", "pipeline", "amount", "currency", "expected_close_date", "owner", "lost_reason"]
         widgets = {"expected_close_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
-    def __init__(self, *args, user, customer_choices: list[Customer] = (), **kwargs):
+    def __init__(self, *args, user, customer_choices: Sequence[Customer] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         editing = self.instance.pk is not None
@@ -52,16 +54,18 @@ class DealForm(CrispyMixin, forms.ModelForm):
                 del self.fields["lost_reason"]
         else:
             del self.fields["lost_reason"]
-            self.fields["customer"].queryset = Customer.objects.editable_by(user)
+            cast(forms.ModelChoiceField, self.fields["customer"]).queryset = Customer.objects.editable_by(user)
             # Validation accepts every visible customer; the select offers a short list (searchable).
             self.fields["customer"].widget.choices = [("", "---------")] + [
                 (customer.pk, customer_label(customer)) for customer in customer_choices
             ]
-            self.fields["pipeline"].empty_label = None
-            self.fields["stage"].label_from_instance = lambda stage: f"{stage.pipeline}: {stage.name}"
+            cast(forms.ModelChoiceField, self.fields["pipeline"]).empty_label = None
+            stage_field = cast(forms.ModelChoiceField, self.fields["stage"])
+            # A per-instance label; a ModelChoiceField subclass would say the same at more length.
+            stage_field.label_from_instance = lambda obj: f"{obj.pipeline}: {obj.name}"  # type: ignore[method-assign]
         self.fields["amount"].validators.append(MinValueValidator(Decimal("0")))
         if roles.is_manager_or_admin(user):
-            self.fields["owner"].queryset = assignable_users()
+            cast(forms.ModelChoiceField, self.fields["owner"]).queryset = assignable_users()
             self.fields["owner"].required = True
         else:
             del self.fields["owner"]
@@ -73,7 +77,8 @@ class DealForm(CrispyMixin, forms.ModelForm):
         return currency
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         stage, pipeline = cleaned.get("stage"), cleaned.get("pipeline")
         if stage is not None and pipeline is not None and stage.pipeline_id != pipeline.pk:
             self.add_error("stage", _("This stage belongs to another pipeline."))
@@ -98,7 +103,7 @@ class DealMoveForm(forms.Form):
     def __init__(self, *args, deal: Deal, **kwargs):
         super().__init__(*args, **kwargs)
         self.deal = deal
-        self.fields["stage"].queryset = Stage.objects.filter(pipeline_id=deal.pipeline_id)
+        cast(forms.ModelChoiceField, self.fields["stage"]).queryset = Stage.objects.filter(pipeline_id=deal.pipeline_id)
 
     def needs_reason(self) -> bool:
         """True when the user chose a lost stage and gave no reason (the form then asks for one)."""
@@ -106,7 +111,8 @@ class DealMoveForm(forms.Form):
         return bool(stage and stage.is_lost and not self.data.get("lost_reason", "").strip())
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         stage = cleaned.get("stage")
         cleaned["lost_reason"] = cleaned.get("lost_reason", "").strip()
         if stage is not None and stage.is_lost and not cleaned["lost_reason"]:
@@ -149,7 +155,8 @@ class StageForm(forms.ModelForm):
         }
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("is_won") and cleaned.get("is_lost"):
             raise forms.ValidationError(_("A stage cannot be both won and lost."))
         return cleaned
@@ -188,6 +195,10 @@ class BaseStageFormSet(forms.BaseInlineFormSet):
         return rows
 
 
-StageFormSet = inlineformset_factory(
-    Pipeline, Stage, form=StageForm, formset=BaseStageFormSet, extra=2, can_delete=True, min_num=0
+# The stubs type the factory's result as the plain inline formset, not `formset`.
+StageFormSet = cast(
+    type[BaseStageFormSet],
+    inlineformset_factory(
+        Pipeline, Stage, form=StageForm, formset=BaseStageFormSet, extra=2, can_delete=True, min_num=0
+    ),
 )

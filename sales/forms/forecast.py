@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
@@ -12,6 +13,9 @@ from accounts import roles
 from accounts.models import Team, User
 
 from ..selectors.forecast import ForecastScope, forecast_people, forecast_teams
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ForecastFilterForm(forms.Form):
@@ -30,15 +34,15 @@ class ForecastFilterForm(forms.Form):
         self.teams = {team.pk: team for team in forecast_teams(user)}
         self.people = {person.pk: person for person in forecast_people(user)}
         if not roles.is_manager_or_admin(user):
-            choices = [("", _("My deals"))]
+            choices: list[tuple[StrOrPromise, Any]] = [("", _("My deals"))]
         else:
             choices = [("", _("Everything I can see"))]
             if self.teams:
                 choices.append((_("Teams"), [(f"team-{pk}", str(team)) for pk, team in self.teams.items()]))
             if self.people:
                 choices.append((_("People"), [(f"user-{pk}", str(person)) for pk, person in self.people.items()]))
-        self.fields["scope"].choices = choices
-        self.fields["currency"].choices = [(code, code) for code in currencies]
+        cast(forms.ChoiceField, self.fields["scope"]).choices = choices
+        cast(forms.ChoiceField, self.fields["currency"]).choices = [(code, code) for code in currencies]
         self.fields["currency"].initial = settings.CRM_CURRENCY
 
     def selection(self) -> ForecastScope:
@@ -86,7 +90,7 @@ class TargetGridForm(forms.Form):
     def field_name(kind: str, pk: int, month: date) -> str:
         return f"{kind}_{pk}_{month_key(month)}"
 
-    def grid(self) -> list[tuple[str, str, list]]:
+    def grid(self) -> list[tuple[str, "StrOrPromise", list]]:
         """(kind, label, [bound fields]) per row, for the template."""
         return [
             (kind, label, [self[self.field_name(kind, pk, month)] for month in self.months])

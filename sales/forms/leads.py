@@ -1,8 +1,10 @@
 """Forms for leads, their conversion and the assignment rules: validation and cleaning only."""
 
 from decimal import Decimal
+from typing import TYPE_CHECKING, cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
@@ -15,6 +17,9 @@ from ..models import AssignmentRule, Lead, Pipeline
 from ..services.deals import pipeline_default
 from ..services.leads import NEW_COMPANY, default_deal_title
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class LeadForm(CrispyMixin, forms.ModelForm):
     class Meta:
@@ -25,7 +30,7 @@ class LeadForm(CrispyMixin, forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         if roles.is_manager_or_admin(user):
-            self.fields["owner"].queryset = assignable_users()
+            cast(forms.ModelChoiceField, self.fields["owner"]).queryset = assignable_users()
             self.fields["owner"].help_text = _("Leave empty to let the assignment rules choose.")
             if self.instance.pk:
                 self.fields["owner"].help_text = ""
@@ -45,7 +50,8 @@ class LeadStatusForm(CrispyMixin, forms.Form):
     )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("status") == Lead.Status.UNQUALIFIED and not cleaned.get("reason", "").strip():
             self.add_error("reason", _("Say why the lead is unqualified."))
         return cleaned
@@ -78,15 +84,18 @@ class LeadBulkForm(forms.Form):
         choices = [(self.ASSIGN_BY_RULES, _("Assign unassigned by the rules"))]
         if roles.is_manager_or_admin(user):
             choices.insert(0, (self.REASSIGN, _("Reassign to")))
-            self.fields["owner"].queryset = assignable_users()
+            cast(forms.ModelChoiceField, self.fields["owner"]).queryset = assignable_users()
         else:
             del self.fields["owner"]
-        self.fields["action"].choices = choices
+        cast(forms.ChoiceField, self.fields["action"]).choices = choices
         # The ids are checked against what the user may edit in the view.
-        self.fields["ids"].choices = [(v, v) for v in self.data.getlist("ids") if str(v).isdigit()] if self.data else []
+        cast(forms.ChoiceField, self.fields["ids"]).choices = (
+            [(v, v) for v in cast(QueryDict, self.data).getlist("ids") if str(v).isdigit()] if self.data else []
+        )
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("action") == self.REASSIGN and not cleaned.get("owner"):
             self.add_error("owner", _("Choose the new owner."))
         return cleaned
@@ -118,28 +127,31 @@ class LeadConvertForm(CrispyMixin, forms.Form):
         self.lead = lead
         self.companies = {str(company.pk): company for company in companies}
         self.customers = {str(customer.pk): customer for customer in customers}
-        self.fields["customer_choice"].choices = [
+        cast(forms.ChoiceField, self.fields["customer_choice"]).choices = [
             (self.NEW_CUSTOMER, _("Create a new customer %(name)s") % {"name": lead.full_name})
         ] + [
             (pk, _("Use the existing customer %(name)s instead") % {"name": customer})
             for pk, customer in self.customers.items()
         ]
         self.fields["customer_choice"].initial = self.NEW_CUSTOMER
-        company_choices = [(pk, _("Use %(name)s") % {"name": company}) for pk, company in self.companies.items()]
+        company_choices: list[tuple[str, StrOrPromise]] = [
+            (pk, _("Use %(name)s") % {"name": company}) for pk, company in self.companies.items()
+        ]
         if lead.company_name.strip():
             company_choices.append(
                 (NEW_COMPANY, _("Create a new company “%(name)s”") % {"name": lead.company_name.strip()})
             )
         company_choices.append((self.NO_COMPANY, _("No company")))
-        self.fields["company_choice"].choices = company_choices
+        cast(forms.ChoiceField, self.fields["company_choice"]).choices = company_choices
         self.fields["company_choice"].initial = company_choices[0][0]
         pipelines = Pipeline.objects.filter(stages__isnull=False).distinct().order_by("position", "name")
-        self.fields["pipeline"].queryset = pipelines
+        cast(forms.ModelChoiceField, self.fields["pipeline"]).queryset = pipelines
         self.fields["pipeline"].initial = pipeline_default().pk
         self.fields["deal_title"].widget.attrs["placeholder"] = default_deal_title(lead)
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("create_deal") and not cleaned.get("pipeline"):
             self.add_error("pipeline", _("Choose the deal's pipeline."))
         return cleaned
@@ -170,11 +182,12 @@ class AssignmentRuleForm(CrispyMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = assignable_users()
-        self.fields["team"].queryset = Team.objects.order_by("name")
+        cast(forms.ModelChoiceField, self.fields["user"]).queryset = assignable_users()
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = Team.objects.order_by("name")
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         strategy = cleaned.get("strategy")
         if strategy == AssignmentRule.Strategy.ROUND_ROBIN and not cleaned.get("team"):
             self.add_error("team", _("Round-robin needs a team."))

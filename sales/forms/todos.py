@@ -1,6 +1,7 @@
 """Forms for tasks: validation and cleaning only."""
 
 from datetime import datetime, time, timedelta
+from typing import cast
 
 from crispy_forms.helper import FormHelper
 from django import forms
@@ -48,9 +49,9 @@ class TaskForm(forms.ModelForm):
             self.fields["due_at"].initial = default_due_at()
             self.fields["owner"].initial = user.pk
         if assignees.exclude(pk=user.pk).exists():
-            self.fields["owner"].queryset = assignees
+            cast(forms.ModelChoiceField, self.fields["owner"]).queryset = assignees
             self.fields["owner"].required = True
-            self.fields["owner"].empty_label = None
+            cast(forms.ModelChoiceField, self.fields["owner"]).empty_label = None
         else:
             del self.fields["owner"]
 

@@ -209,10 +209,10 @@ def forecast_for(
         month.weighted = _weighted(row["amount_times_probability"])
         month.best_case = _money(row["best_case"])
         month.commit = _money(row["commit"])
-    for row in won_rows:
-        rows[_as_date(row["month"])].closed_won = _money(row["total"])
-    for month, amount in targets_for(user=user, scope=scope, months=months, teams=teams).items():
-        rows[month].target = amount
+    for won in won_rows:
+        rows[_as_date(won["month"])].closed_won = _money(won["total"])
+    for target_month, amount in targets_for(user=user, scope=scope, months=months, teams=teams).items():
+        rows[target_month].target = amount
     return Forecast(currency=currency, commit_probability=threshold, months=list(rows.values()))
 
 

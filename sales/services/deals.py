@@ -1,6 +1,7 @@
 """Writes for deals: create, update, move between stages (won and lost included)."""
 
 from decimal import Decimal
+from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -56,7 +57,8 @@ def deal_create(
 ) -> Deal:
     """Open a deal; it starts in the pipeline's first stage unless told otherwise."""
     pipeline = pipeline or pipeline_default()
-    stage = stage or pipeline.stages.order_by("position", "pk").first()
+    # A pipeline always has stages: pipeline_create and pipeline_update refuse none.
+    stage = stage or cast(Stage, pipeline.stages.order_by("position", "pk").first())
     if stage.pipeline_id != pipeline.pk:
         raise ValidationError({"stage": _("This stage belongs to another pipeline.")})
     owner = owner or actor

@@ -7,7 +7,7 @@ the only thing the session (or the task's arguments) carries from step to step.
 import re
 import secrets
 from datetime import timedelta
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -45,7 +45,7 @@ def order_import_file_open(name: str) -> BinaryIO:
     if not isinstance(name, str) or not _STORED_NAME.match(name):
         raise OrderImportFileError(_("The uploaded file is no longer available. Upload it again."))
     try:
-        return default_storage.open(name, "rb")
+        return cast(BinaryIO, default_storage.open(name, "rb"))  # a File proxies the binary file it wraps
     except FileNotFoundError:
         raise OrderImportFileError(_("The uploaded file is no longer available. Upload it again.")) from None
 

@@ -188,7 +188,7 @@ class RowParser:
         status_value = self._status(number, status, errors)
         currency_value = self._currency(number, currency, errors)
         amount = self._total(number, total, status_value, errors)
-        if errors:
+        if errors or moment is None or amount is None:  # either is None only with an error
             return None, errors
         return OrderRow(number, customer_ref, order_ref, moment, status_value, currency_value, amount), errors
 

@@ -17,8 +17,10 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from itertools import islice
+from typing import cast
 
 from django.db import connection
+from django.db.models import Field
 
 from customers.models import Customer
 
@@ -120,9 +122,9 @@ def _update_many(orders: list[Order]) -> None:
     if not orders:
         return
     q = connection.ops.quote_name
-    fields = [Order._meta.get_field(name) for name in UPDATED_FIELDS]
-    assignments = ", ".join(f"{q(field.column)} = %s" for field in fields)
-    sql = f"UPDATE {q(Order._meta.db_table)} SET {assignments} WHERE {q(Order._meta.pk.column)} = %s"  # noqa: S608 - quoted model identifiers only
+    fields = [cast(Field, Order._meta.get_field(name)) for name in UPDATED_FIELDS]
+    assignments = ", ".join(f"{q(cast(str, field.column))} = %s" for field in fields)
+    sql = f"UPDATE {q(Order._meta.db_table)} SET {assignments} WHERE {q(cast(str, Order._meta.pk.column))} = %s"  # noqa: S608 - quoted model identifiers only
     params = [[field.get_db_prep_save(getattr(order, field.attname), connection) for field in fields] + [order.pk]
               for order in orders]  # fmt: skip
     with connection.cursor() as cursor:
@@ -133,7 +135,7 @@ def _update_many(orders: list[Order]) -> None:
 def _names() -> dict[str, str]:
     q = connection.ops.quote_name
     fields = ("customer", "order_ref", "ordered_at", "status", "currency", "total", "deal", "source", "created_at")
-    names = {name: q(Order._meta.get_field(name).column) for name in fields}
+    names = {name: q(cast(str, cast(Field, Order._meta.get_field(name)).column)) for name in fields}
     names.update(orders=q(Order._meta.db_table), customers=q(Customer._meta.db_table))
     # "Order o is the staged row s's order" (the partial unique index's condition included, so it is used).
     names["match"] = (

@@ -86,7 +86,7 @@ def _stages_save(*, pipeline: Pipeline, stages: list[StageData]) -> None:
     names = [row.name.strip().casefold() for row in kept]
     if len(set(names)) != len(names):
         raise ValidationError(_("Two stages of a pipeline cannot have the same name."))
-    existing = {stage.pk: stage for stage in pipeline.stages.all()}
+    existing: dict[int | None, Stage] = {stage.pk: stage for stage in pipeline.stages.all()}  # get(None): a new stage
     for row in stages:
         if row.stage_id is not None and row.stage_id not in existing:
             raise ValidationError(_("This stage belongs to another pipeline."))

@@ -34,9 +34,9 @@ TASK_FIELDS = ("title", "due_at", "priority", "notes", "owner")
 def _customer_of(task: Task) -> Customer | None:
     if task.customer_id:
         return task.customer
-    if task.deal_id:
+    if task.deal is not None:
         return task.deal.customer
-    if task.lead_id and task.lead.customer_id:
+    if task.lead is not None and task.lead.customer_id:
         return task.lead.customer
     return None
 

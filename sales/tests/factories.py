@@ -158,4 +158,4 @@ class OrderLineFactory(factory.django.DjangoModelFactory):
 
 def won_deal(**kwargs) -> Deal:
     """A deal in the default pipeline's Won stage (pass owner=...)."""
-    return DealFactory(stage=stage_named("Won"), status=Deal.Status.WON, closed_at=timezone.now(), **kwargs)
+    return DealFactory.create(stage=stage_named("Won"), status=Deal.Status.WON, closed_at=timezone.now(), **kwargs)

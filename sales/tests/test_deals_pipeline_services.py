@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ def rows_of(pipeline: Pipeline, **changes) -> list[StageData]:
     """The pipeline's stages as editor rows, with some changed: changes={"Proposal": {"probability": 60}}."""
     rows = []
     for stage in pipeline.stages.order_by("position"):
-        values = {
+        values: dict[str, Any] = {
             "name": stage.name,
             "probability": stage.probability,
             "position": stage.position,

@@ -28,14 +28,14 @@ def month(result, first_day: date):
 
 
 def open_deal(owner, amount: str, stage: str, closes: date, **fields) -> Deal:
-    return DealFactory(
+    return DealFactory.create(
         owner=owner, amount=Decimal(amount), stage=stage_named(stage), expected_close_date=closes, **fields
     )
 
 
 def won_deal(owner, amount: str, closed_at: datetime) -> Deal:
-    return DealFactory(owner=owner, amount=Decimal(amount), stage=stage_named("Won"), status=Deal.Status.WON,
-                       closed_at=closed_at, expected_close_date=date(2025, 1, 1))  # fmt: skip
+    return DealFactory.create(owner=owner, amount=Decimal(amount), stage=stage_named("Won"), status=Deal.Status.WON,
+                              closed_at=closed_at, expected_close_date=date(2025, 1, 1))  # fmt: skip
 
 
 def at(year, month_, day, hour=12, minute=0) -> datetime:

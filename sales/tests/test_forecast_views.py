@@ -22,7 +22,7 @@ def this_month() -> date:
 
 def open_deal(owner, amount="1000.00", stage="Proposal", months_ahead=0, **fields) -> Deal:
     closes = add_months(this_month(), months_ahead).replace(day=10)
-    return DealFactory(
+    return DealFactory.create(
         owner=owner, amount=Decimal(amount), stage=stage_named(stage), expected_close_date=closes, **fields
     )
 

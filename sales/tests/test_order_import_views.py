@@ -24,7 +24,7 @@ def customers(owner):
 
 def upload(client, *rows: str, header=HEADER, create_missing=False, name="orders.csv"):
     data = "\n".join([header, *rows]).encode()
-    form = {"file": SimpleUploadedFile(name, data, content_type="text/csv")}
+    form: dict[str, object] = {"file": SimpleUploadedFile(name, data, content_type="text/csv")}
     if create_missing:
         form["create_missing_customers"] = "on"
     return client.post(reverse("sales:order-import"), form)

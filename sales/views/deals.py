@@ -3,6 +3,7 @@ with its products, and the pipeline editor for managers and admins."""
 
 from copy import copy
 from decimal import Decimal
+from typing import cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -46,7 +47,8 @@ def _require_sales_role(user) -> None:
 def board(request):
     _require_sales_role(request.user)
     pipelines = list(Pipeline.objects.all()) or [pipeline_default()]
-    pipeline = selectors.pipeline_choose(pipelines, request.GET.get("pipeline"))
+    # Never None: the list is never empty.
+    pipeline = cast(Pipeline, selectors.pipeline_choose(pipelines, request.GET.get("pipeline")))
     stages = selectors.pipeline_stages(pipeline)
     deals = selectors.board_deals(user=request.user, pipeline=pipeline)
     board_filter = BoardFilter(request.GET or None, queryset=deals, request=request)

@@ -78,7 +78,7 @@ def lead_bulk(request):
     if not back.startswith("/") or back.startswith("//"):
         back = reverse("sales:lead-list")
     if not form.is_valid():
-        messages.error(request, " ".join(" ".join(errors) for errors in form.errors.values()))
+        messages.error(request, " ".join(" ".join(map(str, errors)) for errors in form.errors.values()))
         return redirect(back)
     leads = Lead.objects.editable_by(request.user).filter(pk__in=form.cleaned_data["ids"])
     if form.cleaned_data["action"] == LeadBulkForm.REASSIGN:
@@ -172,7 +172,7 @@ def lead_status(request, pk):
     lead = lead_get_for_user(user=request.user, pk=pk, write=True)
     form = LeadStatusForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(" ".join(errors) for errors in form.errors.values()))
+        messages.error(request, " ".join(" ".join(map(str, errors)) for errors in form.errors.values()))
         return redirect(lead)
     try:
         services.lead_set_status(

@@ -251,7 +251,7 @@ def _generate_orders(count: int, *, customers: int, first: int) -> None:
     u = [sql["uniform"].format(k=k, multiplier=MULTIPLIERS[k - 1]) for k in range(1, 5)]
     price = sql["floor"].format(x="40 * g.u4 * g.u4")  # 40 price points, cheap ones more often
     statuses = [Order.Status.PAID, Order.Status.REFUNDED, Order.Status.CANCELLED]
-    generated = {
+    generated: dict[str, tuple[str, list]] = {
         # u1² skews orders towards the first customers: customer 1 orders about orders/√customers times.
         "customer_id": (f"{first} + " + sql["floor"].format(x=f"{customers} * g.u1 * g.u1"), []),
         "order_ref": (f"CASE WHEN g.n %% 3 = 0 THEN '' ELSE '{REF}' || g.n END", []),

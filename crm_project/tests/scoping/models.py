@@ -18,4 +18,4 @@ class SharedNote(OwnedModel):
 
     title = models.CharField(max_length=50)
 
-    objects = SharedQuerySet.as_manager()
+    objects = SharedQuerySet.as_manager()  # type: ignore[misc]  # as_manager()'s generated type cannot be named in a ClassVar (django-stubs #1713)
