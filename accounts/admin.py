@@ -1,12 +1,34 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
+from django.utils.translation import gettext as _
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from .models import Notification, Team, User
 
 
+class ConfigHistoryContextHelper(HistoricalRecordContextHelper):
+    """Changes read as people see the values: choice labels and yes/no, not stored codes."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if field.choices and not field.many_to_many:
+            return dict(field.flatchoices).get(value, value)
+        if isinstance(value, bool):
+            return _("Yes") if value else _("No")
+        return super().prepare_delta_change_value(change, value)
+
+
+class ConfigHistoryAdmin(SimpleHistoryAdmin):
+    """Admin with a History page listing who changed what, from which value to which."""
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ConfigHistoryContextHelper(self.model, historical_record)
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin, ConfigHistoryAdmin):
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active", "role_list")
     list_filter = ("groups", "is_staff", "is_superuser", "is_active", "teams")
 
@@ -19,7 +41,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ConfigHistoryAdmin):
     list_display = ("name", "manager", "member_count")
     search_fields = ("name", "manager__username", "members__username")
     filter_horizontal = ("members",)

@@ -4,9 +4,14 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .history import ConfigHistory
+
 
 class User(AbstractUser):
     """A CRM user. Roles are Django groups (see accounts.roles)."""
+
+    # Who is in which role (groups) and the other account fields; never the password hash.
+    history = ConfigHistory(excluded_fields=["password", "last_login"], m2m_fields=["groups"])
 
     class Meta:
         verbose_name = _("user")
@@ -32,6 +37,8 @@ class Team(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("members"), related_name="teams", blank=True
     )
+
+    history = ConfigHistory(m2m_fields=["members"])
 
     class Meta:
         verbose_name = _("team")

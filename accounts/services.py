@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from .history import history_actor
 from .models import Notification, Team, User
 
 
@@ -17,22 +18,25 @@ def user_create(
     password: str,
     role: str | None = None,
     is_superuser: bool = False,
+    actor: User | None = None,
 ) -> User:
-    if is_superuser:
-        user = User.objects.create_superuser(username=username, email=email, password=password)
-    else:
-        user = User.objects.create_user(username=username, email=email, password=password)
-    user.first_name, user.last_name = first_name, last_name
-    user.save(update_fields=["first_name", "last_name"])
-    if role:
-        user.groups.add(Group.objects.get(name=role))
+    with history_actor(actor):
+        if is_superuser:
+            user = User.objects.create_superuser(username=username, email=email, password=password)
+        else:
+            user = User.objects.create_user(username=username, email=email, password=password)
+        user.first_name, user.last_name = first_name, last_name
+        user.save(update_fields=["first_name", "last_name"])
+        if role:
+            user.groups.add(Group.objects.get(name=role))
     return user
 
 
 @transaction.atomic
-def team_create(*, name: str, manager: User | None, members: list[User]) -> Team:
-    team = Team.objects.create(name=name, manager=manager)
-    team.members.set(members)
+def team_create(*, name: str, manager: User | None, members: list[User], actor: User | None = None) -> Team:
+    with history_actor(actor):
+        team = Team.objects.create(name=name, manager=manager)
+        team.members.set(members)
     return team
 
 

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from accounts.admin import ConfigHistoryAdmin
+
 from .models import RfmRun, RfmSegment
 
 
 @admin.register(RfmSegment)
-class RfmSegmentAdmin(admin.ModelAdmin):
+class RfmSegmentAdmin(ConfigHistoryAdmin):
     """The segment rules: applied by position, a later match overriding an earlier one."""
 
     list_display = ["position", "name", "pattern", "color", "meaning"]

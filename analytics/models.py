@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.history import ConfigHistory
 from customers.models import Customer
 
 SCORES = range(1, 6)
@@ -41,6 +42,8 @@ class RfmSegment(models.Model):
     meaning = models.CharField(_("what it means"), max_length=200, blank=True)
     action = models.CharField(_("suggested action"), max_length=200, blank=True)
     color = models.CharField(_("colour"), max_length=7, default="#6c757d", help_text=_("Hex colour, e.g. #198754."))
+
+    history = ConfigHistory()
 
     class Meta:
         verbose_name = _("RFM segment")

@@ -1,18 +1,20 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import ConfigHistoryAdmin
+
 from . import services
 from .models import Attachment, Company, ConsentEvent, Customer, CustomField, Interaction, Tag
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ConfigHistoryAdmin):
     list_display = ("name", "color")
     search_fields = ("name",)
 
 
 @admin.register(CustomField)
-class CustomFieldAdmin(admin.ModelAdmin):
+class CustomFieldAdmin(ConfigHistoryAdmin):
     list_display = ("label", "key", "field_type", "required", "position", "is_active")
     list_editable = ("position", "is_active")
     list_filter = ("field_type", "is_active")

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.history import ConfigHistory
 from crm_project.access import ALL, OwnedModel, ScopedQuerySet
 
 
@@ -31,6 +32,8 @@ class CompanyQuerySet(ScopedQuerySet):
 class Tag(models.Model):
     name = models.CharField(_("name"), max_length=50, unique=True)
     color = models.CharField(_("colour"), max_length=7, default="#6c757d", help_text=_("A hex colour, e.g. #0d6efd."))
+
+    history = ConfigHistory()
 
     class Meta:
         verbose_name = _("tag")
@@ -57,6 +60,8 @@ class CustomField(models.Model):
     required = models.BooleanField(_("required"), default=False)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+
+    history = ConfigHistory()
 
     class Meta:
         verbose_name = _("custom field")

@@ -4,6 +4,8 @@ stage history and a timeline entry); here their stage and status are read-only."
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import ConfigHistoryAdmin, ConfigHistoryContextHelper
+
 from .models import AssignmentRule, Deal, DealProduct, Lead, Order, OrderLine, Pipeline, Product, Stage, Target, Task
 
 
@@ -15,11 +17,44 @@ class StageInline(admin.TabularInline):
 
 
 @admin.register(Pipeline)
-class PipelineAdmin(admin.ModelAdmin):
+class PipelineAdmin(ConfigHistoryAdmin):
     list_display = ("name", "is_default", "position", "stuck_after_days")
     list_editable = ("position",)
     search_fields = ("name",)
     inlines = [StageInline]
+    object_history_template = "admin/sales/pipeline/object_history.html"
+
+    def history_view(self, request, object_id, extra_context=None):
+        # Stages are edited with their pipeline, so their changes are listed on its History page too.
+        context = {"stage_changes": self._stage_changes(object_id), **(extra_context or {})}
+        return super().history_view(request, object_id, extra_context=context)
+
+    def _stage_changes(self, pipeline_id, limit=100):
+        """The latest changes to the pipeline's stages (deleted ones included), each with its old → new."""
+        records = list(
+            Stage.history.filter(pipeline_id=pipeline_id)
+            .select_related("history_user")
+            .order_by("history_date", "history_id")
+        )
+        previous = {}
+        for record in records:
+            if record.id in previous:
+                delta = record.diff_against(previous[record.id])
+                helper = ConfigHistoryContextHelper(Stage, record)
+                record.history_delta_changes = helper.context_for_delta_changes(delta)
+            previous[record.id] = record
+        return records[::-1][:limit]
+
+
+@admin.register(Stage)
+class StageAdmin(ConfigHistoryAdmin):
+    """Stages are edited with their pipeline; this list and each stage's History page are for lookups."""
+
+    list_display = ("name", "pipeline", "position", "probability", "is_won", "is_lost")
+    list_filter = ("pipeline",)
+    list_select_related = ("pipeline",)
+    search_fields = ("name", "pipeline__name")
+    ordering = ("pipeline", "position", "pk")
 
 
 class DealProductInline(admin.TabularInline):
@@ -54,7 +89,7 @@ class DealAdmin(admin.ModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ConfigHistoryAdmin):
     list_display = ("name", "sku", "price", "currency", "is_active")
     list_filter = ("is_active", "currency")
     list_editable = ("is_active",)
@@ -62,7 +97,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Target)
-class TargetAdmin(admin.ModelAdmin):
+class TargetAdmin(ConfigHistoryAdmin):
     list_display = ("month", "user", "team", "amount")
     list_filter = ("month", "team")
     search_fields = ("user__username", "user__first_name", "user__last_name", "team__name")
@@ -71,7 +106,7 @@ class TargetAdmin(admin.ModelAdmin):
 
 
 @admin.register(AssignmentRule)
-class AssignmentRuleAdmin(admin.ModelAdmin):
+class AssignmentRuleAdmin(ConfigHistoryAdmin):
     list_display = ("__str__", "source", "strategy", "team", "user", "position", "is_active", "last_assigned")
     list_editable = ("position", "is_active")
     list_filter = ("strategy", "source", "is_active")

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.history import ConfigHistory
 from crm_project.access import ALL, OwnedModel, ScopedQuerySet
 from customers.models import Customer
 
@@ -31,6 +32,8 @@ class Pipeline(models.Model):
         _("stuck after (days)"), default=14, help_text=_("A deal in one stage longer than this shows as stuck.")
     )
 
+    history = ConfigHistory()
+
     class Meta:
         verbose_name = _("pipeline")
         verbose_name_plural = _("pipelines")
@@ -49,6 +52,8 @@ class Stage(models.Model):
     )
     is_won = models.BooleanField(_("won"), default=False)
     is_lost = models.BooleanField(_("lost"), default=False)
+
+    history = ConfigHistory()
 
     class Meta:
         verbose_name = _("stage")
@@ -168,6 +173,9 @@ class AssignmentRule(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
 
+    # The cursor moves with every lead; it is bookkeeping, not configuration.
+    history = ConfigHistory(excluded_fields=["last_assigned"])
+
     class Meta:
         verbose_name = _("lead assignment rule")
         verbose_name_plural = _("lead assignment rules")
@@ -183,6 +191,8 @@ class Product(models.Model):
     price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default=default_currency)
     is_active = models.BooleanField(_("active"), default=True)
+
+    history = ConfigHistory()
 
     class Meta:
         verbose_name = _("product")
@@ -413,6 +423,8 @@ class Target(models.Model):
     )
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     amount = models.DecimalField(_("target"), max_digits=14, decimal_places=2)
+
+    history = ConfigHistory()
 
     class Meta:
         verbose_name = _("target")

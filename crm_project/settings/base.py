@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_htmx",
     "django_celery_beat",
+    "simple_history",
     # Project
     "crm_project",
     "accounts",
@@ -51,6 +52,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Names the logged-in user on configuration history rows (accounts.history).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -162,6 +165,11 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+
+# --- History of configuration (django-simple-history, see accounts/history.py) ---
+# History pages only read: a change goes through the forms and services, which keep
+# dependent rows in step (a stage's won/lost flags and its deals, for example).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # --- Record-level access ----------------------------------------------------
 # How far each role sees records that have an owner and a team:

@@ -176,7 +176,7 @@ class _Teams(dict):
 def _write(plan: ImportPlan, *, actor, filename: str) -> None:
     now = timezone.now()
     teams = _Teams()
-    tag_ids = _create_tags(plan)
+    tag_ids = _create_tags(plan, actor=actor)
     company_ids = _create_companies(plan, actor, teams)
     existing = _load_for_update(plan)
     new, changed = [], []
@@ -221,12 +221,18 @@ def _write(plan: ImportPlan, *, actor, filename: str) -> None:
     )
 
 
-def _create_tags(plan: ImportPlan) -> dict[str, int]:
+def _create_tags(plan: ImportPlan, *, actor) -> dict[str, int]:
     if not plan.new_tags:
         return plan.tags
+    names = list(plan.new_tags.values())
+    before = tag_ids_by_name(names)
     # ignore_conflicts: another import may create the same tag meanwhile; read the ids back.
-    Tag.objects.bulk_create([Tag(name=name) for name in plan.new_tags.values()], ignore_conflicts=True)
-    return {**plan.tags, **tag_ids_by_name(list(plan.new_tags.values()))}
+    Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True)
+    after = tag_ids_by_name(names)
+    # bulk_create writes no history: record the tags this import made, by its user.
+    made = Tag.objects.filter(pk__in=set(after.values()) - set(before.values()))
+    Tag.history.bulk_history_create(list(made), default_user=actor)
+    return {**plan.tags, **after}
 
 
 def _create_companies(plan: ImportPlan, actor, teams: _Teams) -> dict[str, int]:

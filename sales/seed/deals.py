@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from customers.models import Customer, Interaction
 
@@ -68,12 +69,15 @@ def seed_demo(*, customers: int, stdout) -> None:
 
 def _seed_products() -> list[Product]:
     currency = settings.CRM_CURRENCY
-    Product.objects.bulk_create(
+    existing = set(Product.objects.filter(sku__startswith="DEMO-").values_list("sku", flat=True))
+    # With their first history row, so that a demo product's first price change shows old → new.
+    bulk_create_with_history(
         [
             Product(name=name, sku=f"DEMO-{index:03d}", price=Decimal(price), currency=currency)
             for index, (name, price) in enumerate(PRODUCTS, start=1)
+            if f"DEMO-{index:03d}" not in existing
         ],
-        ignore_conflicts=True,
+        Product,
     )
     return list(Product.objects.filter(sku__startswith="DEMO-", currency=currency).order_by("sku"))
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 from faker import Faker
+from simple_history.utils import bulk_create_with_history
 
 from accounts import roles
 from accounts.models import Team, User
@@ -56,7 +57,7 @@ def _seed_rules() -> int:
                 source=Customer.Source.PARTNER, strategy=AssignmentRule.Strategy.USER, user=partner_rep, position=1
             )
         )
-    AssignmentRule.objects.bulk_create(rules)
+    bulk_create_with_history(rules, AssignmentRule)
     return len(rules)
 
 

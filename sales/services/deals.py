@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from accounts.models import User
 from accounts.selectors import team_for_owner
@@ -36,9 +37,12 @@ def pipeline_default() -> Pipeline:
 @transaction.atomic
 def pipeline_create_default() -> Pipeline:
     pipeline = Pipeline.objects.create(name="Sales", is_default=True)
-    Stage.objects.bulk_create(
-        Stage(pipeline=pipeline, name=name, position=index, probability=probability, is_won=won, is_lost=lost)
-        for index, (name, probability, won, lost) in enumerate(DEFAULT_STAGES)
+    bulk_create_with_history(
+        [
+            Stage(pipeline=pipeline, name=name, position=index, probability=probability, is_won=won, is_lost=lost)
+            for index, (name, probability, won, lost) in enumerate(DEFAULT_STAGES)
+        ],
+        Stage,
     )
     return pipeline
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from accounts.history import history_actor
 from accounts.models import Team, User
 
 from ..models import Target
@@ -19,10 +20,11 @@ def target_set(
         raise ValueError("A target belongs to a user or to a team.")
     month = month.replace(day=1)
     lookup = {"month": month, "user": user} if user is not None else {"month": month, "team": team}
-    if amount is None:
-        Target.objects.filter(**lookup).delete()
-        return None
-    target, _created = Target.objects.update_or_create(**lookup, defaults={"amount": amount})
+    with history_actor(actor):
+        if amount is None:
+            Target.objects.filter(**lookup).delete()
+            return None
+        target, _created = Target.objects.update_or_create(**lookup, defaults={"amount": amount})
     return target
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import roles
+from accounts.history import history_actor
 from accounts.models import User
 from accounts.selectors import team_for_owner
 from crm_project.helpers import email_domain
@@ -177,7 +178,8 @@ def _next_in_round(rule_id: int) -> User | None:
     after = rule.last_assigned_id or 0
     chosen = next((member for member in members if member.pk > after), members[0])
     rule.last_assigned = chosen
-    rule.save(update_fields=["last_assigned"])
+    # The cursor is not configuration: no history row per lead.
+    rule.save_without_historical_record(update_fields=["last_assigned"])
     return chosen
 
 
@@ -252,7 +254,8 @@ def assignment_rule_create(*, actor: User | None, **fields) -> AssignmentRule:
     rule = AssignmentRule(**fields)
     _clean_rule(rule)
     rule.full_clean()
-    rule.save()
+    with history_actor(actor):
+        rule.save()
     return rule
 
 
@@ -264,13 +267,15 @@ def assignment_rule_update(*, rule: AssignmentRule, actor: User | None, **fields
         rule.last_assigned = None if rule.team_id is None else rule.last_assigned
     _clean_rule(rule)
     rule.full_clean()
-    rule.save()
+    with history_actor(actor):
+        rule.save()
     return rule
 
 
 @transaction.atomic
 def assignment_rule_delete(*, rule: AssignmentRule, actor: User | None) -> None:
-    rule.delete()
+    with history_actor(actor):
+        rule.delete()
 
 
 # --- conversion -----------------------------------------------------------------------------

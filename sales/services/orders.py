@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.history import history_actor
 from accounts.models import User
 from customers.services import timeline_record
 
@@ -20,7 +21,8 @@ from ..models import Deal, Order, OrderLine, Product
 def product_create(*, actor: User | None, name: str, sku: str, price: Decimal, **fields) -> Product:
     product = Product(name=name, sku=sku, price=price, **fields)
     product.full_clean()
-    product.save()
+    with history_actor(actor):
+        product.save()
     return product
 
 
@@ -29,7 +31,8 @@ def product_update(*, product: Product, actor: User | None, **fields) -> Product
     for name, value in fields.items():
         setattr(product, name, value)
     product.full_clean()
-    product.save()
+    with history_actor(actor):
+        product.save()
     return product
 
 

@@ -1,8 +1,9 @@
 """Writes for pipelines and their stages (managers and admins edit them).
 
 Pipelines have no customer, so their changes have no timeline entry; they are
-logged instead. A stage's won/lost flags decide its deals' status, so changing
-the flags updates those deals in the same transaction."""
+logged, and recorded with the actor in their history (admin History page).
+A stage's won/lost flags decide its deals' status, so changing the flags
+updates those deals in the same transaction."""
 
 import logging
 from dataclasses import dataclass
@@ -12,7 +13,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
 
+from accounts.history import history_actor
 from accounts.models import User
 
 from ..models import Deal, Pipeline, Stage
@@ -45,10 +48,11 @@ def pipeline_create(
     last = Pipeline.objects.order_by("-position").values_list("position", flat=True).first()
     pipeline = Pipeline(name=name, stuck_after_days=stuck_after_days, is_default=is_default, position=(last or 0) + 1)
     pipeline.full_clean()
-    pipeline.save()
-    _stages_save(pipeline=pipeline, stages=stages)
-    if is_default:
-        Pipeline.objects.exclude(pk=pipeline.pk).update(is_default=False)
+    with history_actor(actor):
+        pipeline.save()
+        _stages_save(pipeline=pipeline, stages=stages)
+        if is_default:
+            _others_not_default(pipeline, actor)
     logger.info("Pipeline %s created by %s", pipeline.pk, actor)
     return pipeline
 
@@ -64,17 +68,25 @@ def pipeline_update(
     """Change the pipeline's fields (name, stuck_after_days, is_default, position) and its stages."""
     for name, value in fields.items():
         setattr(pipeline, name, value)
-    pipeline.full_clean()
-    pipeline.save()
-    _stages_save(pipeline=pipeline, stages=stages)
-    if pipeline.is_default:
-        Pipeline.objects.exclude(pk=pipeline.pk).update(is_default=False)
-    elif not Pipeline.objects.filter(is_default=True).exists():
+    if not pipeline.is_default and not Pipeline.objects.exclude(pk=pipeline.pk).filter(is_default=True).exists():
         # There is always a default pipeline (new deals go there).
-        Pipeline.objects.filter(pk=pipeline.pk).update(is_default=True)
         pipeline.is_default = True
+    pipeline.full_clean()
+    with history_actor(actor):
+        pipeline.save()
+        _stages_save(pipeline=pipeline, stages=stages)
+        if pipeline.is_default:
+            _others_not_default(pipeline, actor)
     logger.info("Pipeline %s changed by %s", pipeline.pk, actor)
     return pipeline
+
+
+def _others_not_default(pipeline: Pipeline, actor: User | None) -> None:
+    """Only one default pipeline; the others lose the flag, with a history row each."""
+    others = list(Pipeline.objects.exclude(pk=pipeline.pk).filter(is_default=True))
+    for other in others:
+        other.is_default = False
+    bulk_update_with_history(others, Pipeline, ["is_default"], default_user=actor)
 
 
 def _stages_save(*, pipeline: Pipeline, stages: list[StageData]) -> None:
