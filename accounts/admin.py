@@ -26,6 +26,9 @@ class ConfigHistoryAdmin(SimpleHistoryAdmin):
     def get_historical_record_context_helper(self, request, historical_record):
         return ConfigHistoryContextHelper(self.model, historical_record)
 
+    def history_view_title(self, request, obj):
+        return _("History: %(object)s") % {"object": obj}
+
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin, ConfigHistoryAdmin):

@@ -10,8 +10,9 @@ from .history import ConfigHistory
 class User(AbstractUser):
     """A CRM user. Roles are Django groups (see accounts.roles)."""
 
-    # Who is in which role (groups) and the other account fields; never the password hash.
-    history = ConfigHistory(excluded_fields=["password", "last_login"], m2m_fields=["groups"])
+    # Who is in which role (groups) and the account's fields; never the password hash, nor the
+    # login bookkeeping (the admin form also drops date_joined's microseconds on every save).
+    history = ConfigHistory(excluded_fields=["password", "last_login", "date_joined"], m2m_fields=["groups"])
 
     class Meta:
         verbose_name = _("user")
