@@ -43,3 +43,18 @@ def test_an_admin_widens_a_segment(client_for, admin_user):
     assert response.status_code == 302
     champions.refresh_from_db()
     assert champions.matches("53")
+
+
+def test_a_segment_rule_change_shows_old_and_new_pattern_and_who_on_its_history_page(client_for, admin_user):
+    champions = RfmSegment.objects.get(name="Champions")
+    client = client_for(admin_user)
+
+    change(client, champions, pattern="5[3-5]")
+
+    # The default segments came from a migration; their baseline row makes the old pattern known.
+    page = client.get(reverse("admin:analytics_rfmsegment_history", args=[champions.pk])).content.decode()
+    assert (
+        '<strong>R+F pattern:</strong> <span class="old">5[4-5]</span> &rarr; <span class="new">5[3-5]</span>' in page
+    )
+    assert "(ada)" in page
+    assert champions.history.first().history_user == admin_user
