@@ -10,13 +10,11 @@ import pytest
 from django.urls import reverse
 
 from sales.models import AssignmentRule, Pipeline, Product, Stage, Target
-from sales.seed import seed_demo
+from sales.seed.deals import seed_demo
 from sales.services.deals import pipeline_create_default
 from sales.services.leads import lead_create
 from sales.services.pipelines import StageData, pipeline_create
-from sales.tests.factories import ProductFactory, default_pipeline, stage_named
-from sales.tests.factories_forecast import TargetFactory
-from sales.tests.factories_leads import AssignmentRuleFactory
+from sales.tests.factories import AssignmentRuleFactory, ProductFactory, TargetFactory, default_pipeline, stage_named
 
 pytestmark = pytest.mark.django_db
 
