@@ -48,13 +48,22 @@ class PipelineAdmin(ConfigHistoryAdmin):
 
 @admin.register(Stage)
 class StageAdmin(ConfigHistoryAdmin):
-    """Stages are edited with their pipeline; this list and each stage's History page are for lookups."""
+    """Read-only: stages are edited with their pipeline. Here for lookups and each stage's History page."""
 
     list_display = ("name", "pipeline", "position", "probability", "is_won", "is_lost")
     list_filter = ("pipeline",)
     list_select_related = ("pipeline",)
     search_fields = ("name", "pipeline__name")
     ordering = ("pipeline", "position", "pk")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class DealProductInline(admin.TabularInline):

@@ -105,3 +105,22 @@ def test_the_history_page_reads_in_turkish(client_for, admin_user):
         reverse("admin:accounts_user_history", args=[user.pk]), HTTP_ACCEPT_LANGUAGE="tr"
     ).content.decode()
     assert "Değiştiren" in page and "Değişiklikler (eski → yeni)" in page
+
+
+def test_the_migration_baseline_records_existing_users_with_their_roles(owner):
+    """Users made before history began get one row each, with their roles, so a first change shows the old roles."""
+    from django.apps import apps
+
+    from accounts.history import BASELINE_REASON, record_history_baseline
+
+    User.history.all().delete()
+
+    record_history_baseline(apps, "accounts", ["User"])
+
+    baseline = owner.history.get()
+    assert (baseline.history_type, baseline.history_change_reason, baseline.username) == (
+        "+",
+        BASELINE_REASON,
+        owner.username,
+    )
+    assert list(baseline.groups.values_list("group__name", flat=True)) == [roles.SALES_REP]
