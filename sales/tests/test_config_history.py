@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from sales.models import AssignmentRule, Pipeline, Product, Stage, Target
 from sales.seed.deals import seed_demo
@@ -164,7 +165,7 @@ def test_the_migrated_default_stages_show_their_first_change(client_for, manager
 def test_setting_changing_and_clearing_a_target_in_the_grid_is_recorded_with_the_manager(
     client_for, manager, team, owner
 ):
-    month = date.today().replace(day=1)  # noqa: DTZ011 - the grid shows this month
+    month = timezone.localdate().replace(day=1)
     url = reverse("sales:target-edit", args=[team.pk])
     field = f"user_{owner.pk}_{month:%Y%m}"
     client = client_for(manager)
