@@ -36,7 +36,7 @@ class PipelineAdmin(ConfigHistoryAdmin):
             .select_related("history_user")
             .order_by("history_date", "history_id")
         )
-        previous = {}
+        previous: dict[int, object] = {}
         for record in records:
             if record.id in previous:
                 delta = record.diff_against(previous[record.id])

@@ -179,7 +179,7 @@ def _next_in_round(rule_id: int) -> User | None:
     chosen = next((member for member in members if member.pk > after), members[0])
     rule.last_assigned = chosen
     # The cursor is not configuration: no history row per lead.
-    rule.save_without_historical_record(update_fields=["last_assigned"])
+    rule.save_without_historical_record(update_fields=["last_assigned"])  # type: ignore[attr-defined]  # added by simple-history at runtime
     return chosen
 
 
