@@ -40,6 +40,12 @@ class JobRun(models.Model):
     progress_total = models.PositiveIntegerField(_("total"), null=True, blank=True)
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # What housekeeping needs to send the task again when its worker died.
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    kwargs = models.JSONField(_("keyword arguments"), default=dict, blank=True)
+    restarts = models.PositiveSmallIntegerField(_("restarts"), default=0)
+    # "host:pid:process start" of the process running it; only that process may report on it.
+    worker = models.CharField(_("worker"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("job run")
@@ -57,6 +63,17 @@ class JobRun(models.Model):
     @property
     def is_running(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def is_restarted(self) -> bool:
+        """Sent again after a worker stopped, and not finished yet."""
+        return self.is_running and self.restarts > 0
+
+    @property
+    def status_label(self) -> str:
+        if self.is_restarted:
+            return str(_("Retrying after a worker stopped"))
+        return str(self.get_status_display())
 
     @property
     def duration(self) -> timedelta | None:

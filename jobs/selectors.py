@@ -21,3 +21,7 @@ def jobrun_error_message(run: JobRun) -> str:
     """The log keeps the traceback; users read its last line ("…Error: message")."""
     lines = run.error.strip().splitlines()
     return lines[-1].split(": ", 1)[-1] if lines else ""
+
+
+def jobrun_counts(*, task_id: str) -> dict | None:
+    return JobRun.objects.filter(task_id=task_id).values_list("counts", flat=True).first()

@@ -1,6 +1,7 @@
 """The job-tracking task base and the job log's own housekeeping."""
 
 import functools
+import logging
 import traceback
 
 from celery import Task, shared_task
@@ -8,39 +9,66 @@ from celery.exceptions import Retry
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from . import services
+from . import selectors, services
+from .heartbeat import Heartbeat
+
+logger = logging.getLogger(__name__)
 
 
 class JobTask(Task):
     """A task whose every run is written to the job log.
 
     The task body may call `self.progress(done, total)` and return a dict of
-    counts, which the log shows. Retries reuse the same log row.
+    counts, which the log shows. Retries, redeliveries and restarts after a
+    worker died reuse the same log row; a message for a run that finished, or
+    that another live worker is running, does not run the body again.
     """
 
     job_run = None
 
     def __call__(self, *args, **kwargs):
-        self.job_run = services.job_start(name=self.name, task_id=self.request.id)
+        run = services.job_start(
+            name=self.name, task_id=self.request.id, args=args, kwargs=kwargs, worker=services.worker_identity()
+        )
+        if run is None:
+            return selectors.jobrun_counts(task_id=self.request.id)  # as a run that did the work would
+        self.job_run = run
+        heartbeat = self._heartbeat(run)
         try:
             counts = super().__call__(*args, **kwargs)
         except Retry:
+            services.job_retry_wait(run)
             raise
+        except services.JobSuperseded:
+            logger.warning("Job %s (%s) was taken over by another worker; this one stops.", self.name, run.task_id)
+            return None
         except Exception:
-            services.job_fail(self.job_run, error=traceback.format_exc())
+            services.job_fail(run, error=traceback.format_exc())
             raise
-        services.job_succeed(self.job_run, counts=counts if isinstance(counts, dict) else None)
+        finally:
+            if heartbeat:
+                heartbeat.stop()
+        try:
+            services.job_succeed(run, counts=counts if isinstance(counts, dict) else None)
+        except services.JobSuperseded:
+            logger.warning("Job %s (%s) finished here after another worker took it over.", self.name, run.task_id)
         return counts
 
     def progress(self, done: int, total: int | None = None) -> None:
         if self.job_run is not None:
             services.job_progress(self.job_run, done=done, total=total)
 
+    def _heartbeat(self, run) -> Heartbeat | None:
+        """Beat from a thread while a worker runs the job (inline runs have their caller for a sign of life)."""
+        if self.request.is_eager or self.request.called_directly:
+            return None
+        return Heartbeat(run_id=run.pk, worker=run.worker, every=settings.JOBS_HEARTBEAT_SECONDS).start()
+
 
 @shared_task(base=JobTask, bind=True, name="jobs.housekeeping", label=_("Job log housekeeping"))
 def housekeeping(self):
-    """Mark runs whose worker died as failed, and prune old log rows."""
-    return {"stale": services.jobs_mark_stale(), "pruned": services.jobs_prune()}
+    """Send again the runs whose worker died (or fail them past the restart limit), and prune old log rows."""
+    return {**services.jobs_restart_stale(), "pruned": services.jobs_prune()}
 
 
 @functools.cache

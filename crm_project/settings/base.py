@@ -106,27 +106,39 @@ else:
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport
 # so that `make run` runs a real worker with no server (see crm_project/celery.py).
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15 * 60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=20 * 60)
 CELERY_BROKER_DIR = Path(env("CELERY_BROKER_DIR", default=str(BASE_DIR / "var" / "broker")))
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
-else:
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(CELERY_BROKER_DIR / "queue"),
-        "data_folder_out": str(CELERY_BROKER_DIR / "queue"),
-        "processed_folder": str(CELERY_BROKER_DIR / "processed"),
-        "control_folder": str(CELERY_BROKER_DIR / "control"),
+
+
+def filesystem_broker_options(folder: Path) -> dict[str, object]:
+    """kombu's filesystem transport in `folder` (crm_project/celery.py creates its sub-folders)."""
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
         "store_processed": False,
         "polling_interval": 0.1,
     }
+
+
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    # Redis hands an unacknowledged job to another worker after this long, so it
+    # must outlast the longest job (its hard time limit), or a job still running
+    # would be delivered twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 10 * 60}
+else:
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = filesystem_broker_options(CELERY_BROKER_DIR)
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_IGNORE_RESULT = True
+# With Redis, a job whose worker died is delivered again (the filesystem
+# transport forgets it once received: the job log's housekeeping sends it again).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15 * 60)
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=20 * 60)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = env("TIME_ZONE", default="UTC")
@@ -135,7 +147,7 @@ CELERY_TIMEZONE = env("TIME_ZONE", default="UTC")
 CELERY_BEAT_SCHEDULE = {
     "jobs-housekeeping": {
         "task": "jobs.housekeeping",
-        "schedule": env.int("JOBS_HOUSEKEEPING_SECONDS", default=600),
+        "schedule": env.int("JOBS_HOUSEKEEPING_SECONDS", default=60),
     },
     # Daily e-mail and in-app reminder of the tasks due today (hour in TIME_ZONE).
     "sales-task-reminders": {
@@ -253,7 +265,12 @@ CRM_DEMO_DATA_ALLOWED = False
 
 # Jobs that managers and admins may start by hand from /jobs/ (Celery task names).
 JOBS_RUNNABLE = ["jobs.housekeeping", "sales.task_reminders", "analytics.rfm_score"]
-JOBS_STALE_AFTER_MINUTES = env.int("JOBS_STALE_AFTER_MINUTES", default=30)
+# A worker beats on its running job every JOBS_HEARTBEAT_SECONDS; a run silent for
+# JOBS_STALE_AFTER_SECONDS lost its worker, and housekeeping sends it again, at most
+# JOBS_MAX_RESTARTS times, before marking it failed.
+JOBS_HEARTBEAT_SECONDS = env.float("JOBS_HEARTBEAT_SECONDS", default=10)
+JOBS_STALE_AFTER_SECONDS = env.int("JOBS_STALE_AFTER_SECONDS", default=120)
+JOBS_MAX_RESTARTS = env.int("JOBS_MAX_RESTARTS", default=3)
 JOBS_KEEP_DAYS = env.int("JOBS_KEEP_DAYS", default=90)
 
 # RFM scoring. The nightly run is a django-celery-beat periodic task created by

@@ -675,6 +675,14 @@ def test_a_running_import_status_polls_itself_and_is_private(client_for, owner, 
     assert client_for(manager).get(url).status_code == 200
 
 
+def test_an_import_sent_again_after_its_worker_stopped_says_so_and_keeps_polling(client_for, owner):
+    run = JobRun.objects.create(name="customers.import_file", task_id="t-1", status=JobRun.Status.QUEUED,
+                                triggered_by=owner, restarts=1)  # fmt: skip
+    partial = client_for(owner).get(reverse("customers:import-status", args=[run.pk])).content.decode()
+    assert "Retrying after a worker stopped" in partial and "restarted 1 time" in partial
+    assert 'hx-trigger="every 2s"' in partial
+
+
 def test_the_import_task_is_idempotent_when_retried(owner, media_root):
     from customers.tasks import customers_import_file
 

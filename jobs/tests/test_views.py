@@ -85,3 +85,27 @@ def test_the_runnable_jobs_come_from_settings(client_for, manager):
     assert "Run now: Job log housekeeping" in content
     assert "Run now: Task reminders" in content
     assert "Run now: RFM scoring" in content
+
+
+def test_a_run_sent_again_after_its_worker_stopped_says_so_instead_of_running(client_for, manager):
+    JobRunFactory(name="ok-job", status=JobRun.Status.RUNNING, finished_at=None, restarts=1)
+    content = client_for(manager).get(reverse("jobs:list")).content.decode()
+    assert "Retrying after a worker stopped" in content
+    assert "restarted 1 time" in content
+    assert 'data-status="running">Retrying after a worker stopped</span>' in content  # not "Running"
+
+
+def test_the_retrying_label_is_in_turkish_too(client_for, manager):
+    JobRunFactory(name="ok-job", status=JobRun.Status.QUEUED, finished_at=None, restarts=2)
+    client = client_for(manager)
+    client.post(reverse("set_language"), {"language": "tr", "next": "/"})
+    content = client.get(reverse("jobs:list")).content.decode()
+    assert "Çalışan süreç durduğu için yeniden deneniyor" in content
+    assert "2 kez yeniden başlatıldı" in content
+
+
+def test_a_finished_run_shows_how_often_it_was_restarted(client_for, manager):
+    JobRunFactory(name="ok-job", status=JobRun.Status.SUCCEEDED, restarts=1)
+    content = client_for(manager).get(reverse("jobs:list")).content.decode()
+    assert "Succeeded" in content and "restarted 1 time" in content
+    assert "Retrying after a worker stopped" not in content
