@@ -24,3 +24,5 @@ WHITENOISE_AUTOREFRESH = True
 # Live-server request threads must not keep connections open past the test
 # (PostgreSQL then refuses to drop the test database).
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Test-only jobs, for the workers the real-worker tests start.
+CELERY_IMPORTS = ["jobs.tests.tasks"]

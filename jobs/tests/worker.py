@@ -1,7 +1,9 @@
-"""A real Celery worker (optionally with beat) in its own process, against Redis and the test database."""
+"""Real Celery workers (optionally with beat) in their own processes, against the test database,
+on either broker: Redis (REDIS_URL) or kombu's filesystem transport (the embedded default)."""
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -12,6 +14,10 @@ from django.db import connection
 
 from conftest import skip_or_fail
 from crm_project.celery import app as celery_app
+from crm_project.celery import ensure_broker_folders
+from crm_project.settings.base import filesystem_broker_options
+
+BROKERS = ["filesystem", "redis"]
 
 
 def wait_for(predicate, *, seconds: float, every: float = 0.2):
@@ -25,28 +31,92 @@ def wait_for(predicate, *, seconds: float, every: float = 0.2):
 
 
 @contextlib.contextmanager
-def running_worker(tmp_path, *, beat: bool = False):
-    if not settings.REDIS_URL:
-        skip_or_fail("REDIS_URL is not set: the real-worker test needs a Redis broker.")
+def using_broker(kind: str, tmp_path):
+    """Send this process's tasks through `kind`; yields the environment a worker needs for it."""
+    if kind == "redis":
+        if not settings.REDIS_URL:
+            skip_or_fail("REDIS_URL is not set: this real-worker test needs a Redis broker.")
+        yield {}
+        return
+    folder = tmp_path / "broker"
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.broker_transport_options
+    _drop_connections()
+    conf.broker_url, conf.broker_transport_options = "filesystem://", filesystem_broker_options(folder)
+    ensure_broker_folders()
+    try:
+        yield {"REDIS_URL": "", "CELERY_BROKER_DIR": str(folder)}
+    finally:
+        _drop_connections()
+        conf.broker_url, conf.broker_transport_options = saved
+
+
+def start_worker(tmp_path, *, name="worker", beat=False, pool="solo", env=None) -> subprocess.Popen:
+    """A worker process logging to tmp_path/<name>.log, once it answers a ping; the caller stops it."""
     db_name = connection.settings_dict["NAME"]
     if connection.vendor == "sqlite" and (":memory:" in str(db_name) or "mode=memory" in str(db_name)):
         skip_or_fail("the test database is in memory; a worker process cannot share it (use PostgreSQL).")
-    log_path = tmp_path / "worker.log"
-    log_file = log_path.open("w")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm_project.settings.test", "CRM_TEST_DB_NAME": str(db_name)}
-    command = [sys.executable, "-m", "celery", "-A", "crm_project", "worker", "--pool=solo", "--loglevel=INFO"]
-    command += ["--without-gossip", "--without-mingle", f"--hostname=test-{os.getpid()}@%h"]
+    log_path = tmp_path / f"{name}.log"
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm_project.settings.test"}
+    environment |= {"CRM_TEST_DB_NAME": str(db_name), **(env or {})}
+    hostname = f"{name}-{os.getpid()}@%h"
+    command = [sys.executable, "-m", "celery", "-A", "crm_project", "worker", f"--pool={pool}", "--loglevel=INFO"]
+    command += ["--without-gossip", "--without-mingle", f"--hostname={hostname}"]
+    if pool == "prefork":
+        command += ["--concurrency=2"]
     if beat:
         command += ["--beat", f"--schedule={tmp_path / 'beat-schedule'}"]
-    worker = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    with log_path.open("w") as log_file:
+        worker = subprocess.Popen(  # noqa: S603
+            command, cwd=settings.BASE_DIR, env=environment, stdout=log_file, stderr=subprocess.STDOUT
+        )
     celery_app.conf.task_always_eager = False
     try:
-        if not wait_for(lambda: celery_app.control.ping(timeout=0.5), seconds=30):
-            worker.terminate()
-            pytest.fail("The Celery worker did not answer a ping within 30 s:\n" + log_path.read_text())
-        yield worker
-    finally:
-        celery_app.conf.task_always_eager = True
-        worker.terminate()
-        worker.wait(timeout=30)
-        log_file.close()
+        answered = wait_for(lambda: worker.poll() is not None or _answers(name), seconds=30)
+        if worker.poll() is not None or not answered:
+            pytest.fail(f"The Celery worker {name} did not answer a ping within 30 s:\n" + log_path.read_text())
+    except BaseException:
+        stop_worker(worker)
+        raise
+    return worker
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    """Stop it as `make run` does (TERM: finish the current job, then exit), or kill it after 30 s."""
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+    celery_app.conf.task_always_eager = True
+
+
+def kill_worker(worker: subprocess.Popen) -> None:
+    """Kill it as the kernel's OOM killer or a power cut would: no chance to clean up."""
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running_worker(tmp_path, *, beat: bool = False, broker: str = "redis", env=None):
+    with using_broker(broker, tmp_path) as broker_env:
+        worker = start_worker(tmp_path, beat=beat, env={**broker_env, **(env or {})})
+        try:
+            yield worker
+        finally:
+            stop_worker(worker)
+
+
+def _answers(name: str) -> bool:
+    replies = celery_app.control.ping(timeout=0.5)
+    return any(host.startswith(f"{name}-{os.getpid()}@") for reply in replies for host in reply)
+
+
+def _drop_connections() -> None:
+    """Forget this app's broker pools, so the next send uses the broker now configured
+    (kombu keeps one pool per broker URL for the process; those stay open)."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app.control.mailbox.__dict__.pop("producer_pool", None)  # as Celery does after a fork
