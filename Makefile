@@ -48,9 +48,8 @@ run: install
 	$(MANAGE) seed_demo --if-empty
 	@echo "Demo logins:"; cat var/demo_logins.txt 2>/dev/null || echo "  (see var/demo_logins.txt; run '$(MANAGE) seed_demo' to create users)"
 	@echo "Starting the Celery worker (with beat) and the web server on http://$(HOST):$(PORT)/ ..."
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A crm_project worker --beat --loglevel=INFO --concurrency=2 >var/worker.log 2>&1 & \
-	$(MANAGE) runserver $(HOST):$(PORT)
+	@# bin/run stops both within 10 s of Ctrl-C or SIGTERM (see its header).
+	@HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) exec bin/run
 
 worker: install
 	$(BIN)/celery -A crm_project worker --beat --loglevel=INFO

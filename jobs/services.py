@@ -45,7 +45,9 @@ def job_enqueue(*, task, actor=None, kwargs: dict | None = None) -> JobRun:
 
 
 @transaction.atomic
-def job_start(*, name: str, task_id: str | None, args=(), kwargs: dict | None = None, worker: str = "") -> JobRun | None:
+def job_start(
+    *, name: str, task_id: str | None, args=(), kwargs: dict | None = None, worker: str = ""
+) -> JobRun | None:
     """Claim the run for this task id for `worker` and mark it running (a retry reuses its row).
 
     None means "do not run": the run already finished, or another live worker is
@@ -67,7 +69,19 @@ def job_start(*, name: str, task_id: str | None, args=(), kwargs: dict | None = 
     run.heartbeat_at = now
     run.error = ""
     run.args, run.kwargs = list(args), kwargs or {}
-    run.save(update_fields=["status", "worker", "started_at", "heartbeat_at", "error", "restarts", "args", "kwargs", "progress_done"])
+    run.save(
+        update_fields=[
+            "status",
+            "worker",
+            "started_at",
+            "heartbeat_at",
+            "error",
+            "restarts",
+            "args",
+            "kwargs",
+            "progress_done",
+        ]
+    )
     return run
 
 
@@ -85,8 +99,9 @@ def job_heartbeat(*, run_id: int, worker: str) -> bool:
     A beat also takes back a run that housekeeping re-queued too early (its worker
     was only slow), so the re-sent message finds it running and leaves it be."""
     return bool(
-        JobRun.objects.filter(pk=run_id, worker=worker, status__in=[JobRun.Status.RUNNING, JobRun.Status.QUEUED])
-        .update(heartbeat_at=timezone.now(), status=JobRun.Status.RUNNING)
+        JobRun.objects.filter(
+            pk=run_id, worker=worker, status__in=[JobRun.Status.RUNNING, JobRun.Status.QUEUED]
+        ).update(heartbeat_at=timezone.now(), status=JobRun.Status.RUNNING)
     )
 
 
