@@ -21,6 +21,7 @@ from .models import JobRun
 logger = logging.getLogger(__name__)
 
 FINISHED = (JobRun.Status.SUCCEEDED, JobRun.Status.FAILED)
+CLAIM_FIELDS = ["status", "worker", "error", "started_at", "heartbeat_at", "args", "kwargs"]
 
 
 class JobSuperseded(Exception):
@@ -45,9 +46,7 @@ def job_enqueue(*, task, actor=None, kwargs: dict | None = None) -> JobRun:
 
 
 @transaction.atomic
-def job_start(
-    *, name: str, task_id: str | None, args=(), kwargs: dict | None = None, worker: str = ""
-) -> JobRun | None:
+def job_start(*, name: str, task_id: str | None, args=(), kwargs=None, worker: str = "") -> JobRun | None:
     """Claim the run for this task id for `worker` and mark it running (a retry reuses its row).
 
     None means "do not run": the run already finished, or another live worker is
@@ -61,27 +60,12 @@ def job_start(
         logger.info("Job %s (%s) is still running in %s; not starting it twice.", name, task_id, run.worker)
         return None
     if run.status == JobRun.Status.RUNNING and run.worker != worker:
-        run.restarts += 1  # its worker died and the broker delivered it again (Redis)
+        run.restarts += 1  # its worker died and the broker delivered it again
         run.progress_done = 0
-    run.status = JobRun.Status.RUNNING
-    run.worker = worker
-    run.started_at = run.started_at or now
-    run.heartbeat_at = now
-    run.error = ""
+    run.status, run.worker, run.error = JobRun.Status.RUNNING, worker, ""
+    run.started_at, run.heartbeat_at = run.started_at or now, now
     run.args, run.kwargs = list(args), kwargs or {}
-    run.save(
-        update_fields=[
-            "status",
-            "worker",
-            "started_at",
-            "heartbeat_at",
-            "error",
-            "restarts",
-            "args",
-            "kwargs",
-            "progress_done",
-        ]
-    )
+    run.save(update_fields=[*CLAIM_FIELDS, "restarts", "progress_done"])
     return run
 
 

@@ -1,6 +1,8 @@
 """Real Celery workers, started as their own processes against the test database, on both brokers:
 they run queued jobs, and a job whose worker is killed mid-run finishes once, with the right counts."""
 
+import os
+import signal
 from datetime import timedelta
 
 import pytest
@@ -148,3 +150,19 @@ def test_a_customer_import_whose_worker_was_killed_finishes_with_the_right_count
     assert run.status == JobRun.Status.SUCCEEDED, run.error
     assert (run.counts, run.restarts) == ({"created": rows, "updated": 0, "skipped": 0}, 1)
     assert imported_customers() == rows
+
+
+def test_a_job_whose_pool_process_was_killed_is_taken_over_by_another_at_once(workers, tmp_path):
+    """With acks_late and reject_on_worker_lost the worker hands the job to another pool process;
+    it sees the first one dead and takes the run over without waiting for housekeeping."""
+    log = tmp_path / "body.log"
+    workers.start("pool", pool="prefork")
+    run = job_enqueue(task=slow_job, kwargs={"steps": 10, "seconds": 0.3, "log": str(log)})
+    assert wait_for(lambda: JobRun.objects.get(pk=run.pk).progress_done >= 2, seconds=30), "the job did not start"
+    run.refresh_from_db()
+
+    os.kill(int(run.worker.split(":")[1]), signal.SIGKILL)  # the pool process running the job
+
+    assert wait_for(finished(run), seconds=30), "the job was not taken over"
+    assert (run.status, run.counts, run.restarts) == (JobRun.Status.SUCCEEDED, {"steps": 10}, 1)
+    assert [line.split()[0] for line in log.read_text().splitlines()] == ["start", "start", "done"]
