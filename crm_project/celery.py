@@ -12,6 +12,18 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def filesystem_broker_options(folder: Path) -> dict[str, object]:
+    """kombu's filesystem transport in `folder` (settings, and tests that switch brokers)."""
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
+        "store_processed": False,
+        "polling_interval": 0.1,
+    }
+
+
 def ensure_broker_folders() -> None:
     """kombu's filesystem transport does not create its folders itself."""
     if not str(app.conf.broker_url).startswith("filesystem"):

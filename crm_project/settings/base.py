@@ -6,6 +6,8 @@ import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from crm_project.celery import filesystem_broker_options  # loaded with the package already
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -109,19 +111,6 @@ else:
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=20 * 60)
 CELERY_BROKER_DIR = Path(env("CELERY_BROKER_DIR", default=str(BASE_DIR / "var" / "broker")))
-
-
-def filesystem_broker_options(folder: Path) -> dict[str, object]:
-    """kombu's filesystem transport in `folder` (crm_project/celery.py creates its sub-folders)."""
-    return {
-        "data_folder_in": str(folder / "queue"),
-        "data_folder_out": str(folder / "queue"),
-        "processed_folder": str(folder / "processed"),
-        "control_folder": str(folder / "control"),
-        "store_processed": False,
-        "polling_interval": 0.1,
-    }
-
 
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL

@@ -51,7 +51,7 @@ def _no_body_runs_yet():
     BODY_RUNS.clear()
 
 
-def stale_run(**fields) -> JobRun:
+def stale_run(**fields):
     """A run whose worker (on another host) stopped beating long ago."""
     beat = timezone.now() - timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS + 5)
     defaults = {"name": recording_task.name, "args": [7], "kwargs": {"label": "nightly"}, "worker": "gone:42:1"}
@@ -170,7 +170,7 @@ def test_a_message_for_a_run_another_live_worker_runs_does_not_start_it_twice(db
 
 def test_a_run_sent_again_while_its_worker_on_this_host_still_lives_is_left_to_it(db):
     """Housekeeping may re-send a run whose worker was only slow; the live worker keeps it."""
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])  # noqa: S603
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         run = stale_run(task_id="slow-1", status=JobRun.Status.QUEUED, worker=this_host(alive.pid), restarts=1)
         recording_task.apply(args=[7], task_id="slow-1")
@@ -184,7 +184,7 @@ def test_a_run_sent_again_while_its_worker_on_this_host_still_lives_is_left_to_i
 
 def test_a_redelivered_run_whose_worker_on_this_host_died_is_taken_over_at_once(db):
     """Redis redelivers at once when a prefork child dies; its heartbeat is still fresh."""
-    dead = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])  # noqa: S603
+    dead = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     worker = this_host(dead.pid)
     dead.kill()
     dead.wait()
@@ -257,7 +257,7 @@ def test_with_redis_an_unacknowledged_job_returns_only_after_the_longest_time_li
     code = "from django.conf import settings as s; print(s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'])"
     env = {**os.environ, "REDIS_URL": "redis://127.0.0.1:6379/15", "CELERY_TASK_TIME_LIMIT": "5400"}
     env["DJANGO_SETTINGS_MODULE"] = "crm_project.settings.test"
-    out = subprocess.run(  # noqa: S603 (settings are read once per process)
+    out = subprocess.run(  # settings are read once per process
         [sys.executable, "-c", f"import django; django.setup(); {code}"],
         cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip

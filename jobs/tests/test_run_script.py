@@ -29,7 +29,7 @@ def serving(port: int) -> bool:
 
 def process_table() -> dict[int, int]:
     """Living processes (zombies left out) and their parents, from ps."""
-    rows = subprocess.run(["ps", "-eo", "pid=,ppid=,stat="], capture_output=True, text=True, check=True).stdout  # noqa: S607
+    rows = subprocess.run(["ps", "-eo", "pid=,ppid=,stat="], capture_output=True, text=True, check=True).stdout
     return {int(pid): int(ppid) for pid, ppid, stat in (row.split() for row in rows.splitlines()) if stat[0] != "Z"}
 
 
@@ -54,7 +54,7 @@ def test_sigterm_stops_the_web_server_and_the_worker_within_ten_seconds(tmp_path
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "crm_project.settings.test", "PORT": str(port), "REDIS_URL": ""}
     env |= {"CRM_TEST_DB_NAME": connection.settings_dict["NAME"], "CELERY_BROKER_DIR": str(tmp_path / "broker")}
     env |= {"WORKER_LOG": str(log), "BIN": str(settings.BASE_DIR / ".venv" / "bin")}
-    run = subprocess.Popen(  # noqa: S603
+    run = subprocess.Popen(
         [str(settings.BASE_DIR / "bin" / "run")], cwd=settings.BASE_DIR, env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -6,64 +6,16 @@ import signal
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from jobs import services
 from jobs.models import JobRun
 from jobs.services import job_enqueue
 from jobs.tasks import housekeeping
 from jobs.tests.factories import JobRunFactory
 from jobs.tests.tasks import slow_job
-from jobs.tests.worker import BROKERS, kill_worker, start_worker, stop_worker, using_broker, wait_for
+from jobs.tests.worker import STALE_AFTER, finished, housekeeping_restarts, kill_worker, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-HEARTBEAT = 0.3  # seconds, in the test workers
-STALE_AFTER = 2  # seconds without a heartbeat before housekeeping sends a run again
-
-
-@pytest.fixture(params=BROKERS)
-def broker(request, tmp_path, settings):
-    settings.JOBS_STALE_AFTER_SECONDS = STALE_AFTER
-    settings.MEDIA_ROOT = tmp_path / "media"
-    with using_broker(request.param, tmp_path) as env:
-        env |= {"JOBS_HEARTBEAT_SECONDS": HEARTBEAT, "JOBS_STALE_AFTER_SECONDS": STALE_AFTER}
-        yield {key: str(value) for key, value in (env | {"MEDIA_ROOT": settings.MEDIA_ROOT}).items()}
-
-
-@pytest.fixture
-def workers(tmp_path, broker):
-    """Start workers by name with `workers.start(name, pool=...)`; all are stopped at the end."""
-
-    class Workers(list):
-        def start(self, name, **options):
-            self.append(start_worker(tmp_path, name=name, env=broker, **options))
-            return self[-1]
-
-    started = Workers()
-    yield started
-    for worker in started:
-        stop_worker(worker)
-
-
-def finished(run):
-    def check():
-        run.refresh_from_db()
-        return run.status in (JobRun.Status.SUCCEEDED, JobRun.Status.FAILED)
-
-    return check
-
-
-def housekeeping_restarts(run):
-    """What beat does every minute: restart runs whose heartbeat stopped, until it restarts this one."""
-
-    def check():
-        services.jobs_restart_stale()
-        run.refresh_from_db()
-        return run.restarts > 0
-
-    return check
 
 
 def test_a_real_worker_runs_a_queued_job_and_logs_it(workers):
@@ -111,45 +63,6 @@ def test_a_job_whose_worker_was_killed_finishes_once_on_another_worker(workers, 
     assert [event.split()[0] for event in events if event] == ["start", "start", "done"]  # killed once, done once
     assert second.poll() is None
     assert JobRun.objects.count() == 1
-
-
-# --- the customer import, killed mid-run ------------------------------------------------------------
-# Kept apart so that it follows the import's own changes: what starts a large import
-# as a job, and what it should have written.
-def start_customer_import(*, rows: int, actor) -> JobRun:
-    from customers.services import imports
-
-    lines = ["First name,Last name,E-mail,ID"] + [f"Ada,Person{n},p{n}@example.com,R-{n}" for n in range(rows)]
-    upload = SimpleUploadedFile("people.csv", "\n".join(lines).encode())
-    stored = imports.import_file_store(upload=upload)
-    mapping = imports.import_mapping_guess(stored.table.headers, [])
-    return imports.customers_import_enqueue(
-        stored_name=stored.name, filename="people.csv", mapping=mapping, skip_errors=False, actor=actor
-    )
-
-
-def imported_customers() -> int:
-    from customers.models import Customer
-
-    return Customer.objects.count()
-
-
-def test_a_customer_import_whose_worker_was_killed_finishes_with_the_right_counts(workers, owner):
-    rows = 30_000
-    first = workers.start("first")
-    run = start_customer_import(rows=rows, actor=owner)
-    assert wait_for(lambda: JobRun.objects.get(pk=run.pk).progress_done > 0, seconds=60, every=0.05)
-
-    kill_worker(first)
-    run.refresh_from_db()
-    assert run.progress_done < rows and imported_customers() == 0, "killed too late: the import had finished"
-    workers.start("second")
-    assert wait_for(housekeeping_restarts(run), seconds=STALE_AFTER + 10)
-
-    assert wait_for(finished(run), seconds=180), "the restarted import did not finish"
-    assert run.status == JobRun.Status.SUCCEEDED, run.error
-    assert (run.counts, run.restarts) == ({"created": rows, "updated": 0, "skipped": 0}, 1)
-    assert imported_customers() == rows
 
 
 def test_a_job_whose_pool_process_was_killed_is_taken_over_by_another_at_once(workers, tmp_path):

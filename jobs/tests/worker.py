@@ -14,8 +14,9 @@ from django.db import connection
 
 from conftest import skip_or_fail
 from crm_project.celery import app as celery_app
-from crm_project.celery import ensure_broker_folders
-from crm_project.settings.base import filesystem_broker_options
+from crm_project.celery import ensure_broker_folders, filesystem_broker_options
+from jobs import services
+from jobs.models import JobRun
 
 BROKERS = ["filesystem", "redis"]
 
@@ -67,7 +68,7 @@ def start_worker(tmp_path, *, name="worker", beat=False, pool="solo", env=None) 
     if beat:
         command += ["--beat", f"--schedule={tmp_path / 'beat-schedule'}"]
     with log_path.open("w") as log_file:
-        worker = subprocess.Popen(  # noqa: S603
+        worker = subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=environment, stdout=log_file, stderr=subprocess.STDOUT
         )
     celery_app.conf.task_always_eager = False
@@ -97,6 +98,57 @@ def kill_worker(worker: subprocess.Popen) -> None:
     """Kill it as the kernel's OOM killer or a power cut would: no chance to clean up."""
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=10)
+
+
+# --- fixtures for tests that kill workers: import `broker` and `workers` into the test module ---
+HEARTBEAT = 0.3  # seconds, in the test workers
+STALE_AFTER = 2  # seconds without a heartbeat before housekeeping sends a run again
+
+
+@pytest.fixture(params=BROKERS)
+def broker(request, tmp_path, settings):
+    """Each test runs once per broker; yields the environment its workers need."""
+    settings.JOBS_STALE_AFTER_SECONDS = STALE_AFTER
+    settings.MEDIA_ROOT = tmp_path / "media"
+    with using_broker(request.param, tmp_path) as env:
+        env |= {"JOBS_HEARTBEAT_SECONDS": HEARTBEAT, "JOBS_STALE_AFTER_SECONDS": STALE_AFTER}
+        yield {key: str(value) for key, value in (env | {"MEDIA_ROOT": settings.MEDIA_ROOT}).items()}
+
+
+@pytest.fixture
+def workers(tmp_path, broker):
+    """Start workers by name with `workers.start(name, pool=...)`; all are stopped at the end."""
+
+    class Workers(list):
+        def start(self, name, **options):
+            self.append(start_worker(tmp_path, name=name, env=broker, **options))
+            return self[-1]
+
+    started = Workers()
+    yield started
+    for worker in started:
+        stop_worker(worker)
+
+
+def finished(run):
+    """A wait_for predicate: the run succeeded or failed."""
+
+    def check():
+        run.refresh_from_db()
+        return run.status in (JobRun.Status.SUCCEEDED, JobRun.Status.FAILED)
+
+    return check
+
+
+def housekeeping_restarts(run):
+    """What beat does every minute: restart runs whose heartbeat stopped, until it restarts this one."""
+
+    def check():
+        services.jobs_restart_stale()
+        run.refresh_from_db()
+        return run.restarts > 0
+
+    return check
 
 
 @contextlib.contextmanager
