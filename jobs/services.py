@@ -164,10 +164,11 @@ def _restart_or_fail(*, run_id: int, cutoff, now) -> str | None:
         )
         run.save(update_fields=["status", "finished_at", "error"])
         return "failed"
-    # The dead worker stays named on the run: a process on the same host can then
-    # tell whether it really died (see _claimant_alive).
-    run.status, run.restarts, run.heartbeat_at, run.progress_done = JobRun.Status.QUEUED, run.restarts + 1, now, 0
-    run.save(update_fields=["status", "restarts", "heartbeat_at", "progress_done"])
+    # The silent worker stays named on the run, with its last heartbeat: if it was
+    # only slow, its next beat takes the run back and the message sent now finds
+    # it running (see job_heartbeat and _claimant_alive).
+    run.status, run.restarts, run.progress_done = JobRun.Status.QUEUED, run.restarts + 1, 0
+    run.save(update_fields=["status", "restarts", "progress_done"])
     logger.warning("Job %s (%s) lost its worker %s; sending it again.", run.name, run.task_id, run.worker)
     args, kwargs, name, task_id = run.args, run.kwargs, run.name, run.task_id
     # By name: a worker has every task; elsewhere Celery sends it by name alone.
@@ -176,15 +177,17 @@ def _restart_or_fail(*, run_id: int, cutoff, now) -> str | None:
 
 
 def _claimant_alive(run: JobRun, *, now) -> bool:
-    """Whether the worker named on the run may still be running it.
-
-    On this host we can ask the system; elsewhere, a fresh heartbeat is the only sign."""
+    """Whether the worker named on the run is still running it: its heartbeat is fresh
+    (a running job always beats) and, on this host, its process still exists (a dead
+    pool process is noticed at once, before its heartbeat goes stale)."""
+    fresh = run.heartbeat_at is not None and run.heartbeat_at >= now - timedelta(
+        seconds=settings.JOBS_STALE_AFTER_SECONDS
+    )
     host, _, rest = run.worker.partition(":")
     pid, _, start = rest.partition(":")
-    if host == socket.gethostname() and pid.isdigit():
+    if fresh and host == socket.gethostname() and pid.isdigit():
         return bool(start) and _process_start(int(pid)) == start
-    fresh = now - timedelta(seconds=settings.JOBS_STALE_AFTER_SECONDS)
-    return run.status == JobRun.Status.RUNNING and run.heartbeat_at is not None and run.heartbeat_at >= fresh
+    return fresh
 
 
 def _process_start(pid: int) -> str:

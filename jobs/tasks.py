@@ -30,9 +30,9 @@ class JobTask(Task):
         run = services.job_start(
             name=self.name, task_id=self.request.id, args=args, kwargs=kwargs, worker=services.worker_identity()
         )
+        self.job_run = run
         if run is None:
             return selectors.jobrun_counts(task_id=self.request.id)  # as a run that did the work would
-        self.job_run = run
         heartbeat = self._heartbeat(run)
         try:
             counts = super().__call__(*args, **kwargs)

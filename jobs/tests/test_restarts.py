@@ -168,18 +168,31 @@ def test_a_message_for_a_run_another_live_worker_runs_does_not_start_it_twice(db
     assert (run.status, run.worker, run.progress_done) == (JobRun.Status.RUNNING, "other-host:7:99", 3)
 
 
-def test_a_run_sent_again_while_its_worker_on_this_host_still_lives_is_left_to_it(db):
-    """Housekeeping may re-send a run whose worker was only slow; the live worker keeps it."""
+def test_a_run_whose_worker_on_this_host_lives_and_beats_is_left_to_it(db):
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
-        run = stale_run(task_id="slow-1", status=JobRun.Status.QUEUED, worker=this_host(alive.pid), restarts=1)
-        recording_task.apply(args=[7], task_id="slow-1")
+        run = stale_run(task_id="busy-2", heartbeat_at=timezone.now(), worker=this_host(alive.pid))
+        recording_task.apply(args=[7], task_id="busy-2")
     finally:
         alive.kill()
         alive.wait()
     run.refresh_from_db()
     assert BODY_RUNS == []
-    assert run.status == JobRun.Status.QUEUED
+    assert (run.status, run.restarts) == (JobRun.Status.RUNNING, 0)
+
+
+def test_a_run_whose_worker_on_this_host_lives_but_stopped_beating_is_taken_over(db):
+    """A live process whose heartbeat stopped is not running the job (say its outcome could not be saved)."""
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        run = stale_run(task_id="idle-1", status=JobRun.Status.QUEUED, worker=this_host(alive.pid), restarts=1)
+        recording_task.apply(args=[7], task_id="idle-1")
+    finally:
+        alive.kill()
+        alive.wait()
+    run.refresh_from_db()
+    assert BODY_RUNS == [{"customer_id": 7, "label": "", "restarts": 1}]
+    assert (run.status, run.restarts) == (JobRun.Status.SUCCEEDED, 1)
 
 
 def test_a_redelivered_run_whose_worker_on_this_host_died_is_taken_over_at_once(db):

@@ -150,8 +150,8 @@ def test_the_job_retries_when_an_email_failed(owner):
         with pytest.raises(Retry) as raised:
             task_reminders.apply()
     assert isinstance(raised.value.exc, ReminderSendError)
-    # The retry reuses the run's row, which is not marked failed.
-    assert JobRun.objects.get(name="sales.task_reminders").status == JobRun.Status.RUNNING
+    # The retry reuses the run's row, which is not marked failed: it waits for the retry.
+    assert JobRun.objects.get(name="sales.task_reminders").status == JobRun.Status.QUEUED
 
 
 def test_the_job_runs_daily_on_beat_at_the_configured_hour():
