@@ -4,9 +4,13 @@ results block (the same partial serves the page and the htmx request)."""
 
 from typing import TYPE_CHECKING
 
+import django_filters
+import django_tables2 as tables
+from django import forms
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from django_filters.views import FilterView
 from django_htmx.middleware import HtmxDetails
 from django_tables2 import SingleTableMixin
@@ -41,3 +45,31 @@ class FilteredTableView(LoginRequiredMixin, SingleTableMixin, FilterView):
         context["page_title"] = self.page_title
         context["create_link"] = self.create_link
         return context
+
+
+class DateInputFilter(django_filters.DateFilter):
+    """A date filter with the browser's date picker."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        super().__init__(*args, **kwargs)
+
+
+class BulkSelectColumn(tables.CheckBoxColumn):
+    """The row checkboxes of a list with bulk actions: they belong to the page's
+    `bulk-form`, and the header box selects every row on the page."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("accessor", "pk")
+        kwargs.setdefault(
+            "attrs",
+            {
+                "input": {"form": "bulk-form", "aria-label": _("Select")},
+                "th__input": {
+                    "form": "bulk-form",
+                    "aria-label": _("Select all on this page"),
+                    "data-select-all": "ids",
+                },
+            },
+        )
+        super().__init__(**kwargs)

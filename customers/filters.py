@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
 from accounts.selectors import active_users
+from crm_project.lists import DateInputFilter
 
 from . import registry
 from .models import Company, Customer, CustomField, Tag
@@ -30,17 +31,15 @@ class CustomerFilter(django_filters.FilterSet):
         label=_("Country"), lookup_expr="iexact", widget=forms.TextInput(attrs={"maxlength": 2, "placeholder": "DE"})
     )
     email_consent = django_filters.ChoiceFilter(label=_("Email consent"), choices=Customer.Consent.choices)
-    created_after = django_filters.DateFilter(
+    created_after = DateInputFilter(
         label=_("Created from"),
         field_name="created_at",
         lookup_expr="date__gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    created_before = django_filters.DateFilter(
+    created_before = DateInputFilter(
         label=_("Created until"),
         field_name="created_at",
         lookup_expr="date__lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     class Meta:
@@ -72,10 +71,9 @@ def _custom_field_filter(field: CustomField) -> django_filters.Filter:
             label=field.label, field_name=lookup, choices=[(c, c) for c in field.choice_list]
         )
     if field.field_type == CustomField.Type.DATE:
-        return django_filters.DateFilter(
+        return DateInputFilter(
             label=field.label,
             field_name=lookup,
-            widget=forms.DateInput(attrs={"type": "date"}),
             method=lambda qs, name, value: qs.filter(**{name: value.isoformat()}),
         )
     if field.field_type == CustomField.Type.NUMBER:

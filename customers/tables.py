@@ -1,17 +1,13 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
+from crm_project.lists import BulkSelectColumn
+
 from .models import Company, Customer
 
 
 class CustomerTable(tables.Table):
-    ids = tables.CheckBoxColumn(
-        accessor="pk",
-        attrs={
-            "input": {"form": "bulk-form", "aria-label": _("Select")},
-            "th__input": {"form": "bulk-form", "aria-label": _("Select all on this page"), "data-select-all": "ids"},
-        },
-    )
+    ids = BulkSelectColumn()
     name = tables.TemplateColumn(
         template_name="customers/partials/customer_name_cell.html",
         verbose_name=_("Name"),

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from accounts.selectors import assignable_users
+from crm_project.lists import DateInputFilter
 
 from ..models import Deal, Pipeline, Stage
 from ..selectors.deals import deal_search
@@ -36,17 +37,15 @@ class DealFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Deal.Status.choices)
     owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_owners)  # type: ignore[arg-type]  # stubs omit callable querysets
     team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
-    close_after = django_filters.DateFilter(
+    close_after = DateInputFilter(
         label=_("Closing from"),
         field_name="expected_close_date",
         lookup_expr="gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    close_before = django_filters.DateFilter(
+    close_before = DateInputFilter(
         label=_("Closing until"),
         field_name="expected_close_date",
         lookup_expr="lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
     )
     # Set by the "All deals" link of the customer page; not shown as a field.
     customer = django_filters.NumberFilter(field_name="customer_id", widget=forms.HiddenInput)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from accounts.selectors import assignable_users
+from crm_project.lists import DateInputFilter
 
 from ..models import Lead
 from ..selectors.leads import lead_search
@@ -25,17 +26,15 @@ class LeadFilter(django_filters.FilterSet):
     source = django_filters.ChoiceFilter(label=_("Source"), choices=Lead._meta.get_field("source").choices)
     owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_owners, null_label=_("Nobody"))  # type: ignore[arg-type]  # stubs omit callable querysets
     team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.order_by("name"))
-    created_after = django_filters.DateFilter(
+    created_after = DateInputFilter(
         label=_("Created from"),
         field_name="created_at",
         lookup_expr="date__gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    created_before = django_filters.DateFilter(
+    created_before = DateInputFilter(
         label=_("Created until"),
         field_name="created_at",
         lookup_expr="date__lte",
-        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     class Meta:

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm_project.lists import DateInputFilter
 from customers.models import Customer
 from customers.selectors.customers import customer_search
 
@@ -27,12 +28,8 @@ class OrderFilter(django_filters.FilterSet):
     )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Order.Status.choices)
     source = django_filters.ChoiceFilter(label=_("Source"), choices=Order.Source.choices)
-    ordered_after = django_filters.DateFilter(
-        label=_("Ordered from"), method="ordered_from", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    ordered_before = django_filters.DateFilter(
-        label=_("Ordered until"), method="ordered_until", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    ordered_after = DateInputFilter(label=_("Ordered from"), method="ordered_from")
+    ordered_before = DateInputFilter(label=_("Ordered until"), method="ordered_until")
     # The customer page's "all orders" link; not shown as a field.
     customer = django_filters.NumberFilter(field_name="customer_id", widget=forms.HiddenInput)
 
