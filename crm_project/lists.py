@@ -9,6 +9,7 @@ import django_tables2 as tables
 from django import forms
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_filters.views import FilterView
@@ -25,12 +26,22 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+class CappedPaginator(Paginator):
+    """`?per_page=` picks the page size, up to CRM_PAGE_SIZE_MAX rows: a list is
+    never one unbounded page (nor a back door around the exports' limits)."""
+
+    def __init__(self, object_list, per_page, *args, **kwargs):
+        per_page = max(1, min(int(per_page), settings.CRM_PAGE_SIZE_MAX))
+        super().__init__(object_list, per_page, *args, **kwargs)
+
+
 class FilteredTableView(LoginRequiredMixin, SingleTableMixin, FilterView):
     request: HtmxHttpRequest
     template_name = "partials/list_page.html"
     results_template_name = "partials/list_results.html"
     # Only the table paginates (a view-level paginate_by would count twice).
     table_pagination = {"per_page": settings.CRM_PAGE_SIZE}
+    paginator_class = CappedPaginator
     page_title: "StrOrPromise" = ""
     # Optional (label, url) for a button beside the title.
     create_link = None

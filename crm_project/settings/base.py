@@ -219,6 +219,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 DJANGO_TABLES2_TEMPLATE = "partials/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-hover align-middle mb-0"}
 CRM_PAGE_SIZE = 25
+# The most rows `?per_page=` may ask a list for.
+CRM_PAGE_SIZE_MAX = 100
 
 # --- Registries: how higher apps extend lower apps' pages ----------------------
 # A lower app never imports a higher one; it reads these lists instead, and each

@@ -117,6 +117,17 @@ def test_the_list_query_count_does_not_depend_on_the_page_size(client_for, owner
     assert len(response.context["table"].page.object_list) == 25
 
 
+def test_per_page_is_capped_so_no_list_is_one_unbounded_page(client_for, agent, settings):
+    settings.CRM_PAGE_SIZE_MAX = 10
+    CustomerFactory.create_batch(12)
+    client = client_for(agent)
+    capped = client.get(reverse("customers:customer-list"), {"per_page": 100000})
+    assert len(capped.context["table"].page.object_list) == 10
+    assert capped.context["table"].paginator.num_pages == 2
+    smaller = client.get(reverse("customers:customer-list"), {"per_page": 5})
+    assert len(smaller.context["table"].page.object_list) == 5
+
+
 def test_the_list_escapes_html_in_names(client_for, owner):
     CustomerFactory(owner=owner, last_name="<script>alert(1)</script>")
     content = client_for(owner).get(reverse("customers:customer-list")).content.decode()
