@@ -1,0 +1,288 @@
+"""Reading CSV and XLSX files as streams of records, within the limits.
+
+Nothing here holds a whole file: CSV is read one physical line at a time (a line
+longer than a row may be is refused before it is read whole), with strict quoting so
+an unterminated quote is an error instead of fields silently merged; XLSX goes through
+openpyxl's read-only mode after its zip directory is checked (unpacked size, packing
+ratio, the declared sheet size), so a zip bomb is refused before one byte is inflated.
+"""
+
+import codecs
+import contextlib
+import csv
+import io
+import re
+import warnings
+import zipfile
+from collections.abc import Iterator
+from datetime import date, datetime, time
+from typing import BinaryIO
+
+import openpyxl
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from .limits import Limits
+
+EXTENSIONS = ("csv", "xlsx")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?([A-Z]*)(\d*)"')
+# Members this small are never a bomb on their own; their ratio is not checked.
+_SMALL_MEMBER = 1024 * 1024
+
+
+class ImportFileError(Exception):
+    """The file (or mapping) cannot be imported at all; `message` tells the user why. Nothing is written."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def extension_of(filename: str, extensions: tuple[str, ...] = EXTENSIONS) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in extensions:
+        raise ImportFileError(
+            _("Upload a CSV (.csv) file.") if extensions == ("csv",) else _("Upload a CSV (.csv) or Excel (.xlsx) file.")
+        )
+    return extension
+
+
+def check_size(size: int, limits: Limits) -> None:
+    if size > limits.max_bytes:
+        raise ImportFileError(
+            _("The file is too large; the limit is %(size)s.") % {"size": filesizeformat(limits.max_bytes)}
+        )
+
+
+def precheck(stream: BinaryIO, *, extension: str, limits: Limits) -> int:
+    """The checks that cost next to nothing, made before a file is accepted: for XLSX the
+    zip directory, for CSV the encoding and the header row (its column count and cell
+    lengths). Returns the bytes a full read would work through (unpacked, for XLSX)."""
+    stream = getattr(stream, "file", stream)
+    if extension == "xlsx":
+        return _xlsx_precheck(stream, limits)
+    with contextlib.closing(records(stream, extension="csv", limits=limits)) as header:
+        next(header, None)
+    stream.seek(0, io.SEEK_END)
+    return stream.tell()
+
+
+def records(stream: BinaryIO, *, extension: str, limits: Limits) -> Iterator[tuple[int, list[str]]]:
+    """(record number, cleaned cells) for every record, blank ones included (the header is
+    record 1 when it comes first). Raises ImportFileError at the first limit crossed."""
+    stream = getattr(stream, "file", stream)  # a Django File or upload: the file object inside
+    raw = _xlsx_records(stream, limits) if extension == "xlsx" else _csv_records(stream, limits)
+    with contextlib.closing(raw):
+        for number, values in enumerate(raw, start=1):
+            if number > limits.max_rows + 1:
+                raise ImportFileError(
+                    _(
+                        "The file has more than %(max)s rows (blank rows count too); that is the limit. "
+                        "Split it into smaller files."
+                    )
+                    % {"max": f"{limits.max_rows:,}"}
+                )
+            if len(values) > limits.max_columns:
+                raise ImportFileError(_too_many_columns(number, len(values), limits))
+            yield number, [clean_cell(value, number=number, limits=limits) for value in values]
+
+
+def _too_many_columns(number: int, count: int, limits: Limits) -> str:
+    return _("Row %(row)d has %(count)s columns; the limit is %(max)d columns.") % {
+        "row": number,
+        "count": f"{count:,}",
+        "max": limits.max_columns,
+    }
+
+
+def clean_cell(value, *, number: int = 0, limits: Limits | None = None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, datetime):
+        text = value.date().isoformat() if value.time() == time() else value.isoformat()
+    elif isinstance(value, date):
+        text = value.isoformat()
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    else:
+        text = str(value)
+    if limits is not None and len(text) > limits.max_cell_chars:
+        raise ImportFileError(_cell_too_long(number, limits))
+    text = _CONTROL_CHARS.sub("", text).strip()
+    # Undo the export's formula neutralisation ("'=…" -> "=…"): values stay plain text here.
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
+        text = text[1:]
+    return text
+
+
+def _cell_too_long(number: int, limits: Limits) -> str:
+    return _("A cell in row %(row)d is longer than %(max)s characters; that is the limit for one cell.") % {
+        "row": number,
+        "max": f"{limits.max_cell_chars:,}",
+    }
+
+
+# --- CSV -------------------------------------------------------------------------------------------
+def _csv_records(stream: BinaryIO, limits: Limits) -> Iterator[list[str]]:
+    stream.seek(0)
+    head = stream.read(65536)
+    stream.seek(0)
+    if not head.strip():
+        raise ImportFileError(_("The file is empty."))
+    encoding = _encoding(head)
+    first_line = head.decode(encoding, errors="ignore").split("\n", 1)[0]
+    delimiter = max(",;\t", key=first_line.count)
+    text = io.TextIOWrapper(stream, encoding=encoding, newline="")
+    reader = csv.reader(_lines(text, limits), delimiter=delimiter, strict=True)
+    number = 0
+    try:
+        while True:
+            number += 1
+            previous = csv.field_size_limit(limits.max_cell_chars)
+            try:
+                record = next(reader, None)
+            except csv.Error as error:
+                raise ImportFileError(_csv_problem(str(error), number, limits)) from None
+            finally:
+                csv.field_size_limit(previous)
+            if record is None:
+                return
+            yield record
+    except UnicodeDecodeError:
+        raise ImportFileError(_("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again.")) from None
+    finally:
+        text.detach()  # the caller owns the stream
+
+
+def _lines(text: io.TextIOWrapper, limits: Limits) -> Iterator[str]:
+    """Physical lines, none longer than a row may be (so a huge line is never read whole)."""
+    longest = limits.max_columns * (limits.max_cell_chars + 3)
+    number = 0
+    while line := text.readline(longest + 1):
+        number += 1
+        if len(line) > longest:
+            raise ImportFileError(
+                _("Line %(line)d is longer than a row may be (%(max)s characters).")
+                % {"line": number, "max": f"{longest:,}"}
+            )
+        if "\x00" in line:
+            raise _binary()
+        yield line
+
+
+def _csv_problem(error: str, number: int, limits: Limits) -> str:
+    if "field larger than field limit" in error:
+        return _(
+            "A cell in row %(row)d is longer than %(max)s characters (the limit for one cell), or a quote (\") "
+            "opened there is never closed."
+        ) % {"row": number, "max": f"{limits.max_cell_chars:,}"}
+    if "unexpected end of data" in error:
+        return _("A quote (\") opened in row %(row)d is never closed; the file ends inside it.") % {"row": number}
+    if "NUL" in error:
+        return str(_binary())
+    return _("Row %(row)d could not be read (%(error)s). Check its quotes (\").") % {"row": number, "error": error}
+
+
+def _encoding(head: bytes) -> str:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head:
+        raise _binary()
+    return "utf-8-sig"
+
+
+def _binary() -> ImportFileError:
+    return ImportFileError(_("This does not look like a CSV file: it contains binary data."))
+
+
+# --- XLSX ------------------------------------------------------------------------------------------
+def _invalid_xlsx() -> ImportFileError:
+    return ImportFileError(_("This is not a valid Excel (.xlsx) file."))
+
+
+def _xlsx_precheck(stream: BinaryIO, limits: Limits) -> int:
+    stream.seek(0)
+    if not zipfile.is_zipfile(stream):
+        raise _invalid_xlsx()
+    try:
+        with zipfile.ZipFile(stream) as archive:
+            members = archive.infolist()
+            _check_packing(members, limits)
+            _check_declared_size(archive, members, limits)
+    except zipfile.BadZipFile:
+        raise _invalid_xlsx() from None
+    return sum(member.file_size for member in members)
+
+
+def _check_packing(members: list[zipfile.ZipInfo], limits: Limits) -> None:
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > limits.max_unpacked_bytes:
+        raise ImportFileError(
+            _("Unpacked, this Excel file is %(size)s; the limit is %(max)s. Split it, or save it as CSV.")
+            % {"size": filesizeformat(unpacked), "max": filesizeformat(limits.max_unpacked_bytes)}
+        )
+    packed = sum(member.compress_size for member in members)
+    worst = max(
+        [unpacked / max(packed, 1)]
+        + [member.file_size / max(member.compress_size, 1) for member in members if member.file_size > _SMALL_MEMBER]
+    )
+    if worst > limits.max_packing_ratio and unpacked > _SMALL_MEMBER:
+        raise ImportFileError(
+            _(
+                "This Excel file unpacks to %(ratio)s times its size; the limit is %(max)d times. "
+                "Files like this are built to exhaust memory, so it was not opened."
+            )
+            % {"ratio": f"{worst:,.0f}", "max": limits.max_packing_ratio}
+        )
+
+
+def _check_declared_size(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: Limits) -> None:
+    """A sheet that declares more rows or columns than allowed is refused before it is read."""
+    for member in members:
+        if not member.filename.startswith("xl/worksheets/"):
+            continue
+        with archive.open(member) as sheet:
+            found = _DIMENSION.search(sheet.read(4096))
+        if not found:
+            continue
+        column, row = found.group(1).decode(), found.group(2)
+        if row and int(row) > limits.max_rows + 1:
+            raise ImportFileError(
+                _("The sheet has %(rows)s rows (blank rows count too); the limit is %(max)s. Split it into smaller files.")
+                % {"rows": f"{int(row):,}", "max": f"{limits.max_rows:,}"}
+            )
+        if column and _column_number(column) > limits.max_columns:
+            raise ImportFileError(_too_many_columns(1, _column_number(column), limits))
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def _xlsx_records(stream: BinaryIO, limits: Limits) -> Iterator[tuple]:
+    _xlsx_precheck(stream, limits)
+    stream.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
+            workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+    except Exception:  # an untrusted file can break the parser in many ways: all mean "invalid"
+        raise _invalid_xlsx() from None
+    try:
+        if not workbook.worksheets:
+            raise _invalid_xlsx()
+        yield from workbook.worksheets[0].iter_rows(values_only=True)
+    except ImportFileError:
+        raise
+    except GeneratorExit:
+        raise
+    except Exception:
+        raise _invalid_xlsx() from None
+    finally:
+        workbook.close()

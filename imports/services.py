@@ -1,0 +1,291 @@
+"""The import kit: keep an upload, read it ONCE into a row-limited table, hand that table to an import.
+
+    name = upload_store(upload=upload, kind=CUSTOMERS)     # size, type and the cheap checks; kept under a random name
+    if upload_needs_worker(name): job_enqueue(task=prepare_file, kwargs={"name": name, ...})  # imports.prepare_file
+    else: upload_prepare(name, kind=CUSTOMERS, filename=upload.name)   # read once, within the limits
+    table = table_open(name, kind=CUSTOMERS)                # headers, row count, first rows; iter_rows() streams
+
+The upload lives under MEDIA_ROOT/imports/ as `<kind>-<random>.<ext>`; what was read from it
+sits beside it as `<…>.rows` (CSV: row number, then the cleaned cells; blank rows left out)
+and `<…>.json` (file name, headers, row count, the first rows). The storage name of the
+upload is the only thing a session or a task's arguments carry between the steps.
+
+Each import supplies an ImportKind: its file prefix, the extensions it takes, how it turns
+the header row into column names (and which headers it refuses), and what "no rows" means.
+"""
+
+import contextlib
+import csv
+import io
+import json
+import re
+import secrets
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import readers
+from .limits import limits
+from .readers import EXTENSIONS, ImportFileError
+
+__all__ = [
+    "EXTENSIONS",
+    "ImportFileError",
+    "ImportKind",
+    "ImportTable",
+    "table_from_stream",
+    "table_open",
+    "upload_claim",
+    "upload_delete",
+    "upload_needs_worker",
+    "upload_prepare",
+    "upload_release",
+    "upload_store",
+    "uploads_prune",
+]
+
+STORAGE_DIR = "imports"
+HEAD_ROWS = 50  # rows kept in the .json for examples and the preview
+HEAD_CELL_CHARS = 200
+_NAME = re.compile(r"^imports/([a-z]+)-[0-9a-f]{32}\.(csv|xlsx)$")
+_ANY_FILE = re.compile(r"^imports/[a-z]+-[0-9a-f]{32}\.(csv|xlsx)(\.rows|\.json)?$")
+_KEEP_UPLOADS = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    """What one import tells the kit about its files."""
+
+    prefix: str  # lower-case letters: "customers", "orders"
+    no_rows_message: Callable[[], str]
+    extensions: tuple[str, ...] = EXTENSIONS
+    # Raw header cells -> column names; raises ImportFileError for a header the import refuses.
+    headers: Callable[[list[str]], list[str]] = list
+
+
+@dataclass(frozen=True)
+class ImportTable:
+    """A file as read: column names, the number of non-blank data rows, the first rows, and
+    every row on demand (`iter_rows`, streamed from the stored copy). Row numbers are those
+    of the file: the header row is row 1, as in a spreadsheet."""
+
+    filename: str
+    headers: list[str]
+    row_count: int
+    head: list[tuple[int, list[str]]]
+    name: str = ""  # the upload's storage name; "" when the rows are held in memory (`data`)
+    data: list[tuple[int, list[str]]] | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def rows(self) -> list[tuple[int, list[str]]]:
+        """Every row in a list: for small tables and tests. Imports stream with iter_rows()."""
+        return list(self.iter_rows())
+
+    def iter_rows(self) -> Iterator[tuple[int, list[str]]]:
+        if self.data is not None:
+            yield from self.data
+            return
+        try:
+            stored = default_storage.open(_rows_name(self.name), "rb")
+        except FileNotFoundError:
+            raise _gone() from None
+        with stored, contextlib.closing(_text(stored)) as text:
+            for number, *cells in csv.reader(text):
+                yield int(number), cells
+
+    def samples(self, column: int, limit: int = 3) -> list[str]:
+        values = (cells[column] for _number, cells in self.head if column < len(cells) and cells[column])
+        return list(dict.fromkeys(values))[:limit]
+
+
+# --- the upload ----------------------------------------------------------------------------------
+def upload_store(*, upload, kind: ImportKind) -> str:
+    """Check an uploaded file (type, size, and what costs nothing to check), keep it under a
+    random name and return that name. Nothing is kept when a check fails."""
+    uploads_prune()
+    extension = readers.extension_of(upload.name, kind.extensions)
+    lim = limits()
+    readers.check_size(upload.size, lim)
+    upload.seek(0)
+    name = default_storage.save(f"{STORAGE_DIR}/{kind.prefix}-{secrets.token_hex(16)}.{extension}", upload)
+    try:
+        with default_storage.open(name, "rb") as stored:
+            readers.precheck(stored, extension=extension, limits=lim)
+        if extension == "csv":
+            with default_storage.open(name, "rb") as stored:
+                _check_header(stored, kind=kind, extension=extension)
+    except ImportFileError:
+        upload_delete(name)
+        raise
+    return name
+
+
+def upload_needs_worker(name: str) -> bool:
+    """Files past a small size (unpacked, for XLSX) are read by the worker, never inside a request."""
+    _check_name(name)
+    return _work(name) > limits().sync_max_bytes
+
+
+def upload_prepare(name: str, *, kind: ImportKind, filename: str) -> ImportTable:
+    """Read the stored upload once, within the limits, into its `.rows` and `.json` (the worker's
+    job for large files). Done already: the table as read then."""
+    _check_name(name)
+    with contextlib.suppress(ImportFileError):
+        return table_open(name, kind=kind)
+    try:
+        source = default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise _gone() from None
+    with source, tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as spool:
+        table = _read(source, kind=kind, filename=filename, extension=_NAME.match(name).group(2), spool=spool)
+        spool.seek(0)
+        default_storage.save(_rows_name(name), File(spool.buffer))
+    meta = {"filename": filename, "headers": table.headers, "row_count": table.row_count, "head": table.head}
+    default_storage.save(_meta_name(name), File(_bytes(json.dumps(meta).encode())))
+    return replace(table, name=name, headers=kind.headers(table.headers))
+
+
+def table_open(name: str, *, kind: ImportKind, display_name: str = "") -> ImportTable:
+    """The table read from a stored upload. `name` comes from a session or a task: only
+    names this kit generated are accepted, never a path."""
+    _check_name(name)
+    try:
+        with default_storage.open(_meta_name(name), "rb") as stored:
+            meta = json.load(stored)
+    except FileNotFoundError:
+        raise _gone() from None
+    return ImportTable(
+        filename=display_name or meta["filename"],
+        headers=kind.headers(meta["headers"]),
+        row_count=meta["row_count"],
+        head=[(number, cells) for number, cells in meta["head"]],
+        name=name,
+    )
+
+
+def table_from_stream(source, *, kind: ImportKind, filename: str) -> ImportTable:
+    """Read a file (a command's, a test's) into memory, with the same checks and limits."""
+    extension = readers.extension_of(filename, kind.extensions)
+    lim = limits()
+    source.seek(0, 2)
+    readers.check_size(source.tell(), lim)
+    source.seek(0)
+    rows: list[tuple[int, list[str]]] = []
+    table = _read(source, kind=kind, filename=filename, extension=extension, collect=rows)
+    return replace(table, headers=kind.headers(table.headers), data=rows)
+
+
+def upload_claim(name: str) -> bool:
+    """Mark a stored upload as handed to an import; False when it already was (a double
+    submit), so the same file is never imported twice at once."""
+    return cache.add(f"imports-claim:{name}", True, timeout=int(_KEEP_UPLOADS.total_seconds()))
+
+
+def upload_release(name: str) -> None:
+    """Nothing was written (errors): the user may import the file again."""
+    cache.delete(f"imports-claim:{name}")
+
+
+def upload_delete(name: str) -> None:
+    if isinstance(name, str) and _NAME.match(name):
+        for stored in (name, _rows_name(name), _meta_name(name)):
+            default_storage.delete(stored)
+
+
+def uploads_prune(*, older_than: timedelta = _KEEP_UPLOADS) -> int:
+    """Delete stored uploads (and what was read from them) nobody finished importing."""
+    try:
+        _dirs, files = default_storage.listdir(STORAGE_DIR)
+    except FileNotFoundError:
+        return 0
+    cutoff = timezone.now() - older_than
+    names = [f"{STORAGE_DIR}/{filename}" for filename in files]
+    old = [name for name in names if _ANY_FILE.match(name) and default_storage.get_modified_time(name) < cutoff]
+    for name in old:
+        default_storage.delete(name)
+    return len(old)
+
+
+# --- reading ---------------------------------------------------------------------------------------
+def _read(source, *, kind: ImportKind, filename: str, extension: str, spool=None, collect=None) -> ImportTable:
+    """One pass over the file: the header, then every row into `spool` (CSV) or `collect` (a list)."""
+    writer = csv.writer(spool) if spool is not None else None
+    headers: list[str] | None = None
+    head: list[tuple[int, list[str]]] = []
+    count = 0
+    with contextlib.closing(readers.records(source, extension=extension, limits=limits())) as records:
+        for number, cells in records:
+            if not any(cells):
+                continue
+            if headers is None:
+                headers = cells
+                kind.headers(headers)  # refuse a header the import cannot use before reading on
+                continue
+            count += 1
+            if len(head) < HEAD_ROWS:
+                head.append((number, [cell[:HEAD_CELL_CHARS] for cell in cells]))
+            if writer is not None:
+                writer.writerow([number, *cells])
+            if collect is not None:
+                collect.append((number, cells))
+    if headers is None:
+        raise ImportFileError(_("The file is empty."))
+    if not count:
+        raise ImportFileError(kind.no_rows_message())
+    return ImportTable(filename=filename, headers=headers, row_count=count, head=head)
+
+
+def _check_header(stored, *, kind: ImportKind, extension: str) -> None:
+    """A CSV's header row (the first non-blank record) is read at upload, so a header the import
+    refuses, or one with too many columns, is refused there and then."""
+    with contextlib.closing(readers.records(stored, extension=extension, limits=limits())) as records:
+        for _number, cells in records:
+            if any(cells):
+                kind.headers(cells)
+                return
+    raise ImportFileError(_("The file is empty."))
+
+
+def _check_name(name) -> None:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise _gone()
+
+
+def _gone() -> ImportFileError:
+    return ImportFileError(_("The uploaded file is no longer available. Upload it again."))
+
+
+def _rows_name(name: str) -> str:
+    return f"{name}.rows"
+
+
+def _meta_name(name: str) -> str:
+    return f"{name}.json"
+
+
+def _text(stored):
+    return io.TextIOWrapper(getattr(stored, "file", stored), encoding="utf-8", newline="")
+
+
+def _bytes(data: bytes):
+    return io.BytesIO(data)
+
+
+def _work(name: str) -> int:
+    """The bytes a full read works through: the file's size, or for XLSX its unpacked size."""
+    with default_storage.open(name, "rb") as stored:
+        if name.endswith(".xlsx"):
+            try:
+                with zipfile.ZipFile(getattr(stored, "file", stored)) as archive:
+                    return sum(member.file_size for member in archive.infolist())
+            except zipfile.BadZipFile:
+                return 0
+        return stored.size
