@@ -39,11 +39,17 @@ class ImportFileError(Exception):
         self.message = message
 
 
+class ImportMappingError(ImportFileError):
+    """The column mapping is wrong or out of date: the user maps the columns again."""
+
+
 def extension_of(filename: str, extensions: tuple[str, ...] = EXTENSIONS) -> str:
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension not in extensions:
         raise ImportFileError(
-            _("Upload a CSV (.csv) file.") if extensions == ("csv",) else _("Upload a CSV (.csv) or Excel (.xlsx) file.")
+            _("Upload a CSV (.csv) file.")
+            if extensions == ("csv",)
+            else _("Upload a CSV (.csv) or Excel (.xlsx) file.")
         )
     return extension
 
@@ -176,14 +182,14 @@ def _lines(text: io.TextIOWrapper, limits: Limits) -> Iterator[str]:
 def _csv_problem(error: str, number: int, limits: Limits) -> str:
     if "field larger than field limit" in error:
         return _(
-            "A cell in row %(row)d is longer than %(max)s characters (the limit for one cell), or a quote (\") "
+            'A cell in row %(row)d is longer than %(max)s characters (the limit for one cell), or a quote (") '
             "opened there is never closed."
         ) % {"row": number, "max": f"{limits.max_cell_chars:,}"}
     if "unexpected end of data" in error:
-        return _("A quote (\") opened in row %(row)d is never closed; the file ends inside it.") % {"row": number}
+        return _('A quote (") opened in row %(row)d is never closed; the file ends inside it.') % {"row": number}
     if "NUL" in error:
         return str(_binary())
-    return _("Row %(row)d could not be read (%(error)s). Check its quotes (\").") % {"row": number, "error": error}
+    return _('Row %(row)d could not be read (%(error)s). Check its quotes (").') % {"row": number, "error": error}
 
 
 def _encoding(head: bytes) -> str:
@@ -251,7 +257,10 @@ def _check_declared_size(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo
         column, row = found.group(1).decode(), found.group(2)
         if row and int(row) > limits.max_rows + 1:
             raise ImportFileError(
-                _("The sheet has %(rows)s rows (blank rows count too); the limit is %(max)s. Split it into smaller files.")
+                _(
+                    "The sheet has %(rows)s rows (blank rows count too); the limit is %(max)s. "
+                    "Split it into smaller files."
+                )
                 % {"rows": f"{int(row):,}", "max": f"{limits.max_rows:,}"}
             )
         if column and _column_number(column) > limits.max_columns:

@@ -21,6 +21,7 @@ import json
 import re
 import secrets
 import tempfile
+import weakref
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -34,11 +35,12 @@ from django.utils.translation import gettext as _
 
 from . import readers
 from .limits import limits
-from .readers import EXTENSIONS, ImportFileError
+from .readers import EXTENSIONS, ImportFileError, ImportMappingError
 
 __all__ = [
     "EXTENSIONS",
     "ImportFileError",
+    "ImportMappingError",
     "ImportKind",
     "ImportTable",
     "table_from_stream",
@@ -55,6 +57,7 @@ __all__ = [
 STORAGE_DIR = "imports"
 HEAD_ROWS = 50  # rows kept in the .json for examples and the preview
 HEAD_CELL_CHARS = 200
+PROGRESS_EVERY = 10_000
 _NAME = re.compile(r"^imports/([a-z]+)-[0-9a-f]{32}\.(csv|xlsx)$")
 _ANY_FILE = re.compile(r"^imports/[a-z]+-[0-9a-f]{32}\.(csv|xlsx)(\.rows|\.json)?$")
 _KEEP_UPLOADS = timedelta(days=1)
@@ -81,8 +84,8 @@ class ImportTable:
     headers: list[str]
     row_count: int
     head: list[tuple[int, list[str]]]
-    name: str = ""  # the upload's storage name; "" when the rows are held in memory (`data`)
-    data: list[tuple[int, list[str]]] | None = field(default=None, compare=False, repr=False)
+    name: str = ""  # the upload's storage name; "" when the rows are in a temporary file (`spool`)
+    spool: object = field(default=None, compare=False, repr=False)
 
     @property
     def rows(self) -> list[tuple[int, list[str]]]:
@@ -90,16 +93,20 @@ class ImportTable:
         return list(self.iter_rows())
 
     def iter_rows(self) -> Iterator[tuple[int, list[str]]]:
-        if self.data is not None:
-            yield from self.data
+        if self.spool is not None:
+            self.spool.seek(0)
+            yield from _rows(self.spool)
             return
         try:
             stored = default_storage.open(_rows_name(self.name), "rb")
         except FileNotFoundError:
             raise _gone() from None
-        with stored, contextlib.closing(_text(stored)) as text:
-            for number, *cells in csv.reader(text):
-                yield int(number), cells
+        with stored:
+            text = _text(stored)
+            try:
+                yield from _rows(text)
+            finally:
+                text.detach()
 
     def samples(self, column: int, limit: int = 3) -> list[str]:
         values = (cells[column] for _number, cells in self.head if column < len(cells) and cells[column])
@@ -134,7 +141,7 @@ def upload_needs_worker(name: str) -> bool:
     return _work(name) > limits().sync_max_bytes
 
 
-def upload_prepare(name: str, *, kind: ImportKind, filename: str) -> ImportTable:
+def upload_prepare(name: str, *, kind: ImportKind, filename: str, progress=None) -> ImportTable:
     """Read the stored upload once, within the limits, into its `.rows` and `.json` (the worker's
     job for large files). Done already: the table as read then."""
     _check_name(name)
@@ -145,7 +152,8 @@ def upload_prepare(name: str, *, kind: ImportKind, filename: str) -> ImportTable
     except FileNotFoundError:
         raise _gone() from None
     with source, tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as spool:
-        table = _read(source, kind=kind, filename=filename, extension=_NAME.match(name).group(2), spool=spool)
+        extension = _NAME.match(name).group(2)
+        table = _read(source, kind=kind, filename=filename, extension=extension, spool=spool, progress=progress)
         spool.seek(0)
         default_storage.save(_rows_name(name), File(spool.buffer))
     meta = {"filename": filename, "headers": table.headers, "row_count": table.row_count, "head": table.head}
@@ -172,15 +180,22 @@ def table_open(name: str, *, kind: ImportKind, display_name: str = "") -> Import
 
 
 def table_from_stream(source, *, kind: ImportKind, filename: str) -> ImportTable:
-    """Read a file (a command's, a test's) into memory, with the same checks and limits."""
+    """Read a file (a command's, a test's) once, with the same checks and limits, into a
+    temporary row table (deleted with the table)."""
     extension = readers.extension_of(filename, kind.extensions)
     lim = limits()
     source.seek(0, 2)
     readers.check_size(source.tell(), lim)
     source.seek(0)
-    rows: list[tuple[int, list[str]]] = []
-    table = _read(source, kind=kind, filename=filename, extension=extension, collect=rows)
-    return replace(table, headers=kind.headers(table.headers), data=rows)
+    spool = tempfile.TemporaryFile("w+", newline="", encoding="utf-8")  # noqa: SIM115 - lives with the table
+    try:
+        table = _read(source, kind=kind, filename=filename, extension=extension, spool=spool)
+    except BaseException:
+        spool.close()
+        raise
+    table = replace(table, headers=kind.headers(table.headers), spool=spool)
+    weakref.finalize(table, spool.close)  # the temporary file goes with the table
+    return table
 
 
 def upload_claim(name: str) -> bool:
@@ -215,9 +230,9 @@ def uploads_prune(*, older_than: timedelta = _KEEP_UPLOADS) -> int:
 
 
 # --- reading ---------------------------------------------------------------------------------------
-def _read(source, *, kind: ImportKind, filename: str, extension: str, spool=None, collect=None) -> ImportTable:
-    """One pass over the file: the header, then every row into `spool` (CSV) or `collect` (a list)."""
-    writer = csv.writer(spool) if spool is not None else None
+def _read(source, *, kind: ImportKind, filename: str, extension: str, spool, progress=None) -> ImportTable:
+    """One pass over the file: the header, then every non-blank row into `spool` (CSV: number, cells)."""
+    writer = csv.writer(spool)
     headers: list[str] | None = None
     head: list[tuple[int, list[str]]] = []
     count = 0
@@ -232,10 +247,9 @@ def _read(source, *, kind: ImportKind, filename: str, extension: str, spool=None
             count += 1
             if len(head) < HEAD_ROWS:
                 head.append((number, [cell[:HEAD_CELL_CHARS] for cell in cells]))
-            if writer is not None:
-                writer.writerow([number, *cells])
-            if collect is not None:
-                collect.append((number, cells))
+            writer.writerow([number, *cells])
+            if progress and count % PROGRESS_EVERY == 0:
+                progress(count)
     if headers is None:
         raise ImportFileError(_("The file is empty."))
     if not count:
@@ -269,6 +283,11 @@ def _rows_name(name: str) -> str:
 
 def _meta_name(name: str) -> str:
     return f"{name}.json"
+
+
+def _rows(text) -> Iterator[tuple[int, list[str]]]:
+    for number, *cells in csv.reader(text):
+        yield int(number), cells
 
 
 def _text(stored):

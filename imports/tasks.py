@@ -19,7 +19,7 @@ def import_kind(prefix: str) -> services.ImportKind:
 def prepare_file(self, name: str, kind: str, filename: str):
     """Read a stored upload into its row table; return {rows}. A re-run finds the table read and returns it."""
     try:
-        table = services.upload_prepare(name, kind=import_kind(kind), filename=filename)
+        table = services.upload_prepare(name, kind=import_kind(kind), filename=filename, progress=self.progress)
     except services.ImportFileError:
         services.upload_delete(name)
         raise

@@ -32,15 +32,11 @@ from jobs.services import job_enqueue
 
 from . import services
 from .forms import MappingForm, RunForm, UploadForm
-from .readers import ImportFileError
+from .readers import ImportFileError, ImportMappingError
 from .tasks import prepare_file
 
 SHOWN_ERRORS = 500
 PREVIEW_ROWS = 10
-
-
-class ImportMappingError(ImportFileError):
-    """The mapping is wrong or out of date: the user maps the columns again."""
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,11 @@ from django.db import OperationalError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from jobs.services import job_succeed
+from imports import services as kit
+from jobs.services import job_enqueue, job_succeed
 from jobs.tasks import JobTask
 
-from .services import order_import, order_import_files
+from .services import order_import
 from .services.todos import ReminderSendError, task_reminders_send
 
 
@@ -26,27 +27,42 @@ def orders_import_file(
     own transaction, so a redelivered run finds them and returns without importing
     again (rows without an order_ref would otherwise become orders twice)."""
     if self.job_run is not None and self.job_run.counts:
-        order_import_files.order_import_file_delete(file_name)
+        kit.upload_delete(file_name)
         return self.job_run.counts
     actor = User.objects.get(pk=actor_id, is_active=True) if actor_id else None
     record = (lambda result: job_succeed(self.job_run, counts=result.counts)) if self.job_run else None
     try:
-        with order_import_files.order_import_file_open(file_name) as source:
-            result = order_import.orders_import(
-                source=source, filename=filename, actor=actor, skip_errors=bool(options.get("skip_errors")),
-                create_missing_customers=bool(options.get("create_missing_customers")), progress=self.progress,
-                expected_rows=expected_rows, on_written=record,
-            )  # fmt: skip
+        result = order_import.orders_import(
+            table=kit.table_open(file_name, kind=order_import.ORDERS, display_name=filename), filename=filename,
+            actor=actor, skip_errors=bool(options.get("skip_errors")),
+            create_missing_customers=bool(options.get("create_missing_customers")), progress=self.progress,
+            expected_rows=expected_rows, on_written=record,
+        )  # fmt: skip
     except order_import.OrderImportFileError:
-        order_import_files.order_import_file_delete(file_name)
+        kit.upload_delete(file_name)
         raise
-    order_import_files.order_import_file_delete(file_name)
+    kit.upload_delete(file_name)
     if result.rejected:
         first = result.errors[0]
         raise order_import.OrderImportFileError(
             f"Rows with errors: {result.bad_rows}, so nothing was imported (first: row {first.row}: {first.message})"
         )
     return result.counts
+
+
+def orders_import_enqueue(*, stored_name: str, filename: str, options: dict, actor: User, expected_rows: int):
+    """Run a large import as the background job `sales.import_orders` (sent after commit)."""
+    return job_enqueue(
+        task=orders_import_file,
+        actor=actor,
+        kwargs={
+            "file_name": stored_name,
+            "filename": filename,
+            "options": options,
+            "actor_id": actor.pk,
+            "expected_rows": expected_rows,
+        },
+    )
 
 
 @shared_task(

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "crm_project",
     "accounts",
     "jobs",
+    "imports",
     "customers",
     "sales",
     "marketing",
@@ -282,9 +283,24 @@ CRM_ATTACHMENT_EXTENSIONS = env.list(
     "CRM_ATTACHMENT_EXTENSIONS",
     default=["pdf", "png", "jpg", "jpeg", "gif", "webp", "txt", "csv", "docx", "xlsx", "pptx", "odt", "ods", "eml"],
 )
+# --- Imports (the kit in imports/; every limit is checked before the work it guards) ---------------
 # Imports above this many rows run as a background job with progress.
 CRM_IMPORT_SYNC_MAX_ROWS = env.int("CRM_IMPORT_SYNC_MAX_ROWS", default=2000)
 CRM_IMPORT_MAX_BYTES = env.int("CRM_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# An .xlsx file's members added up, and how much larger than packed they may be (zip bombs).
+CRM_IMPORT_MAX_UNPACKED_BYTES = env.int("CRM_IMPORT_MAX_UNPACKED_BYTES", default=250 * 1024 * 1024)
+CRM_IMPORT_MAX_PACKING_RATIO = env.int("CRM_IMPORT_MAX_PACKING_RATIO", default=100)
+# Rows after the header, blank ones included; columns; characters in one cell.
+CRM_IMPORT_MAX_ROWS = env.int("CRM_IMPORT_MAX_ROWS", default=1_000_000)
+CRM_IMPORT_MAX_COLUMNS = env.int("CRM_IMPORT_MAX_COLUMNS", default=200)
+CRM_IMPORT_MAX_CELL_CHARS = env.int("CRM_IMPORT_MAX_CELL_CHARS", default=10_000)
+# Files up to this size (unpacked, for .xlsx) are read inside the request; larger ones by the worker.
+CRM_IMPORT_SYNC_MAX_BYTES = env.int("CRM_IMPORT_SYNC_MAX_BYTES", default=2 * 1024 * 1024)
+# What each import tells the kit about its files (a lower app never names a higher one: they register here).
+CRM_IMPORT_KINDS = {
+    "customers": "customers.services.imports.CUSTOMERS",
+    "orders": "sales.services.order_import.ORDERS",
+}
 
 # --- Sales: forecast and reminders ----------------------------------------------
 # Open deals at or above this stage probability (%) count as "commit" in the forecast.

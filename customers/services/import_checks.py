@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 
 from accounts import roles
 from accounts.models import User
+from imports.services import ImportTable
 
 from ..models import Company, Customer, CustomField, Tag
-from .import_files import ImportTable
 from .import_mapping import CUSTOM_PREFIX
 
 # Rows per bulk write; checking reports progress this often, too.
@@ -105,7 +105,7 @@ def import_plan(table: ImportTable, mapping: dict[str, str], actor, custom_field
     header_of = {target: table.headers[index] for index, target in columns.items()}
     custom = {custom.key: custom for custom in custom_fields}
     rows, errors = [], []
-    for done, (number, cells) in enumerate(table.rows, start=1):
+    for done, (number, cells) in enumerate(table.iter_rows(), start=1):
         row, row_errors = _clean_row(number, cells, columns, table.headers, custom)
         if row_errors:
             errors.extend(row_errors)

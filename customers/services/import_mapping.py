@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from imports.services import ImportMappingError
+
 from ..models import CustomField
-from .import_files import ImportFileError
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -53,10 +54,6 @@ SYNONYMS = {
     "tags": ("tag", "labels"),
     "email_consent": ("consent", "marketingconsent", "optin", "newsletter", "emailmarketing"),
 }
-
-
-class ImportMappingError(ImportFileError):
-    pass
 
 
 def import_field_choices(custom_fields: list[CustomField]) -> list[tuple[str, "StrOrPromise"]]:

@@ -1,4 +1,4 @@
-"""Customer import: read a CSV or XLSX file, map its columns, check every row, upsert.
+"""Customer import: what the import kit (imports/) needs to import customers.
 
 Views, the `import_customers` command and the `customers.import_file` task share it:
 
@@ -6,19 +6,18 @@ Views, the `import_customers` command and the `customers.import_file` task share
     mapping = import_mapping_guess(stored.table.headers, custom_fields_active())
     result = customers_import(table=stored.table, mapping=mapping, actor=user, dry_run=True)
 
-Checking only reads, set-based (one query per ~900 values, never one per row).
-Writing happens in ONE transaction: every good row is written or none is. A row
-updates the customer with the same external_ref, else the one customer with
-the same email (case-insensitive), else creates one; so importing the same
-file twice (or a retried task) updates instead of duplicating. Blank cells
-never clear existing values, and tags are only ever added.
-
-The steps live in their own modules: import_files (reading CSV/XLSX, storing
-uploads), import_mapping (columns to fields) and import_checks (who may import,
-checking every row). This module runs the import and writes it, and re-exports
-what callers need, so they import only `customers.services.imports`.
+The kit stores the upload, reads it once within its limits and runs the steps; this
+import supplies its columns (import_mapping), its row checks (import_checks) and its
+writer (here). Checking only reads, set-based (one query per ~900 values, never one
+per row). Writing happens in ONE transaction: every good row is written or none is.
+A row updates the customer with the same external_ref, else the one customer with
+the same email (case-insensitive), else creates one; so importing the same file
+twice (or a retried task) updates instead of duplicating. Blank cells never clear
+existing values, and tags are only ever added.
 """
 
+import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,7 +29,8 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.selectors import team_for_owner
 from crm_project.helpers import normalize_phone
-from jobs.services import job_enqueue
+from imports import services as kit
+from imports.services import EXTENSIONS, ImportFileError, ImportMappingError, ImportTable
 
 from ..models import Company, ConsentEvent, Customer, Interaction, Tag
 from ..selectors.customers import custom_fields_active
@@ -45,21 +45,11 @@ from .import_checks import (
     import_plan,
     tag_ids_by_name,
 )
-from .import_files import (
-    EXTENSIONS,
-    ImportFileError,
-    ImportTable,
-    import_file_claim,
-    import_file_delete,
-    import_file_open,
-    import_file_release,
-    import_file_store,
-    import_table_read,
-)
-from .import_mapping import ImportMappingError, import_field_choices, import_mapping_clean, import_mapping_guess
+from .import_mapping import import_field_choices, import_mapping_clean, import_mapping_guess
 
 __all__ = [
     "BATCH_SIZE",
+    "CUSTOMERS",
     "EXTENSIONS",
     "ImportFileError",
     "ImportMappingError",
@@ -68,7 +58,6 @@ __all__ = [
     "can_assign_owners",
     "can_import",
     "customers_import",
-    "customers_import_enqueue",
     "import_field_choices",
     "import_file_claim",
     "import_file_delete",
@@ -79,6 +68,56 @@ __all__ = [
     "import_mapping_guess",
     "import_table_read",
 ]
+
+_LOOKS_LIKE_DATA = re.compile(r"^([^@\s]+@[^@\s]+|[-+]?[\d.,]+|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}.*)$")
+
+
+def _headers(cells: list[str]) -> list[str]:
+    if any(_LOOKS_LIKE_DATA.match(cell) for cell in cells if cell):
+        raise ImportFileError(
+            _(
+                "The first row must name the columns (such as Last name, Email), but it looks like data. "
+                "Add a header row."
+            )
+        )
+    return [cell or _("Column %(number)d") % {"number": index} for index, cell in enumerate(cells, start=1)]
+
+
+CUSTOMERS = kit.ImportKind(
+    prefix="customers",
+    headers=_headers,
+    no_rows_message=lambda: _("The file has a header row but no customers below it."),
+)
+
+
+@dataclass(frozen=True)
+class StoredImport:
+    name: str  # the storage name, e.g. "imports/customers-3f2a….csv"; the only thing kept between steps
+    table: ImportTable
+
+
+def import_file_store(*, upload) -> StoredImport:
+    """Keep an upload and read it (the web flow leaves large files to the worker; this reads any)."""
+    name = kit.upload_store(upload=upload, kind=CUSTOMERS)
+    try:
+        return StoredImport(name=name, table=kit.upload_prepare(name, kind=CUSTOMERS, filename=upload.name))
+    except ImportFileError:
+        kit.upload_delete(name)
+        raise
+
+
+def import_file_open(name: str, *, display_name: str = "") -> ImportTable:
+    return kit.table_open(name, kind=CUSTOMERS, display_name=display_name)
+
+
+def import_table_read(*, data: bytes = b"", filename: str, source=None) -> ImportTable:
+    """Read CSV or XLSX bytes (or an open binary file) once, with the kit's checks and limits."""
+    return kit.table_from_stream(source or io.BytesIO(data), kind=CUSTOMERS, filename=filename)
+
+
+import_file_claim = kit.upload_claim
+import_file_release = kit.upload_release
+import_file_delete = kit.upload_delete
 
 AUDIT_ACTION = "customer.imported"
 
@@ -106,6 +145,10 @@ class ImportResult:
     @property
     def bad_rows(self) -> int:
         return len({error.row for error in self.errors})
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors)
 
 
 # --- the import --------------------------------------------------------------------------
@@ -140,22 +183,6 @@ def customers_import(
     if progress:
         progress(table.row_count, table.row_count)
     return result
-
-
-def customers_import_enqueue(*, stored_name: str, filename: str, mapping: dict, skip_errors: bool, actor: User):
-    """Run a large import as a background job (sent after the transaction commits)."""
-    from ..tasks import customers_import_file  # the task module imports this one
-
-    return job_enqueue(
-        task=customers_import_file,
-        actor=actor,
-        kwargs={
-            "file_name": stored_name,
-            "mapping": mapping,
-            "options": {"skip_errors": skip_errors, "filename": filename},
-            "actor_id": actor.pk,
-        },
-    )
 
 
 class _Conflict(Exception):

@@ -1,13 +1,11 @@
 """Forms of the orders area: products, and the steps of the order import."""
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Hidden, Layout, Submit
+from crispy_forms.layout import Submit
 from django import forms
-from django.conf import settings
-from django.core.validators import FileExtensionValidator
-from django.template.defaultfilters import filesizeformat
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from imports.forms import UploadForm
 
 from ..models import Product
 
@@ -29,10 +27,9 @@ class ProductForm(forms.ModelForm):
         return currency
 
 
-class OrderImportUploadForm(forms.Form):
-    file = forms.FileField(
-        label=_("File"), validators=[FileExtensionValidator(["csv"], message=_("Upload a CSV (.csv) file."))]
-    )
+class OrderImportUploadForm(UploadForm):
+    """The import kit's upload form, with the order import's one option."""
+
     create_missing_customers = forms.BooleanField(
         label=_("Create missing customers"),
         required=False,
@@ -42,31 +39,5 @@ class OrderImportUploadForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = _(
-            "A CSV file (UTF-8, separated by commas or semicolons) with the column names in the first row. "
-            "At most %(size)s."
-        ) % {"size": filesizeformat(settings.CRM_IMPORT_MAX_BYTES)}
-        self.helper = FormHelper()
-        self.helper.form_action = reverse("sales:order-import")
-        self.helper.add_input(Submit("upload", _("Upload and check")))
-
-
-class OrderImportRunForm(forms.Form):
-    skip_errors = forms.BooleanField(
-        label=_("Skip bad rows"),
-        required=False,
-        help_text=_("Import the good rows and report the bad ones. Otherwise one bad row stops the whole import."),
-    )
-
-    def __init__(self, *args, has_errors: bool = False, rejected: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_action = reverse("sales:order-import-run")
-        if rejected:
-            self.helper.layout = Layout(Hidden("skip_errors", "on"))
-            self.helper.add_input(Submit("import", _("Skip bad rows and import"), css_class="btn-warning"))
-        else:
-            self.helper.layout = Layout("skip_errors") if has_errors else Layout()
-            self.helper.add_input(Submit("import", _("Import")))
+    def options(self) -> dict:
+        return {"create_missing_customers": self.cleaned_data["create_missing_customers"]}

@@ -1,9 +1,12 @@
 """Order import: shop or ERP purchase history from a CSV file, at a million rows and more.
 
     result = orders_import(source=binary_file, filename="orders.csv", actor=user, dry_run=True)
+    result = orders_import(table=kit_table, actor=user)     # a file the import kit stored and read
 
 The `import_orders` command, the web import and the `sales.import_orders` job share it.
-Two streaming passes; memory holds one chunk of rows plus the map of customer references:
+The import kit (imports/) reads the file once, within its limits, into a row table
+(ORDERS tells it the header rule); then two streaming passes over that table; memory
+holds one chunk of rows plus the map of customer references:
 
 1. Check (no transaction, reads only, progress visible to others): clean every row
    (order_import_rows), resolve customer_ref to customers 5,000 references per query
@@ -40,9 +43,9 @@ from accounts.models import User
 from accounts.roles import is_manager_or_admin
 from accounts.selectors import team_for_owner
 from customers.models import Customer, Interaction
-from jobs.services import job_enqueue
+from imports import services as kit
 
-from .order_import_rows import OrderCsv, OrderImportFileError, OrderRow, RowError, RowParser
+from .order_import_rows import OrderImportFileError, OrderRow, RowError, RowParser, order_columns
 from .order_import_write import (
     CHUNK,
     chunks,
@@ -56,13 +59,21 @@ from .order_import_write import (
 )
 
 __all__ = [
+    "ORDERS",
     "OrderImportFileError",
     "OrderImportResult",
     "RowError",
     "can_import_orders",
     "orders_import",
-    "orders_import_enqueue",
+    "orders_import_store",
 ]
+
+ORDERS = kit.ImportKind(
+    prefix="orders",
+    extensions=("csv",),
+    headers=order_columns,
+    no_rows_message=lambda: _("The file has a header row but no orders below it."),
+)
 
 logger = logging.getLogger("sales.order_import")
 
@@ -112,10 +123,22 @@ def can_import_orders(user) -> bool:
     return is_manager_or_admin(user)
 
 
+def orders_import_store(*, upload) -> str:
+    """Keep an upload and read it (the web flow leaves large files to the worker); return its name."""
+    name = kit.upload_store(upload=upload, kind=ORDERS)
+    try:
+        kit.upload_prepare(name, kind=ORDERS, filename=upload.name)
+    except OrderImportFileError:
+        kit.upload_delete(name)
+        raise
+    return name
+
+
 def orders_import(
     *,
-    source: BinaryIO,
-    filename: str,
+    source: BinaryIO | None = None,
+    table: kit.ImportTable | None = None,
+    filename: str = "",
     actor: User | None,
     dry_run: bool = False,
     skip_errors: bool = False,
@@ -133,10 +156,13 @@ def orders_import(
     if actor is not None and not can_import_orders(actor):
         raise PermissionDenied
     started = time.monotonic()
+    if table is None:
+        table = kit.table_from_stream(source, kind=ORDERS, filename=filename)
+    filename = filename or table.filename
     result = OrderImportResult(filename=filename, dry_run=dry_run)
     customers = _Customers(actor=actor, create_missing=create_missing_customers)
     with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as spool:
-        good_rows = _check(source, spool, result, customers, progress=progress, expected_rows=expected_rows)
+        good_rows = _check(table, spool, result, customers, progress=progress, expected_rows=expected_rows)
         result.new_customers = len(customers.new)
         result.rejected = bool(result.bad_rows) and not skip_errors and not dry_run
         write = not (dry_run or result.rejected)
@@ -168,57 +194,38 @@ def orders_import(
     return result
 
 
-def orders_import_enqueue(*, stored_name: str, filename: str, options: dict, actor: User, expected_rows: int):
-    """Run a large import as the background job `sales.import_orders` (sent after commit)."""
-    from ..tasks import orders_import_file  # the task module imports this one
-
-    return job_enqueue(
-        task=orders_import_file,
-        actor=actor,
-        kwargs={
-            "file_name": stored_name,
-            "filename": filename,
-            "options": options,
-            "actor_id": actor.pk,
-            "expected_rows": expected_rows,
-        },
-    )
-
-
 # --- pass 1: check ---------------------------------------------------------------------------
-def _check(source, spool, result: OrderImportResult, customers: "_Customers", *, progress, expected_rows) -> int:
+def _check(table: kit.ImportTable, spool, result: OrderImportResult, customers: "_Customers", *, progress,
+           expected_rows) -> int:  # fmt: skip
     """Pass 1: every row checked, the good ones spooled; return how many are good.
 
     Except on PostgreSQL (which counts in its staging table), the good rows are also
     classified here as new orders or updates, for the dry run's counts."""
-    reader = OrderCsv(source)
-    parser = RowParser(reader.columns)
+    parser = RowParser({name: index for index, name in enumerate(table.headers)})
     writer = csv.writer(spool)
     classify = connection.vendor != "postgresql"
     seen: dict[str, int] = {}  # "customer_ref \x1f order_ref" -> the row it first appeared on
     good_rows = 0
-    try:
-        for chunk in chunks(reader.records(), CHUNK):
-            errors: list[RowError] = []
-            rows: list[OrderRow] = []
-            for number, cells in chunk:
-                row, row_errors = parser.parse(number, cells)
-                if row is None:
-                    errors.extend(row_errors)
-                else:
-                    rows.append(row)
-            result.total += len(chunk)
-            good = _resolve(rows, customers, seen, errors)
-            good_rows += len(good)
-            if classify:
-                updates = len(existing_orders(good))
-                result.created, result.updated = result.created + len(good) - updates, result.updated + updates
-            writer.writerows(spool_record(row) for row in good)
-            result.add_errors(errors)
-            if progress:
-                progress(result.total, expected_rows)
-    finally:
-        reader.detach()
+    expected_rows = expected_rows or table.row_count
+    for chunk in chunks(table.iter_rows(), CHUNK):
+        errors: list[RowError] = []
+        rows: list[OrderRow] = []
+        for number, cells in chunk:
+            row, row_errors = parser.parse(number, cells)
+            if row is None:
+                errors.extend(row_errors)
+            else:
+                rows.append(row)
+        result.total += len(chunk)
+        good = _resolve(rows, customers, seen, errors)
+        good_rows += len(good)
+        if classify:
+            updates = len(existing_orders(good))
+            result.created, result.updated = result.created + len(good) - updates, result.updated + updates
+        writer.writerows(spool_record(row) for row in good)
+        result.add_errors(errors)
+        if progress:
+            progress(result.total, expected_rows)
     if result.total == 0:
         raise OrderImportFileError(_("The file has a header row but no orders below it."))
     spool.flush()

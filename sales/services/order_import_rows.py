@@ -1,8 +1,7 @@
-"""Reading an order import file: stream the CSV, check its header, clean every cell.
+"""The order import's columns and row checks: its header rule and the cleaning of every cell.
 
-Nothing here touches the database (order_import.py resolves customers and writes).
-The file is read as a stream, one record at a time, so its size does not decide
-the memory used. Rules, each pinned by a test:
+Nothing here touches the database (order_import.py resolves customers and writes);
+the import kit reads the file (streamed, within its limits). Rules, each pinned by a test:
 
 - columns: customer_ref, ordered_at, total; optional order_ref, currency, status
   (names are case-insensitive; an unknown or repeated column is a file error, so a
@@ -15,19 +14,16 @@ the memory used. Rules, each pinned by a test:
   refunded or cancelled.
 """
 
-import codecs
-import csv
-import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+from imports.services import ImportFileError
 
 from ..models import Order
 
@@ -46,12 +42,7 @@ _STATUSES["canceled"] = Order.Status.CANCELLED
 _CENT = Decimal("0.01")
 
 
-class OrderImportFileError(Exception):
-    """The file cannot be imported at all; `message` tells the user why. Nothing is written."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+OrderImportFileError = ImportFileError  # the file cannot be imported at all; nothing is written
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,63 +71,9 @@ class OrderRow:
     customer_id: int | None = None
 
 
-class OrderCsv:
-    """A CSV file opened for streaming: `columns` from the header, then `records()`."""
-
-    def __init__(self, stream: BinaryIO):
-        stream = getattr(stream, "file", stream)  # a Django File or upload: the file object inside
-        head = stream.read(4096)
-        stream.seek(0)
-        if not head.strip():
-            raise OrderImportFileError(_("The file is empty."))
-        self._text = io.TextIOWrapper(stream, encoding=_encoding(head), newline="")
-        try:
-            first = self._text.readline()
-        except UnicodeDecodeError:
-            raise _not_utf8() from None
-        delimiter = max(",;\t", key=first.count)
-        self._reader = csv.reader(_chain(first, self._text), delimiter=delimiter)
-        self.columns = _header(self._next_record())
-
-    def records(self) -> Iterator[tuple[int, list[str]]]:
-        """(row number, cells) for every non-blank row after the header."""
-        number = 1
-        while True:
-            cells = self._next_record()
-            if cells is None:
-                return
-            number += 1
-            if any(cells):
-                yield number, cells
-
-    def detach(self) -> None:
-        """Leave the underlying stream open for its owner to close."""
-        self._text.detach()
-
-    def _next_record(self) -> list[str] | None:
-        try:
-            return next(self._reader, None)
-        except UnicodeDecodeError:
-            raise _not_utf8() from None
-        except csv.Error as error:
-            raise OrderImportFileError(_("The CSV file could not be read: %(error)s.") % {"error": error}) from None
-
-
-def _chain(first: str, rest) -> Iterator[str]:
-    yield first
-    yield from rest
-
-
-def _encoding(head: bytes) -> str:
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if b"\x00" in head:
-        raise OrderImportFileError(_("This does not look like a CSV file: it contains binary data."))
-    return "utf-8-sig"
-
-
-def _not_utf8() -> OrderImportFileError:
-    return OrderImportFileError(_("The file is not UTF-8 text. Save it as “CSV UTF-8” and upload it again."))
+def order_columns(cells: list[str]) -> list[str]:
+    """The header row's cells as column names; a file error for an unknown, missing or repeated one."""
+    return list(_header(cells))
 
 
 def _header(cells: list[str] | None) -> dict[str, int]:

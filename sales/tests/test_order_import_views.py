@@ -142,16 +142,16 @@ def test_a_large_file_with_bad_rows_is_not_queued_unless_they_are_skipped(
 
 
 def test_a_job_that_already_recorded_its_counts_does_not_import_again(manager, customers, media_root):
-    from sales.services.order_import_files import order_import_file_store
+    from sales.services.order_import import orders_import_store
     from sales.tasks import orders_import_file
 
-    stored = order_import_file_store(
+    stored = orders_import_store(
         upload=SimpleUploadedFile("o.csv", b"customer_ref,ordered_at,total\nC-1,2024-05-01,1\n")
     )
     orders_import_file.apply(kwargs={"file_name": stored, "filename": "o.csv", "options": {}, "actor_id": manager.pk},
                              task_id="t-1")  # fmt: skip
     assert Order.objects.count() == 1
-    stored = order_import_file_store(
+    stored = orders_import_store(
         upload=SimpleUploadedFile("o.csv", b"customer_ref,ordered_at,total\nC-1,2024-05-01,1\n")
     )
     orders_import_file.apply(kwargs={"file_name": stored, "filename": "o.csv", "options": {}, "actor_id": manager.pk},

@@ -32,7 +32,8 @@ class Command(BaseCommand):
         if path.stat().st_size > settings.CRM_IMPORT_MAX_BYTES:
             raise CommandError(f"The file is larger than CRM_IMPORT_MAX_BYTES ({settings.CRM_IMPORT_MAX_BYTES} bytes).")
         try:
-            table = imports.import_table_read(data=path.read_bytes(), filename=path.name)
+            with path.open("rb") as source:
+                table = imports.import_table_read(source=source, filename=path.name)
             mapping = imports.import_mapping_guess(table.headers, custom_fields_active())
             self._report_mapping(table, mapping)
             result = imports.customers_import(
