@@ -26,6 +26,7 @@ from .limits import Limits
 
 EXTENSIONS = ("csv", "xlsx")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_ROW = re.compile(rb'<(?:\w+:)?row\b(?:[^>]*?\br="(\d+)")?')
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?([A-Z]*)(\d*)"')
 # Members this small are never a bomb on their own; their ratio is not checked.
 _SMALL_MEMBER = 1024 * 1024
@@ -82,13 +83,7 @@ def records(stream: BinaryIO, *, extension: str, limits: Limits) -> Iterator[tup
     with contextlib.closing(raw):
         for number, values in enumerate(raw, start=1):
             if number > limits.max_rows + 1:
-                raise ImportFileError(
-                    _(
-                        "The file has more than %(max)s rows (blank rows count too); that is the limit. "
-                        "Split it into smaller files."
-                    )
-                    % {"max": f"{limits.max_rows:,}"}
-                )
+                raise ImportFileError(_too_many_rows(limits))
             if len(values) > limits.max_columns:
                 raise ImportFileError(_too_many_columns(number, len(values), limits))
             yield number, [clean_cell(value, number=number, limits=limits) for value in values]
@@ -274,8 +269,36 @@ def _column_number(letters: str) -> int:
     return number
 
 
+def _count_rows(stream: BinaryIO, limits: Limits) -> None:
+    """Count the sheet's rows in its raw XML before openpyxl reads it: inflating and counting
+    runs at C speed in constant memory, while openpyxl takes minutes (and keeps every row
+    element it has read) over a few million blank rows. A row numbered past the limit (the
+    gap before it would be read as blank rows) counts as that many."""
+    with zipfile.ZipFile(stream) as archive:
+        for member in archive.infolist():
+            if not member.filename.startswith("xl/worksheets/"):
+                continue
+            rows = 0
+            with archive.open(member) as sheet:
+                while chunk := sheet.read(1 << 20):
+                    # A tag split between two chunks goes uncounted: off by one per megabyte, harmless.
+                    rows += chunk.count(b"<row") + chunk.count(b":row")
+                    last = _ROW.match(chunk, max(chunk.rfind(b"<row"), 0))
+                    numbered = int(last.group(1)) if last and last.group(1) else 0
+                    if max(rows - 1, numbered - 1) > limits.max_rows:
+                        raise ImportFileError(_too_many_rows(limits))
+
+
+def _too_many_rows(limits: Limits) -> str:
+    return _(
+        "The file has more than %(max)s rows (blank rows count too); that is the limit. Split it into smaller files."
+    ) % {"max": f"{limits.max_rows:,}"}
+
+
 def _xlsx_records(stream: BinaryIO, limits: Limits) -> Iterator[tuple]:
     _xlsx_precheck(stream, limits)
+    stream.seek(0)
+    _count_rows(stream, limits)
     stream.seek(0)
     try:
         with warnings.catch_warnings():
