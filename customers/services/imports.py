@@ -30,6 +30,7 @@ from accounts.models import User
 from accounts.selectors import team_for_owner
 from crm_project.helpers import normalize_phone
 from imports import services as kit
+from imports import sql
 from imports.services import EXTENSIONS, ImportFileError, ImportMappingError, ImportTable
 
 from ..models import Company, ConsentEvent, Customer, Interaction, Tag
@@ -46,6 +47,7 @@ from .import_checks import (
     tag_ids_by_name,
 )
 from .import_mapping import import_field_choices, import_mapping_clean, import_mapping_guess
+from .import_sql import customers_insert_set_based
 
 __all__ = [
     "BATCH_SIZE",
@@ -206,10 +208,14 @@ def _write(plan: ImportPlan, *, actor, filename: str) -> None:
     tag_ids = _create_tags(plan, actor=actor)
     company_ids = _create_companies(plan, actor, teams)
     existing = _load_for_update(plan)
+    set_based = sql.postgresql()  # new customers set-based (import_sql); the ORM elsewhere
     new, changed = [], []
     outcomes: list[tuple[ImportRow, Customer, bool, list[str]]] = []  # (row, customer, created, changed fields)
+    new_rows: list[ImportRow] = []
     for row in plan.rows:
-        if row.match_id is None:
+        if row.match_id is None and set_based:
+            new_rows.append(row)
+        elif row.match_id is None:
             customer = _new_customer(row, actor=actor, company_ids=company_ids, teams=teams, now=now)
             new.append(customer)
             outcomes.append((row, customer, True, []))
@@ -220,6 +226,9 @@ def _write(plan: ImportPlan, *, actor, filename: str) -> None:
                 changed.append(customer)
             outcomes.append((row, customer, False, fields))
     Customer.objects.bulk_create(new, batch_size=BATCH_SIZE)
+    customers_insert_set_based(
+        new_rows, actor=actor, company_ids=company_ids, teams=teams, tag_ids=tag_ids, filename=filename, now=now
+    )
     update_fields = {name for _row, _customer, _created, fields in outcomes for name in fields}
     if changed:
         Customer.objects.bulk_update(changed, sorted(update_fields | {"updated_at"}), batch_size=BATCH_SIZE)

@@ -1,0 +1,99 @@
+"""Set-based writing on PostgreSQL for any import: COPY checked rows into a TEMP staging
+table, then one INSERT … SELECT per target table (no Python object per row).
+
+    stage(name="customers_import_new", columns={"row_number": "integer", "email": "text"}, rows=iter_of_tuples)
+    insert_select(Customer, values={"email": "s.email", ...}, source="customers_import_new s", params=[...])
+
+A model field that the import does not stage gets its Python default (`auto_now` fields:
+`now`), so an INSERT … SELECT writes the same row `Model.objects.create()` would.
+The SQL text only ever holds names from the models, quoted by the backend, and the
+staging columns the caller names; values travel through COPY or as parameters.
+"""
+
+import csv
+import json
+import tempfile
+from collections.abc import Iterable
+
+from django.db import connection
+
+
+def quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def stage(*, name: str, columns: dict[str, str], rows: Iterable[tuple]) -> int:
+    """A TEMP table `name` (dropped at commit) holding `rows`, loaded with one COPY; returns the row count.
+    None is NULL; dicts and lists are JSON."""
+    count = 0
+    with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as spool:
+        writer = csv.writer(spool)
+        for row in rows:
+            writer.writerow(["\\N" if value is None else _text(value) for value in row])
+            count += 1
+        spool.seek(0)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+            definition = ", ".join(f"{column} {kind}" for column, kind in columns.items())
+            cursor.execute(f"CREATE TEMP TABLE {name} ({definition}) ON COMMIT DROP")
+            copy_from(cursor, f"COPY {name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", spool)
+            cursor.execute(f"ANALYZE {name}")
+    return count
+
+
+def copy_from(cursor, sql: str, source) -> None:
+    raw = cursor.cursor  # the driver's cursor under Django's wrapper
+    if hasattr(raw, "copy_expert"):  # psycopg2
+        raw.copy_expert(sql, source)
+    else:  # psycopg 3
+        with raw.copy(sql) as stream:
+            while data := source.read(1 << 20):
+                stream.write(data)
+
+
+def insert_select(model, *, values: dict[str, str], source: str, params: list | None = None, now=None,
+                  suffix: str = "") -> int:  # fmt: skip
+    """INSERT INTO model's table (every concrete field) SELECT `values` (SQL per field name) FROM `source`;
+    fields not in `values` get their default. Returns the rows inserted."""
+    columns, expressions, defaults = [], [], []
+    for field in model._meta.concrete_fields:
+        if field.name in values or field.attname in values:
+            expressions.append(values.get(field.name, values.get(field.attname)))
+        elif field.primary_key:
+            continue
+        else:
+            default = now if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False) else None
+            if default is None and (field.has_default() or not field.null):
+                default = field.get_default()
+            expressions.append("%s")
+            defaults.append(field.get_db_prep_save(default, connection))
+        columns.append(quote(field.column))
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 - quoted model identifiers only
+        f"SELECT {', '.join(expressions)} FROM {source} {suffix}"
+    )
+    # The defaults are the SELECT list's only parameters (`values` hold no %s), then those of `source`.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, defaults + list(params or []))
+        return cursor.rowcount
+
+
+def next_ids(model, *, table: str, column: str = "id") -> None:
+    """Give every staged row the id its new row will have (so related rows can be inserted set-based)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column} = nextval(pg_get_serial_sequence(%s, %s))",  # noqa: S608 - caller's names
+            [model._meta.db_table, model._meta.pk.column],
+        )
+
+
+def _text(value) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return str(value)
+
+
+def postgresql() -> bool:
+    return connection.vendor == "postgresql"
