@@ -1,24 +1,34 @@
 """Measure the customer list, search and duplicate finding at volume.
 
-    python manage.py bench_customers --customers 100000
+    python manage.py bench_customers --customers 100000 [--import-rows 100000]
 
 Generates customers set-based in the configured database (marked with
 external_ref "BENCH-…", removed afterwards unless --keep), then times the
-queries the pages run. Figures, not assertions: see `make bench`.
+queries the pages run. Then imports a file of --import-rows new contacts
+through the import (kit read, checks, write) and, side by side on the same
+file, the set-based floor: COPY into a staging table plus one INSERT … SELECT
+into the real, fully indexed table (rolled back). Figures, not assertions:
+see `make bench`.
 """
 
+import csv
 import random
+import tempfile
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts import roles
 from accounts.models import User
 from accounts.selectors import team_for_owner
 from crm_project.helpers import normalize_phone
-from customers.models import Company, Customer
+from customers.models import Company, ConsentEvent, Customer, Interaction
 from customers.selectors.customers import customer_list_for_user, customer_search
+from customers.services import imports
+from imports import sql
 
 LAST_NAMES = ["Smith", "Yilmaz", "Müller", "Kaya", "Garcia", "Martin", "Rossi", "Novak", "Demir", "Jansen"]
 FIRST_NAMES = ["Ada", "Grace", "Alan", "Ayse", "Mehmet", "Anna", "Lukas", "Elif", "Marie", "Jan"]
@@ -30,8 +40,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--customers", type=int, default=100_000)
         parser.add_argument("--keep", action="store_true", help="Keep the generated rows.")
+        parser.add_argument("--import-rows", type=int, default=None, help="Contacts to import (default: --customers).")
 
-    def handle(self, *args, customers, keep, **options):
+    def handle(self, *args, customers, keep, import_rows, **options):
         rep = User.objects.filter(groups__name=roles.SALES_REP).order_by("pk").first()
         if rep is None:
             self.stderr.write("Run seed_demo first: the benchmark needs a sales rep.")
@@ -39,6 +50,7 @@ class Command(BaseCommand):
         self._timed("generate", lambda: self._generate(customers, rep))
         try:
             self._measure(rep)
+            self._measure_import(import_rows or customers)
         finally:
             if not keep:
                 self._timed("clean up", self._clean_up)
@@ -117,5 +129,84 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _clean_up(self):
+        _delete_imported()
         Customer.all_objects.filter(external_ref__startswith="BENCH-").delete()
         Company.all_objects.filter(name__startswith="Bench Company ").delete()
+
+    # --- the import, beside its set-based floor ---------------------------------------------------
+    def _measure_import(self, rows: int) -> None:
+        with tempfile.TemporaryDirectory(prefix="bench-contacts-") as directory:
+            path = Path(directory) / "contacts.csv"
+            _write_contacts(path, rows)
+            floor = _floor(path) if connection.vendor == "postgresql" else None
+            started = time.perf_counter()
+            with path.open("rb") as source:
+                table = imports.import_table_read(source=source, filename=path.name)
+            read = time.perf_counter() - started
+            result = imports.customers_import(table=table, mapping=imports.import_mapping_guess(table.headers, []),
+                                              actor=None)  # fmt: skip
+            seconds = time.perf_counter() - started
+        self.stdout.write(
+            f"{'import ' + f'{rows:,}' + ' contacts (read, check, write)':<45} {seconds * 1000:10.1f} ms "
+            f"(reading the file {read:.1f} s; {result.created:,} created, {result.bad_rows} bad)"
+        )
+        if floor is not None:
+            self.stdout.write(f"{'  floor: COPY + one INSERT … SELECT':<45} {floor * 1000:10.1f} ms")
+            self.stdout.write(f"{'  import / floor':<45} {seconds / floor:10.2f} x")
+
+
+def _write_contacts(path: Path, rows: int) -> None:
+    rng = random.Random(11)  # noqa: S311 - benchmark data
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["First name", "Last name", "Email", "Phone", "Company", "Tags", "ID", "Country"])
+        for i in range(rows):
+            writer.writerow([
+                rng.choice(FIRST_NAMES), f"{rng.choice(LAST_NAMES)}{i % 997}", f"imported{i}@example.com",
+                f"+49 30 {rng.randint(1000000, 9999999)}", f"Imported Company {i % 1000}",
+                rng.choice(["vip", "newsletter", "vip, newsletter", ""]), f"IMP-{i}", "DE",
+            ])  # fmt: skip
+
+
+def _floor(path: Path) -> float:
+    """COPY the file into a staging table and INSERT … SELECT it into the customers table, in a
+    transaction that is rolled back: what any import of this file must at least do."""
+    now = timezone.now()
+    started = time.perf_counter()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE bench_floor (first_name text, last_name text, email text, phone text, "
+                "company text, tags text, external_ref text, country text) ON COMMIT DROP"
+            )
+            with path.open(encoding="utf-8") as source:
+                sql.copy_from(cursor, "COPY bench_floor FROM STDIN WITH (FORMAT csv, HEADER true)", source)
+        sql.insert_select(
+            Customer,
+            values={
+                **{name: f"s.{name}" for name in ("first_name", "last_name", "email", "phone", "external_ref")},
+                "country": "s.country",
+                "source": "'import'",
+                "phone_normalized": "s.phone",
+            },  # fmt: skip
+            source="bench_floor s",
+            now=now,
+        )
+        elapsed = time.perf_counter() - started
+        transaction.set_rollback(True)
+    return elapsed
+
+
+def _delete_imported() -> None:
+    """In SQL: the imported contacts, their timeline, tags and consent, and their companies."""
+    q = sql.quote
+    customers = q(Customer._meta.db_table)
+    imported = f"SELECT id FROM {customers} WHERE external_ref LIKE 'IMP-%%'"  # noqa: S608 - quoted model identifiers
+    with connection.cursor() as cursor:
+        for model, column in ((Interaction, "customer_id"), (ConsentEvent, "customer_id"),
+                              (Customer.tags.through, "customer_id")):  # fmt: skip
+            cursor.execute(f"DELETE FROM {q(model._meta.db_table)} WHERE {column} IN ({imported})", [])  # noqa: S608
+        cursor.execute(f"DELETE FROM {customers} WHERE external_ref LIKE 'IMP-%%'", [])  # noqa: S608
+        company_ids = f"SELECT id FROM {q(Company._meta.db_table)} WHERE name LIKE 'Imported Company %%'"  # noqa: S608
+        cursor.execute(f"DELETE FROM {q(Interaction._meta.db_table)} WHERE company_id IN ({company_ids})", [])  # noqa: S608
+        cursor.execute(f"DELETE FROM {q(Company._meta.db_table)} WHERE name LIKE 'Imported Company %%'", [])  # noqa: S608
