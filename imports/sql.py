@@ -22,9 +22,22 @@ def quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def stage(*, name: str, columns: dict[str, str], rows: Iterable[tuple]) -> int:
-    """A TEMP table `name` (dropped at commit) holding `rows`, loaded with one COPY; returns the row count.
-    None is NULL; dicts and lists are JSON."""
+def stage(*, name: str, columns: dict[str, str], rows: Iterable, keep: bool = False) -> int:
+    """A TEMP table `name` holding `rows`, loaded with one COPY; returns the row count. It is dropped
+    at commit, or with keep=True at the end of the session (or by the caller). None is NULL; dicts
+    and lists are JSON."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        definition = ", ".join(f"{column} {kind}" for column, kind in columns.items())
+        cursor.execute(f"CREATE TEMP TABLE {name} ({definition}){'' if keep else ' ON COMMIT DROP'}")
+    count = copy_rows(table=name, columns=list(columns), rows=rows)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {name}")
+    return count
+
+
+def copy_rows(*, table: str, columns, rows: Iterable) -> int:
+    """COPY `rows` into the existing `table`; returns how many."""
     count = 0
     with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as spool:
         writer = csv.writer(spool)
@@ -33,11 +46,7 @@ def stage(*, name: str, columns: dict[str, str], rows: Iterable[tuple]) -> int:
             count += 1
         spool.seek(0)
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
-            definition = ", ".join(f"{column} {kind}" for column, kind in columns.items())
-            cursor.execute(f"CREATE TEMP TABLE {name} ({definition}) ON COMMIT DROP")
-            copy_from(cursor, f"COPY {name} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", spool)
-            cursor.execute(f"ANALYZE {name}")
+            copy_from(cursor, f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", spool)
     return count
 
 

@@ -46,13 +46,14 @@ from customers.models import Customer, Interaction
 from imports import services as kit
 
 from .order_import_rows import OrderImportFileError, OrderRow, RowError, RowParser, order_columns
+from .order_import_sql import drop as postgresql_drop
+from .order_import_sql import postgresql_check
 from .order_import_write import (
     CHUNK,
     chunks,
     existing_orders,
     lookup_size,
     postgresql_count_existing,
-    postgresql_stage,
     postgresql_write,
     spool_record,
     write_bulk,
@@ -161,28 +162,20 @@ def orders_import(
     filename = filename or table.filename
     result = OrderImportResult(filename=filename, dry_run=dry_run)
     customers = _Customers(actor=actor, create_missing=create_missing_customers)
-    with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as spool:
-        good_rows = _check(table, spool, result, customers, progress=progress, expected_rows=expected_rows)
-        result.new_customers = len(customers.new)
-        result.rejected = bool(result.bad_rows) and not skip_errors and not dry_run
-        write = not (dry_run or result.rejected)
-        try:
-            if connection.vendor == "postgresql":
-                _import_postgresql(spool, result, customers, good_rows, write=write, on_written=on_written)
-            elif write:
-                with transaction.atomic():
-                    new_ids = _create_customers(customers, filename=result.filename)
-                    created = write_bulk(spool, new_ids, now=timezone.now())
-                    result.created, result.updated = created, good_rows - created
-                    if on_written:
-                        on_written(result)
-        except IntegrityError:
-            raise OrderImportFileError(
-                _(
-                    "Some of these customers or orders changed while importing, so nothing was written. "
-                    "Run the import again."
-                )
-            ) from None
+    try:
+        if connection.vendor == "postgresql":
+            _import_postgresql(table, result, customers, dry_run=dry_run, skip_errors=skip_errors, progress=progress,
+                               expected_rows=expected_rows, on_written=on_written)  # fmt: skip
+        else:
+            _import_other(table, result, customers, dry_run=dry_run, skip_errors=skip_errors, progress=progress,
+                          expected_rows=expected_rows, on_written=on_written)  # fmt: skip
+    except IntegrityError:
+        raise OrderImportFileError(
+            _(
+                "Some of these customers or orders changed while importing, so nothing was written. "
+                "Run the import again."
+            )
+        ) from None
     result.seconds = time.monotonic() - started
     if progress:
         progress(result.total, result.total)
@@ -197,13 +190,10 @@ def orders_import(
 # --- pass 1: check ---------------------------------------------------------------------------
 def _check(table: kit.ImportTable, spool, result: OrderImportResult, customers: "_Customers", *, progress,
            expected_rows) -> int:  # fmt: skip
-    """Pass 1: every row checked, the good ones spooled; return how many are good.
-
-    Except on PostgreSQL (which counts in its staging table), the good rows are also
-    classified here as new orders or updates, for the dry run's counts."""
+    """Pass 1 (any database but PostgreSQL): every row checked, the good ones spooled and
+    classified as new orders or updates, for the dry run's counts; return how many are good."""
     parser = RowParser({name: index for index, name in enumerate(table.headers)})
     writer = csv.writer(spool)
-    classify = connection.vendor != "postgresql"
     seen: dict[str, int] = {}  # "customer_ref \x1f order_ref" -> the row it first appeared on
     good_rows = 0
     expected_rows = expected_rows or table.row_count
@@ -219,9 +209,8 @@ def _check(table: kit.ImportTable, spool, result: OrderImportResult, customers: 
         result.total += len(chunk)
         good = _resolve(rows, customers, seen, errors)
         good_rows += len(good)
-        if classify:
-            updates = len(existing_orders(good))
-            result.created, result.updated = result.created + len(good) - updates, result.updated + updates
+        updates = len(existing_orders(good))
+        result.created, result.updated = result.created + len(good) - updates, result.updated + updates
         writer.writerows(spool_record(row) for row in good)
         result.add_errors(errors)
         if progress:
@@ -290,20 +279,45 @@ class _Customers:
 
 
 # --- pass 2: write -----------------------------------------------------------------------------
-def _import_postgresql(spool, result: OrderImportResult, customers: "_Customers", good_rows: int, *, write: bool,
-                       on_written) -> None:  # fmt: skip
-    with transaction.atomic():
-        postgresql_stage(spool)
-        if not write:
-            result.updated = postgresql_count_existing()
-            result.created = good_rows - result.updated
-            transaction.set_rollback(True)  # the staging table goes with it
+def _import_postgresql(table, result: OrderImportResult, customers: "_Customers", *, dry_run: bool,
+                       skip_errors: bool, progress, expected_rows, on_written) -> None:  # fmt: skip
+    """Both passes set-based (order_import_sql, then order_import_write)."""
+    try:
+        good_rows = postgresql_check(
+            table, result, customers, ref_messages=_REF_MESSAGES, progress=progress, expected_rows=expected_rows
+        )
+        result.new_customers = len(customers.new)
+        result.rejected = bool(result.bad_rows) and not skip_errors and not dry_run
+        with transaction.atomic():
+            if dry_run or result.rejected:
+                result.updated = postgresql_count_existing()
+                result.created = good_rows - result.updated
+                return
+            new_ids = _create_customers(customers, filename=result.filename)
+            result.created = postgresql_write(has_new_customers=bool(new_ids), now=timezone.now())
+            result.updated = good_rows - result.created
+            if on_written:
+                on_written(result)
+    finally:
+        postgresql_drop()
+
+
+def _import_other(table, result: OrderImportResult, customers: "_Customers", *, dry_run: bool, skip_errors: bool,
+                  progress, expected_rows, on_written) -> None:  # fmt: skip
+    """Pass 1 in Python, spooling the good rows; pass 2 with the ORM, per chunk."""
+    with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as spool:
+        _check(table, spool, result, customers, progress=progress, expected_rows=expected_rows)
+        result.new_customers = len(customers.new)
+        result.rejected = bool(result.bad_rows) and not skip_errors and not dry_run
+        if dry_run or result.rejected:
             return
-        new_ids = _create_customers(customers, filename=result.filename)
-        result.created = postgresql_write(has_new_customers=bool(new_ids), now=timezone.now())
-        result.updated = good_rows - result.created
-        if on_written:
-            on_written(result)
+        with transaction.atomic():
+            new_ids = _create_customers(customers, filename=result.filename)
+            good_rows = result.created + result.updated
+            created = write_bulk(spool, new_ids, now=timezone.now())
+            result.created, result.updated = created, good_rows - created
+            if on_written:
+                on_written(result)
 
 
 def _create_customers(customers: "_Customers", *, filename: str) -> dict[str, int]:

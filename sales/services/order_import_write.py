@@ -145,29 +145,6 @@ def _names() -> dict[str, str]:
     return names
 
 
-def postgresql_stage(spool) -> None:
-    """The spool in a TEMP table (dropped at the end of the transaction), analysed for the planner."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
-        cursor.execute(
-            f"CREATE TEMP TABLE {STAGING} (row_number integer NOT NULL, customer_id bigint, "
-            "customer_ref varchar(100) NOT NULL, order_ref varchar(100) NOT NULL, ordered_at timestamptz NOT NULL, "
-            "status varchar(10) NOT NULL, currency varchar(3) NOT NULL, total numeric(14, 2) NOT NULL) "
-            "ON COMMIT DROP"
-        )
-        spool.seek(0)
-        copy = (
-            f"COPY {STAGING} ({', '.join(SPOOL_COLUMNS)}) FROM STDIN "
-            "WITH (FORMAT csv, FORCE_NOT_NULL (customer_ref, order_ref))"
-        )
-        raw = cursor.cursor  # the driver's cursor under Django's wrapper
-        if hasattr(raw, "copy_expert"):  # psycopg2
-            raw.copy_expert(copy, spool)
-        else:  # psycopg 3
-            with raw.copy(copy) as stream:
-                while data := spool.read(1 << 20):
-                    stream.write(data)
-        cursor.execute(f"ANALYZE {STAGING}")
 
 
 def postgresql_count_existing() -> int:

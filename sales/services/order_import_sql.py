@@ -1,0 +1,206 @@
+"""Checking order rows set-based on PostgreSQL: pass 1 of the order import without a Python loop per row.
+
+1. The kit's row table goes into a TEMP table with one COPY (only the six columns).
+2. One INSERT … SELECT moves every row that plainly passes the rules (the common
+   shapes: an ISO date, a plain amount, a known status …) into the staging table of
+   order_import_write, converted by PostgreSQL. Anything else, and every date on a
+   day the CRM's time zone changes its clock (where PostgreSQL and Python read a
+   local time differently), is read back and cleaned by order_import_rows.RowParser,
+   so the rules and their messages stay exactly the ones the tests pin.
+3. Customer references are resolved once per distinct reference (order_import._Customers),
+   the rows whose customer is unusable are reported and dropped, and a repeated
+   (customer_ref, order_ref) is found with a window function.
+
+The temporary tables live for the session (not one transaction), so the job's progress
+is committed as it goes; `drop()` removes them.
+"""
+
+from django.conf import settings
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from imports import sql
+
+from ..models import Order
+from .order_import_rows import COLUMNS, RowError, RowParser
+from .order_import_write import STAGING, spool_record
+
+RAW = "sales_order_import_raw"
+REFS = "sales_order_import_refs"
+_FOUND = 0
+
+_DATE = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_DATETIME = _DATE + r"[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+_OFFSET = r"(Z|[+-](0[0-9]|1[0-3]):?[0-5][0-9])"
+
+
+def postgresql_check(table, result, customers, *, ref_messages, progress, expected_rows) -> int:
+    """Check every row of `table`; leave the good ones in STAGING (customer_id NULL: a customer to
+    create); add the bad ones to `result`; return how many are good."""
+    drop()
+    index = {name: position for position, name in enumerate(table.headers)}
+    width = len(table.headers)
+    sql.stage(
+        name=RAW,
+        columns={"row_number": "integer", **{name: "text" for name in COLUMNS}, "surplus": "boolean"},
+        rows=_raw_rows(table, index, width),
+        keep=True,
+    )
+    result.total = table.row_count
+    if progress:
+        progress(result.total // 2, expected_rows or result.total)
+    _create_staging()
+    _insert_plain_rows()
+    errors = _parse_the_others()
+    customers.resolve(_distinct_refs())
+    errors += _drop_unusable_customers(customers, ref_messages)
+    errors += _drop_repeated_order_refs()
+    result.add_errors(errors)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {STAGING}")
+        cursor.execute(f"SELECT count(*) FROM {STAGING}")  # noqa: S608 - our own temporary table
+        return cursor.fetchone()[0]
+
+
+def drop() -> None:
+    with connection.cursor() as cursor:
+        for name in (RAW, REFS, STAGING):
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _raw_rows(table, index: dict[str, int], width: int):
+    positions = [index.get(name) for name in COLUMNS]
+    for number, cells in table.iter_rows():
+        values = [cells[position] if position is not None and position < len(cells) else "" for position in positions]
+        surplus = len(cells) > width and any(cells[width:])
+        yield (number, *values, surplus)
+
+
+def _create_staging() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE {STAGING} (row_number integer NOT NULL, customer_id bigint, "
+            "customer_ref varchar(100) NOT NULL, order_ref varchar(100) NOT NULL, ordered_at timestamptz NOT NULL, "
+            "status varchar(10) NOT NULL, currency varchar(3) NOT NULL, total numeric(14, 2) NOT NULL)"
+        )
+
+
+def _plain() -> str:
+    """The rows PostgreSQL converts itself: shapes whose reading is the same in both languages."""
+    date = "substr(r.ordered_at, 1, 10)"
+    year, month, day = (f"substr(r.ordered_at, {start}, {length})::int" for start, length in ((1, 4), (6, 2), (9, 2)))
+    days_in_month = (
+        f"CASE WHEN {month} IN (4, 6, 9, 11) THEN 30 WHEN {month} <> 2 THEN 31 "
+        f"WHEN (mod({year}, 4) = 0 AND mod({year}, 100) <> 0) OR mod({year}, 400) = 0 THEN 29 ELSE 28 END"
+    )
+    local_day_length = (
+        f"(({date}::date + 1)::timestamp AT TIME ZONE %(zone)s) - ({date}::date::timestamp AT TIME ZONE %(zone)s)"
+    )
+    # CASE, not AND: PostgreSQL may evaluate AND in any order, and the casts need the shapes checked first.
+    return (
+        "CASE WHEN NOT r.surplus AND r.customer_ref <> '' AND length(r.customer_ref) <= 100 "
+        r"AND length(r.order_ref) <= 100 AND r.total ~ '^\+?[0-9]{1,12}(\.[0-9]{1,2})?$' "
+        "AND (r.currency = '' OR r.currency ~ '^[A-Za-z]{3}$') "
+        "AND lower(r.status) IN ('', 'paid', 'refunded', 'cancelled', 'canceled') "
+        f"AND (r.ordered_at ~ '^{_DATE}$' OR r.ordered_at ~ '^{_DATETIME}{_OFFSET}?$') "
+        "AND substr(r.ordered_at, 1, 4) <> '0000' "
+        f"THEN CASE WHEN {day} <= {days_in_month} THEN {local_day_length} = interval '1 day' ELSE false END "
+        "ELSE false END"
+    )
+
+
+def _insert_plain_rows() -> None:
+    ordered_at = (
+        f"CASE WHEN r.ordered_at ~ '^{_DATE}$' THEN r.ordered_at::date::timestamp AT TIME ZONE %(zone)s "
+        f"WHEN r.ordered_at ~ '{_OFFSET}$' THEN r.ordered_at::timestamptz "
+        "ELSE r.ordered_at::timestamp AT TIME ZONE %(zone)s END"
+    )
+    status = (
+        "CASE lower(r.status) WHEN '' THEN %(paid)s WHEN 'paid' THEN %(paid)s WHEN 'refunded' THEN %(refunded)s "
+        "ELSE %(cancelled)s END"
+    )
+    currency = "CASE WHEN r.currency = '' THEN %(currency)s ELSE upper(r.currency) END"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {STAGING} (row_number, customer_ref, order_ref, ordered_at, status, currency, total) "  # noqa: S608 - our own tables
+            f"SELECT r.row_number, r.customer_ref, r.order_ref, {ordered_at}, {status}, {currency}, "
+            f"r.total::numeric(14, 2) FROM {RAW} r WHERE {_plain()}",
+            _parameters(),
+        )
+
+
+def _parameters() -> dict:
+    return {
+        "zone": settings.TIME_ZONE,
+        "paid": Order.Status.PAID.value,
+        "refunded": Order.Status.REFUNDED.value,
+        "cancelled": Order.Status.CANCELLED.value,
+        "currency": settings.CRM_CURRENCY,
+    }
+
+
+def _parse_the_others() -> list[RowError]:
+    """The rows the SQL did not take, cleaned by the Python rules: errors, or rows to stage."""
+    parser = RowParser({name: position for position, name in enumerate(COLUMNS)})
+    errors: list[RowError] = []
+    good = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT r.row_number, {', '.join(f'r.{name}' for name in COLUMNS)}, r.surplus FROM {RAW} r "  # noqa: S608 - our own tables
+            f"WHERE NOT ({_plain()}) ORDER BY r.row_number",
+            _parameters(),
+        )
+        for number, *cells, surplus in cursor.fetchall():
+            if surplus:
+                errors.append(RowError(number, "", _("This row has more cells than the header has columns.")))
+                continue
+            row, row_errors = parser.parse(number, cells)
+            if row is None:
+                errors.extend(row_errors)
+            else:
+                good.append(spool_record(row))
+    if good:
+        columns = ("row_number", "customer_id", "customer_ref", "order_ref", "ordered_at", "status", "currency",
+                   "total")  # fmt: skip
+        sql.copy_rows(table=STAGING, columns=columns, rows=([value if value != "" else None for value in record[:2]]
+                                                             + list(record[2:]) for record in good))  # fmt: skip
+    return errors
+
+
+def _distinct_refs() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT customer_ref FROM {STAGING}")  # noqa: S608 - our own table
+        return {ref for (ref,) in cursor.fetchall()}
+
+
+def _drop_unusable_customers(customers, ref_messages) -> list[RowError]:
+    """Give each row its customer; report and drop the rows whose customer may not be used."""
+    refs = [(ref, customer_id if customer_id >= 0 else None, customer_id if customer_id < 0 else _FOUND)
+            for ref, customer_id in customers.ids.items()]  # fmt: skip
+    sql.stage(name=REFS, columns={"customer_ref": "text", "customer_id": "bigint", "code": "integer"}, rows=refs,
+              keep=True)  # fmt: skip
+    errors = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {STAGING} s USING {REFS} r WHERE r.customer_ref = s.customer_ref AND r.code < 0 "  # noqa: S608 - our own tables
+            "RETURNING s.row_number, s.customer_ref, r.code"
+        )
+        for number, ref, code in cursor.fetchall():
+            errors.append(RowError(number, "customer_ref", ref_messages[code](), ref[:50]))
+        cursor.execute(
+            f"UPDATE {STAGING} s SET customer_id = r.customer_id FROM {REFS} r "  # noqa: S608 - our own tables
+            f"WHERE r.customer_ref = s.customer_ref AND r.code = {_FOUND}"
+        )
+    return errors
+
+
+def _drop_repeated_order_refs() -> list[RowError]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH firsts AS (SELECT row_number, min(row_number) OVER (PARTITION BY customer_ref, order_ref) AS first "  # noqa: S608 - our own table
+            f"FROM {STAGING} WHERE order_ref <> '') "
+            f"DELETE FROM {STAGING} s USING firsts f WHERE s.row_number = f.row_number AND f.row_number <> f.first "
+            "RETURNING s.row_number, f.first, s.order_ref"
+        )
+        message = _("Duplicate in file: row %(row)d has the same customer_ref and order_ref.")
+        return [RowError(number, "order_ref", message % {"row": first}, ref[:50]) for number, first, ref in cursor]
