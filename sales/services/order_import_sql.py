@@ -147,8 +147,7 @@ def _parse_the_others() -> list[RowError]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT r.row_number, {', '.join(f'r.{name}' for name in COLUMNS)}, r.surplus FROM {RAW} r "  # noqa: S608 - our own tables
-            f"WHERE NOT ({_plain()}) ORDER BY r.row_number",
-            _parameters(),
+            f"WHERE NOT EXISTS (SELECT 1 FROM {STAGING} s WHERE s.row_number = r.row_number) ORDER BY r.row_number"
         )
         for number, *cells, surplus in cursor.fetchall():
             if surplus:

@@ -1,9 +1,9 @@
-"""Writing checked order rows (the spool file of order_import.py), set-based.
+"""Writing checked order rows, set-based.
 
-PostgreSQL: one COPY of the whole spool into a TEMP table, ANALYZE, then one
-UPDATE ... FROM (only the orders whose values change) and one INSERT ... SELECT
+PostgreSQL: the checked rows are in a TEMP staging table (order_import_sql fills it);
+one UPDATE ... FROM (only the orders whose values change) and one INSERT ... SELECT
 for the rows whose (customer, order_ref) is not an order yet. The same staging
-table answers a dry run's "how many would be updated" in one join, rolled back.
+table answers a dry run's "how many would be updated" in one join.
 
 Other databases (SQLite): per chunk of the spool, one lookup of the existing
 orders, then one executemany UPDATE (for the orders whose values change) and bulk_create.
@@ -143,8 +143,6 @@ def _names() -> dict[str, str]:
         f"AND o.{names['order_ref']} = s.order_ref"
     )
     return names
-
-
 
 
 def postgresql_count_existing() -> int:
