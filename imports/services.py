@@ -179,13 +179,15 @@ def table_open(name: str, *, kind: ImportKind, display_name: str = "") -> Import
     )
 
 
-def table_from_stream(source, *, kind: ImportKind, filename: str) -> ImportTable:
+def table_from_stream(source, *, kind: ImportKind, filename: str, upload_limit: bool = True) -> ImportTable:
     """Read a file (a command's, a test's) once, with the same checks and limits, into a
-    temporary row table (deleted with the table)."""
+    temporary row table (deleted with the table). upload_limit=False: a file the operator
+    has on the machine may be larger than an upload (rows, columns and cells stay limited)."""
     extension = readers.extension_of(filename, kind.extensions)
     lim = limits()
-    source.seek(0, 2)
-    readers.check_size(source.tell(), lim)
+    if upload_limit:
+        source.seek(0, 2)
+        readers.check_size(source.tell(), lim)
     source.seek(0)
     spool = tempfile.TemporaryFile("w+", newline="", encoding="utf-8")  # noqa: SIM115 - lives with the table
     try:

@@ -209,3 +209,12 @@ def test_each_file_is_read_once_into_its_row_table(owner, media_root):
     with default_storage.open(f"{stored.name}.rows") as rows:
         assert rows.read().decode() == '2,Lovelace,one\r\n4,Hopper,"two\nlines"\r\n'
     assert stored.table.rows == [(2, ["Lovelace", "one"]), (4, ["Hopper", "two\nlines"])]
+
+
+def test_a_limit_is_named_in_turkish_too(settings):
+    from django.utils import translation
+
+    settings.CRM_IMPORT_MAX_COLUMNS = 3
+    with translation.override("tr"), pytest.raises(ImportFileError) as raised:
+        read_all(b"a,b,c,d\n1,2,3,4\n", "csv")
+    assert raised.value.message == "1. satırda 4 sütun var; sınır 3 sütundur."
