@@ -1,6 +1,7 @@
 """The forms every import shares: upload, column mapping and the final run."""
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Hidden, Layout, Submit
@@ -15,13 +16,16 @@ from .limits import limits
 from .readers import ImportFileError
 from .services import ImportTable
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class UploadForm(forms.Form):
     """The file; an import adds its own options as more fields and returns them from options()."""
 
     file = forms.FileField(label=_("File"))
 
-    def __init__(self, *args, action: str, extensions: tuple[str, ...], button: str, **kwargs):
+    def __init__(self, *args, action: str, extensions: tuple[str, ...], button: "StrOrPromise", **kwargs):
         super().__init__(*args, **kwargs)
         csv_only = extensions == ("csv",)
         message = _("Upload a CSV (.csv) file.") if csv_only else _("Upload a CSV (.csv) or Excel (.xlsx) file.")
@@ -80,7 +84,7 @@ class MappingForm(forms.Form):
         return self.cleaned_data
 
 
-def _examples(samples: list[str]) -> str:
+def _examples(samples: list[str]) -> "StrOrPromise":
     # Crispy renders help texts unescaped: escape the file's values here.
     if not samples:
         return _("No values in the first rows.")

@@ -14,9 +14,9 @@ import io
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import date, datetime, time
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import openpyxl
 from django.template.defaultfilters import filesizeformat
@@ -62,7 +62,7 @@ def check_size(size: int, limits: Limits) -> None:
         )
 
 
-def precheck(stream: BinaryIO, *, extension: str, limits: Limits) -> int:
+def precheck(stream: Any, *, extension: str, limits: Limits) -> int:
     """The checks that cost next to nothing, made before a file is accepted: for XLSX the
     zip directory, for CSV the encoding and the header row (its column count and cell
     lengths). Returns the bytes a full read would work through (unpacked, for XLSX)."""
@@ -75,12 +75,12 @@ def precheck(stream: BinaryIO, *, extension: str, limits: Limits) -> int:
     return stream.tell()
 
 
-def records(stream: BinaryIO, *, extension: str, limits: Limits) -> Iterator[tuple[int, list[str]]]:
+def records(stream: Any, *, extension: str, limits: Limits) -> Generator[tuple[int, list[str]], None, None]:
     """(record number, cleaned cells) for every record, blank ones included (the header is
     record 1 when it comes first). Raises ImportFileError at the first limit crossed."""
     stream = getattr(stream, "file", stream)  # a Django File or upload: the file object inside
     from_csv = extension != "xlsx"
-    raw = _csv_records(stream, limits) if from_csv else _xlsx_records(stream, limits)
+    raw: Generator[Any, None, None] = _csv_records(stream, limits) if from_csv else _xlsx_records(stream, limits)
     with contextlib.closing(raw):
         for number, values in enumerate(raw, start=1):
             if number > limits.max_rows + 1:
@@ -139,7 +139,7 @@ def _cell_too_long(number: int, limits: Limits) -> str:
 
 
 # --- CSV -------------------------------------------------------------------------------------------
-def _csv_records(stream: BinaryIO, limits: Limits) -> Iterator[list[str]]:
+def _csv_records(stream: BinaryIO, limits: Limits) -> Generator[list[str], None, None]:
     stream.seek(0)
     head = stream.read(65536)
     stream.seek(0)
@@ -307,7 +307,7 @@ def _too_many_rows(limits: Limits) -> str:
     ) % {"max": f"{limits.max_rows:,}"}
 
 
-def _xlsx_records(stream: BinaryIO, limits: Limits) -> Iterator[tuple]:
+def _xlsx_records(stream: BinaryIO, limits: Limits) -> Generator[tuple, None, None]:
     _xlsx_precheck(stream, limits)
     stream.seek(0)
     _count_rows(stream, limits)

@@ -26,6 +26,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
 from django.core.cache import cache
 from django.core.files import File
@@ -85,7 +86,7 @@ class ImportTable:
     row_count: int
     head: list[tuple[int, list[str]]]
     name: str = ""  # the upload's storage name; "" when the rows are in a temporary file (`spool`)
-    spool: object = field(default=None, compare=False, repr=False)
+    spool: Any = field(default=None, compare=False, repr=False)
 
     @property
     def rows(self) -> list[tuple[int, list[str]]]:
@@ -152,10 +153,10 @@ def upload_prepare(name: str, *, kind: ImportKind, filename: str, progress=None)
     except FileNotFoundError:
         raise _gone() from None
     with source, tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as spool:
-        extension = _NAME.match(name).group(2)
+        extension = name.rsplit(".", 1)[-1]  # _check_name: csv or xlsx
         table = _read(source, kind=kind, filename=filename, extension=extension, spool=spool, progress=progress)
         spool.seek(0)
-        default_storage.save(_rows_name(name), File(spool.buffer))
+        default_storage.save(_rows_name(name), File(spool.buffer))  # type: ignore[arg-type]
     meta = {"filename": filename, "headers": table.headers, "row_count": table.row_count, "head": table.head}
     default_storage.save(_meta_name(name), File(_bytes(json.dumps(meta).encode())))
     return replace(table, name=name, headers=kind.headers(table.headers))

@@ -64,10 +64,13 @@ def insert_select(model, *, values: dict[str, str], source: str, params: list | 
                   suffix: str = "") -> int:  # fmt: skip
     """INSERT INTO model's table (every concrete field) SELECT `values` (SQL per field name) FROM `source`;
     fields not in `values` get their default. Returns the rows inserted."""
-    columns, expressions, defaults = [], [], []
+    columns: list[str] = []
+    expressions: list[str] = []
+    defaults: list = []
     for field in model._meta.concrete_fields:
-        if field.name in values or field.attname in values:
-            expressions.append(values.get(field.name, values.get(field.attname)))
+        expression = values.get(field.name, values.get(field.attname))
+        if expression is not None:
+            expressions.append(expression)
         elif field.primary_key:
             continue
         else:

@@ -13,6 +13,7 @@ progress the status page shows before it sends the user on to the next step.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -35,6 +36,9 @@ from .forms import MappingForm, RunForm, UploadForm
 from .readers import ImportFileError, ImportMappingError
 from .tasks import prepare_file
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 SHOWN_ERRORS = 500
 PREVIEW_ROWS = 10
 
@@ -53,7 +57,7 @@ class FlowUrls:
 class Mapping:
     """An import's mapping step: its choices, its guesses from the headers, its validation."""
 
-    choices: Callable[[], list[tuple[str, str]]]
+    choices: Callable[[], list[tuple[str, "StrOrPromise"]]]
     guess: Callable[[list[str]], dict[str, str]]
     clean: Callable[[dict, list[str]], dict[str, str]]  # raises ImportMappingError
 
@@ -61,7 +65,7 @@ class Mapping:
 @dataclass(frozen=True)
 class Card:
     key: str  # the result's attribute (check page) or the counts' key (result page); "errors" is bad_rows
-    label: str
+    label: "StrOrPromise"
 
 
 @dataclass(frozen=True)
@@ -77,13 +81,13 @@ class ImportFlow:
     enqueue: Callable
     summary: Callable[[dict], str]  # "Import finished: …" from the counts
     titles: dict  # upload, check, result, status
-    crumbs: list[tuple[str, str]]  # (label, url name) before "Import"
+    crumbs: list[tuple["StrOrPromise", str]]  # (label, url name) before "Import"
     check_cards: list[Card]
     result_cards: list[Card]
-    done_link: tuple[str, str]  # (label, url name)
+    done_link: tuple["StrOrPromise", str]  # (label, url name)
     help_template: str
     upload_form: type[UploadForm] = UploadForm
-    upload_button: str = gettext_lazy("Upload")
+    upload_button: "StrOrPromise" = gettext_lazy("Upload")
     mapping: Mapping | None = None
     check_note: Callable = field(default=lambda result: "")
     preview: bool = False
@@ -124,15 +128,19 @@ class ImportFlow:
 
     def mapping_step(self, request):
         self._allowed(request)
-        state, table = self._open(request)
-        if table is None:
+        if self.mapping is None:
+            raise Http404
+        mapper = self.mapping
+        opened = self._open(request)
+        if opened is None:
             return redirect(self.urls.upload)
+        state, table = opened
         mapping = state.get("mapping")
         if mapping is None:
-            mapping = self.mapping.guess(table.headers)
+            mapping = mapper.guess(table.headers)
         form = MappingForm(
-            request.POST or None, table=table, choices=self.mapping.choices(), mapping=mapping,
-            clean_mapping=lambda chosen: self.mapping.clean(chosen, table.headers), action=reverse(self.urls.mapping),
+            request.POST or None, table=table, choices=mapper.choices(), mapping=mapping,
+            clean_mapping=lambda chosen: mapper.clean(chosen, table.headers), action=reverse(self.urls.mapping),
         )  # fmt: skip
         if request.method == "POST" and form.is_valid():
             request.session[self.session_key] = {**state, "mapping": form.mapping}
@@ -143,9 +151,10 @@ class ImportFlow:
     def check(self, request):
         """The dry run: every row checked, nothing written."""
         self._allowed(request)
-        state, table = self._open(request)
-        if table is None:
+        opened = self._open(request)
+        if opened is None:
             return redirect(self.urls.upload)
+        state, table = opened
         try:
             result = self.run(table=table, state=state, actor=request.user, dry_run=True, skip_errors=False)
         except ImportMappingError as error:
@@ -160,9 +169,10 @@ class ImportFlow:
 
     def run_step(self, request):
         self._allowed(request)
-        state, table = self._open(request)
-        if table is None:
+        opened = self._open(request)
+        if opened is None:
             return redirect(self.urls.upload)
+        state, table = opened
         form = RunForm(request.POST, action=reverse(self.urls.run))
         skip_errors = form.is_valid() and form.cleaned_data["skip_errors"]
         background = table.row_count > settings.CRM_IMPORT_SYNC_MAX_ROWS
@@ -234,18 +244,18 @@ class ImportFlow:
                 continue
         raise Http404
 
-    def _open(self, request) -> tuple[dict | None, services.ImportTable | None]:
-        """The upload this session is working on, as read."""
+    def _open(self, request) -> tuple[dict[str, Any], services.ImportTable] | None:
+        """The upload this session is working on (its state and table as read), or None."""
         state = request.session.get(self.session_key)
         if not state:
             messages.info(request, _("Upload a file first."))
-            return None, None
+            return None
         try:
             return state, services.table_open(state["file"], kind=self.kind, display_name=state["filename"])
         except ImportFileError as error:
             self._forget(request)
             messages.error(request, error.message)
-            return None, None
+            return None
 
     def _forget(self, request) -> None:
         state = request.session.pop(self.session_key, None)
@@ -270,12 +280,12 @@ class ImportFlow:
             "step": self._steps_count() - 1,
         }
         if self.preview and self.mapping:
-            context.update(self._preview(state, table))
+            context.update(self._preview(state, table, self.mapping))
         return self._render(request, "imports/check.html", context)
 
-    def _preview(self, state, table) -> dict:
+    def _preview(self, state, table, mapper: Mapping) -> dict:
         mapped = sorted((int(index), target) for index, target in state["mapping"].items() if target)
-        labels = dict(self.mapping.choices())
+        labels = dict(mapper.choices())
         return {
             "preview_headers": [labels.get(target, target) for _index, target in mapped],
             "preview_rows": [
@@ -293,14 +303,14 @@ class ImportFlow:
         messages.success(request, _("The import runs in the background; this page shows its progress."))
         return redirect(self.urls.status, pk=run.pk)
 
-    def _crumbs(self, step: str) -> list[tuple[str, str | None]]:
+    def _crumbs(self, step: str) -> list[tuple["StrOrPromise", str | None]]:
         return [
             *((label, reverse(name)) for label, name in self.crumbs),
             (_("Import"), reverse(self.urls.upload)),
             (step, None),
         ]
 
-    def _steps(self) -> list[str]:
+    def _steps(self) -> list["StrOrPromise"]:
         middle = [_("Map columns")] if self.mapping else []
         return [_("Upload"), *middle, _("Check"), _("Import")]
 

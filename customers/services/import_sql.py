@@ -10,10 +10,10 @@ compared field by field with what is stored).
 
 from django.db import connection
 
+from crm_project.helpers import normalize_phone
 from imports import sql
 
 from ..models import ConsentEvent, Customer, Interaction
-from crm_project.helpers import normalize_phone
 
 STAGING = "customers_import_new"
 AUDIT_ACTION = "customer.imported"

@@ -2,7 +2,27 @@
 
 import csv
 import io
+import time
+import tracemalloc
 import zipfile
+from contextlib import contextmanager
+
+MB = 1024 * 1024
+
+
+@contextmanager
+def measured():
+    """Wall time and the peak of Python allocations inside the block."""
+    figures = {}
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        yield figures
+    finally:
+        figures["seconds"] = time.perf_counter() - started
+        figures["peak_mb"] = tracemalloc.get_traced_memory()[1] / MB
+        tracemalloc.stop()
+
 
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8"?>'
