@@ -27,6 +27,9 @@ from .order_import_write import STAGING, spool_record
 
 RAW = "sales_order_import_raw"
 REFS = "sales_order_import_refs"
+CLOCK_DAYS = "sales_order_import_clock_days"
+# Sorting a million staged rows (file order, repeats) in memory instead of on disk; reset afterwards.
+WORK_MEM = "256MB"
 _FOUND = 0
 
 _DATE = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
@@ -38,6 +41,8 @@ def postgresql_check(table, result, customers, *, ref_messages, progress, expect
     """Check every row of `table`; leave the good ones in STAGING (customer_id NULL: a customer to
     create); add the bad ones to `result`; return how many are good."""
     drop()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET work_mem = '{WORK_MEM}'")
     index = {name: position for position, name in enumerate(table.headers)}
     width = len(table.headers)
     sql.stage(
@@ -50,6 +55,7 @@ def postgresql_check(table, result, customers, *, ref_messages, progress, expect
     if progress:
         progress(result.total // 2, expected_rows or result.total)
     _create_staging()
+    _find_clock_days()
     _insert_plain_rows()
     errors = _parse_the_others()
     customers.resolve(_distinct_refs())
@@ -64,8 +70,23 @@ def postgresql_check(table, result, customers, *, ref_messages, progress, expect
 
 def drop() -> None:
     with connection.cursor() as cursor:
-        for name in (RAW, REFS, STAGING):
+        for name in (RAW, REFS, STAGING, CLOCK_DAYS):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        cursor.execute("RESET work_mem")
+
+
+def _find_clock_days() -> None:
+    """The days (1900–2100) on which the CRM's time zone changes its clock: rows with a local time
+    on such a day keep the Python rules (the two languages read an ambiguous local time differently)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE {CLOCK_DAYS} AS SELECT to_char(d, 'YYYY-MM-DD') AS day "  # noqa: S608 - our own table
+            "FROM generate_series(date '1900-01-01', date '2100-12-31', interval '1 day') d "
+            "WHERE ((d + interval '1 day')::timestamp AT TIME ZONE %(zone)s) - (d::timestamp AT TIME ZONE %(zone)s) "
+            "<> interval '1 day'",
+            {"zone": settings.TIME_ZONE},
+        )
+        cursor.execute(f"ANALYZE {CLOCK_DAYS}")
 
 
 def _raw_rows(table, index: dict[str, int], width: int):
@@ -87,24 +108,22 @@ def _create_staging() -> None:
 
 def _plain() -> str:
     """The rows PostgreSQL converts itself: shapes whose reading is the same in both languages."""
-    date = "substr(r.ordered_at, 1, 10)"
     year, month, day = (f"substr(r.ordered_at, {start}, {length})::int" for start, length in ((1, 4), (6, 2), (9, 2)))
     days_in_month = (
         f"CASE WHEN {month} IN (4, 6, 9, 11) THEN 30 WHEN {month} <> 2 THEN 31 "
         f"WHEN (mod({year}, 4) = 0 AND mod({year}, 100) <> 0) OR mod({year}, 400) = 0 THEN 29 ELSE 28 END"
     )
-    local_day_length = (
-        f"(({date}::date + 1)::timestamp AT TIME ZONE %(zone)s) - ({date}::date::timestamp AT TIME ZONE %(zone)s)"
-    )
     # CASE, not AND: PostgreSQL may evaluate AND in any order, and the casts need the shapes checked first.
+    clock_day = f"SELECT 1 FROM {CLOCK_DAYS} c WHERE c.day = substr(r.ordered_at, 1, 10)"  # noqa: S608 - our own table
     return (
         "CASE WHEN NOT r.surplus AND r.customer_ref <> '' AND length(r.customer_ref) <= 100 "
         r"AND length(r.order_ref) <= 100 AND r.total ~ '^\+?[0-9]{1,12}(\.[0-9]{1,2})?$' "
         "AND (r.currency = '' OR r.currency ~ '^[A-Za-z]{3}$') "
         "AND lower(r.status) IN ('', 'paid', 'refunded', 'cancelled', 'canceled') "
         f"AND (r.ordered_at ~ '^{_DATE}$' OR r.ordered_at ~ '^{_DATETIME}{_OFFSET}?$') "
-        "AND substr(r.ordered_at, 1, 4) <> '0000' "
-        f"THEN CASE WHEN {day} <= {days_in_month} THEN {local_day_length} = interval '1 day' ELSE false END "
+        "AND substr(r.ordered_at, 1, 4) BETWEEN '1900' AND '2100' "
+        f"THEN {day} <= {days_in_month} "
+        f"AND NOT EXISTS ({clock_day}) "
         "ELSE false END"
     )
 
