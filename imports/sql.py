@@ -11,6 +11,7 @@ staging columns the caller names; values travel through COPY or as parameters.
 """
 
 import csv
+import itertools
 import json
 import tempfile
 from collections.abc import Iterable
@@ -22,31 +23,39 @@ def quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def stage(*, name: str, columns: dict[str, str], rows: Iterable, keep: bool = False) -> int:
+def stage(*, name: str, columns: dict[str, str], rows: Iterable, keep: bool = False, text: bool = False) -> int:
     """A TEMP table `name` holding `rows`, loaded with one COPY; returns the row count. It is dropped
     at commit, or with keep=True at the end of the session (or by the caller). None is NULL; dicts
-    and lists are JSON."""
+    and lists are JSON; text=True: the rows hold only strings and numbers, written as they are.
+    A text column is never NULL (pass ""), so a cell that reads \\N stays \\N."""
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
         definition = ", ".join(f"{column} {kind}" for column, kind in columns.items())
         cursor.execute(f"CREATE TEMP TABLE {name} ({definition}){'' if keep else ' ON COMMIT DROP'}")
-    count = copy_rows(table=name, columns=list(columns), rows=rows)
+    texts = [column for column, kind in columns.items() if kind == "text"]
+    count = copy_rows(table=name, columns=list(columns), rows=rows, text=text, not_null=texts)
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {name}")
     return count
 
 
-def copy_rows(*, table: str, columns, rows: Iterable) -> int:
+def copy_rows(*, table: str, columns, rows: Iterable, text: bool = False, not_null=()) -> int:
     """COPY `rows` into the existing `table`; returns how many."""
-    count = 0
     with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as spool:
         writer = csv.writer(spool)
-        for row in rows:
-            writer.writerow(["\\N" if value is None else _text(value) for value in row])
-            count += 1
+        counter = itertools.count()
+        counted = (row for row, _number in zip(rows, counter, strict=False))
+        if text:
+            writer.writerows(counted)
+        else:
+            writer.writerows(["\\N" if value is None else _text(value) for value in row] for row in counted)
+        count = next(counter)
         spool.seek(0)
         with connection.cursor() as cursor:
-            copy_from(cursor, f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", spool)
+            force = f", FORCE_NOT_NULL ({', '.join(not_null)})" if not_null else ""
+            copy_from(
+                cursor, f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N'{force})", spool
+            )
     return count
 
 

@@ -127,3 +127,11 @@ def test_each_file_is_read_once_into_its_row_table(owner, media_root):
     with default_storage.open(f"{stored.name}.rows") as rows:
         assert rows.read().decode() == '2,Lovelace,one\r\n4,Hopper,"two\nlines"\r\n'
     assert stored.table.rows == [(2, ["Lovelace", "one"]), (4, ["Hopper", "two\nlines"])]
+
+
+def test_a_cell_that_reads_backslash_n_is_kept_as_written(owner):
+    customer_imports.customers_import(
+        table=customer_imports.import_table_read(data=b"Last name,City\n\\N,\\N\n", filename="p.csv"),
+        mapping={"0": "last_name", "1": "city"}, actor=owner,
+    )  # fmt: skip
+    assert (Customer.objects.get().last_name, Customer.objects.get().city) == ("\\N", "\\N")

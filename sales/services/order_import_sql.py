@@ -50,6 +50,7 @@ def postgresql_check(table, result, customers, *, ref_messages, progress, expect
         columns={"row_number": "integer", **{name: "text" for name in COLUMNS}, "surplus": "boolean"},
         rows=_raw_rows(table, index, width),
         keep=True,
+        text=True,
     )
     result.total = table.row_count
     if progress:
@@ -94,7 +95,7 @@ def _raw_rows(table, index: dict[str, int], width: int):
     for number, cells in table.iter_rows():
         values = [cells[position] if position is not None and position < len(cells) else "" for position in positions]
         surplus = len(cells) > width and any(cells[width:])
-        yield (number, *values, surplus)
+        yield (number, *values, "t" if surplus else "f")
 
 
 def _create_staging() -> None:
@@ -178,10 +179,20 @@ def _parse_the_others() -> list[RowError]:
             else:
                 good.append(spool_record(row))
     if good:
-        columns = ("row_number", "customer_id", "customer_ref", "order_ref", "ordered_at", "status", "currency",
-                   "total")  # fmt: skip
-        sql.copy_rows(table=STAGING, columns=columns, rows=([value if value != "" else None for value in record[:2]]
-                                                             + list(record[2:]) for record in good))  # fmt: skip
+        columns = (
+            "row_number",
+            "customer_id",
+            "customer_ref",
+            "order_ref",
+            "ordered_at",
+            "status",
+            "currency",
+            "total",
+        )
+        rows = ([number, None, *rest] for number, _customer_id, *rest in good)  # customers are resolved later
+        sql.copy_rows(
+            table=STAGING, columns=columns, rows=rows, not_null=("customer_ref", "order_ref", "status", "currency")
+        )
     return errors
 
 

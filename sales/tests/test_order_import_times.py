@@ -37,3 +37,11 @@ def test_impossible_dates_are_row_errors_on_every_database(db, value):
     data = f"customer_ref,ordered_at,total\nC-1,{value},1\n".encode()
     result = orders_import(source=io.BytesIO(data), filename="orders.csv", actor=None)
     assert [(error.row, error.column) for error in result.errors] == [(2, "ordered_at")]
+
+
+def test_a_reference_that_reads_backslash_n_is_kept_as_written(db):
+    CustomerFactory(external_ref="\\N")
+    data = b"customer_ref,ordered_at,total,order_ref\n\\N,2024-05-01,1,\\N\n\\N,2024-05-02,1.001,x\n"
+    result = orders_import(source=io.BytesIO(data), filename="orders.csv", actor=None, skip_errors=True)
+    assert (result.created, result.bad_rows) == (1, 1)
+    assert Order.objects.get().order_ref == "\\N"
