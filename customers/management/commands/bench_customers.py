@@ -3,7 +3,7 @@
     python manage.py bench_customers --customers 100000 [--import-rows 100000]
 
 Generates customers set-based in the configured database (marked with
-external_ref "BENCH-…", removed afterwards unless --keep), then times the
+external_ref "BENCH-C-…", removed afterwards unless --keep), then times the
 queries the pages run. Then imports a file of --import-rows new contacts
 through the import (kit read, checks, write) and, side by side on the same
 file, the set-based floor: COPY into a staging table plus one INSERT … SELECT
@@ -103,7 +103,7 @@ class Command(BaseCommand):
                     phone=phone,
                     phone_normalized=normalize_phone(phone),
                     company=rng.choice(companies),
-                    external_ref=f"BENCH-{i}",
+                    external_ref=f"BENCH-C-{i}",
                     owner=rep if i % 10 == 0 else None,
                     team=team if i % 10 == 0 else None,
                 )
@@ -130,7 +130,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def _clean_up(self):
         _delete_imported()
-        Customer.all_objects.filter(external_ref__startswith="BENCH-").delete()
+        Customer.all_objects.filter(external_ref__startswith="BENCH-C-").delete()
         Company.all_objects.filter(name__startswith="Bench Company ").delete()
 
     # --- the import, beside its set-based floor ---------------------------------------------------
