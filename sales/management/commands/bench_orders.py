@@ -58,7 +58,8 @@ class Command(BaseCommand):
         self._write_csv(path, rows=rows, customers=customers)
         size = path.stat().st_size / 1024 / 1024
         self.stdout.write(f"Generated {rows:,} rows, {size:.0f} MB, in {time.monotonic() - started:.1f} s: {path}")
-        floor = _floor(path) if connection.vendor == "postgresql" else None
+        # The floor is a first load: with the orders of an earlier run in place, its INSERT would collide.
+        floor = _floor(path) if connection.vendor == "postgresql" and fresh else None
         memory_before = _peak_mb()
         try:
             started = time.perf_counter()
