@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from customers.models import Customer
 from customers.services import imports
+from customers.tasks import customers_import_enqueue
 from jobs.models import JobRun
 from jobs.tests.worker import STALE_AFTER, finished, housekeeping_restarts, kill_worker, wait_for
 
@@ -19,7 +20,7 @@ def start_customer_import(*, rows: int, actor) -> JobRun:
     upload = SimpleUploadedFile("people.csv", "\n".join(lines).encode())
     stored = imports.import_file_store(upload=upload)
     mapping = imports.import_mapping_guess(stored.table.headers, [])
-    return imports.customers_import_enqueue(
+    return customers_import_enqueue(
         stored_name=stored.name, filename="people.csv", mapping=mapping, skip_errors=False, actor=actor
     )
 
