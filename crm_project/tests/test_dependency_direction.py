@@ -32,7 +32,7 @@ def lint_imports(cwd: Path) -> subprocess.CompletedProcess:
 def test_the_project_keeps_the_dependency_contracts(project_copy):
     result = lint_imports(project_copy)
     assert result.returncode == 0, result.stdout
-    assert "Contracts: 2 kept, 0 broken." in result.stdout
+    assert "Contracts: 3 kept, 0 broken." in result.stdout
 
 
 def test_customers_importing_analytics_breaks_the_direction(project_copy):
@@ -48,3 +48,12 @@ def test_support_importing_marketing_breaks_their_independence(project_copy):
     result = lint_imports(project_copy)
     assert result.returncode == 1
     assert "Support and marketing are independent of each other BROKEN" in result.stdout
+
+
+def test_a_service_importing_its_task_breaks_the_contract(project_copy):
+    services = project_copy / "sales" / "services" / "orders.py"
+    services.write_text(services.read_text() + "\nfrom sales.tasks import orders_import_file  # noqa: E402, F401\n")
+    result = lint_imports(project_copy)
+    assert result.returncode == 1
+    assert "Services never import Celery tasks" in result.stdout
+    assert "sales.services.orders -> sales.tasks" in result.stdout
