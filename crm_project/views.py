@@ -2,20 +2,24 @@
 
 import logging
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
-from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
 
 from accounts import roles
 
 from .celery import app as celery_app
 from .home import home_cards
+from .search import MIN_QUERY_LENGTH, search_sections
 
 logger = logging.getLogger(__name__)
+
+# Results per kind on the search page and in the top bar's dropdown.
+SEARCH_PAGE_LIMIT = 20
+SEARCH_SUGGEST_LIMIT = 4
 
 HOME_TEMPLATES = {
     roles.ADMIN: "home/manager.html",
@@ -32,16 +36,23 @@ def home(request):
     return render(request, HOME_TEMPLATES[role], {"cards": home_cards(request=request, role=role)})
 
 
+@require_GET
 @login_required
 def search(request):
     query = request.GET.get("q", "").strip()
-    sections = []
-    if query:
-        for dotted in settings.CRM_SEARCH_PROVIDERS:
-            sections.append(import_string(dotted)(user=request.user, query=query))
-    any_results = any(section["results"] for section in sections)
-    context = {"query": query, "sections": sections, "any_results": any_results}
+    sections = search_sections(user=request.user, query=query, limit=SEARCH_PAGE_LIMIT)
+    context = {"query": query, "sections": sections, "too_short": 0 < len(query) < MIN_QUERY_LENGTH}
     return render(request, "search.html", context)
+
+
+@require_GET
+@login_required
+def search_suggest(request):
+    """The top bar's dropdown (htmx): a few results per kind, or nothing below two characters."""
+    query = request.GET.get("q", "").strip()
+    sections = search_sections(user=request.user, query=query, limit=SEARCH_SUGGEST_LIMIT)
+    context = {"query": query, "sections": sections, "searched": len(query) >= MIN_QUERY_LENGTH}
+    return render(request, "partials/search_suggest.html", context)
 
 
 @never_cache

@@ -226,8 +226,16 @@ CRM_PAGE_SIZE_MAX = 100
 # --- Registries: how higher apps extend lower apps' pages ----------------------
 # A lower app never imports a higher one; it reads these lists instead, and each
 # app registers here what it adds (see customers/registry.py, crm_project/home.py).
-# Global search: "module.function(*, user, query) -> section dict".
-CRM_SEARCH_PROVIDERS: list[str] = ["customers.selectors.customers.search_for_user"]
+# Global search sections, in this order (crm_project.search: a provider is
+# "module.function(*, user, query, limit) -> SearchSection | None").
+CRM_SEARCH_PROVIDERS: list[str] = [
+    "customers.selectors.search.customers_section",
+    "customers.selectors.search.companies_section",
+    "sales.selectors.search.leads_section",
+    "sales.selectors.search.deals_section",
+    "sales.selectors.search.orders_section",
+    "sales.selectors.search.tasks_section",
+]
 # Other apps' records on the customer's timeline (customers.registry.TimelineSource).
 CRM_TIMELINE_SOURCES: list[str] = ["sales.selectors.orders.ORDER_TIMELINE_SOURCE"]
 # Cards on the customer's page, in this order (customers.registry.CustomerPanel).

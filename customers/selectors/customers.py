@@ -5,8 +5,6 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
-from django.urls import reverse
-from django.utils.translation import gettext as _
 
 from crm_project.access import get_for_user
 from crm_project.helpers import normalize_phone
@@ -184,25 +182,3 @@ def custom_fields_active() -> list[CustomField]:
 
 def custom_values_for_display(customer: Customer, fields: list[CustomField]) -> list[tuple[str, object]]:
     return [(field.label, customer.custom_data.get(field.key, "")) for field in fields]
-
-
-# --- global search provider (settings.CRM_SEARCH_PROVIDERS) ---------------------------
-def search_for_user(*, user, query: str) -> dict:
-    customers = customer_search(customer_list_for_user(user=user), query)[:10]
-    companies = company_search(Company.objects.visible_to(user), query)[:5]
-    results = [
-        {
-            "label": c.full_name,
-            "url": c.get_absolute_url(),
-            "detail": " · ".join(filter(None, [c.email, str(c.company or "")])),
-        }
-        for c in customers
-    ] + [{"label": c.name, "url": c.get_absolute_url(), "detail": c.domain} for c in companies]
-    more_url = reverse("customers:customer-list") + "?" + _query_string(query)
-    return {"title": _("Customers and companies"), "results": results, "more_url": more_url}
-
-
-def _query_string(query: str) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode({"q": re.sub(r"\s+", " ", query)})

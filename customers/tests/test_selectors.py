@@ -63,10 +63,3 @@ def test_the_company_timeline_includes_its_peoples_entries(owner):
     InteractionFactory(customer=None, company=acme, summary="Company note")
     summaries = set(selectors.company_timeline(company=acme).values_list("summary", flat=True))
     assert summaries == {"Person call", "Company note"}
-
-
-def test_global_search_returns_customers_and_companies(owner):
-    CompanyFactory(name="Lovelace Analytics", owner=owner)
-    CustomerFactory(owner=owner, last_name="Lovelace")
-    section = selectors.search_for_user(user=owner, query="lovelace")
-    assert [r["label"].split()[-1] for r in section["results"]] == ["Lovelace", "Analytics"]
