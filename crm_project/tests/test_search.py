@@ -103,3 +103,12 @@ def test_the_dropdowns_queries_are_pinned(request, client_for, adams_everywhere,
     with CaptureQueriesContext(connection) as captured:
         client.get(reverse("search-suggest"), {"q": "adams"})
     assert len(captured) == queries, [q["sql"][:120] for q in captured]
+
+
+def test_the_search_page_speaks_turkish(client_for, owner, adams_everywhere):
+    client = client_for(owner)
+    client.post(reverse("set_language"), {"language": "tr", "next": "/"})
+    content = client.get(reverse("search"), {"q": "adams"}).content.decode()
+    assert "Fırsatlar" in content  # "Deals"
+    assert "Listede aç: Siparişler" in content  # "Open in the list: Orders"
+    assert "Arama önerileri" in content  # the top bar's dropdown label
