@@ -87,4 +87,5 @@ bench: install
 	$(MANAGE) seed_demo --if-empty --customers 100
 	$(MANAGE) bench_customers --customers $${BENCH_CUSTOMERS:-100000}
 	$(MANAGE) bench_orders --fresh --rows $${BENCH_ORDERS:-1000000}
+	$(MANAGE) bench_search --customers $${BENCH_CUSTOMERS:-100000} --orders $${BENCH_ORDERS:-1000000}
 	$(MANAGE) bench_rfm --customers $${BENCH_RFM_CUSTOMERS:-1000000} --orders $${BENCH_RFM_ORDERS:-10000000}

@@ -112,3 +112,20 @@ def test_the_search_page_speaks_turkish(client_for, owner, adams_everywhere):
     assert "Fırsatlar" in content  # "Deals"
     assert "Listede aç: Siparişler" in content  # "Open in the list: Orders"
     assert "Arama önerileri" in content  # the top bar's dropdown label
+
+
+def test_the_search_bench_times_the_dropdown_for_a_rep_and_an_admin_and_cleans_up(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from customers.models import Customer
+    from sales.models import Order
+
+    out = StringIO()
+    call_command("bench_search", customers=50, orders=200, runs=2, stdout=out)
+    printed = out.getvalue()
+    assert "typeahead as bench-search-rep" in printed and "typeahead as bench-search-admin" in printed
+    assert "p95" in printed
+    assert not Customer.all_objects.filter(external_ref__startswith="BSEARCH-").exists()
+    assert not Order.objects.exists()

@@ -75,3 +75,31 @@ def test_a_task_is_found_by_its_title_and_opens_its_form(owner, outsider, agent)
     assert [r.url for r in section.results] == [reverse("sales:task-edit", args=[task.pk])]
     assert tasks_section(user=outsider, query="renewal", limit=5).results == []
     assert tasks_section(user=agent, query="renewal", limit=5) is None
+
+
+@pytest.mark.parametrize(
+    ("model", "condition"),
+    [
+        ("sales.Deal", {"title__icontains": "adams"}),
+        ("sales.Lead", {"company_name__icontains": "navy"}),
+        ("sales.Lead", {"last_name__istartswith": "ho"}),
+        ("sales.Order", {"order_ref__icontains": "so-47"}),
+        ("sales.Order", {"order_ref__iexact": "so-4711"}),
+        ("sales.Task", {"title__icontains": "renewal"}),
+        ("customers.Customer", {"last_name__istartswith": "ad"}),
+        ("customers.Company", {"name__icontains": "acme"}),
+    ],
+)
+def test_on_postgresql_the_searched_columns_have_an_index_the_lookup_can_use(model, condition):
+    from django.apps import apps
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("trigram indexes exist on PostgreSQL only")
+    queryset = apps.get_model(model).objects.filter(**condition).order_by().values("pk")
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a few test rows: otherwise the planner just scans
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "_trgm" in plan or "_upper" in plan, plan
