@@ -210,7 +210,7 @@ def _insert_series(model: type[models.Model], count: int, columns: dict[str, str
     names, expressions, params = [], [], []
     now = timezone.now()
     for field in model._meta.concrete_fields:
-        if field.primary_key:
+        if field.primary_key or field.column is None:
             continue
         names.append(connection.ops.quote_name(field.column))
         if field.column in columns:
