@@ -1,6 +1,7 @@
 """The global search's customer and company sections (settings.CRM_SEARCH_PROVIDERS)."""
 
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from crm_project.search import (
@@ -28,7 +29,9 @@ def customers_section(*, user, query: str, limit: int) -> SearchSection:
     long_words = " ".join(word for word in words(query) if len(word) >= MIN_CONTAINS_LENGTH)
     short_words = " ".join(word for word in words(query) if len(word) < MIN_CONTAINS_LENGTH)
     matches = customer_search(visible, long_words).filter(text_filter(CUSTOMER_FIELDS, short_words))
-    exact = visible.filter(Q(email__iexact=query) | Q(external_ref__iexact=query))
+    # Through the b-trees on LOWER(email) and external_ref: equality through the
+    # trigram indexes reads every "@example.com" entry.
+    exact = visible.alias(email_lower=Lower("email")).filter(Q(email_lower=query.lower()) | Q(external_ref=query))
     found = [*exact[:limit], *matches[: candidates(limit)]]
     results = [
         SearchResult(
