@@ -34,8 +34,8 @@ def test_a_rep_creates_a_customer_logs_a_call_and_finds_it_by_search(login_in_br
     assert Interaction.objects.filter(customer=customer, kind="call").count() == 1
 
     # Find her again from the search box in the top bar.
-    page.get_by_role("searchbox", name="Search").fill("hopper navy")
-    page.get_by_role("searchbox", name="Search").press("Enter")
+    page.get_by_role("combobox", name="Search").fill("hopper navy")
+    page.get_by_role("combobox", name="Search").press("Enter")
     page.get_by_role("link", name="Grace Hopper").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Grace Hopper")
 
