@@ -7,6 +7,9 @@ from .models import Company, Customer
 
 
 class CustomerTable(tables.Table):
+    # Below md each row is a card with these fields (the first is its title).
+    card_fields = ("name", "company", "lifecycle_stage")
+
     ids = BulkSelectColumn()
     name = tables.TemplateColumn(
         template_name="customers/partials/customer_name_cell.html",
@@ -39,6 +42,9 @@ class CustomerTable(tables.Table):
 
 
 class CompanyTable(tables.Table):
+    # Below md each row is a card with these fields (the first is its title).
+    card_fields = ("name", "industry", "people_count")
+
     name = tables.Column(verbose_name=_("Name"), linkify=True)
     people_count = tables.Column(verbose_name=_("People"))
     owner = tables.Column(verbose_name=_("Owner"), order_by=("owner__first_name", "owner__last_name"))

@@ -6,6 +6,9 @@ from .tasks import job_label
 
 
 class JobRunTable(tables.Table):
+    # Below md each row is a card with these fields (the first is its title).
+    card_fields = ("name", "status", "created_at")
+
     name = tables.Column(verbose_name=_("Job"))
     status = tables.TemplateColumn(template_name="jobs/partials/status_badge.html", verbose_name=_("Status"))
     trigger = tables.TemplateColumn(

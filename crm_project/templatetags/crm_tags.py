@@ -1,3 +1,4 @@
+import django_tables2 as tables
 from django import template
 
 register = template.Library()
@@ -29,3 +30,15 @@ def duration_short(value) -> str:
         return f"{seconds:.0f} s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest} s"
+
+
+@register.simple_tag
+def card_fields(table) -> list[str]:
+    """The columns a table shows when its rows are cards (below md): the table's
+    `card_fields`, or its first three columns other than a row checkbox. The
+    first one is the card's title."""
+    names = getattr(table, "card_fields", None)
+    if names:
+        return list(names)
+    columns = [column.name for column in table.columns if not isinstance(column.column, tables.CheckBoxColumn)]
+    return columns[:3]

@@ -13,6 +13,9 @@ class MoneyColumn(tables.Column):
 
 
 class DealTable(tables.Table):
+    # Below md each row is a card with these fields (the first is its title).
+    card_fields = ("title", "customer", "stage", "amount")
+
     title = tables.Column(verbose_name=_("Title"), linkify=True)
     customer = tables.Column(
         verbose_name=_("Customer"), linkify=True, order_by=("customer__last_name", "customer__first_name")

@@ -7,6 +7,9 @@ from ..models import Lead
 
 
 class LeadTable(tables.Table):
+    # Below md each row is a card with these fields (the first is its title).
+    card_fields = ("name", "company_name", "status")
+
     ids = BulkSelectColumn()
     name = tables.TemplateColumn(
         template_name="sales/partials/lead_name_cell.html",

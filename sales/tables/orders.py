@@ -16,6 +16,9 @@ class OrderMoneyColumn(tables.Column):
 
 
 class OrderTable(tables.Table):
+    # Below md each row is a card with these fields (the first is its title).
+    card_fields = ("reference", "customer", "status", "total")
+
     reference = tables.Column(
         verbose_name=_("Order"),
         accessor="pk",
@@ -43,6 +46,9 @@ class OrderTable(tables.Table):
 
 
 class ProductTable(tables.Table):
+    # Below md each row is a card with these fields (the first is its title).
+    card_fields = ("name", "price", "is_active")
+
     price = OrderMoneyColumn(verbose_name=_("Price"), attrs=_RIGHT)
     is_active = tables.BooleanColumn(verbose_name=_("Active"))
 
