@@ -9,7 +9,7 @@ from django.urls import reverse
 from playwright.sync_api import Locator, Page, expect
 
 from customers.tests.factories import CompanyFactory, CustomerFactory
-from sales.tests.factories import DealFactory, stage_named
+from sales.tests.factories import DealFactory, LeadFactory, OrderFactory, TaskFactory, stage_named
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -143,3 +143,56 @@ def test_the_forecast_fits_a_phone(login_on_phone, manager, owner, live_server):
     assert_on_first_screen(page, page.locator("#forecast-chart"))
     assert_no_sideways_scroll(page)
     screenshot(page, "forecast")
+
+
+def test_no_page_scrolls_sideways_on_a_phone(login_on_phone, manager, owner, live_server):
+    """Every page of the menu and a record of each kind, with long names, as a manager (who sees the most)."""
+    company = CompanyFactory(owner=owner, name="Analytical Engines Incorporated International")
+    customer = CustomerFactory(
+        owner=owner, company=company, first_name="Augusta Ada", last_name="King-Noel, Countess of Lovelace"
+    )
+    deal = DealFactory(owner=owner, customer=customer, title="An expansion of everything for every office and team")
+    lead = LeadFactory(owner=owner)
+    order = OrderFactory(customer=customer)
+    TaskFactory(owner=manager)
+    pages = [reverse("home"), f"{reverse('search')}?q=ada", reverse("notifications"), reverse("jobs:list")]
+    pages += [reverse(f"customers:{name}") for name in ("customer-list", "company-list", "customer-create", "import")]
+    pages += [
+        reverse("customers:customer-detail", args=[customer.pk]),
+        reverse("customers:company-detail", args=[company.pk]),
+    ]
+    pages += [
+        reverse(f"sales:{name}")
+        for name in ("pipeline", "pipeline-list", "deal-list", "lead-list", "assignment-rule-list", "order-list")
+    ]
+    pages += [reverse(f"sales:{name}") for name in ("product-list", "task-list", "forecast", "target-list")]
+    pages += [
+        reverse("sales:deal-detail", args=[deal.pk]),
+        reverse("sales:lead-detail", args=[lead.pk]),
+        reverse("sales:order-detail", args=[order.pk]),
+    ]
+    pages += [reverse(f"analytics:{name}") for name in ("overview", "cohorts", "rfm")]
+    page = login_on_phone(manager)
+    too_wide = {}
+    for url in pages:
+        page.goto(f"{live_server.url}{url}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            too_wide[url] = width
+    assert too_wide == {}
+
+
+def test_on_a_desktop_the_sidebar_filters_and_table_stay_as_they_were(
+    login_in_browser, browser_page, owner, live_server
+):
+    CustomerFactory(owner=owner, first_name="Ada", last_name="Aardvark")
+    browser_page.set_viewport_size({"width": 1440, "height": 900})
+    page = login_in_browser(owner)
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Customers").click()
+    expect(page.get_by_role("button", name="Filters")).to_be_hidden()
+    expect(page.locator("#list-filters").get_by_label("Search")).to_be_visible()
+    expect(page.get_by_role("columnheader", name="Email")).to_be_visible()
+    expect(page.get_by_role("form", name="Bulk actions")).to_be_visible()
+    expect(page.locator("#language-select")).to_be_visible()
+    assert_no_sideways_scroll(page)
