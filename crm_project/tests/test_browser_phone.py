@@ -86,9 +86,17 @@ def test_the_customer_list_is_cards_with_filters_behind_a_button(login_on_phone,
     # The card is the name (with its email line), company and stage; the email and phone columns stay off it.
     expect(first.get_by_role("link", name=ada.email)).to_be_hidden()
     expect(first.get_by_text(ada.phone)).to_be_hidden()
-    expect(page.locator("#customer-table thead")).to_be_hidden()
+    # The header row is only the cards' sort links.
+    header = page.locator("#customer-table thead")
+    expect(header.get_by_role("link", name="Email")).to_be_hidden()
+    assert_on_first_screen(page, header.get_by_role("link", name="Company"))
     assert_no_sideways_scroll(page)
     screenshot(page, "customer-list")
+
+    header.get_by_role("link", name="Name").click()  # now Z to A
+    expect(first.get_by_role("link", name="Ada Aardvark")).to_be_hidden()
+    header.get_by_role("link", name="Name").click()
+    expect(first.get_by_role("link", name="Ada Aardvark")).to_be_visible()
 
     filters = page.locator("#list-filters")
     expect(filters).to_be_hidden()
