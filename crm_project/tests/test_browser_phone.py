@@ -153,6 +153,19 @@ def test_the_forecast_fits_a_phone(login_on_phone, manager, owner, live_server):
     screenshot(page, "forecast")
 
 
+def test_the_top_bar_search_dropdown_spans_the_phone_screen(login_on_phone, owner, live_server):
+    CustomerFactory(owner=owner, first_name="Grace", last_name="Hopper")
+    page = login_on_phone(owner)
+    page.get_by_role("combobox", name="Search").press_sequentially("Hopper")
+    suggestions = page.get_by_role("listbox", name="Search suggestions")
+    expect(suggestions.get_by_role("option", name="Grace Hopper")).to_be_visible()
+    box = suggestions.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert box["width"] > PHONE["width"] * 0.9  # wider than the narrow box it belongs to
+    assert_no_sideways_scroll(page)
+
+
 def test_no_page_scrolls_sideways_on_a_phone(login_on_phone, manager, owner, live_server):
     """Every page of the menu and a record of each kind, with long names, as a manager (who sees the most)."""
     company = CompanyFactory(owner=owner, name="Analytical Engines Incorporated International")
