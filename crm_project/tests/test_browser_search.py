@@ -21,6 +21,7 @@ def adams(owner):
 def test_a_rep_types_adams_and_opens_the_deal_with_the_keyboard(login_in_browser, owner, adams):
     page = login_in_browser(owner)
     expect(page.get_by_role("heading", level=1)).to_have_text("My day")
+    page.wait_for_load_state("load")  # search.js (deferred) listens for "/" from then on
     page.keyboard.press("/")
     search = page.get_by_role("combobox", name="Search")
     expect(search).to_be_focused()
@@ -71,6 +72,7 @@ def test_an_agent_finds_an_order_by_its_reference_and_opens_it(login_in_browser,
     OrderFactory(customer=customer, order_ref="SO-47110")
     page = login_in_browser(agent)
     expect(page.get_by_role("heading", level=1)).to_have_text("My queue")
+    page.wait_for_load_state("load")  # search.js (deferred) listens for "/" from then on
     page.keyboard.press("/")
     page.keyboard.type("so-4711")
     listbox = page.get_by_role("listbox", name="Search suggestions")
