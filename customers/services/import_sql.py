@@ -8,6 +8,8 @@ Interaction object is built per row. Updated customers keep the ORM path (they a
 compared field by field with what is stored).
 """
 
+import json
+
 from django.db import connection
 
 from crm_project.helpers import normalize_phone
@@ -40,7 +42,7 @@ def customers_insert_set_based(rows, *, actor, company_ids: dict, teams, tag_ids
         "email_consent": "text",
         "tag_ids": "bigint[]",
     }
-    sql.stage(name=STAGING, columns=columns, rows=_staged(rows, actor, company_ids, teams, tag_ids))
+    sql.stage(name=STAGING, columns=columns, rows=_staged(rows, actor, company_ids, teams, tag_ids), text=True)
     sql.next_ids(Customer, table=STAGING)
     consent = f"CASE WHEN s.email_consent <> '' THEN s.email_consent ELSE {_literal(Customer.Consent.UNKNOWN)} END"
     created = sql.insert_select(
@@ -60,18 +62,23 @@ def customers_insert_set_based(rows, *, actor, company_ids: dict, teams, tag_ids
 
 
 def _staged(rows, actor, company_ids, teams, tag_ids):
+    """Each row as the strings COPY reads (text=True: no per-value conversion); NULL is \\N."""
+    null = "\\N"
+    owners: dict = {}  # owner -> (owner id, team id), once per owner
     for row in rows:
         owner = row.owner or actor
+        if owner not in owners:
+            team = teams.of(owner)
+            owners[owner] = (str(owner.pk) if owner else null, str(team.pk) if team else null)
         values = row.values
         yield (
             row.number,
-            None,
-            owner.pk if owner else None,
-            teams.of(owner).pk if teams.of(owner) else None,
-            company_ids[row.company.lower()] if row.company else None,
-            *(values.get(name, "") for name in _VALUE_FIELDS),
+            null,
+            *owners[owner],
+            company_ids[row.company.lower()] if row.company else null,
+            *[values.get(name, "") for name in _VALUE_FIELDS],
             normalize_phone(values.get("phone", "")),
-            row.custom,
+            json.dumps(row.custom) if row.custom else "{}",
             row.consent,
             "{" + ",".join(str(tag_ids[name.lower()]) for name in row.tags) + "}",
         )
