@@ -132,30 +132,28 @@ def _drop_bad(rows, problems: dict[int, tuple[str, str, str]], errors, header_of
 
 
 def _plain_lengths() -> dict[str, int]:
-    """Target -> the longest cell taken as it is, without _set_value: the text fields (their
-    max_length) and email (when it has the plain shape, see _email)."""
+    """Target -> the longest cell _take_plain may take (the field's max_length; for tags, a whole
+    cell no longer than one tag name may be)."""
     lengths = {name: cast(Field, Customer._meta.get_field(name)).max_length or sys.maxsize for name in _TEXT_FIELDS}
-    return {**lengths, "email": min(254, cast(Field, Customer._meta.get_field("email")).max_length or 254)}
+    return {
+        **lengths,
+        "email": min(254, cast(Field, Customer._meta.get_field("email")).max_length or 254),
+        "country": 2,
+        "company": Company._meta.get_field("name").max_length or sys.maxsize,
+        "tags": Tag._meta.get_field("name").max_length or sys.maxsize,
+    }
 
 
 def _clean_row(number, cells, columns, headers, custom, plain) -> tuple[ImportRow, list[RowError]]:
     row = ImportRow(number=number)
-    values = row.values
     errors = []
     for index, target in columns.items():
         raw = cells[index] if index < len(cells) else ""
         if not raw:
             continue
-        # The common cell, short enough (and for email of the plain shape), is taken as it is:
-        # what _set_value returns for it, without its branches. Anything else goes through it.
         limit = plain.get(target)
-        if limit is not None and len(raw) <= limit:
-            if target != "email":
-                values[target] = raw
-                continue
-            if raw.isascii() and _PLAIN_EMAIL.fullmatch(raw):
-                values[target] = raw
-                continue
+        if limit is not None and len(raw) <= limit and _take_plain(row, target, raw):
+            continue
         try:
             _set_value(row, target, raw, custom)
         except _BadValue as error:
@@ -164,6 +162,27 @@ def _clean_row(number, cells, columns, headers, custom, plain) -> tuple[ImportRo
         header = next(headers[index] for index, target in columns.items() if target == "last_name")
         errors.append(RowError(number, header, "last_name", _("Last name is required.")))
     return row, errors
+
+
+def _take_plain(row: ImportRow, target: str, raw: str) -> bool:
+    """Take a cell of the common shape (within its length, see _plain_lengths) as _set_value
+    would, without its branches and checks; False: not that shape, _set_value decides."""
+    if target == "email":
+        if not (raw.isascii() and _PLAIN_EMAIL.fullmatch(raw)):  # see _email
+            return False
+        row.values["email"] = raw
+    elif target == "country":
+        if not (len(raw) == 2 and raw.isascii() and raw.isalpha()):
+            return False
+        row.values["country"] = raw.upper()
+    elif target == "company":
+        row.company = raw
+    elif target == "tags":  # no name is longer than the whole cell
+        names = [name.strip() for name in raw.split(",")]
+        row.tags = list({name.lower(): name for name in names if name}.values())
+    else:  # a text field
+        row.values[target] = raw
+    return True
 
 
 def _set_value(row: ImportRow, target: str, raw: str, custom: dict) -> None:
@@ -316,7 +335,7 @@ def _check_matches(rows: list[ImportRow], actor) -> dict:
         for pk, email, ref in found.values_list("pk", "email_lower", "external_ref"):
             by_email[email].append((pk, ref))
     candidates = [pk for pk, _deleted in by_ref.values()] + [pk for found in by_email.values() for pk, _ref in found]
-    editable = set()
+    editable: set[int] = set()
     for found in _among(_editable(actor), "id", list(set(candidates))):
         editable.update(found.values_list("pk", flat=True))
 
