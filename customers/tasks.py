@@ -5,6 +5,7 @@ from django.db import OperationalError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from imports.tasks import refuse_if_rejected, upload_used_by_job
 from jobs.services import job_enqueue
 from jobs.tasks import JobTask
 
@@ -28,21 +29,13 @@ def customers_import_file(self, file_name: str, mapping: dict, options: dict, ac
     if self.job_run is not None and self.job_run.counts:
         return self.job_run.counts
     actor = User.objects.get(pk=actor_id, is_active=True) if actor_id else None
-    try:
+    with upload_used_by_job(file_name):
         table = imports.import_file_open(file_name, display_name=options.get("filename", ""))
         result = imports.customers_import(
             table=table, mapping=mapping, actor=actor, skip_errors=bool(options.get("skip_errors")),
             progress=self.progress,
         )  # fmt: skip
-    except imports.ImportFileError:
-        imports.import_file_delete(file_name)
-        raise
-    imports.import_file_delete(file_name)
-    if result.rejected:
-        first = result.errors[0]
-        raise imports.ImportFileError(
-            f"Rows with errors: {result.bad_rows}, so nothing was imported (first: row {first.row}: {first.message})"
-        )
+        refuse_if_rejected(result)
     return result.counts
 
 

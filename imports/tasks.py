@@ -1,4 +1,8 @@
-"""The kit's background job: reading a large upload once, outside any request."""
+"""The kit's background job (reading a large upload once, outside any request),
+and what the apps' import jobs share."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from celery import shared_task
 from django.conf import settings
@@ -24,3 +28,26 @@ def prepare_file(self, name: str, kind: str, filename: str):
         services.upload_delete(name)
         raise
     return {"rows": table.row_count}
+
+
+@contextmanager
+def upload_used_by_job(name: str) -> Iterator[None]:
+    """An import job's hold on its stored upload: deleted once the import has ended
+    (done, or refused), kept when the job crashes or retries so a restarted run
+    reads it again."""
+    try:
+        yield
+    except services.ImportFileError:
+        services.upload_delete(name)
+        raise
+    services.upload_delete(name)
+
+
+def refuse_if_rejected(result) -> None:
+    """Rows had errors and "skip bad rows" was off: nothing was written, and the job
+    fails with the first error so the job log says why."""
+    if result.rejected:
+        first = result.errors[0]
+        raise services.ImportFileError(
+            f"Rows with errors: {result.bad_rows}, so nothing was imported (first: row {first.row}: {first.message})"
+        )

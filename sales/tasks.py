@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from imports import services as kit
+from imports.tasks import refuse_if_rejected, upload_used_by_job
 from jobs.services import job_enqueue, job_succeed
 from jobs.tasks import JobTask
 
@@ -31,22 +32,14 @@ def orders_import_file(
         return self.job_run.counts
     actor = User.objects.get(pk=actor_id, is_active=True) if actor_id else None
     record = (lambda result: job_succeed(self.job_run, counts=result.counts)) if self.job_run else None
-    try:
+    with upload_used_by_job(file_name):
         result = order_import.orders_import(
             table=kit.table_open(file_name, kind=order_import.ORDERS, display_name=filename), filename=filename,
             actor=actor, skip_errors=bool(options.get("skip_errors")),
             create_missing_customers=bool(options.get("create_missing_customers")), progress=self.progress,
             expected_rows=expected_rows, on_written=record,
         )  # fmt: skip
-    except order_import.OrderImportFileError:
-        kit.upload_delete(file_name)
-        raise
-    kit.upload_delete(file_name)
-    if result.rejected:
-        first = result.errors[0]
-        raise order_import.OrderImportFileError(
-            f"Rows with errors: {result.bad_rows}, so nothing was imported (first: row {first.row}: {first.message})"
-        )
+        refuse_if_rejected(result)
     return result.counts
 
 
