@@ -1,34 +1,24 @@
 """Import customers from a CSV or XLSX file, with the same checks as the web import."""
 
-from pathlib import Path
-
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from accounts.models import User
 from customers.selectors.customers import custom_fields_active
 from customers.services import imports
+from imports.commands import ImportCommand
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
+    may_import = staticmethod(imports.can_import)
+    who_may = "sales reps, managers and admins may"
     help = (
         "Import customers from FILE (.csv or .xlsx; columns matched by their names). Every row is checked first; "
         "with any bad row nothing is written unless --skip-errors. Exits non-zero on errors without --skip-errors."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument("file", help="The .csv or .xlsx file.")
-        parser.add_argument("--dry-run", action="store_true", help="Check the file and report; write nothing.")
-        parser.add_argument("--skip-errors", action="store_true", help="Import the good rows, report the bad ones.")
-        parser.add_argument(
-            "--as", dest="username", help="Import as this user, with their access (default: no user, full access)."
-        )
-
     def handle(self, *args, file, dry_run, skip_errors, username, **options):
-        actor = self._actor(username)
-        path = Path(file)
-        if not path.is_file():
-            raise CommandError(f"No such file: {file}")
+        actor = self.actor(username)
+        path = self.existing_file(file)
         if path.stat().st_size > settings.CRM_IMPORT_MAX_BYTES:
             raise CommandError(f"The file is larger than CRM_IMPORT_MAX_BYTES ({settings.CRM_IMPORT_MAX_BYTES} bytes).")
         try:
@@ -44,16 +34,6 @@ class Command(BaseCommand):
         self._report(result)
         if result.errors and not skip_errors:
             raise CommandError(f"Rows with errors: {result.bad_rows}; nothing was imported.")
-
-    def _actor(self, username):
-        if not username:
-            return None
-        actor = User.objects.filter(username=username, is_active=True).first()
-        if actor is None:
-            raise CommandError(f"No active user {username!r}.")
-        if not imports.can_import(actor):
-            raise CommandError(f"{username} may not import customers (sales reps, managers and admins may).")
-        return actor
 
     def _report_mapping(self, table, mapping):
         self.stdout.write("Columns:")

@@ -1,16 +1,16 @@
 """Import purchase history (orders) from a CSV file, with the same checks as the web import."""
 
-from pathlib import Path
+from django.core.management.base import CommandError
 
-from django.core.management.base import BaseCommand, CommandError
-
-from accounts.models import User
+from imports.commands import ImportCommand
 from sales.services import order_import
 
 SHOWN_ERRORS = 200
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
+    may_import = staticmethod(order_import.can_import_orders)
+    who_may = "managers and admins may"
     help = (
         "Import orders from FILE.csv with the columns customer_ref, ordered_at, total and optionally order_ref, "
         "currency, status. customer_ref matches a customer's external reference. Every row is checked first; with "
@@ -19,23 +19,16 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="The .csv file.")
-        parser.add_argument("--dry-run", action="store_true", help="Check the file and report; write nothing.")
-        parser.add_argument("--skip-errors", action="store_true", help="Import the good rows, report the bad ones.")
+        super().add_arguments(parser)
         parser.add_argument(
             "--create-missing-customers",
             action="store_true",
             help="Create a bare customer (last name = the reference) for each unknown customer_ref.",
         )
-        parser.add_argument(
-            "--as", dest="username", help="Import as this manager or admin, with their access (default: full access)."
-        )
 
     def handle(self, *args, file, dry_run, skip_errors, create_missing_customers, username, **options):
-        actor = self._actor(username)
-        path = Path(file)
-        if not path.is_file():
-            raise CommandError(f"No such file: {file}")
+        actor = self.actor(username)
+        path = self.existing_file(file)
         try:
             with path.open("rb") as source:
                 result = order_import.orders_import(
@@ -47,16 +40,6 @@ class Command(BaseCommand):
         self._report(result)
         if result.bad_rows and not skip_errors:
             raise CommandError(f"Rows with errors: {result.bad_rows}; nothing was imported.")
-
-    def _actor(self, username):
-        if not username:
-            return None
-        actor = User.objects.filter(username=username, is_active=True).first()
-        if actor is None:
-            raise CommandError(f"No active user {username!r}.")
-        if not order_import.can_import_orders(actor):
-            raise CommandError(f"{username} may not import orders (managers and admins may).")
-        return actor
 
     def _report(self, result: order_import.OrderImportResult) -> None:
         for error in result.errors[:SHOWN_ERRORS]:
