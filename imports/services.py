@@ -109,6 +109,21 @@ class ImportTable:
             finally:
                 text.detach()
 
+    @contextlib.contextmanager
+    def open_rows(self) -> Iterator[Any]:
+        """The row table as the file it is stored in (CSV: row number, then the cells), for a
+        database to read in one go (PostgreSQL's COPY); iter_rows() is the same rows parsed."""
+        if self.spool is not None:
+            self.spool.seek(0)
+            yield self.spool
+            return
+        try:
+            stored = default_storage.open(_rows_name(self.name), "rb")
+        except FileNotFoundError:
+            raise _gone() from None
+        with stored:
+            yield getattr(stored, "file", stored)
+
     def samples(self, column: int, limit: int = 3) -> list[str]:
         values = (cells[column] for _number, cells in self.head if column < len(cells) and cells[column])
         return list(dict.fromkeys(values))[:limit]

@@ -1,6 +1,8 @@
 """Checking order rows set-based on PostgreSQL: pass 1 of the order import without a Python loop per row.
 
-1. The kit's row table goes into a TEMP table with one COPY (only the six columns).
+1. The kit's row table goes into a TEMP table with one COPY of its stored file, parsed by
+   PostgreSQL (no Python per row); a file with a row longer or shorter than its header
+   is fed to COPY row by row instead, padded to the six columns.
 2. One INSERT … SELECT moves every row that plainly passes the rules (the common
    shapes: an ISO date, a plain amount, a known status …) into the staging table of
    order_import_write, converted by PostgreSQL. Anything else, and every date on a
@@ -16,7 +18,7 @@ is committed as it goes; `drop()` removes them.
 """
 
 from django.conf import settings
-from django.db import connection
+from django.db import DataError, connection, transaction
 from django.utils.translation import gettext as _
 
 from imports import sql
@@ -43,15 +45,15 @@ def postgresql_check(table, result, customers, *, ref_messages, progress, expect
     drop()
     with connection.cursor() as cursor:
         cursor.execute(f"SET work_mem = '{WORK_MEM}'")
-    index = {name: position for position, name in enumerate(table.headers)}
-    width = len(table.headers)
-    sql.stage(
-        name=RAW,
-        columns={"row_number": "integer", **{name: "text" for name in COLUMNS}, "surplus": "boolean"},
-        rows=_raw_rows(table, index, width),
-        keep=True,
-        text=True,
-    )
+    if not _copy_raw(table):
+        index = {name: position for position, name in enumerate(table.headers)}
+        sql.stage(
+            name=RAW,
+            columns={"row_number": "integer", **{name: "text" for name in COLUMNS}, "surplus": "boolean"},
+            rows=_raw_rows(table, index, len(table.headers)),
+            keep=True,
+            text=True,
+        )
     result.total = table.row_count
     if progress:
         progress(result.total // 2, expected_rows or result.total)
@@ -90,6 +92,35 @@ def _find_clock_days() -> None:
         cursor.execute(f"ANALYZE {CLOCK_DAYS}")
 
 
+def _copy_raw(table) -> bool:
+    """Load the kit's row table into RAW with PostgreSQL's own CSV parser, no Python per row; False
+    (nothing loaded) when a row does not have exactly the header's cells: those files take _raw_rows."""
+    missing = [name for name in COLUMNS if name not in table.headers]  # optional columns the file lacks
+    texts = [f"{name} text" for name in table.headers] + [f"{name} text DEFAULT ''" for name in missing]
+    definition = ", ".join(["row_number integer", *texts, "surplus boolean DEFAULT false"])
+    columns = ", ".join(table.headers)
+    try:
+        with transaction.atomic(), connection.cursor() as cursor, table.open_rows() as rows:
+            cursor.execute(f"CREATE TEMP TABLE {RAW} ({definition})")
+            with connection.wrap_database_errors:  # the driver's own cursor: its errors as Django's
+                sql.copy_from(
+                    cursor,
+                    f"COPY {RAW} (row_number, {columns}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({columns}))",
+                    rows,
+                )
+            cursor.execute(f"SELECT count(*) FROM {RAW}")  # noqa: S608 - our own table
+            if cursor.fetchone()[0] != table.row_count:  # never expected: then the Python path decides
+                raise _Unusual
+            cursor.execute(f"ANALYZE {RAW}")
+    except (DataError, _Unusual):  # a short or long row ("missing data", "extra data"), ...
+        return False
+    return True
+
+
+class _Unusual(Exception):
+    pass
+
+
 def _raw_rows(table, index: dict[str, int], width: int):
     positions = [index.get(name) for name in COLUMNS]
     for number, cells in table.iter_rows():
@@ -115,24 +146,28 @@ def _plain() -> str:
         f"WHEN (mod({year}, 4) = 0 AND mod({year}, 100) <> 0) OR mod({year}, 400) = 0 THEN 29 ELSE 28 END"
     )
     # CASE, not AND: PostgreSQL may evaluate AND in any order, and the casts need the shapes checked first.
-    clock_day = f"SELECT 1 FROM {CLOCK_DAYS} c WHERE c.day = substr(r.ordered_at, 1, 10)"  # noqa: S608 - our own table
+    clock_days = f"SELECT c.day FROM {CLOCK_DAYS} c"  # noqa: S608 - our own table
     return (
         "CASE WHEN NOT r.surplus AND r.customer_ref <> '' AND length(r.customer_ref) <= 100 "
-        r"AND length(r.order_ref) <= 100 AND r.total ~ '^\+?[0-9]{1,12}(\.[0-9]{1,2})?$' "
+        r"AND length(r.order_ref) <= 100 AND r.total ~ '^[+-]?[0-9]{1,12}(\.[0-9]{1,2})?$' "
+        "AND (left(r.total, 1) <> '-' OR lower(r.status) = 'refunded') "
         "AND (r.currency = '' OR r.currency ~ '^[A-Za-z]{3}$') "
         "AND lower(r.status) IN ('', 'paid', 'refunded', 'cancelled', 'canceled') "
         f"AND (r.ordered_at ~ '^{_DATE}$' OR r.ordered_at ~ '^{_DATETIME}{_OFFSET}?$') "
         "AND substr(r.ordered_at, 1, 4) BETWEEN '1900' AND '2100' "
         f"THEN {day} <= {days_in_month} "
-        f"AND NOT EXISTS ({clock_day}) "
+        f"AND substr(r.ordered_at, 1, 10) NOT IN ({clock_days}) "  # NOT IN: one hashed look-up per row
         "ELSE false END"
     )
 
 
 def _insert_plain_rows() -> None:
+    # The WHERE clause has checked the shape: 10 characters are a date; after the date, a sign or Z is an offset.
+    after_date = "substr(r.ordered_at, 11)"
     ordered_at = (
-        f"CASE WHEN r.ordered_at ~ '^{_DATE}$' THEN r.ordered_at::date::timestamp AT TIME ZONE %(zone)s "
-        f"WHEN r.ordered_at ~ '{_OFFSET}$' THEN r.ordered_at::timestamptz "
+        "CASE WHEN length(r.ordered_at) = 10 THEN r.ordered_at::date::timestamp AT TIME ZONE %(zone)s "
+        f"WHEN strpos({after_date}, '+') > 0 OR strpos({after_date}, '-') > 0 OR right(r.ordered_at, 1) = 'Z' "
+        "THEN r.ordered_at::timestamptz "
         "ELSE r.ordered_at::timestamp AT TIME ZONE %(zone)s END"
     )
     status = (

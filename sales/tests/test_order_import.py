@@ -231,6 +231,12 @@ def test_bad_cells_are_row_errors_with_their_column(alice, row, column):
     assert errors_of(result) == [(2, column)]
 
 
+def test_a_row_with_fewer_cells_than_the_header_reads_the_missing_ones_as_empty(alice):
+    result = run(csv_text("C-1,2024-05-01,1,A-1,,", "C-1,2024-05-02,2"))
+    assert result.bad_rows == 0
+    assert sorted(Order.objects.values_list("order_ref", "total")) == [("", Decimal("2.00")), ("A-1", Decimal("1.00"))]
+
+
 def test_every_problem_of_a_row_is_reported_with_the_row_number(alice):
     result = run(csv_text("C-1,2024-05-01,1,,,", "", "C-1,someday,abc,,XX1,lost"))
     assert errors_of(result) == [(4, "ordered_at"), (4, "status"), (4, "currency"), (4, "total")]
