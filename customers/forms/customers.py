@@ -250,9 +250,16 @@ class BulkActionForm(forms.Form):
         coerce=int, required=True, error_messages={"required": _("Select at least one customer.")}
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, actions: list[str], **kwargs):
+        """`actions`: the ACTIONS the user may use; the others are not offered (nor accepted)."""
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = assignable_users()
+        cast(forms.ChoiceField, self.fields["action"]).choices = [(k, v) for k, v in self.ACTIONS if k in actions]
+        if "assign_owner" in actions:
+            cast(forms.ModelChoiceField, self.fields["owner"]).queryset = assignable_users()
+        else:
+            del self.fields["owner"]
+        if "add_tag" not in actions:
+            del self.fields["tag"]
         # The choices are checked against what the user may edit in the view.
         cast(forms.ChoiceField, self.fields["ids"]).choices = (
             [(v, v) for v in cast(QueryDict, self.data).getlist("ids") if str(v).isdigit()] if self.data else []

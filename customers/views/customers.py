@@ -42,9 +42,33 @@ class CustomerListView(FilteredTableView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["bulk_form"] = BulkActionForm()
+        actions = bulk_actions_for(self.request.user)
+        context["bulk_form"] = BulkActionForm(actions=actions) if actions else None
         context["may_create"] = may_create_customers(self.request.user)
+        context["may_export"] = may_export_customers(self.request.user)
         return context
+
+    def get_table_kwargs(self):
+        # Without bulk actions the rows need no checkboxes.
+        return {} if bulk_actions_for(self.request.user) else {"exclude": ("ids",)}
+
+
+def bulk_actions_for(user) -> list[str]:
+    """The bulk actions the user may use: reassigning is for managers, tagging for
+    whoever edits customers, exports for whoever may export (not support agents)."""
+    actions = []
+    if roles.is_manager_or_admin(user):
+        actions.append("assign_owner")
+    if may_create_customers(user):
+        actions.append("add_tag")
+    if may_export_customers(user):
+        actions.append("export")
+    return actions
+
+
+def may_export_customers(user) -> bool:
+    """Support agents read customers one by one; bulk copies are for sales and managers."""
+    return may_create_customers(user)
 
 
 def may_create_customers(user) -> bool:
@@ -260,7 +284,7 @@ def attachment_download(request, pk):
 @require_POST
 @login_required
 def customer_bulk(request):
-    form = BulkActionForm(request.POST)
+    form = BulkActionForm(request.POST, actions=bulk_actions_for(request.user))
     back = request.POST.get("next") or reverse("customers:customer-list")
     if not back.startswith("/"):
         back = reverse("customers:customer-list")
