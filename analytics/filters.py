@@ -20,16 +20,37 @@ def _read_later(queryset, name, value):
     return queryset  # the RFM filters work together, in apply()
 
 
+class _CellFilter(django_filters.CharFilter):
+    def chip_display(self, value: str) -> str:
+        return f"R{value[:1]} F{value[1:2]}" if len(value) == 2 else value
+
+
+class _RunFilter(django_filters.NumberFilter):
+    def chip_display(self, value) -> str:
+        return _("run %(id)s") % {"id": int(value)}
+
+
+class _EarlierSegmentFilter(django_filters.CharFilter):
+    def chip_display(self, value: str) -> str:
+        if value == "none":
+            return str(_("not scored"))
+        segment = RfmSegment.objects.filter(pk=value).first() if value.isdigit() else None
+        return segment.name if segment else value
+
+
 class RfmCustomerFilters:
     def declare(self) -> dict[str, django_filters.Filter]:
         return {
             "rfm_segment": django_filters.ModelChoiceFilter(
                 label=_("RFM segment"), queryset=RfmSegment.objects.all(), method=_read_later
             ),
-            "rfm_cell": django_filters.CharFilter(widget=forms.HiddenInput, method=_read_later),
-            "rfm_run": django_filters.NumberFilter(widget=forms.HiddenInput, method=_read_later),
-            "rfm_from_run": django_filters.NumberFilter(widget=forms.HiddenInput, method=_read_later),
-            "rfm_from_segment": django_filters.CharFilter(widget=forms.HiddenInput, method=_read_later),
+            # Set by the RFM report's links; shown as chips, not as fields.
+            "rfm_cell": _CellFilter(label=_("RFM cell"), widget=forms.HiddenInput, method=_read_later),
+            "rfm_run": _RunFilter(label=_("RFM run"), widget=forms.HiddenInput, method=_read_later),
+            "rfm_from_run": _RunFilter(label=_("Compared with"), widget=forms.HiddenInput, method=_read_later),
+            "rfm_from_segment": _EarlierSegmentFilter(
+                label=_("Segment before"), widget=forms.HiddenInput, method=_read_later
+            ),
         }
 
     def apply(self, queryset: QuerySet[Customer], data: dict[str, Any]) -> QuerySet[Customer]:

@@ -2,7 +2,9 @@
 django-tables2 Table, pagination, sortable headers and htmx refresh of the
 results block (the same partial serves the page and the htmx request)."""
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, cast
 
 import django_filters
 import django_tables2 as tables
@@ -11,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.http import HttpRequest
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django_filters.views import FilterView
 from django_htmx.middleware import HtmxDetails
@@ -56,6 +59,8 @@ class FilteredTableView(LoginRequiredMixin, SingleTableMixin, FilterView):
         context["page_title"] = self.page_title
         context["create_link"] = self.create_link
         context["active_filter_count"] = self.active_filter_count()
+        filterset = getattr(self, "filterset", None)
+        context["filter_chips"] = filter_chips(filterset, self.request) if filterset is not None else []
         return context
 
     def active_filter_count(self) -> int:
@@ -93,3 +98,49 @@ class BulkSelectColumn(tables.CheckBoxColumn):
             },
         )
         super().__init__(**kwargs)
+
+
+@dataclass(frozen=True)
+class FilterChip:
+    """An active filter shown above a list's results, with the link that removes it."""
+
+    label: str
+    value: str
+    remove_url: str
+
+
+# Query parameters that page or sort a list rather than filter it.
+NOT_FILTERS = ("page", "per_page", "sort")
+
+
+def filter_chips(filterset, request: HttpRequest) -> list[FilterChip]:
+    """One chip per filter the query string sets, those that arrive by URL only
+    (RFM drill-downs, dashboard links) included. A filter may say how its value
+    reads with a `chip_display(value)` method; otherwise choices show their label."""
+    form = filterset.form
+    if not form.is_valid():
+        return []
+    chips = []
+    for name, list_filter in filterset.filters.items():
+        value = form.cleaned_data.get(name)
+        if name in NOT_FILTERS or not any(request.GET.getlist(name)) or value in (None, "", [], ()):
+            continue
+        display = getattr(list_filter, "chip_display", None)
+        text = display(value) if display else _chip_text(form.fields[name], value)
+        remaining = request.GET.copy()
+        for dropped in (name, "page"):
+            remaining.pop(dropped, None)
+        url = f"{request.path}?{remaining.urlencode()}" if remaining else request.path
+        chips.append(FilterChip(label=str(list_filter.label or name), value=text, remove_url=url))
+    return chips
+
+
+def _chip_text(field: forms.Field, value) -> str:
+    if isinstance(field, forms.ModelChoiceField):
+        return str(value)
+    if isinstance(field, forms.ChoiceField):
+        labels = {str(key): label for key, label in cast(list[tuple[object, object]], field.choices)}
+        return str(labels.get(str(value), value))
+    if isinstance(value, date):
+        return date_format(value, "SHORT_DATE_FORMAT")
+    return str(value)

@@ -58,7 +58,11 @@ def test_a_manager_runs_scoring_drills_into_a_segment_and_exports_it(
     results = page.locator("#list-results")
     expect(results).to_contain_text("Grace Hopper")
     expect(results).not_to_contain_text("Rip Winkle")
-    expect(page.get_by_label("RFM segment")).to_have_value(str(run.summary["cell_segments"]["44"]))
+    expect(page.get_by_label("RFM segment", exact=True)).to_have_value(str(run.summary["cell_segments"]["44"]))
+    # The report's link set two filters; both show as chips.
+    expect(page.get_by_test_id("filter-chip")).to_have_count(2)
+    expect(page.get_by_role("link", name="Remove the filter RFM segment: Loyal Customers")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Remove the filter RFM run: run {run.pk}")).to_be_visible()
 
     # 4. Export the drilled-down list, then the segment's scores from the report.
     with page.expect_download() as download:
@@ -72,3 +76,11 @@ def test_a_manager_runs_scoring_drills_into_a_segment_and_exports_it(
     assert [(row["customer_ref"], row["r_score"], row["f_score"], row["segment"]) for row in rows] == [
         ("GH-1", "4", "4", "Loyal Customers")
     ]
+
+    # 5. A grid cell drills down by R and F; removing its chip lists everyone again.
+    page.locator('#rfm-grid td[data-cell="44"] a').click()
+    expect(page.get_by_role("link", name="Remove the filter RFM cell: R4 F4")).to_be_visible()
+    expect(page.locator("#list-results")).not_to_contain_text("Rip Winkle")
+    page.get_by_role("link", name="Remove the filter RFM cell: R4 F4").click()
+    expect(page.get_by_role("link", name="Remove the filter RFM cell: R4 F4")).to_have_count(0)
+    expect(page.locator("#list-results")).to_contain_text("Rip Winkle")

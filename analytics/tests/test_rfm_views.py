@@ -242,6 +242,35 @@ def test_a_movement_drill_down_lists_those_who_moved(client_for, admin_user, sco
     assert all(segment_of(scored["run"], row.record) == before for row in response.context["table"].page.object_list)
 
 
+def test_a_movement_drill_down_shows_each_of_its_filters_as_a_removable_chip(client_for, admin_user, scored):
+    later = rfm_score_run(as_of=AS_OF + timedelta(days=400))
+    before, after = segment_of(scored["run"], scored["champion"]), segment_of(later, scored["champion"])
+    params = {
+        "rfm_run": later.pk,
+        "rfm_segment": after.pk,
+        "rfm_from_run": scored["run"].pk,
+        "rfm_from_segment": before.pk,
+    }
+
+    response = client_for(admin_user).get(reverse("customers:customer-list"), params)
+
+    chips = {chip.label: chip for chip in response.context["filter_chips"]}
+    assert {label: chip.value for label, chip in chips.items()} == {
+        "RFM segment": after.name,
+        "RFM run": f"run {later.pk}",
+        "Compared with": f"run {scored['run'].pk}",
+        "Segment before": before.name,
+    }
+    assert "rfm_from_segment" not in chips["Segment before"].remove_url
+    assert f"rfm_segment={after.pk}" in chips["Segment before"].remove_url
+    assert 'data-testid="filter-chip"' in response.content.decode()
+
+
+def test_a_cell_drill_down_chip_reads_as_r_and_f(client_for, admin_user, scored):
+    response = client_for(admin_user).get(reverse("customers:customer-list"), {"rfm_cell": "45"})
+    assert [(chip.label, chip.value) for chip in response.context["filter_chips"]] == [("RFM cell", "R4 F5")]
+
+
 # --- the customer page -------------------------------------------------------------------
 def test_the_customer_page_shows_current_scores_segment_and_history(client_for, owner, scored):
     rfm_score_run(as_of=AS_OF + timedelta(days=1))

@@ -134,6 +134,19 @@ def test_the_list_offers_each_role_only_the_bulk_actions_and_exports_it_may_use(
     assert offered(agent) == ([], False, False)  # no bulk bar, no checkboxes, no export buttons
 
 
+def test_each_active_filter_is_a_chip_whose_link_removes_only_it(client_for, owner):
+    tag = TagFactory(name="VIP")
+    params = {"tag": tag.pk, "lifecycle_stage": "customer", "country": "DE", "page": "2"}
+    response = client_for(owner).get(reverse("customers:customer-list"), params)
+    chips = {chip.label: chip for chip in response.context["filter_chips"]}
+    assert {label: chip.value for label, chip in chips.items()} == {"Tag": "VIP", "Stage": "Customer", "Country": "DE"}
+    remove_tag = chips["Tag"].remove_url
+    assert remove_tag.startswith(reverse("customers:customer-list") + "?")
+    assert "tag=" not in remove_tag and "page=" not in remove_tag
+    assert "lifecycle_stage=customer" in remove_tag and "country=DE" in remove_tag
+    assert client_for(owner).get(reverse("customers:customer-list")).context["filter_chips"] == []
+
+
 def test_per_page_is_capped_so_no_list_is_one_unbounded_page(client_for, agent, settings):
     settings.CRM_PAGE_SIZE_MAX = 10
     CustomerFactory.create_batch(12)
