@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts import roles
 from accounts.models import User
+from crm_project import helpers
 from imports.services import ImportTable
 
 from ..models import Company, Customer, CustomField, Tag
@@ -429,6 +430,5 @@ def tag_ids_by_name(names: list[str]) -> dict[str, int]:
 
 
 def chunks(values: list, size: int | None = None) -> Iterator[list]:
-    size = size or (LOOKUP_CHUNK if connection.vendor == "sqlite" else 5000)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+    """Lookup-sized batches (SQLite limits the parameters of one statement)."""
+    return helpers.chunks(values, size or (LOOKUP_CHUNK if connection.vendor == "sqlite" else 5000))

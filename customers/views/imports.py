@@ -21,6 +21,7 @@ from ..filters import CustomerFilter
 from ..selectors.customers import custom_fields_active, customer_list_for_user
 from ..services import exports, imports
 from ..tasks import customers_import_enqueue, customers_import_file
+from .customers import may_export_customers
 
 
 def _run(*, table, state, actor, dry_run, skip_errors):
@@ -110,8 +111,7 @@ def customer_export(request, fmt):
     """The customer list as the user sees it: filters from the query string, and ?ids=1,2,3."""
     if fmt not in ("csv", "xlsx"):
         raise Http404
-    if not imports.can_import(request.user):
-        # Support agents read customers one by one; bulk copies are for sales and managers.
+    if not may_export_customers(request.user):
         raise PermissionDenied
     custom_fields = custom_fields_active()
     queryset = customer_list_for_user(user=request.user)

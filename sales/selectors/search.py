@@ -7,14 +7,14 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from accounts import roles
 from crm_project.access import can_write
 from crm_project.search import SearchResult, SearchSection, candidates, list_url, rank, ranked, text_filter
 
-from ..models import Deal, Lead, Order, Task
+from ..models import Deal, Lead, Task
 from ..templatetags.sales_tags import money
 from .deals import may_use_sales
 from .leads import may_use_leads
+from .orders import order_list_for_user
 
 LEAD_FIELDS = ["first_name", "last_name", "email", "company_name"]
 
@@ -72,8 +72,7 @@ def deals_section(*, user, query: str, limit: int) -> SearchSection | None:
 def orders_section(*, user, query: str, limit: int) -> SearchSection:
     """Orders by their reference; an exact reference is looked up on its own, so
     "BO-12" is first even when thousands of references contain it."""
-    visible = Order.objects.visible_to(user).filter(customer__deleted_at__isnull=True)
-    visible = visible.select_related("customer").order_by()
+    visible = order_list_for_user(user=user).order_by()
     reference = "".join(query.split())
     found = [
         *visible.filter(order_ref__iexact=reference)[:limit],
@@ -105,7 +104,7 @@ def orders_section(*, user, query: str, limit: int) -> SearchSection:
 
 
 def tasks_section(*, user, query: str, limit: int) -> SearchSection | None:
-    if not (roles.is_manager_or_admin(user) or roles.is_sales_rep(user)):
+    if not may_use_sales(user):
         return None
     matches = Task.objects.visible_to(user).filter(text_filter(["title"], query)).order_by()
     results = [

@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import is_manager_or_admin
 from accounts.selectors import team_for_owner
+from crm_project.helpers import chunks
 from customers.models import Customer, Interaction
 from imports import services as kit
 
@@ -50,7 +51,6 @@ from .order_import_sql import drop as postgresql_drop
 from .order_import_sql import postgresql_check
 from .order_import_write import (
     CHUNK,
-    chunks,
     existing_orders,
     lookup_size,
     postgresql_count_existing,

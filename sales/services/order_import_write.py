@@ -13,15 +13,15 @@ the backend; values always travel as parameters or through COPY.
 """
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
-from itertools import islice
 from typing import cast
 
 from django.db import connection
 from django.db.models import Field
 
+from crm_project.helpers import chunks
 from customers.models import Customer
 
 from ..models import Order
@@ -52,12 +52,6 @@ def read_spool(spool) -> Iterator[OrderRow]:
             total=Decimal(total),
             customer_id=int(customer_id) if customer_id else None,
         )
-
-
-def chunks(iterable: Iterable, size: int) -> Iterator[list]:
-    iterator = iter(iterable)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def lookup_size() -> int:
