@@ -99,15 +99,6 @@ def insert_select(model, *, values: dict[str, str], source: str, params: list | 
         return cursor.rowcount
 
 
-def next_ids(model, *, table: str, column: str = "id") -> None:
-    """Give every staged row the id its new row will have (so related rows can be inserted set-based)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {column} = nextval(pg_get_serial_sequence(%s, %s))",  # noqa: S608 - caller's names
-            [model._meta.db_table, model._meta.pk.column],
-        )
-
-
 def _text(value) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value)

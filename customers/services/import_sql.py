@@ -62,7 +62,7 @@ def customers_insert_set_based(rows, *, actor, company_ids: dict, teams, tag_ids
 def _stage_with_ids(columns: dict[str, str], rows) -> None:
     """sql.stage, each row getting the id its customer will have from the customers' sequence as
     COPY reads it (in file order), so related rows can be inserted set-based; an UPDATE of every
-    staged row afterwards (sql.next_ids) cost as much again."""
+    staged row afterwards cost as much again."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [Customer._meta.db_table, Customer._meta.pk.column])
         sequence = cursor.fetchone()[0]

@@ -47,7 +47,7 @@ from .import_checks import (
     tag_ids_by_name,
 )
 from .import_mapping import import_field_choices, import_mapping_clean, import_mapping_guess
-from .import_sql import customers_insert_set_based
+from .import_sql import AUDIT_ACTION, customers_insert_set_based
 
 __all__ = [
     "BATCH_SIZE",
@@ -62,9 +62,7 @@ __all__ = [
     "customers_import",
     "import_field_choices",
     "import_file_claim",
-    "import_file_delete",
     "import_file_open",
-    "import_file_release",
     "import_file_store",
     "import_mapping_clean",
     "import_mapping_guess",
@@ -118,10 +116,6 @@ def import_table_read(*, data: bytes = b"", filename: str, source=None) -> Impor
 
 
 import_file_claim = kit.upload_claim
-import_file_release = kit.upload_release
-import_file_delete = kit.upload_delete
-
-AUDIT_ACTION = "customer.imported"
 
 
 @dataclass
