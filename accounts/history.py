@@ -54,6 +54,9 @@ class ConfigHistory(HistoricalRecords):
         super().__init__(**kwargs)
 
     def post_save(self, instance, created, using=None, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields and set(update_fields) <= set(self.excluded_fields):
+            return  # e.g. a login saving last_login: nothing tracked changed, no query needed
         if not created and not kwargs.get("raw", False) and self._unchanged(instance):
             return
         super().post_save(instance, created, using=using, **kwargs)

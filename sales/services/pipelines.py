@@ -17,6 +17,7 @@ from simple_history.utils import bulk_update_with_history
 
 from accounts.history import history_actor
 from accounts.models import User
+from crm_project.services import apply_changes
 
 from ..models import Deal, Pipeline, Stage
 
@@ -119,12 +120,14 @@ def _stage_delete(stage: Stage) -> None:
 
 def _stage_save(pipeline: Pipeline, row: StageData, stage: Stage | None) -> None:
     stage = stage or Stage(pipeline=pipeline)
-    flags_changed = stage.pk is not None and (stage.is_won, stage.is_lost) != (row.is_won, row.is_lost)
-    stage.name, stage.probability, stage.position = row.name.strip(), row.probability, row.position
-    stage.is_won, stage.is_lost = row.is_won, row.is_lost
+    values = {"name": row.name.strip(), "probability": row.probability, "position": row.position}
+    changed = apply_changes(stage, {**values, "is_won": row.is_won, "is_lost": row.is_lost})
+    is_new = stage.pk is None
+    if not is_new and not changed:
+        return  # the editor posts every stage; an unchanged one costs no write
     stage.full_clean()
     stage.save()
-    if flags_changed:
+    if not is_new and {"is_won", "is_lost"} & set(changed):
         _deals_follow_stage_flags(stage)
 
 
