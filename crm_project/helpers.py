@@ -4,6 +4,9 @@ import re
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+
 # Addresses at these providers say nothing about the person's company.
 FREE_MAIL_DOMAINS = frozenset(
     {
@@ -47,3 +50,12 @@ def chunks(iterable: Iterable, size: int) -> Iterator[list]:
     iterator = iter(iterable)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+def next_url(request: HttpRequest, fallback: str) -> str:
+    """Where a form sends the user back to: its `next` parameter when that is a
+    path on this site, otherwise `fallback` ("//evil.example" is another site)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import roles
 from crm_project.access import can_write
+from crm_project.helpers import next_url
 from crm_project.lists import FilteredTableView
 
 from .. import registry, services
@@ -285,9 +286,7 @@ def attachment_download(request, pk):
 @login_required
 def customer_bulk(request):
     form = BulkActionForm(request.POST, actions=bulk_actions_for(request.user))
-    back = request.POST.get("next") or reverse("customers:customer-list")
-    if not back.startswith("/"):
-        back = reverse("customers:customer-list")
+    back = next_url(request, reverse("customers:customer-list"))
     if not form.is_valid():
         messages.error(request, " ".join(" ".join(map(str, errors)) for errors in form.errors.values()))
         return redirect(back)

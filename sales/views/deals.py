@@ -12,13 +12,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import roles
 from crm_project.access import can_write
+from crm_project.helpers import next_url
 from crm_project.lists import FilteredTableView
 from crm_project.permissions import manager_or_admin_required
 from customers.selectors.customers import customer_get_for_user
@@ -109,7 +109,7 @@ def deal_move(request, pk):
     if request.htmx:
         return _board_move_result(request, deal, previous_stage)
     messages.success(request, _("“%(title)s” is now in %(stage)s.") % {"title": deal.title, "stage": deal.stage.name})
-    return redirect(_next_url(request) or deal.get_absolute_url())
+    return redirect(next_url(request, deal.get_absolute_url()))
 
 
 def _move_refused(request, deal, form):
@@ -121,7 +121,7 @@ def _move_refused(request, deal, form):
             "deal": deal,
             "form": DealMoveForm(initial={"stage": form.cleaned_data["stage"].pk}, deal=deal),
             "stage": form.cleaned_data["stage"],
-            "next": _next_url(request) or "",
+            "next": next_url(request, ""),
             "crumbs": [
                 (_("Deals"), reverse("sales:deal-list")),
                 (deal.title, deal.get_absolute_url()),
@@ -130,7 +130,7 @@ def _move_refused(request, deal, form):
         }
         return render(request, "sales/deal_lost.html", context)
     messages.error(request, " ".join(_form_errors(form)))
-    return redirect(_next_url(request) or deal.get_absolute_url())
+    return redirect(next_url(request, deal.get_absolute_url()))
 
 
 def _board_move_result(request, deal, previous_stage):
@@ -173,13 +173,6 @@ def _page_number(request) -> int:
 def _mark_writable(user, deals) -> None:
     for deal in deals:
         deal.writable = can_write(user, deal)
-
-
-def _next_url(request) -> str | None:
-    url = request.POST.get("next") or request.GET.get("next")
-    if url and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=False):
-        return url
-    return None
 
 
 def _form_errors(form) -> list[str]:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import roles
 from crm_project.access import can_write
+from crm_project.helpers import next_url
 from crm_project.lists import FilteredTableView
 from crm_project.permissions import manager_or_admin_required
 from customers.models import Interaction
@@ -74,9 +75,7 @@ class LeadListView(FilteredTableView):
 def lead_bulk(request):
     _require_lead_user(request.user)
     form = LeadBulkForm(request.POST, user=request.user)
-    back = request.POST.get("next", "")
-    if not back.startswith("/") or back.startswith("//"):
-        back = reverse("sales:lead-list")
+    back = next_url(request, reverse("sales:lead-list"))
     if not form.is_valid():
         messages.error(request, " ".join(" ".join(map(str, errors)) for errors in form.errors.values()))
         return redirect(back)

@@ -6,12 +6,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import roles
+from crm_project.helpers import next_url
 from crm_project.lists import FilteredTableView
 from customers.selectors.customers import customer_get_for_user
 
@@ -65,13 +65,6 @@ def _related_from_query(request) -> dict:
     return related
 
 
-def _return_url(request, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return target
-    return fallback
-
-
 @login_required
 def task_create(request):
     if not may_have_tasks(request.user):
@@ -81,7 +74,7 @@ def task_create(request):
     if request.method == "POST" and form.is_valid():
         task = services.task_create(actor=request.user, **related, **form.service_fields())
         messages.success(request, _("Task “%(title)s” added.") % {"title": task.title})
-        return redirect(_return_url(request, reverse("sales:task-list")))
+        return redirect(next_url(request, reverse("sales:task-list")))
     context = {
         "form": form,
         "related": related,
@@ -98,7 +91,7 @@ def task_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         services.task_update(task=task, actor=request.user, **form.service_fields())
         messages.success(request, _("Your changes were saved."))
-        return redirect(_return_url(request, reverse("sales:task-list")))
+        return redirect(next_url(request, reverse("sales:task-list")))
     related = {name: getattr(task, name) for name in ("customer", "deal", "lead") if getattr(task, f"{name}_id")}
     context = {
         "form": form,
@@ -129,13 +122,13 @@ def _toggle(request, pk, *, done: bool):
         task = services.task_complete(task=task, actor=request.user)
     else:
         task = services.task_reopen(task=task, actor=request.user)
-    next_url = _return_url(request, reverse("sales:task-list"))
+    back = next_url(request, reverse("sales:task-list"))
     if not request.htmx:
         message = _("“%(title)s” is done.") if done else _("“%(title)s” is open again.")
         messages.success(request, message % {"title": task.title})
-        return redirect(next_url)
+        return redirect(back)
     template = ROW_TEMPLATES.get(request.POST.get("variant", "row"), ROW_TEMPLATES["row"])
-    context = {"task": task, "next_url": next_url, "show_owner": request.POST.get("show_owner") == "1"}
+    context = {"task": task, "next_url": back, "show_owner": request.POST.get("show_owner") == "1"}
     return render(request, template, context)
 
 
