@@ -26,6 +26,13 @@ def team_for_owner(owner: User | None) -> Team | None:
     return Team.objects.filter(Q(members=owner) | Q(manager=owner)).order_by("pk").first()
 
 
+def team_people(user: User) -> QuerySet[User]:
+    """Everyone in the teams the user manages or belongs to (the user included):
+    the people whose work a team manager oversees."""
+    teams = Team.objects.filter(Q(manager=user) | Q(members=user)).values("pk")
+    return User.objects.filter(Q(teams__in=teams) | Q(managed_teams__in=teams) | Q(pk=user.pk)).distinct()
+
+
 def unread_notification_count(request) -> int:
     """The bell's count, cached on the request: a page that shows it twice costs one query."""
     cached = getattr(request, "_crm_unread_notifications", None)

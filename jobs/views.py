@@ -21,7 +21,7 @@ class JobRunListView(ManagerOrAdminRequiredMixin, FilteredTableView):
     page_title = gettext_lazy("Job log")
 
     def get_queryset(self):
-        return selectors.jobrun_list()
+        return selectors.jobrun_list_for_user(user=self.request.user)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

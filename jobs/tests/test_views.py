@@ -1,6 +1,10 @@
+import pytest
+from django.http import Http404
+from django.test import override_settings
 from django.urls import reverse
 
 from jobs.models import JobRun
+from jobs.selectors import jobrun_get_for_user, jobrun_list_for_user
 from jobs.tests.factories import JobRunFactory
 
 
@@ -65,19 +69,43 @@ def test_run_now_is_refused_to_reps_and_unknown_jobs(client_for, owner, manager)
     assert not JobRun.objects.exists()
 
 
-def test_a_job_run_is_visible_to_whoever_started_it_and_managers_only(owner, teammate, manager):
-    import pytest
-    from django.http import Http404
-
-    from jobs.selectors import jobrun_get_for_user
-
+def test_a_job_run_is_visible_to_whoever_started_it_their_manager_and_admins(
+    owner, teammate, outsider, manager, admin_user
+):
     run = JobRunFactory(name="customers.import_file", triggered_by=owner)
-    assert jobrun_get_for_user(user=owner, pk=run.pk, name="customers.import_file") == run
-    assert jobrun_get_for_user(user=manager, pk=run.pk, name="customers.import_file") == run
-    with pytest.raises(Http404):
-        jobrun_get_for_user(user=teammate, pk=run.pk, name="customers.import_file")
+    for reader in (owner, manager, admin_user):
+        assert jobrun_get_for_user(user=reader, pk=run.pk, name="customers.import_file") == run
+    for stranger in (teammate, outsider):
+        with pytest.raises(Http404):
+            jobrun_get_for_user(user=stranger, pk=run.pk, name="customers.import_file")
     with pytest.raises(Http404):
         jobrun_get_for_user(user=owner, pk=run.pk, name="another.job")
+
+
+def test_a_manager_cannot_read_another_teams_import_errors(client_for, outsider, manager):
+    run = JobRunFactory(name="customers.import_file", triggered_by=outsider, error="ValueError: row 7 is bad")
+    with pytest.raises(Http404):
+        jobrun_get_for_user(user=manager, pk=run.pk, name="customers.import_file")
+    content = client_for(manager).get(reverse("jobs:list")).content.decode()
+    assert "Oscar" not in content
+    assert "row 7 is bad" not in content
+
+
+@override_settings(CRM_SCOPE_MANAGER="all")
+def test_a_manager_who_sees_everything_reads_every_teams_runs(outsider, manager):
+    run = JobRunFactory(name="customers.import_file", triggered_by=outsider)
+    assert jobrun_get_for_user(user=manager, pk=run.pk, name="customers.import_file") == run
+
+
+def test_the_job_log_shows_a_manager_the_scheduled_runs_and_their_teams(client_for, owner, outsider, manager):
+    JobRunFactory(name="jobs.housekeeping", triggered_by=None)
+    JobRunFactory(name="customers.import_file", triggered_by=owner)
+    JobRunFactory(name="customers.import_file", triggered_by=outsider)
+    runs = jobrun_list_for_user(user=manager)
+    assert sorted((run.name, run.triggered_by_id) for run in runs) == [
+        ("customers.import_file", owner.pk),
+        ("jobs.housekeeping", None),
+    ]
 
 
 def test_the_runnable_jobs_come_from_settings(client_for, manager):
