@@ -62,3 +62,22 @@ def test_weak_passwords_are_refused_with_a_field_error(client_for, owner, passwo
     assert response.context["form"].errors["new_password2"]
     owner.refresh_from_db()
     assert owner.check_password(password)
+
+
+def test_one_password_tried_across_many_usernames_locks_the_address_out(client, owner, password, settings):
+    settings.CRM_LOGIN_IP_FAILURE_LIMIT = 6
+    for number in range(settings.CRM_LOGIN_IP_FAILURE_LIMIT):
+        # Each username fails once: no (username, address) pair comes near its own limit.
+        post_login(client, f"user{number}", "Summer2026!")
+    response = post_login(client, owner.username, password)
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_failures_under_the_address_limit_do_not_lock_out_other_users(client, owner, password, settings):
+    settings.CRM_LOGIN_IP_FAILURE_LIMIT = 6
+    for number in range(settings.CRM_LOGIN_IP_FAILURE_LIMIT - 1):
+        post_login(client, f"user{number}", "Summer2026!")
+    response = post_login(client, owner.username, password)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")

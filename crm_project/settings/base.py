@@ -167,6 +167,9 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "accounts.throttling.LoginThrottle"
+# Failures from one address across all usernames before it is locked out too.
+CRM_LOGIN_IP_FAILURE_LIMIT = env.int("CRM_LOGIN_IP_FAILURE_LIMIT", default=20)
 
 # --- History of configuration (django-simple-history, see accounts/history.py) ---
 # History pages only read: a change goes through the forms and services, which keep
