@@ -1,6 +1,8 @@
 """Demo companies and customers for seed_demo: set-based, idempotent."""
 
 import random
+import re
+import unicodedata
 from datetime import timedelta
 
 from django.db import transaction
@@ -74,6 +76,17 @@ def _seed_companies(fake, rng, owners, teams, *, count):
     return Company.objects.bulk_create(rows, batch_size=BATCH)
 
 
+# Letters that Unicode decomposition does not reduce to ASCII.
+ASCII_LETTERS = str.maketrans({"ı": "i", "İ": "I", "ß": "ss", "ø": "o", "Ø": "O", "æ": "ae", "ł": "l", "đ": "d"})
+
+
+def ascii_address_part(*names: str) -> str:
+    """ "Çelik", "Geißler" -> "celik.geissler": the edit form, like most mail
+    servers, refuses addresses with non-ASCII local parts."""
+    text = unicodedata.normalize("NFKD", ".".join(names).translate(ASCII_LETTERS))
+    return re.sub(r"[^a-z0-9.]+", "", text.encode("ascii", "ignore").decode().lower()).strip(".")
+
+
 def _seed_customers(fake, rng, owners, teams, companies, tags, *, count):
     now = timezone.now()
     people = []
@@ -88,7 +101,7 @@ def _seed_customers(fake, rng, owners, teams, companies, tags, *, count):
             Customer(
                 first_name=first,
                 last_name=last,
-                email=f"{first}.{last}.{index}@example.com".lower().replace(" ", ""),
+                email=f"{ascii_address_part(first, last)}.{index}@example.com",
                 phone=phone,
                 phone_normalized=normalize_phone(phone),
                 company=company,

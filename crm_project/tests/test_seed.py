@@ -73,3 +73,35 @@ def test_seed_demo_creates_a_sales_day_for_every_rep(db):
     assert Order.objects.filter(status="paid").exists()
     for rep in User.objects.filter(groups__name=roles.SALES_REP):
         assert Task.objects.filter(owner=rep, done_at__isnull=True).exists()
+
+
+def test_every_demo_customer_passes_the_edit_forms_validation(db, admin_user):
+    """The demo is for trying the CRM: a record its own edit form refuses
+    (a non-ASCII address such as "çelik.…@example.com") cannot be edited."""
+    from django.forms.models import model_to_dict
+
+    from customers.forms.customers import CustomerForm
+    from customers.models import Customer
+
+    call_command("seed_demo", customers=300)
+    refused = {}
+    for customer in Customer.objects.select_related("company").prefetch_related("tags"):
+        data = {key: value for key, value in model_to_dict(customer, fields=CustomerForm.Meta.fields).items() if value}
+        data["company_name"] = customer.company.name if customer.company else ""
+        data["tags"] = [tag.pk for tag in customer.tags.all()]
+        form = CustomerForm(data, instance=customer, user=admin_user, custom_fields=[])
+        if not form.is_valid():
+            refused[customer.email] = form.errors
+    assert refused == {}
+
+
+def test_every_demo_lead_has_an_address_the_forms_accept(db):
+    from django.core.validators import validate_email
+
+    from sales.models import Lead
+
+    call_command("seed_demo", customers=50)
+    emails = list(Lead.objects.values_list("email", flat=True))
+    assert emails
+    for email in emails:
+        validate_email(email)

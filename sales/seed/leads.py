@@ -12,6 +12,7 @@ from accounts import roles
 from accounts.models import Team, User
 from accounts.selectors import team_for_owner
 from customers.models import Customer, Interaction
+from customers.seed import ascii_address_part
 
 from ..models import AssignmentRule, Lead, LeadActivity
 
@@ -78,7 +79,7 @@ def _seed_leads(owners: list[User], *, count: int) -> list[Lead]:
             Lead(
                 first_name=first,
                 last_name=last,
-                email=f"{first}.{last}.{index}@{domain}".lower().replace(" ", ""),
+                email=f"{ascii_address_part(first, last)}.{index}@{domain}",
                 phone=fake.phone_number()[:40],
                 company_name=company[:200],
                 source=rng.choice(SOURCES),
