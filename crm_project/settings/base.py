@@ -284,9 +284,16 @@ RFM_KEEP_RUNS = env.int("RFM_KEEP_RUNS", default=12)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"forbidden_in_one_line": {"()": "crm_project.log_filters.ForbiddenInOneLine"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["forbidden_in_one_line"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # Django's own console handler would print every django.* line a second time
+    # through the root's: its records go to the root handler only.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
+AXES_VERBOSE = False  # no "AXES: BEGIN …" banner on every command
 
 # --- Customers ----------------------------------------------------------------
 CRM_ATTACHMENT_MAX_BYTES = env.int("CRM_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)

@@ -5,7 +5,6 @@ logged, and recorded with the actor in their history (admin History page).
 A stage's won/lost flags decide its deals' status, so changing the flags
 updates those deals in the same transaction."""
 
-import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -20,8 +19,6 @@ from accounts.models import User
 from crm_project.services import apply_changes
 
 from ..models import Deal, Pipeline, Stage
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,6 @@ def pipeline_create(
         _stages_save(pipeline=pipeline, stages=stages)
         if is_default:
             _others_not_default(pipeline, actor)
-    logger.info("Pipeline %s created by %s", pipeline.pk, actor)
     return pipeline
 
 
@@ -78,7 +74,6 @@ def pipeline_update(
         _stages_save(pipeline=pipeline, stages=stages)
         if pipeline.is_default:
             _others_not_default(pipeline, actor)
-    logger.info("Pipeline %s changed by %s", pipeline.pk, actor)
     return pipeline
 
 
