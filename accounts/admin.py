@@ -30,6 +30,17 @@ class ConfigHistoryAdmin(SimpleHistoryAdmin):
         return _("History: %(object)s") % {"object": obj}
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by the CRM's services (stage changes, activities, job
+    runs): the admin looks them up and never adds or edits one."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin, ConfigHistoryAdmin):
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_active", "role_list")

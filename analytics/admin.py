@@ -1,8 +1,13 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import ConfigHistoryAdmin
+from accounts.admin import ConfigHistoryAdmin, ReadOnlyAdmin
 
 from .models import RfmRun, RfmSegment
+from .selectors.rfm import rfm_segment_table, rfm_segments
 
 
 @admin.register(RfmSegment)
@@ -16,15 +21,23 @@ class RfmSegmentAdmin(ConfigHistoryAdmin):
 
 
 @admin.register(RfmRun)
-class RfmRunAdmin(admin.ModelAdmin):
-    """Runs are written by the scoring service only; the admin shows them."""
+class RfmRunAdmin(ReadOnlyAdmin):
+    """Runs are written by the scoring service only; the admin shows them. Their
+    scores have a composite primary key, which Django's admin cannot list: a run's
+    page shows its segment sizes and links to the report, where its scores are."""
 
     list_display = ["pk", "as_of", "window_days", "n_scored", "trigger", "triggered_by", "finished_at", "scores_kept"]
     list_filter = ["trigger", "scores_kept"]
-    readonly_fields = [field.name for field in RfmRun._meta.fields]
+    readonly_fields = ["segment_sizes", "scores"]
 
-    def has_add_permission(self, request):
-        return False
+    @admin.display(description=_("customers per segment"))
+    def segment_sizes(self, obj):
+        rows = rfm_segment_table(obj, rfm_segments())
+        return format_html_join(mark_safe("<br>"), "{}: {}", ((row.name, row.customers) for row in rows))
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    @admin.display(description=_("scores"))
+    def scores(self, obj):
+        if not obj.scores_kept:
+            return _("Only the latest runs keep their scores.")
+        url = reverse("analytics:rfm") + f"?run={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("Open this run in the RFM report"))

@@ -1,12 +1,15 @@
 from django.contrib import admin
 
+from accounts.admin import ReadOnlyAdmin
+
 from .models import JobRun
 
 
 @admin.register(JobRun)
-class JobRunAdmin(admin.ModelAdmin):
+class JobRunAdmin(ReadOnlyAdmin):
+    """Runs are written by the job log; deleting old ones is allowed (housekeeping does it too)."""
+
     list_display = ("name", "status", "restarts", "trigger", "triggered_by", "created_at", "started_at", "finished_at")
     list_filter = ("status", "trigger", "name")
     search_fields = ("name", "task_id", "error")
-    readonly_fields = [f.name for f in JobRun._meta.fields]
     date_hierarchy = "created_at"

@@ -1,12 +1,33 @@
 """Admin for the sales app: lookups and fixes. Deals move and open in the app (so they get a
 stage history and a timeline entry); here their stage and status are read-only."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import ConfigHistoryAdmin, ConfigHistoryContextHelper
+from accounts.admin import ConfigHistoryAdmin, ConfigHistoryContextHelper, ReadOnlyAdmin
 
-from .models import AssignmentRule, Deal, DealProduct, Lead, Order, OrderLine, Pipeline, Product, Stage, Target, Task
+from .models import (
+    AssignmentRule,
+    Deal,
+    DealProduct,
+    DealStageChange,
+    Lead,
+    LeadActivity,
+    Order,
+    OrderLine,
+    Pipeline,
+    Product,
+    Stage,
+    Target,
+    Task,
+)
+from .templatetags.sales_tags import money
+
+
+@admin.display(description=_("amount"), ordering="amount")
+def amount_with_currency(obj):
+    return money(obj.amount, obj.currency)
 
 
 class StageInline(admin.TabularInline):
@@ -80,8 +101,7 @@ class DealAdmin(admin.ModelAdmin):
         "pipeline",
         "stage",
         "status",
-        "amount",
-        "currency",
+        amount_with_currency,
         "expected_close_date",
         "owner",
     )
@@ -99,19 +119,27 @@ class DealAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(ConfigHistoryAdmin):
-    list_display = ("name", "sku", "price", "currency", "is_active")
+    list_display = ("name", "sku", "price_with_currency", "is_active")
     list_filter = ("is_active", "currency")
     list_editable = ("is_active",)
     search_fields = ("name", "sku")
 
+    @admin.display(description=_("price"), ordering="price")
+    def price_with_currency(self, obj):
+        return money(obj.price, obj.currency)
+
 
 @admin.register(Target)
 class TargetAdmin(ConfigHistoryAdmin):
-    list_display = ("month", "user", "team", "amount")
+    list_display = ("month", "user", "team", "target_amount")
     list_filter = ("month", "team")
     search_fields = ("user__username", "user__first_name", "user__last_name", "team__name")
     list_select_related = ("user", "team")
     date_hierarchy = "month"
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def target_amount(self, obj):
+        return money(obj.amount, settings.CRM_CURRENCY)
 
 
 @admin.register(AssignmentRule)
@@ -156,10 +184,36 @@ class OrderLineInline(admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "customer", "ordered_at", "status", "total", "currency", "source")
+    list_display = ("__str__", "customer", "ordered_at", "status", "total_with_currency", "source")
     list_filter = ("status", "source", "currency")
     search_fields = ("order_ref", "customer__last_name", "customer__first_name", "customer__external_ref")
     list_select_related = ("customer",)
     raw_id_fields = ("customer", "deal")
     date_hierarchy = "ordered_at"
     inlines = [OrderLineInline]
+
+    @admin.display(description=_("total"), ordering="total")
+    def total_with_currency(self, obj):
+        return money(obj.total, obj.currency)
+
+
+@admin.register(DealStageChange)
+class DealStageChangeAdmin(ReadOnlyAdmin):
+    """Written when a deal moves; the forecast and stage durations read them."""
+
+    list_display = ("deal", "from_stage", "to_stage", "changed_at", "actor", "time_in_previous_stage")
+    list_filter = ("to_stage__pipeline", "to_stage")
+    search_fields = ("deal__title",)
+    list_select_related = ("deal", "from_stage", "to_stage", "actor")
+    date_hierarchy = "changed_at"
+
+
+@admin.register(LeadActivity)
+class LeadActivityAdmin(ReadOnlyAdmin):
+    """A lead's timeline, written by the lead services."""
+
+    list_display = ("lead", "kind", "summary", "user", "occurred_at")
+    list_filter = ("kind",)
+    search_fields = ("summary", "lead__last_name", "lead__email")
+    list_select_related = ("lead", "user")
+    date_hierarchy = "occurred_at"

@@ -58,3 +58,22 @@ def test_a_segment_rule_change_shows_old_and_new_pattern_and_who_on_its_history_
     )
     assert "(ada)" in page
     assert champions.history.first().history_user == admin_user
+
+
+def test_an_rfm_runs_admin_page_shows_its_segment_sizes_and_links_to_its_scores(client_for, admin_user, owner):
+    from analytics.services import rfm_score_run
+    from analytics.tests.helpers import order
+    from analytics.tests.test_scoring import AS_OF, days_before
+    from customers.tests.factories import CustomerFactory
+
+    order(CustomerFactory(owner=owner), days_before(3), total="900.00")
+    run = rfm_score_run(as_of=AS_OF)
+    client = client_for(admin_user)
+
+    page = client.get(reverse("admin:analytics_rfmrun_change", args=[run.pk])).content.decode()
+
+    segment = run.summary["segments"]
+    assert sum(figures["customers"] for figures in segment.values()) == 1
+    assert ": 1" in page
+    assert f"/analytics/rfm/?run={run.pk}" in page
+    assert client.get(reverse("admin:analytics_rfmrun_add")).status_code == 403

@@ -137,3 +137,12 @@ def test_a_finished_run_shows_how_often_it_was_restarted(client_for, manager):
     content = client_for(manager).get(reverse("jobs:list")).content.decode()
     assert "Succeeded" in content and "restarted 1 time" in content
     assert "Retrying after a worker stopped" not in content
+
+
+def test_the_admin_offers_no_add_on_job_runs(client_for, admin_user):
+    run = JobRunFactory()
+    client = client_for(admin_user)
+    assert client.get(reverse("admin:jobs_jobrun_add")).status_code == 403
+    changelist = client.get(reverse("admin:jobs_jobrun_changelist")).content.decode()
+    assert reverse("admin:jobs_jobrun_add") not in changelist
+    assert client.get(reverse("admin:jobs_jobrun_change", args=[run.pk])).status_code == 200
