@@ -436,3 +436,21 @@ def test_editing_a_customer_records_what_changed_on_the_timeline(client_for, own
 def test_links_in_list_rows_are_not_boosted(client_for, owner, customer):
     content = client_for(owner).get(reverse("customers:customer-list")).content.decode()
     assert '<tbody hx-boost="false"' in content
+
+
+def test_a_support_agent_logs_a_call_on_a_customer_but_cannot_edit_them(client_for, agent, customer):
+    client = client_for(agent)
+    page = client.get(detail_url(customer)).content.decode()
+    assert 'id="interaction-form"' in page
+    assert reverse("customers:customer-edit", args=[customer.pk]) not in page
+    response = client.post(
+        reverse("customers:interaction-create", args=[customer.pk]),
+        {"kind": "call", "summary": "Asked about an invoice"},
+    )
+    assert response.status_code == 302
+    entry = Interaction.objects.get(customer=customer, kind="call")
+    assert (entry.summary, entry.user) == ("Asked about an invoice", agent)
+    assert client.get(reverse("customers:customer-edit", args=[customer.pk])).status_code == 403
+    assert (
+        client.post(reverse("customers:consent-update", args=[customer.pk]), {"status": "opted_in"}).status_code == 403
+    )

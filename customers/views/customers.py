@@ -72,6 +72,12 @@ def may_export_customers(user) -> bool:
     return may_create_customers(user)
 
 
+def may_log_interactions(user, customer: Customer) -> bool:
+    """Whoever may edit the customer logs notes and calls; so does a support agent,
+    who reads every customer but edits none (a call is the agent's daily work)."""
+    return can_write(user, customer) or roles.is_support_agent(user)
+
+
 def may_create_customers(user) -> bool:
     return roles.is_manager_or_admin(user) or roles.is_sales_rep(user)
 
@@ -148,7 +154,7 @@ def customer_detail(request, pk):
         "timeline_page": _timeline_page(customer, 1),
         "consent_log": selectors.customer_consent_log(customer=customer)[:5],
         "attachments": customer.attachments.select_related("uploaded_by"),
-        "interaction_form": InteractionForm() if writable else None,
+        "interaction_form": InteractionForm() if may_log_interactions(request.user, customer) else None,
         "consent_form": ConsentForm(initial={"status": customer.email_consent}) if writable else None,
         "reassign_form": ReassignForm(initial={"owner": customer.owner_id})
         if _may_reassign(request.user, customer)
@@ -184,7 +190,9 @@ def customer_timeline(request, pk):
 @require_POST
 @login_required
 def interaction_create(request, pk):
-    customer = selectors.customer_get_for_user(user=request.user, pk=pk, write=True)
+    customer = selectors.customer_get_for_user(user=request.user, pk=pk)
+    if not may_log_interactions(request.user, customer):
+        raise PermissionDenied
     form = InteractionForm(request.POST)
     if form.is_valid():
         entry = services.interaction_log(customer=customer, actor=request.user, **form.cleaned_data)
