@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.history import ConfigHistory
 from crm_project.access import ALL, OwnedModel, ScopedQuerySet
+from crm_project.versioning import VersionedModel
 
 
 class AliveManager(models.Manager):
@@ -86,7 +87,7 @@ class Address(models.Model):
         abstract = True
 
 
-class Company(OwnedModel, Address):
+class Company(OwnedModel, VersionedModel, Address):
     class Size(models.TextChoices):
         MICRO = "1-9", _("1–9 employees")
         SMALL = "10-49", _("10–49 employees")
@@ -126,7 +127,7 @@ class Company(OwnedModel, Address):
         return reverse("customers:company-detail", args=[self.pk])
 
 
-class Customer(OwnedModel, Address):
+class Customer(OwnedModel, VersionedModel, Address):
     """A person the business deals with."""
 
     class Stage(models.TextChoices):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from accounts.models import User
 from accounts.selectors import assignable_users
+from crm_project.versioning import VersionedFormMixin
 
 from ..models import Company, Customer, CustomField, Interaction, Tag
 
@@ -34,7 +35,7 @@ class CrispyMixin:
         self.helper.form_tag = False
 
 
-class CustomerForm(CrispyMixin, forms.ModelForm):
+class CustomerForm(CrispyMixin, VersionedFormMixin, forms.ModelForm):
     company_name = forms.CharField(
         label=_("Company"),
         required=False,
@@ -143,6 +144,18 @@ class CustomerForm(CrispyMixin, forms.ModelForm):
         fields = {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}
         fields["custom_data"] = self.custom_data()
         return fields
+
+    def tag_changes(self) -> tuple[list[Tag], list[Tag]]:
+        """The tags ticked and unticked in this form, against what it showed when opened."""
+        chosen = set(self.cleaned_data["tags"])
+        opened = self.opened_values()
+        shown_ids = (
+            set(opened["tags"])
+            if opened and "tags" in opened
+            else {tag.pk for tag in self.fields["tags"].initial or []}
+        )
+        shown = set(Tag.objects.filter(pk__in=shown_ids))
+        return sorted(chosen - shown, key=str), sorted(shown - chosen, key=str)
 
 
 def custom_form_field(field: CustomField) -> forms.Field:
@@ -275,7 +288,7 @@ class BulkActionForm(forms.Form):
         return cleaned
 
 
-class CompanyForm(CrispyMixin, forms.ModelForm):
+class CompanyForm(CrispyMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Company
         fields = [
@@ -308,3 +321,6 @@ class CompanyForm(CrispyMixin, forms.ModelForm):
 
     def clean_country(self):
         return clean_country_code(self.cleaned_data["country"])
+
+    def service_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}

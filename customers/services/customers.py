@@ -7,13 +7,14 @@ SYSTEM): the timeline and the audit trail are the same rows.
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import team_for_owner
 from crm_project.helpers import normalize_phone
 from crm_project.services import apply_changes
+from crm_project.versioning import version_claim
 
 from ..models import Attachment, Company, ConsentEvent, Customer, Interaction, Tag
 
@@ -98,7 +99,20 @@ def customer_create(*, actor: User | None, tags: Iterable[Tag] = (), **fields) -
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, actor: User | None, tags: Iterable[Tag] | None = None, **fields) -> Customer:
+def customer_update(
+    *,
+    customer: Customer,
+    actor: User | None,
+    version: int | None = None,
+    add_tags: Iterable[Tag] = (),
+    remove_tags: Iterable[Tag] = (),
+    **fields,
+) -> Customer:
+    """Save an edit. With the `version` its form was opened at, a stale edit raises
+    StaleEdit and changes nothing. Tags are added and removed as changes, so a tag
+    added meanwhile (a bulk action) survives a form that did not show it."""
+    if version is not None:
+        version_claim(customer, expected=version)
     _resolve_company(fields, actor)
     changed = apply_changes(customer, fields)
     if "owner" in changed:
@@ -106,11 +120,11 @@ def customer_update(*, customer: Customer, actor: User | None, tags: Iterable[Ta
     customer.phone_normalized = normalize_phone(customer.phone)
     customer.full_clean(exclude=["owner", "team"])
     customer.save()
-    if tags is not None:
-        before = set(customer.tags.values_list("pk", flat=True))
-        customer.tags.set(tags)
-        if before != {tag.pk for tag in tags}:
-            changed.append("tags")
+    added, removed = list(add_tags), list(remove_tags)
+    customer.tags.add(*added)
+    customer.tags.remove(*removed)
+    if added or removed:
+        changed.append("tags")
     if changed:
         timeline_record(
             action="customer.updated",
@@ -127,7 +141,9 @@ def customer_reassign(*, customer: Customer, owner: User, actor: User | None) ->
     previous = customer.owner
     customer.owner = owner
     customer.team = team_for_owner(owner)
-    customer.save(update_fields=["owner", "team", "updated_at"])
+    customer.version = F("version") + 1
+    customer.save(update_fields=["owner", "team", "version", "updated_at"])
+    customer.refresh_from_db(fields=["version"])
     timeline_record(
         action="customer.reassigned",
         summary=f"Owner changed from {previous or '—'} to {owner}",
@@ -159,7 +175,9 @@ def customer_restore(*, customer: Customer, actor: User | None) -> Customer:
 def customers_assign_owner(*, customers: QuerySet, owner: User, actor: User | None) -> int:
     ids = list(customers.values_list("pk", flat=True))
     team = team_for_owner(owner)
-    Customer.objects.filter(pk__in=ids).update(owner=owner, team=team, updated_at=timezone.now())
+    Customer.objects.filter(pk__in=ids).update(
+        owner=owner, team=team, version=F("version") + 1, updated_at=timezone.now()
+    )
     _bulk_timeline(
         ids, action="customer.reassigned", summary=f"Owner changed to {owner}", actor=actor, data={"to": owner.pk}
     )
@@ -265,7 +283,9 @@ def company_create(*, actor: User | None, **fields) -> Company:
 
 
 @transaction.atomic
-def company_update(*, company: Company, actor: User | None, **fields) -> Company:
+def company_update(*, company: Company, actor: User | None, version: int | None = None, **fields) -> Company:
+    if version is not None:
+        version_claim(company, expected=version)
     changed = apply_changes(company, fields)
     if "owner" in changed:
         company.team = team_for_owner(company.owner)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from crm_project.access import can_write
 from crm_project.lists import FilteredTableView
+from crm_project.versioning import StaleEdit, refused_edit_form
 
 from .. import services
 from ..filters import CompanyFilter
@@ -66,7 +67,7 @@ def company_create(request):
         raise PermissionDenied
     form = CompanyForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        company = services.company_create(actor=request.user, **form.cleaned_data)
+        company = services.company_create(actor=request.user, **form.service_fields())
         messages.success(request, _("%(name)s was added.") % {"name": company})
         return redirect(company)
     context = {"form": form, "title": _("New company"), "crumbs": _crumbs((_("New company"), None))}
@@ -79,9 +80,20 @@ def company_edit(request, pk):
     # A copy, so that the service sees the old values (see customer_edit).
     form = CompanyForm(request.POST or None, instance=copy(company), user=request.user)
     if request.method == "POST" and form.is_valid():
-        services.company_update(company=company, actor=request.user, **form.cleaned_data)
-        messages.success(request, _("Your changes were saved."))
-        return redirect(company)
+        try:
+            services.company_update(
+                company=company, actor=request.user, version=form.opened_version(), **form.service_fields()
+            )
+        except StaleEdit:
+            current = selectors.company_get_for_user(user=request.user, pk=pk)
+            form = refused_edit_form(
+                form,
+                current=CompanyForm(instance=current, user=request.user),
+                make_form=lambda data: CompanyForm(data, instance=copy(current), user=request.user),
+            )
+        else:
+            messages.success(request, _("Your changes were saved."))
+            return redirect(company)
     title = _("Edit %(name)s") % {"name": company}
     crumbs = _crumbs((company.name, company.get_absolute_url()), (_("Edit"), None))
     return render(request, "customers/company_form.html", {"form": form, "title": title, "crumbs": crumbs})

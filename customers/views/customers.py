@@ -16,6 +16,7 @@ from accounts import roles
 from crm_project.access import can_write
 from crm_project.helpers import next_url
 from crm_project.lists import FilteredTableView
+from crm_project.versioning import StaleEdit, refused_edit_form
 
 from .. import registry, services
 from ..filters import CustomerFilter
@@ -116,15 +117,29 @@ def customer_edit(request, pk):
     # and the service must see the old values to record what changed.
     form = CustomerForm(request.POST or None, instance=copy(customer), user=request.user, custom_fields=custom_fields)
     if request.method == "POST" and form.is_valid():
-        services.customer_update(
-            customer=customer,
-            actor=request.user,
-            tags=form.cleaned_data["tags"],
-            company=form.cleaned_data["company_name"],
-            **form.service_fields(),
-        )
-        messages.success(request, _("Your changes were saved."))
-        return redirect(customer)
+        added, removed = form.tag_changes()
+        try:
+            services.customer_update(
+                customer=customer,
+                actor=request.user,
+                version=form.opened_version(),
+                add_tags=added,
+                remove_tags=removed,
+                company=form.cleaned_data["company_name"],
+                **form.service_fields(),
+            )
+        except StaleEdit:
+            current = selectors.customer_get_for_user(user=request.user, pk=pk)
+            form = refused_edit_form(
+                form,
+                current=CustomerForm(instance=current, user=request.user, custom_fields=custom_fields),
+                make_form=lambda data: CustomerForm(
+                    data, instance=copy(current), user=request.user, custom_fields=custom_fields
+                ),
+            )
+        else:
+            messages.success(request, _("Your changes were saved."))
+            return redirect(customer)
     return render(
         request,
         "customers/customer_form.html",
