@@ -74,3 +74,25 @@ def test_a_rep_imports_a_csv_with_one_bad_row_through_the_dry_run(login_in_brows
     page.get_by_role("button", name="Import", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("1 skipped")
     assert Customer.objects.count() == len(csv_path.read_text().strip().splitlines()) - 2
+
+
+def test_a_stale_edit_is_refused_and_the_other_persons_change_is_kept(login_in_browser, owner, manager, live_server):
+    from customers import services
+    from customers.tests.factories import CustomerFactory
+
+    customer = CustomerFactory(owner=owner, team=owner.teams.first(), first_name="Ada", last_name="Lovelace")
+    page = login_in_browser(owner)
+    page.goto(f"{live_server.url}/customers/{customer.pk}/edit/")
+    page.get_by_label("City").fill("London")
+    # Meanwhile the manager changes the job title and saves first.
+    services.customer_update(customer=Customer.objects.get(pk=customer.pk), actor=manager, version=1, job_title="CTO")
+
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Someone else saved this record while you were editing")
+    expect(page.get_by_label("Job title")).to_have_value("CTO")
+    expect(page.get_by_label("City")).to_have_value("London")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ada Lovelace")
+    saved = Customer.objects.get(pk=customer.pk)
+    assert (saved.job_title, saved.city) == ("CTO", "London")
