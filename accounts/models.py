@@ -12,7 +12,13 @@ class User(AbstractUser):
 
     # Who is in which role (groups) and the account's fields; never the password hash, nor the
     # login bookkeeping (the admin form also drops date_joined's microseconds on every save).
-    history = ConfigHistory(excluded_fields=["password", "last_login", "date_joined"], m2m_fields=["groups"])
+    history = ConfigHistory(
+        excluded_fields=["password", "last_login", "date_joined", "language", "time_zone"], m2m_fields=["groups"]
+    )
+
+    # Blank: the browser's language, and the CRM's time zone (TIME_ZONE).
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("user")

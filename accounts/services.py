@@ -53,3 +53,11 @@ def notifications_mark_read(*, user: User, ids: list[int] | None = None) -> int:
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=timezone.now())
+
+
+def profile_update(*, user: User, **fields) -> User:
+    """A user's own name, language and time zone (no history: personal settings)."""
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.save(update_fields=[*fields])
+    return user

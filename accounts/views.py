@@ -1,13 +1,17 @@
-"""The user's own pages: in-app notifications (the bell in the top bar)."""
+"""The user's own pages: in-app notifications (the bell in the top bar) and their profile."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from . import services
+from .forms import ProfileForm
 from .models import Notification
 from .selectors import unread_notification_count
 
@@ -35,3 +39,29 @@ def notifications_mark_read(request):
 def notifications_badge(request):
     """The unread count beside the bell, fetched by htmx after the page loads."""
     return render(request, "accounts/partials/notifications_badge.html", {"unread": unread_notification_count(request)})
+
+
+@login_required
+def profile(request):
+    """The user's name, language and time zone."""
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        user = services.profile_update(user=request.user, **form.cleaned_data)
+        if user.language:
+            translation.activate(user.language)
+        messages.success(request, _("Your profile was saved."))
+        response = redirect("profile")
+        if user.language:
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language)
+        return response
+    return render(request, "accounts/profile.html", {"form": form, "crumbs": [(_("Profile"), None)]})
+
+
+@require_POST
+@login_required
+def language_choose(request):
+    """The top bar's language menu: a logged-in user's choice is kept on their profile."""
+    language = request.POST.get("language", "")
+    if language in dict(settings.LANGUAGES):
+        services.profile_update(user=request.user, language=language)
+    return set_language(request)

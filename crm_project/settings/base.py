@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The user's own language and time zone (their profile), over the browser's.
+    "accounts.middleware.UserPreferencesMiddleware",
     # Names the logged-in user on configuration history rows (accounts.history).
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -185,6 +187,8 @@ CRM_SCOPE_MANAGER = env("CRM_SCOPE_MANAGER", default="team")
 # --- Internationalisation ----------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("tr", _("Turkish"))]
+# Unambiguous English dates (crm_project/formats/en); Turkish keeps Django's (06.12.2026).
+FORMAT_MODULE_PATH = ["crm_project.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 USE_I18N = True

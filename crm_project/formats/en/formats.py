@@ -1,0 +1,10 @@
+"""English dates that read the same everywhere: "6 Dec 2026, 19:42", never "12/06/2026 7:42 p.m."
+(half of Europe reads 12/06 as June). Input formats stay Django's (ISO first)."""
+
+DATE_FORMAT = "j M Y"
+DATETIME_FORMAT = "j M Y, H:i"
+SHORT_DATE_FORMAT = "j M Y"
+SHORT_DATETIME_FORMAT = "j M Y, H:i"
+TIME_FORMAT = "H:i"
+MONTH_DAY_FORMAT = "j F"
+YEAR_MONTH_FORMAT = "F Y"
