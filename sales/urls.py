@@ -1,6 +1,7 @@
 """The sales app's URLs (namespace "sales"), one block per area, mounted at /sales/."""
 
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from .views import deals, forecast, leads, orders, todos
 
@@ -70,6 +71,8 @@ forecast_patterns = [
 ]
 
 urlpatterns = [
+    # /sales/ itself opens the board, the app's front page.
+    path("", RedirectView.as_view(pattern_name="sales:pipeline"), name="index"),
     path("", include(deal_patterns)),
     path("leads/", include(lead_patterns)),
     path("orders/", include(order_patterns)),
