@@ -268,6 +268,15 @@ class Deal(OwnedModel):
     def is_stuck(self, now=None) -> bool:
         return self.status == self.Status.OPEN and self.days_in_stage(now) > self.pipeline.stuck_after_days
 
+    @property
+    def close_overdue(self) -> bool:
+        """Still open although its expected close date has passed."""
+        return (
+            self.status == self.Status.OPEN
+            and self.expected_close_date is not None
+            and self.expected_close_date < timezone.localdate()
+        )
+
 
 class DealStageChange(models.Model):
     """The deal's stage history: when it moved, who moved it and how long it sat in the stage before."""

@@ -3,11 +3,8 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 from django.urls import reverse
 from django.utils import formats, translation
-
-from accounts.models import User
 
 
 def test_english_dates_name_the_month_and_use_a_24_hour_clock():
@@ -35,24 +32,6 @@ def test_a_user_saves_turkish_and_istanbul_and_the_pages_follow(client_for, owne
     page = client.get(reverse("profile"), headers={"accept-language": "en"})
     assert page.headers["Content-Language"] == "tr"
     assert "Profil" in page.content.decode()
-
-
-@pytest.mark.django_db
-def test_times_are_shown_in_the_users_time_zone(client_for, owner, settings):
-    from customers.models import Interaction
-    from customers.tests.factories import CustomerFactory
-
-    settings.TIME_ZONE = "UTC"
-    customer = CustomerFactory(owner=owner)
-    Interaction.objects.create(
-        customer=customer,
-        kind="note",
-        summary="Late call",
-        occurred_at=datetime(2026, 12, 6, 21, 30, tzinfo=ZoneInfo("UTC")),
-    )
-    User.objects.filter(pk=owner.pk).update(time_zone="Europe/Istanbul", language="en")
-    content = client_for(owner).get(customer.get_absolute_url()).content.decode()
-    assert "7 Dec 2026, 00:30" in content
 
 
 def test_the_language_menu_keeps_a_logged_in_users_choice(client_for, owner):

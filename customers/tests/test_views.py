@@ -454,3 +454,22 @@ def test_a_support_agent_logs_a_call_on_a_customer_but_cannot_edit_them(client_f
     assert (
         client.post(reverse("customers:consent-update", args=[customer.pk]), {"status": "opted_in"}).status_code == 403
     )
+
+
+def test_times_are_shown_in_the_users_time_zone(client_for, owner, settings):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from accounts.models import User
+
+    settings.TIME_ZONE = "UTC"
+    customer = CustomerFactory(owner=owner)
+    Interaction.objects.create(
+        customer=customer,
+        kind="note",
+        summary="Late call",
+        occurred_at=datetime(2026, 12, 6, 21, 30, tzinfo=ZoneInfo("UTC")),
+    )
+    User.objects.filter(pk=owner.pk).update(time_zone="Europe/Istanbul", language="en")
+    content = client_for(owner).get(customer.get_absolute_url()).content.decode()
+    assert "7 Dec 2026, 00:30" in content

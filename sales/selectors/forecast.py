@@ -134,11 +134,10 @@ def forecast_orders(*, user, scope: ForecastScope) -> QuerySet[Order]:
 
 
 def forecast_currencies(*, user, today: date | None = None) -> list[str]:
-    """The CRM's currency plus any other currency of open deals in the forecast window."""
-    months = forecast_months(today)
+    """The CRM's currency plus any other currency of open deals (overdue and later ones included)."""
     found = (
         Deal.objects.visible_to(user)
-        .filter(status=Deal.Status.OPEN, expected_close_date__gte=months[0])
+        .filter(status=Deal.Status.OPEN)
         .order_by()
         .values_list("currency", flat=True)
         .distinct()
@@ -158,19 +157,35 @@ class ForecastMonth:
 
 
 @dataclass
+class OpenDealsOutsideMonths:
+    """Open deals the month rows leave out, so that the totals still add up to the
+    open pipeline: overdue (expected in an earlier month and still open), later
+    (after the six months) and undated ones."""
+
+    overdue: ForecastMonth
+    later: ForecastMonth
+    undated: ForecastMonth
+
+    def rows(self) -> list[ForecastMonth]:
+        return [self.overdue, self.later, self.undated]
+
+
+@dataclass
 class Forecast:
     currency: str
     commit_probability: int
     months: list[ForecastMonth]
+    outside: OpenDealsOutsideMonths | None = None
     totals: ForecastMonth = field(init=False)
 
     def __post_init__(self):
+        rows = self.months + (self.outside.rows() if self.outside else [])
         targets = [row.target for row in self.months if row.target is not None]
         self.totals = ForecastMonth(
             month=self.months[0].month,
-            weighted=sum((row.weighted for row in self.months), ZERO),
-            best_case=sum((row.best_case for row in self.months), ZERO),
-            commit=sum((row.commit for row in self.months), ZERO),
+            weighted=sum((row.weighted for row in rows), ZERO),
+            best_case=sum((row.best_case for row in rows), ZERO),
+            commit=sum((row.commit for row in rows), ZERO),
             closed_won=sum((row.closed_won for row in self.months), ZERO),
             target=sum(targets, ZERO) if targets else None,
         )
@@ -213,7 +228,36 @@ def forecast_for(
         rows[_as_date(won["month"])].closed_won = _money(won["total"])
     for target_month, amount in targets_for(user=user, scope=scope, months=months, teams=teams).items():
         rows[target_month].target = amount
-    return Forecast(currency=currency, commit_probability=threshold, months=list(rows.values()))
+    outside = open_deals_outside_months(deals, first_month=months[0], end=end)
+    return Forecast(currency=currency, commit_probability=threshold, months=list(rows.values()), outside=outside)
+
+
+def open_deals_outside_months(deals: QuerySet[Deal], *, first_month: date, end: date) -> "OpenDealsOutsideMonths":
+    """The open deals expected before this month, after the window, or undated: one query."""
+    threshold = settings.CRM_FORECAST_COMMIT_PROBABILITY
+    buckets = {
+        "overdue": Q(expected_close_date__lt=first_month),
+        "later": Q(expected_close_date__gte=end),
+        "undated": Q(expected_close_date__isnull=True),
+    }
+    sums = {}
+    for name, condition in buckets.items():
+        sums[f"{name}_weighted"] = Sum(F("amount") * F("stage__probability"), filter=condition, output_field=MONEY)
+        sums[f"{name}_best"] = Sum("amount", filter=condition, output_field=MONEY)
+        sums[f"{name}_commit"] = Sum(
+            "amount", filter=condition & Q(stage__probability__gte=threshold), output_field=MONEY
+        )
+    figures = deals.filter(status=Deal.Status.OPEN).aggregate(**sums)
+    rows = {
+        name: ForecastMonth(
+            month=first_month,
+            weighted=_weighted(figures[f"{name}_weighted"]),
+            best_case=_money(figures[f"{name}_best"]),
+            commit=_money(figures[f"{name}_commit"]),
+        )
+        for name in buckets
+    }
+    return OpenDealsOutsideMonths(**rows)
 
 
 def targets_for(

@@ -73,9 +73,10 @@ def _open_deals(user) -> QuerySet[Deal]:
 
 
 def my_day_deals_closing(*, user, today: date | None = None) -> QuerySet[Deal]:
-    """The user's open deals expected to close this month."""
-    first, following = month_bounds(today or timezone.localdate())
-    return _open_deals(user).filter(expected_close_date__gte=first, expected_close_date__lt=following)
+    """The user's open deals expected to close this month, and those whose date has
+    passed (flagged "Overdue": a deal left behind must not drop out of sight)."""
+    _first, following = month_bounds(today or timezone.localdate())
+    return _open_deals(user).filter(expected_close_date__lt=following)
 
 
 def stuck_condition(pipelines, now: datetime) -> Q:

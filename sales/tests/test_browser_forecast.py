@@ -86,3 +86,24 @@ def test_a_rep_marks_a_new_lead_contacted_from_my_day(login_in_browser, owner, l
     assert page.evaluate("window.notReloaded") is True
     lead.refresh_from_db()
     assert lead.status == "contacted"
+
+
+def test_a_manager_reads_the_overdue_row_and_the_totals_add_up_to_the_open_pipeline(
+    login_in_browser, manager, owner, live_server
+):
+    this_month = timezone.localdate().replace(day=1)
+    DealFactory(owner=owner, title="Left behind", amount=Decimal("1200.00"), stage=stage_named("Proposal"),
+                expected_close_date=this_month - timedelta(days=45))  # fmt: skip
+    DealFactory(owner=owner, amount=Decimal("800.00"), stage=stage_named("Proposal"), expected_close_date=this_month)
+    page = login_in_browser(manager)
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Forecast").click()
+
+    overdue = page.locator("#forecast-table tbody tr[data-row=overdue]")
+    expect(overdue).to_contain_text("Overdue")
+    expect(overdue.locator("td").nth(2)).to_have_text("1,200.00")  # best case
+    best_case_total = page.locator("#forecast-table tfoot td").nth(2)
+    expect(best_case_total).to_have_text("2,000.00")  # every open deal: the open pipeline
+
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Pipeline").click()
+    card = page.locator(".deal-card", has_text="Left behind")
+    expect(card.get_by_test_id("close-overdue")).to_have_text("Overdue")

@@ -80,12 +80,14 @@ def test_the_commit_threshold_is_a_setting(manager, owner):
     assert result.commit_probability == 50
 
 
-def test_deals_outside_the_six_months_or_in_another_currency_are_left_out(manager, owner):
+def test_deals_outside_the_six_months_get_their_own_rows_and_other_currencies_are_left_out(manager, owner):
     open_deal(owner, "100.00", "Proposal", date(2026, 2, 28))
     open_deal(owner, "100.00", "Proposal", date(2026, 9, 1))
     open_deal(owner, "100.00", "Proposal", date(2026, 3, 15), currency="USD")
     open_deal(owner, "100.00", "Proposal", None)
-    assert forecast(manager).totals.best_case == Decimal("0.00")
+    result = forecast(manager)
+    assert [row.best_case for row in result.months] == [Decimal("0.00")] * 6
+    assert [row.best_case for row in result.outside.rows()] == [Decimal("100.00")] * 3
     assert forecast(manager, currency="USD").totals.best_case == Decimal("100.00")
 
 
@@ -203,3 +205,24 @@ def test_revenue_sums_paid_orders_per_month_for_the_last_twelve_months(manager, 
     assert (months[-1].revenue, months[-1].orders) == (Decimal("100.10"), 2)
     assert (months[0].revenue, months[0].orders) == (Decimal("50.00"), 1)
     assert sum(row.revenue for row in months) == Decimal("150.10")
+
+
+def test_overdue_later_and_undated_open_deals_have_rows_so_the_totals_are_the_open_pipeline(manager, owner):
+    open_deal(owner, "1000.00", "Proposal", date(2026, 2, 27))  # overdue: 50 % -> 500.00
+    open_deal(owner, "400.00", "Negotiation", date(2025, 11, 3))  # overdue, commit: 75 % -> 300.00
+    open_deal(owner, "200.00", "Proposal", date(2026, 3, 5))  # this month (a date earlier this month is March)
+    open_deal(owner, "80.00", "Proposal", date(2026, 12, 1))  # after the six months
+    open_deal(owner, "60.00", "Proposal", None)  # no close date
+    result = forecast(manager)
+
+    overdue = result.outside.overdue
+    assert (overdue.weighted, overdue.commit, overdue.best_case) == (
+        Decimal("800.00"),
+        Decimal("400.00"),
+        Decimal("1400.00"),
+    )
+    assert result.outside.later.best_case == Decimal("80.00")
+    assert result.outside.undated.best_case == Decimal("60.00")
+    open_pipeline = sum(Deal.objects.filter(status=Deal.Status.OPEN).values_list("amount", flat=True), Decimal(0))
+    assert result.totals.best_case == open_pipeline == Decimal("1740.00")
+    assert result.totals.weighted == Decimal("970.00")  # 500 + 300 + 100 + 40 + 30

@@ -39,6 +39,17 @@ def test_my_day_lists_my_open_deals_closing_this_month(client_for, owner, teamma
     assert [deal.title for deal in response.context["deals_closing"]] == ["This month"]
 
 
+def test_my_day_flags_open_deals_whose_close_date_has_passed(client_for, owner):
+    from datetime import timedelta
+
+    DealFactory(owner=owner, title="Left behind", expected_close_date=this_month() - timedelta(days=40))
+    DealFactory(owner=owner, title="On time", expected_close_date=add_months(this_month(), 1) - timedelta(days=1))
+    response = client_for(owner).get("/")
+    assert [deal.title for deal in response.context["deals_closing"]] == ["Left behind", "On time"]
+    card = response.content.decode().split('id="my-deals-closing"', 1)[1]
+    assert card.count('data-testid="close-overdue"') == 1
+
+
 def test_each_deal_on_my_day_has_a_stage_select_posting_to_the_move_endpoint(client_for, owner):
     deal = DealFactory(owner=owner, expected_close_date=this_month())
     content = client_for(owner).get("/").content.decode()

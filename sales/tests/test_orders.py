@@ -271,7 +271,7 @@ def test_the_panel_totals_count_paid_orders_only(owner):
     assert 'data-total="paid-orders">2<' in html
     assert "150.50 EUR" in html  # revenue: the refunded and cancelled orders are not counted
     assert "75.25 EUR" in html  # average order value
-    assert 'data-total="first">01/10/2024<' in html and 'data-total="last">01/20/2024<' in html
+    assert 'data-total="first">10 Jan 2024<' in html and 'data-total="last">20 Jan 2024<' in html
     assert "All 4 orders" in html and f"?customer={customer.pk}" in html
 
 

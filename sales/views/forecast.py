@@ -107,6 +107,9 @@ def forecast_export(request):
         writer.writerow(
             [f"{row.month:%Y-%m}", result.currency, row.weighted, row.best_case, row.commit, row.closed_won, target]
         )
+    if result.outside:
+        for name, row in zip(("overdue", "later", "undated"), result.outside.rows(), strict=True):
+            writer.writerow([name, result.currency, row.weighted, row.best_case, row.commit, "", ""])
     return response
 
 
