@@ -1,14 +1,18 @@
 """The user's profile form."""
 
 import zoneinfo
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def time_zone_choices() -> list[tuple[str, str]]:
+
+def time_zone_choices() -> list[tuple[str, "StrOrPromise"]]:
     zones = sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone and not zone.startswith("Etc/"))
     return [("", _("The CRM's time zone")), *((zone, zone.replace("_", " ")) for zone in zones)]
 
