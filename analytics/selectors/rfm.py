@@ -96,6 +96,27 @@ def rfm_grid(run: RfmRun, segments: dict[int, RfmSegment]) -> list[list[GridCell
     ]
 
 
+@dataclass(frozen=True)
+class FrequencyBand:
+    """Which order counts one F score covers in a run (None: no customer got it)."""
+
+    score: int
+    fewest: int | None
+    most: int | None
+
+
+def rfm_frequency_bands(run: RfmRun) -> list[FrequencyBand] | None:
+    """F1…F5 with their order counts; None for runs scored before the summary kept them."""
+    ranges = run.summary.get("frequency_ranges")
+    if ranges is None:
+        return None
+    bands = []
+    for score in SCORES:
+        fewest, most = ranges.get(str(score), (None, None))
+        bands.append(FrequencyBand(score=score, fewest=fewest, most=most))
+    return bands
+
+
 def rfm_segment_table(run: RfmRun, segments: dict[int, RfmSegment]) -> list[SegmentRow]:
     figures = run.summary.get("segments", {})
     total_customers = run.n_scored or 1

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Min, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -175,7 +175,20 @@ def _summary(run: RfmRun, cells: dict[str, int | None]) -> dict:
         "cells": cell_counts,
         "cell_segments": {cell: segment for cell, segment in cells.items()},
         "segments": segments,
+        "frequency_ranges": rfm_frequency_ranges(run),
     }
+
+
+def rfm_frequency_ranges(run: RfmRun) -> dict[str, list[int]]:
+    """{F score: [fewest, most orders]} of the run's scored customers. Tied frequencies
+    share one rank, so a score can cover many customers or none at all."""
+    rows = (
+        RfmScore.objects.filter(run=run)
+        .order_by()
+        .values("f_score")
+        .annotate(fewest=Min("frequency"), most=Max("frequency"))
+    )
+    return {str(row["f_score"]): [row["fewest"], row["most"]] for row in rows}
 
 
 def _money(value) -> Decimal:

@@ -290,3 +290,20 @@ def test_a_customer_without_orders_is_shown_as_not_scored(client_for, owner, sco
     html = client_for(owner).get(quiet.get_absolute_url()).content.decode()
 
     assert "Not scored in the latest RFM runs" in html
+
+
+def test_the_report_says_which_orders_each_f_score_covers_and_why_one_can_be_empty(client_for, manager, owner):
+    for orders in [1, 1, 1, 1, 1, 1, 2, 2, 3, 5]:
+        customer = CustomerFactory(owner=owner)
+        for number in range(orders):
+            order(customer, days_before(10 + number))
+    run = rfm_score_run(as_of=AS_OF)
+
+    assert run.summary["frequency_ranges"] == {"1": [1, 1], "4": [2, 2], "5": [3, 5]}
+    content = client_for(manager).get(reverse("analytics:rfm"), {"run": run.pk}).content.decode()
+    bands = content.split('id="frequency-bands"', 1)[1].split("</p>", 1)[0]
+    assert "F1: 1 order" in bands
+    assert "F2: —" in bands and "F3: —" in bands
+    assert "F4: 2 orders" in bands
+    assert "F5: 3–5 orders" in bands
+    assert "share one F score" in bands

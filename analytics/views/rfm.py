@@ -56,6 +56,7 @@ def _run_context(request, run: RfmRun, segments: dict) -> dict:
         movement = selectors.rfm_movement(compare, run, segments)
     return {
         "grid": selectors.rfm_grid(run, segments),
+        "frequency_bands": selectors.rfm_frequency_bands(run),
         "segment_rows": selectors.rfm_segment_table(run, segments),
         "compare": compare,
         "movement": movement,
