@@ -64,5 +64,15 @@ class RfmCustomerFilters:
             from_segment=data.get("rfm_from_segment") or None,
         )
 
+    def scope_note(self, data: dict[str, Any], *, user) -> str | None:
+        """A team manager opening an RFM cell of 81 customers may see 47: say why."""
+        if not (data.get("rfm_segment") or data.get("rfm_cell")):
+            return None
+        shown = self.apply(Customer.objects.visible_to(user), data).count()
+        total = self.apply(Customer.objects.all(), data).count()
+        if shown >= total:
+            return None
+        return _("%(shown)s of %(total)s: the others belong to other teams.") % {"shown": shown, "total": total}
+
 
 RFM_CUSTOMER_FILTERS = RfmCustomerFilters()

@@ -46,11 +46,17 @@ class CustomerListFilters(Protocol):
 
     `declare()` returns the django-filter filters to add (by parameter name);
     `apply(queryset, data)` filters with the cleaned values, after the list's
-    own filters, so filters that only mean something together can be read as one."""
+    own filters, so filters that only mean something together can be read as one;
+    `scope_note(data, user=)` says when the user's scope hides part of the selection."""
 
     def declare(self) -> dict[str, django_filters.Filter]: ...
 
     def apply(self, queryset: QuerySet[Customer], data: dict[str, Any]) -> QuerySet[Customer]: ...
+
+    def scope_note(self, data: dict[str, Any], *, user) -> str | None:
+        """A sentence shown above the results when the user's scope hides some of what
+        these filters select ("47 of 81: the others belong to other teams"), or None."""
+        ...
 
 
 @dataclass(frozen=True)

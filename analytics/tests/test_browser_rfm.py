@@ -84,3 +84,21 @@ def test_a_manager_runs_scoring_drills_into_a_segment_and_exports_it(
     page.get_by_role("link", name="Remove the filter RFM cell: R4 F4").click()
     expect(page.get_by_role("link", name="Remove the filter RFM cell: R4 F4")).to_have_count(0)
     expect(page.locator("#list-results")).to_contain_text("Rip Winkle")
+
+
+def test_a_team_manager_clicks_a_cell_and_reads_how_many_other_teams_hold(
+    login_in_browser, manager, owner, outsider, default_segments, live_server
+):
+    from analytics.services import rfm_score_run
+
+    for person in (owner, owner, outsider):
+        ordered(CustomerFactory(owner=person), 5)  # identical customers: one cell
+    run = rfm_score_run()
+    page = login_in_browser(manager)
+    page.goto(f"{live_server.url}/analytics/rfm/?run={run.pk}")
+
+    page.locator("#rfm-grid a").first.click()
+
+    expect(page.get_by_test_id("filter-chip").first).to_be_visible()
+    expect(page.get_by_test_id("filter-note")).to_have_text("2 of 3: the others belong to other teams.")
+    expect(page.locator("#customer-table tbody tr")).to_have_count(2)

@@ -307,3 +307,18 @@ def test_the_report_says_which_orders_each_f_score_covers_and_why_one_can_be_emp
     assert "F4: 2 orders" in bands
     assert "F5: 3–5 orders" in bands
     assert "share one F score" in bands
+
+
+def test_a_team_manager_reads_how_many_of_a_cell_their_scope_hides(client_for, manager, admin_user, owner, outsider):
+    for person in (owner, owner, owner, outsider, outsider):
+        order(CustomerFactory(owner=person), days_before(5), "40.00")  # identical customers: one cell
+    run = rfm_score_run(as_of=AS_OF)
+    cell = RfmScore.objects.filter(run=run).values_list("r_score", "f_score").distinct().get()
+    drill_down = {"rfm_run": run.pk, "rfm_cell": f"{cell[0]}{cell[1]}"}
+
+    response = client_for(manager).get(reverse("customers:customer-list"), drill_down)
+
+    assert len(response.context["table"].page.object_list) == 3
+    assert "3 of 5: the others belong to other teams." in response.content.decode()
+    everything = client_for(admin_user).get(reverse("customers:customer-list"), drill_down)
+    assert 'data-testid="filter-note"' not in everything.content.decode()

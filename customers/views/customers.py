@@ -48,7 +48,17 @@ class CustomerListView(FilteredTableView):
         context["bulk_form"] = BulkActionForm(actions=actions) if actions else None
         context["may_create"] = may_create_customers(self.request.user)
         context["may_export"] = may_export_customers(self.request.user)
+        context["filter_notes"] = self._scope_notes()
         return context
+
+    def _scope_notes(self) -> list[str]:
+        form = self.filterset.form
+        if not form.is_valid():
+            return []
+        notes = (
+            extension.scope_note(form.cleaned_data, user=self.request.user) for extension in self.filterset.extensions
+        )
+        return [note for note in notes if note]
 
     def get_table_kwargs(self):
         # Without bulk actions the rows need no checkboxes.
