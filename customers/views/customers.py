@@ -1,6 +1,7 @@
 """Customer pages: the list with bulk actions, the 360° page, create and edit."""
 
 from copy import copy
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -52,12 +53,11 @@ class CustomerListView(FilteredTableView):
         return context
 
     def _scope_notes(self) -> list[str]:
-        form = self.filterset.form
-        if not form.is_valid():
+        filterset = cast(CustomerFilter, self.filterset)
+        if not filterset.form.is_valid():
             return []
-        notes = (
-            extension.scope_note(form.cleaned_data, user=self.request.user) for extension in self.filterset.extensions
-        )
+        data, user = filterset.form.cleaned_data, self.request.user
+        notes = (extension.scope_note(data, user=user) for extension in filterset.extensions)
         return [note for note in notes if note]
 
     def get_table_kwargs(self):
