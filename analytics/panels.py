@@ -1,10 +1,11 @@
-"""What analytics adds to other apps' pages, registered in settings
-(CRM_CUSTOMER_PANELS): the RFM card on the customer's page."""
+"""What analytics adds to other apps' pages, registered in settings: the RFM card
+on the customer's page (CRM_CUSTOMER_PANELS) and on the manager's home (CRM_HOME_CARDS)."""
 
 from accounts import roles
+from crm_project.home import HomeCard
 from customers.registry import CustomerPanel
 
-from .selectors.rfm import rfm_customer_history
+from .selectors.rfm import rfm_customer_history, rfm_run_get, rfm_segment_sizes
 
 
 def _rfm_context(request, customer) -> dict:
@@ -21,3 +22,12 @@ def _rfm_context(request, customer) -> dict:
 RFM_PANEL = CustomerPanel(
     html_id="rfm-panel", template="analytics/partials/customer_rfm_panel.html", context=_rfm_context
 )
+
+
+def home_cards(*, request, role) -> list[HomeCard]:
+    """Managers and admins: segment sizes of the latest run and their change since the one before."""
+    if role not in (roles.ADMIN, roles.MANAGER):
+        return []
+    run = rfm_run_get(None)
+    context = {"run": run, "sizes": rfm_segment_sizes(run)}
+    return [HomeCard("analytics/partials/home_rfm.html", context, "col-md-6 col-xl-4")]

@@ -45,7 +45,7 @@ ORDERS_PANEL = CustomerPanel(
 
 
 MY_DAY_CARDS = ("my_tasks", "my_deals_closing", "my_deals_stuck", "my_leads")
-TEAM_CARDS = ("team_pipeline", "team_deals_closing", "team_overdue_tasks")
+TEAM_CARDS = ("team_pipeline", "team_deals_closing", "team_overdue_tasks", "team_activity", "leaderboard")
 
 
 def home_cards(*, request, role) -> list[HomeCard]:

@@ -117,6 +117,40 @@ def rfm_frequency_bands(run: RfmRun) -> list[FrequencyBand] | None:
     return bands
 
 
+@dataclass(frozen=True)
+class SegmentSize:
+    name: str
+    color: str
+    customers: int
+    change: int | None  # since the run before; None when there is no earlier run
+
+
+def rfm_segment_sizes(run: RfmRun | None) -> list[SegmentSize]:
+    """The run's segments with how many customers each gained or lost since the run
+    before it (a segment that emptied shows 0), from the runs' summaries."""
+    if run is None:
+        return []
+    segments = rfm_segments()
+    before = RfmRun.objects.filter(pk__lt=run.pk).order_by("-pk").first()
+    now = rfm_segment_table(run, segments)
+    earlier = {row.key: row for row in rfm_segment_table(before, segments)} if before else {}
+    sizes = [
+        SegmentSize(
+            name=row.name,
+            color=row.segment.color if row.segment else "",
+            customers=row.customers,
+            change=row.customers - (earlier[row.key].customers if row.key in earlier else 0) if before else None,
+        )
+        for row in now
+    ]
+    emptied = [row for key, row in earlier.items() if key not in {row.key for row in now}]
+    sizes += [
+        SegmentSize(name=row.name, color=row.segment.color if row.segment else "", customers=0, change=-row.customers)
+        for row in emptied
+    ]
+    return sizes
+
+
 def rfm_segment_table(run: RfmRun, segments: dict[int, RfmSegment]) -> list[SegmentRow]:
     figures = run.summary.get("segments", {})
     total_customers = run.n_scored or 1

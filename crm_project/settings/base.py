@@ -265,7 +265,7 @@ CRM_NAVIGATION: list[str] = [
     "jobs.apps.NAV_ITEMS",
 ]
 # Cards on the role homes: "module.function(*, request, role) -> list[crm_project.home.HomeCard]".
-CRM_HOME_CARDS: list[str] = ["sales.panels.home_cards"]
+CRM_HOME_CARDS: list[str] = ["sales.panels.home_cards", "analytics.panels.home_cards"]
 
 # seed_demo refuses to run unless this is on (local and test settings only).
 CRM_DEMO_DATA_ALLOWED = False

@@ -105,3 +105,15 @@ def test_every_demo_lead_has_an_address_the_forms_accept(db):
     assert emails
     for email in emails:
         validate_email(email)
+
+
+def test_seed_demo_sets_monthly_targets_for_every_rep(db):
+    from sales.models import Target
+    from sales.selectors.forecast import forecast_months
+
+    call_command("seed_demo", customers=0)
+    reps = User.objects.filter(groups__name=roles.SALES_REP)
+    targets = Target.objects.filter(user__in=reps, month__in=forecast_months())
+    assert targets.count() == reps.count() * 6
+    call_command("seed_demo", customers=0)
+    assert Target.objects.count() == reps.count() * 6

@@ -9,9 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from accounts import roles
+from accounts.models import User
 from customers.models import Customer, Interaction
 
-from ..models import Deal, DealProduct, DealStageChange, Pipeline, Product, Stage
+from ..models import Deal, DealProduct, DealStageChange, Pipeline, Product, Stage, Target
+from ..selectors.forecast import forecast_months
 from ..services.deals import pipeline_default
 from ..services.pipelines import StageData, pipeline_create
 
@@ -54,6 +57,7 @@ CENT = Decimal("0.01")
 def seed_demo(*, customers: int, stdout) -> None:
     products = _seed_products()
     renewals = _seed_renewals_pipeline()
+    _seed_targets()
     if Deal.objects.exists():
         stdout.write("Deals already exist; not adding demo deals.")
         return
@@ -65,6 +69,23 @@ def seed_demo(*, customers: int, stdout) -> None:
     _seed_lines(rng, deals, products)
     _seed_history(deals)
     stdout.write(f"Created {len(products)} products, the Renewals pipeline and {len(deals)} deals.")
+
+
+def _seed_targets() -> None:
+    """A monthly target per rep for the forecast's six months, so the demo's forecast
+    and leaderboard have something to measure against (kept if already set)."""
+    reps = User.objects.filter(groups__name=roles.SALES_REP).order_by("pk")
+    months = forecast_months()
+    taken = set(Target.objects.filter(user__in=reps, month__in=months).values_list("user_id", "month"))
+    bulk_create_with_history(
+        [
+            Target(user=rep, month=month, amount=Decimal(20000 + 5000 * (index % 3)))
+            for index, rep in enumerate(reps)
+            for month in months
+            if (rep.pk, month) not in taken
+        ],
+        Target,
+    )
 
 
 def _seed_products() -> list[Product]:

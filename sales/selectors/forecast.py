@@ -22,8 +22,9 @@ from django.utils import timezone
 from accounts import roles
 from accounts.models import Team, User
 from accounts.selectors import assignable_users
+from customers.models import Interaction
 
-from ..models import Deal, Order, Target
+from ..models import Deal, DealStageChange, Order, Target
 
 FORECAST_MONTHS = 6
 REVENUE_MONTHS = 12
@@ -438,12 +439,103 @@ def deals_closing_this_month(*, user, today: date | None = None) -> QuerySet[Dea
 
 
 def manager_overview(*, user, now: datetime | None = None) -> dict:
-    """The sales cards of the manager's home: pipeline totals, deals closing this month, overdue tasks."""
+    """The sales cards of the manager's home: pipeline totals, deals closing this month,
+    overdue tasks, the team's activity this week and the leaderboard."""
     from .todos import MY_DAY_LIMIT, team_overdue_tasks
 
     now = now or timezone.now()
+    people = list(forecast_people(user))
     return {
         "pipeline_totals": pipeline_totals(user=user),
         "closing_deals": list(deals_closing_this_month(user=user, today=timezone.localdate(now))[:MY_DAY_LIMIT]),
         "overdue_tasks": list(team_overdue_tasks(user=user, now=now)[:MY_DAY_LIMIT]),
+        "team_activity": team_activity(people=people, now=now),
+        "leaderboard": leaderboard(people=people, today=timezone.localdate(now)),
+        "currency": settings.CRM_CURRENCY,
     }
+
+
+# --- the manager's home: team activity and the leaderboard ----------------------------------
+@dataclass
+class RepActivity:
+    rep: User
+    calls: int = 0
+    meetings: int = 0
+    emails_and_notes: int = 0
+    deals_moved: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.calls + self.meetings + self.emails_and_notes + self.deals_moved
+
+
+def week_start(now: datetime) -> datetime:
+    """Monday 00:00 of this week, in the reader's time zone."""
+    today = timezone.localdate(now)
+    monday = today.fromordinal(today.toordinal() - today.weekday())
+    return timezone.make_aware(datetime.combine(monday, time.min))
+
+
+def team_activity(*, people: list[User], now: datetime | None = None) -> list[RepActivity]:
+    """Calls, meetings, emails and notes logged and deals moved this week, per person
+    (two grouped queries), the busiest first."""
+    since = week_start(now or timezone.now())
+    reps = {rep.pk: RepActivity(rep=rep) for rep in people}
+    kinds = Interaction.Kind
+    logged = (
+        Interaction.objects.filter(user__in=list(reps), kind__in=Interaction.LOGGABLE_KINDS, occurred_at__gte=since)
+        .values("user")
+        .annotate(
+            calls=Count("pk", filter=Q(kind=kinds.CALL)),
+            meetings=Count("pk", filter=Q(kind=kinds.MEETING)),
+            other=Count("pk", filter=Q(kind__in=[kinds.EMAIL, kinds.NOTE])),
+        )
+        .order_by()
+    )
+    for row in logged:
+        activity = reps[row["user"]]
+        activity.calls, activity.meetings, activity.emails_and_notes = row["calls"], row["meetings"], row["other"]
+    moved = (
+        DealStageChange.objects.filter(actor__in=list(reps), changed_at__gte=since, from_stage__isnull=False)
+        .values("actor")
+        .annotate(count=Count("pk"))
+        .order_by()
+        .values_list("actor", "count")
+    )
+    for actor_id, count in moved:
+        reps[actor_id].deals_moved = count
+    return sorted(reps.values(), key=lambda activity: (-activity.total, str(activity.rep)))
+
+
+@dataclass
+class LeaderboardRow:
+    rep: User
+    won: Decimal
+    target: Decimal | None
+
+    @property
+    def share(self) -> int | None:
+        """Percent of the target won so far (None without a target)."""
+        return round(self.won * 100 / self.target) if self.target else None
+
+
+def leaderboard(*, people: list[User], today: date | None = None) -> list[LeaderboardRow]:
+    """Won revenue this month (the CRM's currency) against each person's target, best first."""
+    first = (today or timezone.localdate()).replace(day=1)
+    reps = people
+    won = dict(
+        Deal.objects.filter(
+            owner__in=reps,
+            status=Deal.Status.WON,
+            currency=settings.CRM_CURRENCY,
+            closed_at__gte=month_start(first),
+            closed_at__lt=month_start(add_months(first, 1)),
+        )
+        .values("owner")
+        .annotate(total=Sum("amount", output_field=MONEY))
+        .order_by()
+        .values_list("owner", "total")
+    )
+    targets = dict(Target.objects.filter(user__in=reps, month=first).values_list("user", "amount"))
+    rows = [LeaderboardRow(rep=rep, won=_money(won.get(rep.pk)), target=targets.get(rep.pk)) for rep in reps]
+    return sorted(rows, key=lambda row: (-row.won, str(row.rep)))

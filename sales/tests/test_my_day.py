@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from sales.models import Deal, Lead
 from sales.selectors.forecast import add_months
-from sales.tests.factories import DealFactory, LeadFactory, TaskFactory, stage_named
+from sales.tests.factories import DealFactory, LeadFactory, OrderFactory, TaskFactory, stage_named
 
 
 def this_month(day: int = 15):
@@ -144,6 +144,53 @@ def test_the_manager_home_shows_the_team_pipeline_closing_deals_and_overdue_task
     assert "650.00 EUR" in content
     assert reverse("sales:forecast") in content
     assert "Support" in content and "RFM segments" in content
+    assert "coming soon" not in content.split("Support")[0]  # only support is still to come
+
+
+def test_the_manager_home_shows_this_weeks_activity_and_won_revenue_against_target(client_for, manager, owner):
+    from customers.models import Interaction
+    from customers.tests.factories import CustomerFactory
+    from sales.models import DealStageChange
+    from sales.tests.factories import TargetFactory
+
+    customer = CustomerFactory(owner=owner)
+    for kind in ("call", "call", "meeting", "note"):
+        Interaction.objects.create(customer=customer, kind=kind, summary="Worked", user=owner)
+    Interaction.objects.create(customer=customer, kind="call", summary="Last month", user=owner,
+                               occurred_at=timezone.now() - timedelta(days=40))  # fmt: skip
+    deal = DealFactory(owner=owner, amount=Decimal("3000.00"), stage=stage_named("Won"), status=Deal.Status.WON,
+                       closed_at=timezone.now())  # fmt: skip
+    DealStageChange.objects.create(deal=deal, from_stage=stage_named("Proposal"), to_stage=deal.stage, actor=owner)
+    TargetFactory(user=owner, month=this_month(1), amount=Decimal("12000.00"))
+
+    response = client_for(manager).get("/")
+
+    (rob,) = [row for row in response.context["team_activity"] if row.rep == owner]
+    assert (rob.calls, rob.meetings, rob.emails_and_notes, rob.deals_moved) == (2, 1, 1, 1)
+    (first, *_rest) = response.context["leaderboard"]
+    assert (first.rep, first.won, first.target, first.share) == (owner, Decimal("3000.00"), Decimal("12000.00"), 25)
+    content = response.content.decode()
+    assert 'data-testid="team-activity"' in content and 'data-testid="leaderboard"' in content
+    assert "3,000.00 EUR" in content and "12,000.00 EUR" in content
+
+
+def test_the_manager_home_shows_rfm_segment_sizes_and_their_change(client_for, manager, owner):
+    from analytics.models import RfmScore
+    from analytics.services import rfm_score_run
+    from customers.tests.factories import CustomerFactory
+
+    for days_ago in (3, 300):
+        OrderFactory(customer=CustomerFactory(owner=owner), ordered_at=timezone.now() - timedelta(days=days_ago))
+    rfm_score_run()
+    OrderFactory(customer=CustomerFactory(owner=owner), ordered_at=timezone.now() - timedelta(days=2))
+    latest = rfm_score_run()
+
+    response = client_for(manager).get("/")
+
+    sizes = {size.name: (size.customers, size.change) for size in response.context["sizes"]}
+    assert sum(customers for customers, _change in sizes.values()) == RfmScore.objects.filter(run=latest).count() == 3
+    assert sum(change for _customers, change in sizes.values()) == 1
+    assert 'data-testid="home-rfm"' in response.content.decode()
 
 
 def test_the_manager_home_query_count_is_pinned(client_for, manager, owner, django_assert_num_queries):
@@ -151,12 +198,14 @@ def test_the_manager_home_query_count_is_pinned(client_for, manager, owner, djan
     DealFactory(owner=owner, expected_close_date=this_month())
     TaskFactory(owner=owner, due_at=timezone.now() - timedelta(days=1))
     client.get("/")
-    # session, user, roles, pipeline totals, closing deals, overdue tasks (scoping is a subquery)
-    with django_assert_num_queries(6):
+    # session, user, roles, pipeline totals, closing deals, overdue tasks (scoping is a subquery),
+    # the team's people, activities logged, deals moved, deals won, targets; the latest RFM run
+    # (none yet: no segments read)
+    with django_assert_num_queries(12):
         client.get("/")
     DealFactory.create_batch(5, owner=owner, expected_close_date=this_month())
     TaskFactory.create_batch(5, owner=owner, due_at=timezone.now() - timedelta(days=1))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(12):
         client.get("/")
 
 
