@@ -254,3 +254,27 @@ def test_the_overview_query_count_is_pinned(client_for, manager, owner, django_a
         client.get(OVERVIEW, {"refresh": "1"})
     with django_assert_num_queries(14):  # the aggregation from the cache
         client.get(OVERVIEW)
+
+
+def test_the_manager_home_shows_rfm_segment_sizes_and_their_change(client_for, manager, owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from analytics.models import RfmScore
+    from analytics.services import rfm_score_run
+    from customers.tests.factories import CustomerFactory
+    from sales.tests.factories import OrderFactory
+
+    for days_ago in (3, 300):
+        OrderFactory(customer=CustomerFactory(owner=owner), ordered_at=timezone.now() - timedelta(days=days_ago))
+    rfm_score_run()
+    OrderFactory(customer=CustomerFactory(owner=owner), ordered_at=timezone.now() - timedelta(days=2))
+    latest = rfm_score_run()
+
+    response = client_for(manager).get("/")
+
+    sizes = {size.name: (size.customers, size.change) for size in response.context["sizes"]}
+    assert sum(customers for customers, _change in sizes.values()) == RfmScore.objects.filter(run=latest).count() == 3
+    assert sum(change for _customers, change in sizes.values()) == 1
+    assert 'data-testid="home-rfm"' in response.content.decode()

@@ -116,6 +116,30 @@ def board_columns(*, deals: QuerySet[Deal], stages: list[Stage]) -> list[BoardCo
     return list(columns.values())
 
 
+@dataclass
+class BoardSummary:
+    """The strip above the board: the open pipeline's size and value, and the won and
+    lost columns (they show as drop zones only while a card is dragged)."""
+
+    open_count: int
+    open_totals: list[tuple[str, Decimal]]
+    closed: list[BoardColumn]
+
+
+def board_summary(columns: list[BoardColumn]) -> BoardSummary:
+    totals: dict[str, Decimal] = {}
+    for column in columns:
+        if column.closed:
+            continue
+        for currency, total in column.totals:
+            totals[currency] = totals.get(currency, Decimal("0")) + total
+    return BoardSummary(
+        open_count=sum(column.count for column in columns if not column.closed),
+        open_totals=sorted(totals.items()),
+        closed=[column for column in columns if column.closed],
+    )
+
+
 def board_column_cards(*, deals: QuerySet[Deal], stage: Stage, page: int) -> tuple[list[Deal], bool]:
     """One page of a column's cards (soonest close date first) and whether more follow."""
     start = (page - 1) * CARDS_PER_PAGE

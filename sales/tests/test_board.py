@@ -26,7 +26,9 @@ def move_url(deal):
 
 
 def columns_by_name(response):
-    return {column.stage.name: column for column in response.context["columns"]}
+    """The open columns and the won and lost drop zones, by stage name."""
+    columns = response.context["columns"] + response.context["summary"].closed
+    return {column.stage.name: column for column in columns}
 
 
 # --- columns -------------------------------------------------------------------------------
@@ -37,13 +39,32 @@ def test_each_column_shows_the_count_and_total_of_the_reps_own_deals(client_for,
     DealFactory(owner=teammate, amount=Decimal("5000.00"))
     response = client_for(owner).get(BOARD)
     columns = columns_by_name(response)
-    assert list(columns) == ["Qualification", "Needs analysis", "Proposal", "Negotiation", "Won", "Lost"]
+    assert [column.stage.name for column in response.context["columns"]] == [
+        "Qualification",
+        "Needs analysis",
+        "Proposal",
+        "Negotiation",
+    ]  # won and lost are drop zones, shown while dragging
+    assert [column.stage.name for column in response.context["summary"].closed] == ["Won", "Lost"]
     assert (columns["Qualification"].count, columns["Qualification"].totals) == (2, [("EUR", Decimal("1250.50"))])
     assert (columns["Proposal"].count, columns["Proposal"].totals) == (1, [("EUR", Decimal("99.99"))])
     assert (columns["Won"].count, columns["Won"].totals) == (0, [])
     content = response.content.decode()
     assert f'id="board-count-{stage_named("Qualification").pk}"' in content
     assert "1,250.50 EUR" in content
+
+
+def test_the_board_shows_the_open_pipelines_total_and_what_was_won_lately(client_for, owner):
+    DealFactory(owner=owner, amount=Decimal("1000.00"))
+    DealFactory(owner=owner, amount=Decimal("500.00"), stage=stage_named("Negotiation"))
+    DealFactory(owner=owner, amount=Decimal("700.00"), stage=stage_named("Won"), status="won", closed_at=timezone.now())
+    response = client_for(owner).get(BOARD)
+    summary = response.context["summary"]
+    assert (summary.open_count, summary.open_totals) == (2, [("EUR", Decimal("1500.00"))])
+    content = response.content.decode()
+    total = content.split('data-testid="pipeline-total">', 1)[1].split("</strong>", 1)[0]
+    assert total.strip() == "1,500.00 EUR"
+    assert f'data-closed="{stage_named("Won").pk}"' in content
 
 
 def test_totals_in_different_currencies_are_kept_apart(client_for, owner):
@@ -131,7 +152,7 @@ def test_a_card_shows_owner_days_in_stage_and_a_stuck_badge(client_for, owner):
 def test_cards_the_viewer_cannot_change_have_no_stage_menu(client_for, owner, admin_user):
     DealFactory(owner=owner)
     content = client_for(owner).get(column_url(stage_named("Qualification"))).content.decode()
-    assert "board-stage-select" in content and "is-draggable" in content
+    assert "board-move" in content and "is-draggable" in content
 
 
 # --- moving --------------------------------------------------------------------------------
@@ -153,7 +174,7 @@ def test_a_drag_moves_the_deal_and_refreshes_both_column_headers(client_for, own
         "Qualification": (1, [("EUR", Decimal("300.00"))]),
         "Needs analysis": (1, [("EUR", Decimal("700.00"))]),
     }
-    assert content.count('hx-swap-oob="true"') == 3  # two headers and the screen-reader status
+    assert content.count('hx-swap-oob="true"') == 4  # two headers, the pipeline total, the screen-reader status
 
 
 def test_the_move_keeps_the_board_filters_for_the_headers(client_for, manager, owner, teammate):

@@ -1,4 +1,4 @@
-"""A sales rep works the pipeline board in a real Chromium: drag and drop, the stage menu, a lost reason."""
+"""A sales rep works the pipeline board in a real Chromium: drag and drop, drop zones, the "⋯" menu, a lost reason."""
 
 from decimal import Decimal
 
@@ -25,6 +25,20 @@ def drag_card(page, deal, stage):
         target_position={"x": 40, "y": 30},
         steps=20,
     )
+
+
+def drag_card_to_dropzone(page, deal, stage):
+    """Won and Lost appear at the bottom only once a drag has started: press, move, then find them."""
+    card = page.locator(f"#deal-card-{deal.pk}")
+    box = card.bounding_box()
+    page.mouse.move(box["x"] + box["width"] - 8, box["y"] + 36)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] - 8, box["y"] + 60, steps=5)
+    zone = page.locator(f"#board-cards-{stage.pk}")
+    expect(zone).to_be_visible()
+    target = zone.bounding_box()
+    page.mouse.move(target["x"] + 40, target["y"] + 20, steps=20)
+    page.mouse.up()
 
 
 def stage_of(deal) -> str:
@@ -55,14 +69,20 @@ def test_a_rep_drags_a_deal_across_the_board_and_wins_it_with_the_stage_menu(log
     expect(page.locator(f"#board-total-{proposal.pk}")).to_have_text("1,200.00 EUR")
     assert stage_of(deal) == "Proposal"
 
-    # The keyboard fallback: the card's stage menu moves it as soon as it changes.
+    # The keyboard's way: the card's "⋯" menu. Arrow keys only move the focus between stages.
     page.evaluate("window.notReloaded = true")
-    menu = page.get_by_label("Stage of Fleet renewal")
-    menu.focus()
-    menu.select_option(label="Won")
+    expect(page.get_by_test_id("pipeline-total")).to_have_text("1,500.00 EUR")
+    page.get_by_role("button", name="Actions for Fleet renewal").focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert stage_of(deal) == "Proposal"
+    menu = page.locator(f"#deal-card-{deal.pk} form.board-move")
+    menu.get_by_role("button", name="Won").focus()
+    page.keyboard.press("Enter")
     expect(column_count(page, won)).to_have_text("1")
     expect(column_count(page, proposal)).to_have_text("0")
-    expect(page.locator(f"#board-cards-{won.pk} #deal-card-{deal.pk}")).to_be_visible()
+    expect(page.get_by_test_id("pipeline-total")).to_have_text("300.00 EUR")  # only the chairs are open
     assert page.evaluate("window.notReloaded") is True
     deal.refresh_from_db()
     assert (deal.stage.name, deal.status) == ("Won", Deal.Status.WON)
@@ -76,7 +96,7 @@ def test_dropping_a_deal_on_lost_asks_for_the_reason(login_in_browser, owner, li
     expect(column_count(page, qualification)).to_have_text("1")
 
     # Cancelling puts the card back where it was.
-    drag_card(page, deal, lost)
+    drag_card_to_dropzone(page, deal, lost)
     dialog = page.get_by_role("dialog", name="Mark the deal as lost")
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Cancel").click()
@@ -84,7 +104,7 @@ def test_dropping_a_deal_on_lost_asks_for_the_reason(login_in_browser, owner, li
     expect(page.locator(f"#board-cards-{qualification.pk} #deal-card-{deal.pk}")).to_be_visible()
     assert stage_of(deal) == "Qualification"
 
-    drag_card(page, deal, lost)
+    drag_card_to_dropzone(page, deal, lost)
     expect(dialog).to_be_visible()
     dialog.get_by_label("Why was the deal lost?").fill("Bought second-hand")
     dialog.get_by_role("button", name="Mark lost").click()
@@ -92,3 +112,28 @@ def test_dropping_a_deal_on_lost_asks_for_the_reason(login_in_browser, owner, li
     expect(column_count(page, qualification)).to_have_text("0")
     deal.refresh_from_db()
     assert (deal.status, deal.lost_reason) == (Deal.Status.LOST, "Bought second-hand")
+
+
+def test_a_rep_marks_a_deal_lost_from_the_cards_menu_with_the_keyboard(login_in_browser, owner, live_server):
+    deal = DealFactory(owner=owner, title="Copier lease")
+    qualification, lost = stage_named("Qualification"), stage_named("Lost")
+    page = login_in_browser(owner)
+    page.goto(f"{live_server.url}/sales/pipeline/")
+    expect(column_count(page, qualification)).to_have_text("1")
+
+    page.get_by_role("button", name="Actions for Copier lease").focus()
+    page.keyboard.press("Enter")
+    menu = page.locator(f"#deal-card-{deal.pk} form.board-move")
+    expect(menu).to_be_visible()
+    menu.get_by_role("button", name="Lost").focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Mark the deal as lost")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Why was the deal lost?")).to_be_focused()
+    page.keyboard.type("Chose a cheaper lease")
+    page.keyboard.press("Enter")
+
+    expect(column_count(page, lost)).to_have_text("1")
+    expect(column_count(page, qualification)).to_have_text("0")
+    deal.refresh_from_db()
+    assert (deal.status, deal.lost_reason) == (Deal.Status.LOST, "Chose a cheaper lease")

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from sales.models import Deal, Lead
 from sales.selectors.forecast import add_months
-from sales.tests.factories import DealFactory, LeadFactory, OrderFactory, TaskFactory, stage_named
+from sales.tests.factories import DealFactory, LeadFactory, TaskFactory, stage_named
 
 
 def this_month(day: int = 15):
@@ -172,25 +172,6 @@ def test_the_manager_home_shows_this_weeks_activity_and_won_revenue_against_targ
     content = response.content.decode()
     assert 'data-testid="team-activity"' in content and 'data-testid="leaderboard"' in content
     assert "3,000.00 EUR" in content and "12,000.00 EUR" in content
-
-
-def test_the_manager_home_shows_rfm_segment_sizes_and_their_change(client_for, manager, owner):
-    from analytics.models import RfmScore
-    from analytics.services import rfm_score_run
-    from customers.tests.factories import CustomerFactory
-
-    for days_ago in (3, 300):
-        OrderFactory(customer=CustomerFactory(owner=owner), ordered_at=timezone.now() - timedelta(days=days_ago))
-    rfm_score_run()
-    OrderFactory(customer=CustomerFactory(owner=owner), ordered_at=timezone.now() - timedelta(days=2))
-    latest = rfm_score_run()
-
-    response = client_for(manager).get("/")
-
-    sizes = {size.name: (size.customers, size.change) for size in response.context["sizes"]}
-    assert sum(customers for customers, _change in sizes.values()) == RfmScore.objects.filter(run=latest).count() == 3
-    assert sum(change for _customers, change in sizes.values()) == 1
-    assert 'data-testid="home-rfm"' in response.content.decode()
 
 
 def test_the_manager_home_query_count_is_pinned(client_for, manager, owner, django_assert_num_queries):

@@ -52,10 +52,13 @@ def board(request):
     stages = selectors.pipeline_stages(pipeline)
     deals = selectors.board_deals(user=request.user, pipeline=pipeline)
     board_filter = BoardFilter(request.GET or None, queryset=deals, request=request)
+    columns = selectors.board_columns(deals=board_filter.qs, stages=stages)
     context = {
         "pipelines": pipelines,
         "pipeline": pipeline,
-        "columns": selectors.board_columns(deals=board_filter.qs, stages=stages),
+        # Open stages are columns; won and lost are drop zones shown while dragging.
+        "columns": [column for column in columns if not column.closed],
+        "summary": selectors.board_summary(columns),
         "filter": board_filter,
         "board_query": _board_query(request, pipeline),
         "closed_days": selectors.CLOSED_DAYS,
@@ -139,12 +142,13 @@ def _board_move_result(request, deal, previous_stage):
     stages = selectors.pipeline_stages(card.pipeline)
     card.stage = next(s for s in stages if s.pk == card.stage_id)
     card.writable = True
-    moved = [s for s in stages if s.pk in (previous_stage.pk, card.stage_id)]
     deals = _board_filtered(request, card.pipeline)
+    columns = selectors.board_columns(deals=deals, stages=stages)
     context = {
         "deal": card,
         "stages": stages,
-        "columns": selectors.board_columns(deals=deals, stages=moved),
+        "columns": [column for column in columns if column.stage.pk in (previous_stage.pk, card.stage_id)],
+        "summary": selectors.board_summary(columns),
         "board_query": _board_query(request, card.pipeline),
         "closed_days": selectors.CLOSED_DAYS,
     }

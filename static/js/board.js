@@ -1,7 +1,8 @@
-// The pipeline board: drag cards between columns (SortableJS), or change a card's stage menu.
+// The pipeline board: drag cards between columns (SortableJS) or onto the Won and Lost drop
+// zones that appear at the bottom while dragging, or pick a stage in a card's "⋯" menu.
 // Either way the move is an htmx POST to the card's data-move-url; the response puts the card
-// at the top of its new column and refreshes both columns' headers (hx-swap-oob).
-// Moving to a lost stage first asks for the reason in #lost-dialog.
+// at the top of its new column and refreshes both columns' headers and the pipeline total
+// (hx-swap-oob). Moving to a lost stage first asks for the reason in #lost-dialog.
 (function () {
   "use strict";
 
@@ -58,7 +59,9 @@
       animation: 150,
       forceFallback: true,
       fallbackTolerance: 3,
+      onStart: function () { document.body.classList.add("board-dragging"); },
       onEnd: function (event) {
+        document.body.classList.remove("board-dragging");
         if (event.from === event.to) return;
         const card = event.item;
         const from = event.from;
@@ -74,32 +77,16 @@
     });
   }
 
-  document.querySelectorAll("[data-board] .board-cards").forEach(makeSortable);
+  document.querySelectorAll("[data-board] .board-cards, #board-dropzones .board-cards").forEach(makeSortable);
 
-  // --- the keyboard fallback: each card's stage menu ----------------------------------
-  function resetSelect(select) {
-    const initial = select.querySelector("option[selected]");
-    if (initial) select.value = initial.value;
-  }
-
-  document.addEventListener("change", function (event) {
-    const select = event.target;
-    if (!select.matches(".board-stage-select")) return;
-    const option = select.options[select.selectedIndex];
-    if (option.hasAttribute("data-lost")) {
-      askForLostReason(select.closest(".deal-card"), select.value, function () { resetSelect(select); });
-    } else {
-      select.form.requestSubmit();
-    }
-  });
-
-  // The "Move" button with a lost stage chosen: ask for the reason instead of posting.
+  // --- the keyboard's way: each card's "⋯" menu of stages ------------------------------
+  // A lost stage asks for the reason instead of posting (the menu is a form of submit buttons).
   document.addEventListener("htmx:confirm", function (event) {
     const form = event.target;
     if (!form.matches || !form.matches("form.board-move")) return;
-    const select = form.querySelector(".board-stage-select");
-    if (!select.options[select.selectedIndex].hasAttribute("data-lost")) return;
+    const submitter = event.detail.triggeringEvent && event.detail.triggeringEvent.submitter;
+    if (!submitter || !submitter.hasAttribute("data-lost")) return;
     event.preventDefault();
-    askForLostReason(form.closest(".deal-card"), select.value, function () { resetSelect(select); });
+    askForLostReason(form.closest(".deal-card"), submitter.value, function () {});
   });
 })();
