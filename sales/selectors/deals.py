@@ -12,6 +12,7 @@ from crm_project.access import can_write, get_for_user
 from customers.models import Customer, Interaction
 
 from ..models import Deal, DealProduct, DealStageChange, Pipeline, Stage, Task
+from .money import MoneyTotal, currency_totals
 
 
 def deal_get_for_user(*, user, pk, write: bool = False) -> Deal:
@@ -41,6 +42,11 @@ def may_create_deal_for(user, customer: Customer) -> bool:
 # --- lists ------------------------------------------------------------------------------
 def deal_list_for_user(*, user) -> QuerySet[Deal]:
     return Deal.objects.visible_to(user).select_related("customer", "pipeline", "stage", "owner")
+
+
+def deal_totals(queryset: QuerySet[Deal]) -> list[MoneyTotal]:
+    """The amounts of the (filtered) deals, summed per currency: one query."""
+    return currency_totals(queryset, field="amount")
 
 
 def deal_search(queryset: QuerySet[Deal], query: str) -> QuerySet[Deal]:

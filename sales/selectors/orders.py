@@ -13,6 +13,7 @@ from customers.models import Customer
 from customers.registry import TimelineSource
 
 from ..models import Deal, Order, OrderLine, Product
+from .money import MoneyTotal, currency_totals
 
 PANEL_ORDERS = 10
 
@@ -35,6 +36,11 @@ def order_for_deal(deal: Deal) -> Order | None:
 # --- lists ------------------------------------------------------------------------------------
 def order_list_for_user(*, user) -> QuerySet[Order]:
     return Order.objects.visible_to(user).filter(customer__deleted_at__isnull=True).select_related("customer")
+
+
+def order_totals(queryset: QuerySet[Order]) -> list[MoneyTotal]:
+    """The totals of the (filtered) orders, whatever their status, summed per currency: one query."""
+    return currency_totals(queryset, field="total")
 
 
 def product_list() -> QuerySet[Product]:

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import Deal
 from ..templatetags.sales_tags import money
+from .money import TotalsTable, totals_cell, totals_label
 
 
 class MoneyColumn(tables.Column):
@@ -12,11 +13,11 @@ class MoneyColumn(tables.Column):
         return money(value, record.currency)
 
 
-class DealTable(tables.Table):
+class DealTable(TotalsTable):
     # Below md each row is a card with these fields (the first is its title).
     card_fields = ("title", "customer", "stage", "amount")
 
-    title = tables.Column(verbose_name=_("Title"), linkify=True)
+    title = tables.Column(verbose_name=_("Title"), linkify=True, footer=totals_label)
     customer = tables.Column(
         verbose_name=_("Customer"), linkify=True, order_by=("customer__last_name", "customer__first_name")
     )
@@ -24,7 +25,11 @@ class DealTable(tables.Table):
     status = tables.TemplateColumn(
         template_name="sales/partials/deal_status_badge.html", verbose_name=_("Status"), order_by=("status",)
     )
-    amount = MoneyColumn(verbose_name=_("Amount"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}})
+    amount = MoneyColumn(
+        verbose_name=_("Amount"),
+        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
+        footer=totals_cell(money),
+    )
     expected_close_date = tables.DateColumn(verbose_name=_("Expected close"), format="SHORT_DATE_FORMAT")
     owner = tables.Column(verbose_name=_("Owner"), order_by=("owner__first_name", "owner__last_name"))
 

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import Order, Product
 from ..templatetags.sales_tags import order_money
+from .money import TotalsTable, totals_cell, totals_label
 
 _RIGHT = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}}
 
@@ -15,7 +16,7 @@ class OrderMoneyColumn(tables.Column):
         return order_money(value, record.currency)
 
 
-class OrderTable(tables.Table):
+class OrderTable(TotalsTable):
     # Below md each row is a card with these fields (the first is its title).
     card_fields = ("reference", "customer", "status", "total")
 
@@ -24,6 +25,7 @@ class OrderTable(tables.Table):
         accessor="pk",
         linkify=lambda record: reverse("sales:order-detail", args=[record.pk]),
         order_by=("order_ref", "pk"),
+        footer=totals_label,
     )
     customer = tables.Column(
         verbose_name=_("Customer"), linkify=True, order_by=("customer__last_name", "customer__first_name")
@@ -32,7 +34,7 @@ class OrderTable(tables.Table):
     status = tables.TemplateColumn(
         template_name="sales/partials/order_status_badge.html", verbose_name=_("Status"), order_by=("status",)
     )
-    total = OrderMoneyColumn(verbose_name=_("Total"), attrs=_RIGHT)
+    total = OrderMoneyColumn(verbose_name=_("Total"), attrs=_RIGHT, footer=totals_cell(order_money))
 
     class Meta:
         model = Order

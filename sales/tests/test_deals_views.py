@@ -75,14 +75,72 @@ def test_the_list_query_count_does_not_depend_on_the_rows(client_for, owner, dja
     client = client_for(owner)
     DealFactory.create_batch(2, owner=owner)
     client.get(LIST)
-    # session, user, roles, count, page (deals with customer, pipeline, stage, owner joined);
+    # session, user, roles, count, page (deals with customer, pipeline, stage, owner joined),
+    # the footer's totals of the filtered set (one query, per currency);
     # the filter form's choices: pipelines, stages, owners, teams
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         client.get(LIST)
     DealFactory.create_batch(30, owner=owner)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = client.get(LIST)
     assert len(response.context["table"].page.object_list) == 25
+
+
+def footer_of(response) -> str:
+    html = response.content.decode()
+    return html[html.index("<tfoot") : html.index("</tfoot>")] if "<tfoot" in html else ""
+
+
+def test_the_footer_totals_every_page_of_the_filtered_deals_not_just_this_page(client_for, owner, outsider):
+    DealFactory.create_batch(30, owner=owner, amount=Decimal("1000.00"), status="open")
+    DealFactory(owner=owner, amount=Decimal("5.50"), status="won", stage=stage_named("Won"))
+    DealFactory(owner=outsider, amount=Decimal("999999.00"))  # not the rep's: not in the total
+    client = client_for(owner)
+    response = client.get(LIST)
+    assert len(response.context["table"].page.object_list) == 25
+    assert "Total of all pages" in footer_of(response)
+    assert "30,005.50 EUR" in footer_of(response)
+    assert "5.50 EUR" in footer_of(client.get(LIST, {"status": "won"}))
+    assert "30,000.00 EUR" in footer_of(client.get(LIST, {"status": "open"}))
+
+
+def test_deals_in_different_currencies_are_totalled_per_currency(client_for, owner):
+    DealFactory(owner=owner, amount=Decimal("100.00"), currency="EUR")
+    DealFactory(owner=owner, amount=Decimal("200.00"), currency="EUR")
+    DealFactory(owner=owner, amount=Decimal("50.25"), currency="USD")
+    response = client_for(owner).get(LIST)
+    assert [(total.currency, total.amount) for total in response.context["table"].totals] == [
+        ("EUR", Decimal("300.00")),
+        ("USD", Decimal("50.25")),
+    ]
+    footer = footer_of(response)
+    assert '<span class="d-block text-nowrap" data-currency="EUR">300.00 EUR</span>' in footer
+    assert '<span class="d-block text-nowrap" data-currency="USD">50.25 USD</span>' in footer
+
+
+def test_a_list_too_large_to_add_up_says_so_instead_of_a_total(client_for, owner, monkeypatch):
+    monkeypatch.setattr("sales.tables.money.TOTALS_MAX_ROWS", 2)
+    for title in ("Alpha", "Beta", "Gamma"):
+        DealFactory(owner=owner, title=title, amount=Decimal("10.00"))
+    client = client_for(owner)
+    response = client.get(LIST)
+    assert response.context["table"].totals is None
+    assert "No totals above 2 rows: narrow the list to see them." in footer_of(response)
+    assert "EUR" not in footer_of(response)
+    # Narrowed to one, the total is back.
+    assert "10.00 EUR" in footer_of(client.get(LIST, {"q": "Alpha"}))
+
+
+def test_an_empty_list_has_no_footer(client_for, owner):
+    response = client_for(owner).get(LIST)
+    assert response.context["table"].totals == []
+    assert footer_of(response) == ""
+
+
+def test_the_footer_total_is_in_turkish_number_format_for_a_turkish_user(client_for, owner):
+    DealFactory(owner=owner, amount=Decimal("1234.50"))
+    response = client_for(owner).get(LIST, HTTP_ACCEPT_LANGUAGE="tr")
+    assert "1.234,50 EUR" in footer_of(response)
 
 
 # --- the deal page ----------------------------------------------------------------------------

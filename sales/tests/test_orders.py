@@ -187,13 +187,34 @@ def test_the_order_list_query_count_does_not_grow_with_rows(client_for, owner, d
     customer = CustomerFactory(owner=owner)
     OrderFactory.create_batch(3, customer=customer)
     client.get(reverse("sales:order-list"))  # warm up the session
-    # session, user, roles, count, rows
-    with django_assert_num_queries(5):
+    # session, user, roles, count, rows, the footer's totals of the filtered set (one query, per currency)
+    with django_assert_num_queries(6):
         client.get(reverse("sales:order-list"))
     OrderFactory.create_batch(20, customer=CustomerFactory(owner=owner))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get(reverse("sales:order-list"))
     assert len(response.context["table"].page.object_list) == 23
+
+
+def order_footer(response) -> str:
+    html = response.content.decode()
+    return html[html.index("<tfoot") : html.index("</tfoot>")] if "<tfoot" in html else ""
+
+
+def test_the_order_list_footer_totals_the_filtered_orders_per_currency(client_for, owner, outsider):
+    mine = CustomerFactory(owner=owner)
+    OrderFactory.create_batch(30, customer=mine, total=Decimal("10.00"), currency="EUR", status="paid")
+    OrderFactory(customer=mine, total=Decimal("7.25"), currency="USD", status="refunded")
+    OrderFactory(customer=CustomerFactory(owner=outsider), total=Decimal("5000.00"))  # not visible to the rep
+    client = client_for(owner)
+    response = client.get(reverse("sales:order-list"))
+    assert len(response.context["table"].page.object_list) == 25
+    footer = order_footer(response)
+    assert '<span class="d-block text-nowrap" data-currency="EUR">300.00 EUR</span>' in footer
+    assert '<span class="d-block text-nowrap" data-currency="USD">7.25 USD</span>' in footer
+    footer = order_footer(client.get(reverse("sales:order-list"), {"status": "refunded"}))
+    assert "7.25 USD" in footer
+    assert "EUR" not in footer
 
 
 def test_the_order_page_shows_its_lines_to_those_who_see_the_customer(client_for, owner, outsider, agent):

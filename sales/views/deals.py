@@ -34,6 +34,7 @@ from ..services.deals import deal_move_stage, deal_update, pipeline_default
 from ..services.pipelines import pipeline_create as pipeline_create_service
 from ..services.pipelines import pipeline_update
 from ..tables.deals import DealTable
+from ..tables.money import add_totals
 
 
 def _require_sales_role(user) -> None:
@@ -197,6 +198,12 @@ class DealListView(FilteredTableView):
 
     def get_queryset(self):
         return selectors.deal_list_for_user(user=self.request.user)
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        # The footer adds up the filtered deals, every page of them.
+        add_totals(table, lambda: selectors.deal_totals(self.object_list))
+        return table
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -23,8 +23,9 @@ from ..filters.orders import OrderFilter, ProductFilter
 from ..forms.orders import OrderImportUploadForm, ProductForm
 from ..models import Order, Product
 from ..selectors.deals import deal_get_for_user
-from ..selectors.orders import order_for_deal, order_get_for_user, order_list_for_user, product_list
+from ..selectors.orders import order_for_deal, order_get_for_user, order_list_for_user, order_totals, product_list
 from ..services import order_import, orders
+from ..tables.money import add_totals
 from ..tables.orders import EditableProductTable, OrderTable, ProductTable
 from ..tasks import orders_import_enqueue, orders_import_file
 
@@ -38,6 +39,12 @@ class OrderListView(FilteredTableView):
 
     def get_queryset(self):
         return order_list_for_user(user=self.request.user)
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        # The footer adds up the filtered orders, every page of them.
+        add_totals(table, lambda: order_totals(self.object_list))
+        return table
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
