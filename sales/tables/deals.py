@@ -27,7 +27,7 @@ class DealTable(TotalsTable):
     )
     amount = MoneyColumn(
         verbose_name=_("Amount"),
-        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
+        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}, "tf": {"class": "text-end"}},
         footer=totals_cell(money),
     )
     expected_close_date = tables.DateColumn(verbose_name=_("Expected close"), format="SHORT_DATE_FORMAT")
@@ -37,7 +37,7 @@ class DealTable(TotalsTable):
         model = Deal
         fields = ("title", "customer", "pipeline", "stage", "status", "amount", "expected_close_date", "owner")
         order_by = ("expected_close_date",)
-        attrs = {"class": "table table-hover align-middle mb-0", "id": "deal-table"}
+        attrs = {"class": "table table-hover align-middle mb-0", "id": "deal-table", "tfoot": {"class": "fw-semibold"}}
 
     def render_stage(self, value, record):
         return value.name

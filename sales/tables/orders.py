@@ -6,7 +6,7 @@ from ..models import Order, Product
 from ..templatetags.sales_tags import order_money
 from .money import TotalsTable, totals_cell, totals_label
 
-_RIGHT = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}}
+_RIGHT = {"td": {"class": "text-end text-nowrap"}, "th": {"class": "text-end"}, "tf": {"class": "text-end"}}
 
 
 class OrderMoneyColumn(tables.Column):
@@ -41,7 +41,7 @@ class OrderTable(TotalsTable):
         fields = ("customer", "ordered_at", "status", "total", "source")
         sequence = ("reference", "customer", "ordered_at", "status", "total", "source")
         order_by = ("-ordered_at",)
-        attrs = {"class": "table table-hover align-middle mb-0", "id": "order-table"}
+        attrs = {"class": "table table-hover align-middle mb-0", "id": "order-table", "tfoot": {"class": "fw-semibold"}}
 
     def render_reference(self, value, record):
         return str(record)
