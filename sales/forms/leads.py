@@ -14,6 +14,7 @@ from customers.forms.customers import SMALL_SELECT, CrispyMixin
 from customers.models import Interaction
 
 from ..models import AssignmentRule, Lead, Pipeline
+from ..selectors.leads import ASSIGN_BY_RULES, REASSIGN
 from ..services.deals import pipeline_default
 from ..services.leads import NEW_COMPANY, default_deal_title
 
@@ -70,7 +71,9 @@ class LeadActivityForm(CrispyMixin, forms.Form):
 
 
 class LeadBulkForm(forms.Form):
-    REASSIGN, ASSIGN_BY_RULES = "reassign", "assign_rules"
+    """Offers only `actions`, the ones the user may use (selectors.leads.lead_bulk_actions)."""
+
+    LABELS = {REASSIGN: _("Reassign to"), ASSIGN_BY_RULES: _("Assign unassigned by the rules")}
     action = forms.ChoiceField(label=_("With selected"), choices=[], widget=forms.Select(attrs=SMALL_SELECT))
     owner = forms.ModelChoiceField(
         label=_("Owner"), queryset=User.objects.none(), required=False, widget=forms.Select(attrs=SMALL_SELECT)
@@ -79,15 +82,13 @@ class LeadBulkForm(forms.Form):
         coerce=int, required=True, error_messages={"required": _("Select at least one lead.")}
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, actions: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [(self.ASSIGN_BY_RULES, _("Assign unassigned by the rules"))]
-        if roles.is_manager_or_admin(user):
-            choices.insert(0, (self.REASSIGN, _("Reassign to")))
+        cast(forms.ChoiceField, self.fields["action"]).choices = [(action, self.LABELS[action]) for action in actions]
+        if REASSIGN in actions:
             cast(forms.ModelChoiceField, self.fields["owner"]).queryset = assignable_users()
         else:
             del self.fields["owner"]
-        cast(forms.ChoiceField, self.fields["action"]).choices = choices
         # The ids are checked against what the user may edit in the view.
         cast(forms.ChoiceField, self.fields["ids"]).choices = (
             [(v, v) for v in cast(QueryDict, self.data).getlist("ids") if str(v).isdigit()] if self.data else []
@@ -96,7 +97,7 @@ class LeadBulkForm(forms.Form):
     def clean(self):
         super().clean()
         cleaned = self.cleaned_data
-        if cleaned.get("action") == self.REASSIGN and not cleaned.get("owner"):
+        if cleaned.get("action") == REASSIGN and not cleaned.get("owner"):
             self.add_error("owner", _("Choose the new owner."))
         return cleaned
 

@@ -5,7 +5,7 @@ Views fetch one lead only through lead_get_for_user."""
 from django.db.models import Q, QuerySet
 
 from accounts import roles
-from crm_project.access import can_write, get_for_user
+from crm_project.access import NONE, OWN, can_write, get_for_user
 from crm_project.helpers import email_domain
 from customers.models import Company, Customer
 from customers.selectors.customers import customer_possible_duplicates
@@ -20,6 +20,22 @@ def lead_get_for_user(*, user, pk, write: bool = False) -> Lead:
 def may_use_leads(user) -> bool:
     """Leads are for sales reps, managers and admins; support agents never see them."""
     return roles.is_manager_or_admin(user) or roles.is_sales_rep(user)
+
+
+# The lead list's bulk actions.
+REASSIGN, ASSIGN_BY_RULES = "reassign", "assign_rules"
+
+
+def lead_bulk_actions(user) -> list[str]:
+    """The bulk actions the user can use: reassigning is for managers and admins; applying the
+    assignment rules needs unassigned leads the user may edit, which a rep has only when reps'
+    scope reaches beyond their own leads (CRM_SCOPE_SALES_REP="team"). No action, no bulk bar."""
+    actions = []
+    if roles.is_manager_or_admin(user):
+        actions.append(REASSIGN)
+    if may_use_leads(user) and Lead.objects.write_scope(user) not in (NONE, OWN):
+        actions.append(ASSIGN_BY_RULES)
+    return actions
 
 
 def lead_list_for_user(*, user) -> QuerySet[Lead]:

@@ -127,12 +127,31 @@ def test_a_manager_cannot_reassign_leads_outside_the_team(client_for, manager, o
 
 
 def test_a_rep_cannot_reassign_in_bulk(client_for, owner, teammate, lead):
+    # A rep (own scope) has no bulk action at all: the server refuses the form outright.
     response = client_for(owner).post(
-        reverse("sales:lead-bulk"), {"action": "reassign", "owner": teammate.pk, "ids": [lead.pk]}, follow=True
+        reverse("sales:lead-bulk"), {"action": "reassign", "owner": teammate.pk, "ids": [lead.pk]}
     )
+    assert response.status_code == 403
     lead.refresh_from_db()
     assert lead.owner == owner
-    assert "not one of the available choices" in response.content.decode()
+
+
+def test_a_rep_whose_scope_is_the_team_may_apply_the_rules_but_not_reassign(
+    client_for, owner, teammate, team, settings
+):
+    settings.CRM_SCOPE_SALES_REP = "team"
+    AssignmentRuleFactory(team=team)
+    unassigned = LeadFactory(owner=None, team=team)
+    client = client_for(owner)
+    refused = client.post(
+        reverse("sales:lead-bulk"), {"action": "reassign", "owner": teammate.pk, "ids": [unassigned.pk]}, follow=True
+    )
+    assert "not one of the available choices" in refused.content.decode()
+    unassigned.refresh_from_db()
+    assert unassigned.owner is None
+    client.post(reverse("sales:lead-bulk"), {"action": "assign_rules", "ids": [unassigned.pk]})
+    unassigned.refresh_from_db()
+    assert unassigned.owner in (owner, teammate)
 
 
 def test_assign_by_rules_gives_unassigned_team_leads_an_owner(client_for, manager, team, owner, teammate):

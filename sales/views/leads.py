@@ -63,9 +63,17 @@ class LeadListView(FilteredTableView):
     def get_queryset(self):
         return selectors_leads.lead_list_for_user(user=self.request.user)
 
+    def get_table_kwargs(self):
+        # Without bulk actions the rows need no checkboxes.
+        kwargs = super().get_table_kwargs()
+        if not selectors_leads.lead_bulk_actions(self.request.user):
+            kwargs["exclude"] = (*kwargs.get("exclude", ()), "ids")
+        return kwargs
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["bulk_form"] = LeadBulkForm(user=self.request.user)
+        actions = selectors_leads.lead_bulk_actions(self.request.user)
+        context["bulk_form"] = LeadBulkForm(actions=actions) if actions else None
         context["may_manage_rules"] = roles.is_manager_or_admin(self.request.user)
         return context
 
@@ -73,14 +81,16 @@ class LeadListView(FilteredTableView):
 @require_POST
 @login_required
 def lead_bulk(request):
-    _require_lead_user(request.user)
-    form = LeadBulkForm(request.POST, user=request.user)
+    actions = selectors_leads.lead_bulk_actions(request.user)
+    if not actions:
+        raise PermissionDenied
+    form = LeadBulkForm(request.POST, actions=actions)
     back = next_url(request, reverse("sales:lead-list"))
     if not form.is_valid():
         messages.error(request, " ".join(" ".join(map(str, errors)) for errors in form.errors.values()))
         return redirect(back)
     leads = Lead.objects.editable_by(request.user).filter(pk__in=form.cleaned_data["ids"])
-    if form.cleaned_data["action"] == LeadBulkForm.REASSIGN:
+    if form.cleaned_data["action"] == selectors_leads.REASSIGN:
         count = services.leads_reassign(leads=leads, owner=form.cleaned_data["owner"], actor=request.user)
         messages.success(request, _("%(count)d leads reassigned.") % {"count": count})
     else:
