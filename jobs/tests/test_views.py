@@ -146,3 +146,14 @@ def test_the_admin_offers_no_add_on_job_runs(client_for, admin_user):
     changelist = client.get(reverse("admin:jobs_jobrun_changelist")).content.decode()
     assert reverse("admin:jobs_jobrun_add") not in changelist
     assert client.get(reverse("admin:jobs_jobrun_change", args=[run.pk])).status_code == 200
+
+
+def test_reps_and_agents_see_no_run_now_and_are_refused_it(client_for, owner, agent, manager):
+    assert "Run now" in client_for(manager).get(reverse("jobs:list")).content.decode()
+    for user in (owner, agent):
+        client = client_for(user)
+        response = client.get(reverse("jobs:list"))
+        assert response.status_code == 403
+        assert "Run now" not in response.content.decode()
+        assert client.post(reverse("jobs:run-now", args=["jobs.housekeeping"])).status_code == 403
+    assert not JobRun.objects.exists()
