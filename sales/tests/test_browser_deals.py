@@ -137,3 +137,27 @@ def test_a_rep_marks_a_deal_lost_from_the_cards_menu_with_the_keyboard(login_in_
     expect(column_count(page, qualification)).to_have_text("0")
     deal.refresh_from_db()
     assert (deal.status, deal.lost_reason) == (Deal.Status.LOST, "Chose a cheaper lease")
+
+
+def test_a_manager_filters_the_deal_list_and_the_footer_total_follows(login_in_browser, manager, owner, teammate):
+    DealFactory(owner=owner, title="Fleet renewal", amount=Decimal("1200.00"))
+    DealFactory(owner=teammate, title="Office chairs", amount=Decimal("300.00"))
+    DealFactory(owner=teammate, title="Fleet tracking", amount=Decimal("45.50"))
+    page = login_in_browser(manager)
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Deals").click()
+    totals = page.get_by_test_id("list-totals")
+    expect(totals).to_have_text("1,545.50 EUR")
+    page.get_by_placeholder("Title or customer").fill("fleet")
+    page.keyboard.press("Enter")
+    expect(page.locator("#deal-table tbody tr")).to_have_count(2)
+    expect(totals).to_have_text("1,245.50 EUR")
+    # The footer adds up the filtered set, not the page: one row a page, the same total.
+    page.goto(page.url + "&per_page=1")
+    expect(page.locator("#deal-table tbody tr")).to_have_count(1)
+    expect(totals).to_have_text("1,245.50 EUR")
+    expect(page.locator("#deal-table tfoot")).to_contain_text("Total of all pages")
+    # On a phone the rows are cards and the totals follow them, without sideways scrolling.
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(totals).to_be_visible()
+    expect(page.locator("#deal-table tfoot")).to_contain_text("Total of all pages")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from customers.tests.factories import CustomerFactory
 from sales.models import Order
-from sales.tests.factories import DealProductFactory, ProductFactory, won_deal
+from sales.tests.factories import DealProductFactory, OrderFactory, ProductFactory, won_deal
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -67,3 +67,21 @@ def test_a_rep_creates_the_order_of_a_won_deal_and_sees_it_on_the_customer_page(
     expect(panel).to_contain_text(f"DEAL-{deal.pk}")
     expect(panel.locator("[data-total=paid-orders]")).to_have_text("1")
     expect(page.locator("#timeline-entries")).to_contain_text(f"Order DEAL-{deal.pk} created from the won deal")
+
+
+def test_a_rep_finds_an_order_by_its_reference_in_the_order_list(login_in_browser, owner):
+    customer = CustomerFactory(owner=owner, first_name="Ada", last_name="Lovelace")
+    OrderFactory(customer=customer, order_ref="SO-4711", total=Decimal("120.00"))
+    OrderFactory(customer=customer, order_ref="SO-4712", total=Decimal("80.00"))
+    page = login_in_browser(owner)
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Orders").click()
+    totals = page.get_by_test_id("list-totals")
+    expect(totals).to_have_text("200.00 EUR")
+    page.get_by_placeholder("Customer or order reference").fill("SO-4712")
+    page.keyboard.press("Enter")
+    table = page.locator("#order-table")
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(totals).to_have_text("80.00 EUR")
+    table.get_by_role("link", name="SO-4712").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Order SO-4712")
+    expect(page.locator("#order-total")).to_have_text("80.00 EUR")
