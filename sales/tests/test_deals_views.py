@@ -137,10 +137,14 @@ def test_an_empty_list_has_no_footer(client_for, owner):
     assert footer_of(response) == ""
 
 
-def test_the_footer_total_is_in_turkish_number_format_for_a_turkish_user(client_for, owner):
+def test_the_footer_reads_in_turkish_with_turkish_number_format(client_for, owner, monkeypatch):
     DealFactory(owner=owner, amount=Decimal("1234.50"))
-    response = client_for(owner).get(LIST, HTTP_ACCEPT_LANGUAGE="tr")
-    assert "1.234,50 EUR" in footer_of(response)
+    client = client_for(owner)
+    footer = footer_of(client.get(LIST, HTTP_ACCEPT_LANGUAGE="tr"))
+    assert "Tüm sayfaların toplamı" in footer
+    assert "1.234,50 EUR" in footer
+    monkeypatch.setattr("sales.tables.money.TOTALS_MAX_ROWS", 0)
+    assert "0 satırın üzerinde toplam gösterilmez" in footer_of(client.get(LIST, HTTP_ACCEPT_LANGUAGE="tr"))
 
 
 # --- the deal page ----------------------------------------------------------------------------
