@@ -1,9 +1,10 @@
 """Totals under a list's money columns, in the table's footer.
 
-The view sets `table.totals` after paginating (see `list_totals`): a list of
-`MoneyTotal`, one per currency, or None when the filtered set is too large to add up."""
+The view calls `add_totals` after paginating: it sets `table.totals`, one `MoneyTotal` per
+currency, or `table.too_many_to_total` when the filtered set is too large to add up. A table
+nobody added up shows no footer."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 import django_tables2 as tables
@@ -17,16 +18,17 @@ from ..selectors.money import TOTALS_MAX_ROWS, MoneyTotal
 class TotalsTable(tables.Table):
     """A table whose footer shows the totals of the whole filtered set, not just the page."""
 
-    totals: list[MoneyTotal] | None = None
+    totals: Sequence[MoneyTotal] = ()
+    too_many_to_total = False
 
     def has_footer(self):
         # An empty list has nothing to add up.
-        return self.totals != [] and super().has_footer()
+        return bool(self.totals or self.too_many_to_total) and super().has_footer()
 
 
 def totals_label(table: TotalsTable) -> str:
     """The footer's first cell: what the figures beside it are."""
-    if table.totals is None:
+    if table.too_many_to_total:
         return _("No totals above %(count)s rows: narrow the list to see them.") % {
             "count": number_format(TOTALS_MAX_ROWS, force_grouping=True)
         }
@@ -52,4 +54,7 @@ def add_totals(table: TotalsTable, totals: Callable[[], list[MoneyTotal]]) -> No
     """Call after pagination, when the filtered set's size is known (the paginator's count,
     no extra query): add the set up when that is cheap, otherwise say why there are no totals."""
     paginator = getattr(table, "paginator", None)
-    table.totals = totals() if paginator is None or paginator.count <= TOTALS_MAX_ROWS else None
+    if paginator is not None and paginator.count > TOTALS_MAX_ROWS:
+        table.too_many_to_total = True
+    else:
+        table.totals = totals()
