@@ -51,7 +51,7 @@ class RfmSegment(models.Model):
         ordering = ["position", "pk"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
     # The default segments' texts are in the translation catalogue; admins' own texts show as typed.
     @property

@@ -89,3 +89,9 @@ def runnable_jobs() -> dict:
 def job_label(name: str) -> str:
     """A job's name for people (its task's `label`), or the task name when it has none."""
     return str(getattr(_task_registry().get(name), "label", "") or name)
+
+
+def job_choices() -> list[tuple[str, str]]:
+    """(task name, label) of every job that writes to the job log, by label in the reader's language."""
+    jobs = [name for name, task in _task_registry().items() if isinstance(task, JobTask)]
+    return sorted(((name, job_label(name)) for name in jobs), key=lambda choice: choice[1])

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.history import ConfigHistory
@@ -40,7 +41,12 @@ class Pipeline(models.Model):
         ordering = ["position", "name"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    # The default pipeline's name is in the translation catalogue; admins' own names show as typed.
+    @property
+    def display_name(self) -> str:
+        return gettext(self.name)
 
 
 class Stage(models.Model):
@@ -65,7 +71,12 @@ class Stage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.pipeline}: {self.name}"
+        return f"{self.pipeline}: {self.display_name}"
+
+    # The default stages' names are in the translation catalogue; admins' own names show as typed.
+    @property
+    def display_name(self) -> str:
+        return gettext(self.name)
 
     @property
     def is_open(self) -> bool:

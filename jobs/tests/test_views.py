@@ -157,3 +157,13 @@ def test_reps_and_agents_see_no_run_now_and_are_refused_it(client_for, owner, ag
         assert "Run now" not in response.content.decode()
         assert client.post(reverse("jobs:run-now", args=["jobs.housekeeping"])).status_code == 403
     assert not JobRun.objects.exists()
+
+
+def test_the_job_log_filters_by_job_label_in_the_readers_language(client_for, manager):
+    JobRunFactory(name="jobs.housekeeping")
+    JobRunFactory(name="analytics.rfm_score")
+    client = client_for(manager)
+    response = client.get(reverse("jobs:list"), {"name": "analytics.rfm_score"})
+    assert [row.record.name for row in response.context["table"].page.object_list] == ["analytics.rfm_score"]
+    turkish = client.get(reverse("jobs:list"), headers={"accept-language": "tr"}).content.decode()
+    assert '<option value="jobs.housekeeping">İş günlüğü bakımı</option>' in turkish

@@ -55,7 +55,7 @@ def deals_section(*, user, query: str, limit: int) -> SearchSection | None:
             kind="deal",
             label=deal.title,
             url=deal.get_absolute_url(),
-            detail=" · ".join([deal.customer.full_name, deal.stage.name, money(deal.amount, deal.currency)]),
+            detail=" · ".join([deal.customer.full_name, deal.stage.display_name, money(deal.amount, deal.currency)]),
             rank=rank(query, deal.title),
         )
         for deal in matches[: candidates(limit)]

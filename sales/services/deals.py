@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history
 
 from accounts.models import User
@@ -18,14 +19,16 @@ from customers.services import timeline_record
 from ..models import Deal, DealStageChange, Pipeline, Stage
 
 DEFAULT_STAGES = [
-    # name, win probability %, won, lost (migration 0002 creates the same on install)
-    ("Qualification", 10, False, False),
-    ("Needs analysis", 25, False, False),
-    ("Proposal", 50, False, False),
-    ("Negotiation", 75, False, False),
-    ("Won", 100, True, False),
-    ("Lost", 0, False, True),
+    # name, win probability %, won, lost (migration 0002 creates the same on install). The names
+    # are stored in English and shown through the catalogue (Stage.display_name).
+    (gettext_noop("Qualification"), 10, False, False),
+    (gettext_noop("Needs analysis"), 25, False, False),
+    (gettext_noop("Proposal"), 50, False, False),
+    (gettext_noop("Negotiation"), 75, False, False),
+    (gettext_noop("Won"), 100, True, False),
+    (gettext_noop("Lost"), 0, False, True),
 ]
+DEFAULT_PIPELINE_NAME = gettext_noop("Sales")
 
 
 def pipeline_default() -> Pipeline:
@@ -36,7 +39,7 @@ def pipeline_default() -> Pipeline:
 
 @transaction.atomic
 def pipeline_create_default() -> Pipeline:
-    pipeline = Pipeline.objects.create(name="Sales", is_default=True)
+    pipeline = Pipeline.objects.create(name=DEFAULT_PIPELINE_NAME, is_default=True)
     bulk_create_with_history(
         [
             Stage(pipeline=pipeline, name=name, position=index, probability=probability, is_won=won, is_lost=lost)

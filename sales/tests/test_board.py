@@ -285,3 +285,24 @@ def test_a_column_request_query_count_does_not_grow_with_the_deals(
     with django_assert_num_queries(7):
         response = client.get(column_url(stage, page=1), **HTMX)
     assert len(response.context["cards"]) == 20
+
+
+def test_the_default_pipeline_and_its_stages_read_in_turkish(client_for, owner):
+    from django.utils import translation
+
+    DealFactory(owner=owner)
+    with translation.override("tr"):
+        assert stage_named("Qualification").display_name == "Nitelendirme"
+        assert str(stage_named("Won").pipeline) == "Satış"
+    response = client_for(owner).get(BOARD, headers={"accept-language": "tr"})
+    content = response.content.decode()
+    assert "Nitelendirme" in content and "Qualification" not in content.split("<main", 1)[1]
+
+
+def test_a_stage_an_admin_named_shows_as_typed(client_for, owner):
+    from django.utils import translation
+
+    stage = stage_named("Proposal")
+    stage.name = "Angebot"
+    with translation.override("tr"):
+        assert stage.display_name == "Angebot"

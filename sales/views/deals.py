@@ -112,7 +112,9 @@ def deal_move(request, pk):
         return _move_refused(request, deal, form)
     if request.htmx:
         return _board_move_result(request, deal, previous_stage)
-    messages.success(request, _("“%(title)s” is now in %(stage)s.") % {"title": deal.title, "stage": deal.stage.name})
+    messages.success(
+        request, _("“%(title)s” is now in %(stage)s.") % {"title": deal.title, "stage": deal.stage.display_name}
+    )
     return redirect(next_url(request, deal.get_absolute_url()))
 
 
