@@ -298,6 +298,9 @@ LOGGING = {
     "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
 AXES_VERBOSE = False  # no "AXES: BEGIN …" banner on every command
+if not REDIS_URL:
+    # The folder broker has no host; kombu warns "No hostname was supplied" on every send.
+    LOGGING["loggers"]["kombu.connection"] = {"level": "ERROR"}
 
 # --- Customers ----------------------------------------------------------------
 CRM_ATTACHMENT_MAX_BYTES = env.int("CRM_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
