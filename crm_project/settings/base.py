@@ -285,6 +285,12 @@ JOBS_KEEP_DAYS = env.int("JOBS_KEEP_DAYS", default=90)
 # time and window set in the admin survive restarts.
 RFM_KEEP_RUNS = env.int("RFM_KEEP_RUNS", default=12)
 
+# Django's own console handler would print every django.* line a second time
+# through the root's: its records go to the root handler only.
+_loggers: dict[str, dict] = {"django": {"handlers": [], "level": "INFO", "propagate": True}}
+if not REDIS_URL:
+    # The folder broker has no host; kombu warns "No hostname was supplied" on every send.
+    _loggers["kombu.connection"] = {"level": "ERROR"}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -293,14 +299,9 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["forbidden_in_one_line"]},
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    # Django's own console handler would print every django.* line a second time
-    # through the root's: its records go to the root handler only.
-    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+    "loggers": _loggers,
 }
 AXES_VERBOSE = False  # no "AXES: BEGIN …" banner on every command
-if not REDIS_URL:
-    # The folder broker has no host; kombu warns "No hostname was supplied" on every send.
-    LOGGING["loggers"]["kombu.connection"] = {"level": "ERROR"}
 
 # --- Customers ----------------------------------------------------------------
 CRM_ATTACHMENT_MAX_BYTES = env.int("CRM_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
