@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.history import ConfigHistory
 from crm_project.access import ALL, OwnedModel, ScopedQuerySet
+from crm_project.versioning import VersionedModel
 from customers.models import Customer
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ class LeadQuerySet(ScopedQuerySet):
     managers_see_unassigned = True
 
 
-class Lead(OwnedModel):
+class Lead(OwnedModel, VersionedModel):
     class Status(models.TextChoices):
         NEW = "new", _("New")
         CONTACTED = "contacted", _("Contacted")
@@ -219,7 +220,7 @@ class DealQuerySet(ScopedQuerySet):
     agent_scope = ALL
 
 
-class Deal(OwnedModel):
+class Deal(OwnedModel, VersionedModel):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         WON = "won", _("Won")
@@ -326,7 +327,7 @@ class DealProduct(models.Model):
         return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
 
 
-class Task(OwnedModel):
+class Task(OwnedModel, VersionedModel):
     """A to-do. `owner` is the assignee; the team follows the assignee."""
 
     class Priority(models.IntegerChoices):

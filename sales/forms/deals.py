@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from accounts.selectors import assignable_users
+from crm_project.versioning import VersionedFormMixin
 from customers.forms.customers import CrispyMixin
 from customers.models import Customer
 
@@ -22,7 +23,7 @@ def customer_label(customer: Customer) -> str:
     return f"{customer.full_name} · {customer.company}" if customer.company_id else customer.full_name
 
 
-class DealForm(CrispyMixin, forms.ModelForm):
+class DealForm(CrispyMixin, VersionedFormMixin, forms.ModelForm):
     """New deal (customer, pipeline and first stage chosen here) or edit (those are fixed: the stage
     moves on the board or the deal page)."""
 
@@ -85,7 +86,7 @@ class DealForm(CrispyMixin, forms.ModelForm):
         return cleaned
 
     def service_fields(self) -> dict:
-        names = [name for name in self.fields if name not in ("stage",)]
+        names = [name for name in self.fields if name not in ("stage", "version", "opened")]
         if self.instance.pk:
             names = [name for name in names if not self.fields[name].disabled]
         fields = {name: self.cleaned_data[name] for name in names}

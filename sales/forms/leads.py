@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from accounts.models import Team, User
 from accounts.selectors import assignable_users
+from crm_project.versioning import VersionedFormMixin
 from customers.forms.customers import SMALL_SELECT, CrispyMixin
 from customers.models import Interaction
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-class LeadForm(CrispyMixin, forms.ModelForm):
+class LeadForm(CrispyMixin, VersionedFormMixin, forms.ModelForm):
     class Meta:
         model = Lead
         fields = ["first_name", "last_name", "email", "phone", "company_name", "source", "owner", "notes"]

@@ -8,6 +8,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm_project.versioning import VersionedFormMixin
+
 from ..models import Task
 from ..selectors.todos import task_assignees_for
 
@@ -24,7 +26,7 @@ def default_due_at(now: datetime | None = None) -> datetime:
     return timezone.make_aware(datetime.combine(now.date() + timedelta(days=1), time(9)), zone)
 
 
-class TaskForm(forms.ModelForm):
+class TaskForm(VersionedFormMixin, forms.ModelForm):
     """Title, due, priority, notes and, for managers and admins, the assignee.
 
     Reps assign only to themselves (the field is left out); managers choose among

@@ -13,6 +13,7 @@ from simple_history.utils import bulk_create_with_history
 from accounts.models import User
 from accounts.selectors import team_for_owner
 from crm_project.services import apply_changes
+from crm_project.versioning import version_claim
 from customers.models import Customer
 from customers.services import timeline_record
 
@@ -97,8 +98,11 @@ def deal_create(
 
 
 @transaction.atomic
-def deal_update(*, deal: Deal, actor: User | None, **fields) -> Deal:
-    """Change a deal's details (not its stage: that is deal_move_stage)."""
+def deal_update(*, deal: Deal, actor: User | None, version: int | None = None, **fields) -> Deal:
+    """Change a deal's details (not its stage: that is deal_move_stage). With the
+    `version` its form was opened at, a stale edit raises StaleEdit and changes nothing."""
+    if version is not None:
+        version_claim(deal, expected=version)
     if "owner" in fields and fields["owner"] != deal.owner:
         deal.team = team_for_owner(fields["owner"])
     changed = apply_changes(deal, fields)

@@ -19,6 +19,7 @@ from accounts.models import User
 from accounts.selectors import team_for_owner
 from crm_project.helpers import email_domain
 from crm_project.services import apply_changes
+from crm_project.versioning import version_claim
 from customers.models import Company, Customer, Interaction
 from customers.services import company_create, customer_create, timeline_record
 
@@ -59,8 +60,11 @@ def lead_create(*, actor: User | None, owner: User | None = None, **fields) -> L
 
 
 @transaction.atomic
-def lead_update(*, lead: Lead, actor: User | None, **fields) -> Lead:
-    """Change a lead's details (not its status: that is lead_set_status)."""
+def lead_update(*, lead: Lead, actor: User | None, version: int | None = None, **fields) -> Lead:
+    """Change a lead's details (not its status: that is lead_set_status). With the
+    `version` its form was opened at, a stale edit raises StaleEdit and changes nothing."""
+    if version is not None:
+        version_claim(lead, expected=version)
     previous_owner = lead.owner
     changed = apply_changes(lead, fields)
     if "owner" in changed:

@@ -21,6 +21,7 @@ from accounts.models import User
 from accounts.selectors import team_for_owner
 from accounts.services import notification_create
 from crm_project.services import apply_changes
+from crm_project.versioning import version_claim
 from customers.models import Customer
 from customers.services import timeline_record
 
@@ -85,8 +86,11 @@ def task_create(
 
 
 @transaction.atomic
-def task_update(*, task: Task, actor: User | None, **fields) -> Task:
-    """Change a task's title, due time, priority, notes or assignee."""
+def task_update(*, task: Task, actor: User | None, version: int | None = None, **fields) -> Task:
+    """Change a task's title, due time, priority, notes or assignee. With the `version`
+    its form was opened at, a stale edit raises StaleEdit and changes nothing."""
+    if version is not None:
+        version_claim(task, expected=version)
     unknown = set(fields) - set(TASK_FIELDS)
     if unknown:
         raise TypeError(f"task_update() cannot change {', '.join(sorted(unknown))}")

@@ -21,6 +21,7 @@ from crm_project.access import can_write
 from crm_project.helpers import next_url
 from crm_project.lists import FilteredTableView
 from crm_project.permissions import manager_or_admin_required
+from crm_project.versioning import StaleEdit, refused_edit_form
 from customers.selectors.customers import customer_get_for_user
 
 from ..filters.deals import BoardFilter, DealFilter
@@ -255,7 +256,14 @@ def deal_edit(request, pk):
     form = DealForm(request.POST or None, instance=copy(deal), user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            deal_update(deal=deal, actor=request.user, **form.service_fields())
+            deal_update(deal=deal, actor=request.user, version=form.opened_version(), **form.service_fields())
+        except StaleEdit:
+            current = selectors.deal_get_for_user(user=request.user, pk=pk)
+            form = refused_edit_form(
+                form,
+                current=DealForm(instance=current, user=request.user),
+                make_form=lambda data: DealForm(data, instance=copy(current), user=request.user),
+            )
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:

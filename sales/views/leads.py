@@ -18,6 +18,7 @@ from crm_project.access import can_write
 from crm_project.helpers import next_url
 from crm_project.lists import FilteredTableView
 from crm_project.permissions import manager_or_admin_required
+from crm_project.versioning import StaleEdit, refused_edit_form
 from customers.models import Interaction
 
 from ..filters.leads import LeadFilter
@@ -164,11 +165,20 @@ def lead_edit(request, pk):
     # The form writes its values onto its instance; the service must see the old ones to log the change.
     form = LeadForm(request.POST or None, instance=copy.copy(lead), user=request.user)
     if request.method == "POST" and form.is_valid():
-        services.lead_update(lead=lead, actor=request.user, **form.service_fields())
-        messages.success(request, _("Your changes were saved."))
-        if not Lead.objects.visible_to(request.user).filter(pk=lead.pk).exists():
-            return redirect("sales:lead-list")
-        return redirect(lead)
+        try:
+            services.lead_update(lead=lead, actor=request.user, version=form.opened_version(), **form.service_fields())
+        except StaleEdit:
+            current = lead_get_for_user(user=request.user, pk=pk)
+            form = refused_edit_form(
+                form,
+                current=LeadForm(instance=current, user=request.user),
+                make_form=lambda data: LeadForm(data, instance=copy.copy(current), user=request.user),
+            )
+        else:
+            messages.success(request, _("Your changes were saved."))
+            if not Lead.objects.visible_to(request.user).filter(pk=lead.pk).exists():
+                return redirect("sales:lead-list")
+            return redirect(lead)
     title = _("Edit %(name)s") % {"name": name}
     context = {"form": form, "cancel_url": url, "title": title, "crumbs": _crumbs((name, url), (_("Edit"), None))}
     return render(request, "sales/lead_form.html", context)

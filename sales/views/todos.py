@@ -1,5 +1,7 @@
 """Task pages: the list, create and edit, complete/reopen in place, and the "my day" cards."""
 
+from copy import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts import roles
 from crm_project.helpers import next_url
 from crm_project.lists import FilteredTableView
+from crm_project.versioning import StaleEdit, refused_edit_form
 from customers.selectors.customers import customer_get_for_user
 
 from ..filters.todos import TaskFilter
@@ -87,11 +90,21 @@ def task_create(request):
 @login_required
 def task_edit(request, pk):
     task = task_get_for_user(user=request.user, pk=pk, write=True)
-    form = TaskForm(request.POST or None, instance=task, user=request.user)
+    # A copy, so that the service sees the old values (see customer_edit).
+    form = TaskForm(request.POST or None, instance=copy(task), user=request.user)
     if request.method == "POST" and form.is_valid():
-        services.task_update(task=task, actor=request.user, **form.service_fields())
-        messages.success(request, _("Your changes were saved."))
-        return redirect(next_url(request, reverse("sales:task-list")))
+        try:
+            services.task_update(task=task, actor=request.user, version=form.opened_version(), **form.service_fields())
+        except StaleEdit:
+            current = task_get_for_user(user=request.user, pk=pk)
+            form = refused_edit_form(
+                form,
+                current=TaskForm(instance=current, user=request.user),
+                make_form=lambda data: TaskForm(data, instance=copy(current), user=request.user),
+            )
+        else:
+            messages.success(request, _("Your changes were saved."))
+            return redirect(next_url(request, reverse("sales:task-list")))
     related = {name: getattr(task, name) for name in ("customer", "deal", "lead") if getattr(task, f"{name}_id")}
     context = {
         "form": form,
