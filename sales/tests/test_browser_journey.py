@@ -33,19 +33,22 @@ def test_a_lead_becomes_a_won_deal_an_order_and_a_forecast_figure(login_in_brows
     lead.refresh_from_db()
     assert lead.deal == deal
 
-    # 2. Drag it across two stages on the board, then win it with the card's stage menu.
+    # 2. Drag it across two stages on the board, then win it with the card's "⋯" menu.
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Pipeline").click()
     for stage_name in ("Needs analysis", "Proposal"):
         stage = stage_named(stage_name)
         drag_card(page, deal, stage)
         expect(page.locator(f"#board-count-{stage.pk}")).to_have_text("1")  # the server's answer
         assert Deal.objects.get(pk=deal.pk).stage == stage
-    page.get_by_label(f"Stage of {deal.title}").select_option(label="Won")
+    page.get_by_role("button", name=f"Actions for {deal.title}").click()
+    page.locator(f"#deal-card-{deal.pk} form.board-move").get_by_role("button", name="Won").click()
     expect(page.locator(f"#board-count-{stage_named('Won').pk}")).to_have_text("1")
     assert Deal.objects.get(pk=deal.pk).status == Deal.Status.WON
 
     # 3. The won deal becomes an order, which the customer page shows.
-    page.locator(f"#deal-card-{deal.pk}").get_by_role("link", name=deal.title).click()
+    # (a won card leaves the board for the Won drop zone: the deal list finds it)
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Deals").click()
+    page.locator("#deal-table").get_by_role("link", name=deal.title).click()
     page.get_by_role("button", name="Create order").click()
     expect(page.get_by_role("alert")).to_contain_text("was created from this deal")
     order = Order.objects.get(deal=deal)
