@@ -75,3 +75,66 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class SavedView(models.Model):
+    """A list's filters, sort and columns saved under a name: the owner's own,
+    or shared with one of their teams (then every member and the manager see it).
+
+    `list_key` is the list's URL name ("customers:customer-list"); `query` the
+    list's query string without the page. It is user data, so it is re-validated
+    through the list's FilterSet every time it is applied, never trusted."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="saved_views"
+    )
+    # Empty: only the owner sees it. A deleted team leaves the view to its owner.
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.SET_NULL, null=True, blank=True, related_name="saved_views"
+    )
+    list_key = models.CharField(_("list"), max_length=100)
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filters"), max_length=2000, blank=True)
+    # The optional columns shown, in the table's order; None: the table's own choice.
+    columns = models.JSONField(_("columns"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "list_key", "name"], name="saved_view_owner_name_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["list_key", "owner"], name="saved_view_owner_idx"),
+            models.Index(fields=["list_key", "team"], name="saved_view_team_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SavedViewDefault(models.Model):
+    """The view a user's list opens with when its URL carries no query string.
+
+    A row per (user, list) rather than a flag on SavedView: a user may pick a
+    teammate's shared view as their default, which a flag on the shared row
+    would impose on the whole team."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    list_key = models.CharField(_("list"), max_length=100)
+    view = models.ForeignKey(SavedView, verbose_name=_("view"), on_delete=models.CASCADE, related_name="defaults")
+
+    class Meta:
+        verbose_name = _("default view")
+        verbose_name_plural = _("default views")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "list_key"], name="saved_view_default_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.view}"

@@ -1,9 +1,10 @@
 """Reads about users and teams that every app needs (who may own records, a user's team)."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from . import roles
-from .models import Notification, Team, User
+from .models import Notification, SavedView, SavedViewDefault, Team, User
 
 
 def active_users() -> QuerySet[User]:
@@ -40,3 +41,32 @@ def unread_notification_count(request) -> int:
         cached = Notification.objects.filter(user=request.user, read_at__isnull=True).count()
         request._crm_unread_notifications = cached
     return cached
+
+
+def teams_of(user: User) -> QuerySet[Team]:
+    """The teams a user belongs to or manages (those they may share a view with)."""
+    return Team.objects.filter(Q(members=user) | Q(manager=user)).distinct().order_by("name")
+
+
+def saved_views_visible_to(user: User) -> QuerySet[SavedView]:
+    """The user's own views and those shared with a team they belong to or manage."""
+    teams = Team.objects.filter(Q(members=user) | Q(manager=user)).values("pk")
+    return SavedView.objects.filter(Q(owner=user) | Q(team__in=teams))
+
+
+def saved_views_for(user: User, list_key: str) -> list[SavedView]:
+    """The views of one list the user may pick, their own first, each marked
+    `is_default` if it is the user's default for that list (one query)."""
+    default = SavedViewDefault.objects.filter(user=user, list_key=list_key, view=OuterRef("pk"))
+    views = (
+        saved_views_visible_to(user)
+        .filter(list_key=list_key)
+        .select_related("owner", "team")
+        .annotate(is_default=Exists(default))
+    )
+    return sorted(views, key=lambda view: (view.owner_id != user.pk, view.name.lower(), view.pk))
+
+
+def saved_view_get_for_user(*, user: User, pk: int) -> SavedView:
+    """A view the user may see (their own or their team's), else 404."""
+    return get_object_or_404(saved_views_visible_to(user), pk=pk)

@@ -1,11 +1,17 @@
-"""Writes for users and teams."""
+"""Writes for users and teams, their notifications and saved list views."""
+
+from types import EllipsisType
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from . import selectors
 from .history import history_actor
-from .models import Notification, Team, User
+from .models import Notification, SavedView, SavedViewDefault, Team, User
 
 
 @transaction.atomic
@@ -61,3 +67,100 @@ def profile_update(*, user: User, **fields) -> User:
         setattr(user, name, value)
     user.save(update_fields=[*fields])
     return user
+
+
+# Query parameters a saved view never stores: the page is where the user was, not
+# what they chose; `view` and `cols` name the view itself and its columns.
+SAVED_VIEW_DROPPED_PARAMETERS = ("page", "view", "cols")
+
+
+@transaction.atomic
+def saved_view_create(
+    *, actor: User, list_key: str, name: str, query: str, columns: list[str] | None, team: Team | None = None
+) -> SavedView:
+    """Save a list's filters, sort and columns under a name, for the actor or shared with one of their teams."""
+    _check_team(actor=actor, team=team)
+    name = name.strip()
+    if SavedView.objects.filter(owner=actor, list_key=list_key, name=name).exists():
+        raise ValidationError(_("You already have a view named “%(name)s” on this list.") % {"name": name})
+    return SavedView.objects.create(
+        owner=actor,
+        team=team,
+        list_key=list_key,
+        name=name,
+        query=saved_view_query(query),
+        columns=_clean_columns(columns),
+    )
+
+
+@transaction.atomic
+def saved_view_update(
+    *,
+    saved_view: SavedView,
+    actor: User,
+    name: str | None = None,
+    team: Team | None | EllipsisType = ...,
+    query: str | None = None,
+    columns: list[str] | None | EllipsisType = ...,
+) -> SavedView:
+    """Rename, share or unshare a view, or store the list's current filters in it: its owner only."""
+    _check_owner(actor=actor, saved_view=saved_view)
+    if name is not None:
+        name = name.strip()
+        taken = SavedView.objects.filter(owner=actor, list_key=saved_view.list_key, name=name)
+        if taken.exclude(pk=saved_view.pk).exists():
+            raise ValidationError(_("You already have a view named “%(name)s” on this list.") % {"name": name})
+        saved_view.name = name
+    if not isinstance(team, EllipsisType):  # `...`: leave as it is
+        _check_team(actor=actor, team=team)
+        saved_view.team = team
+    if query is not None:
+        saved_view.query = saved_view_query(query)
+    if not isinstance(columns, EllipsisType):
+        saved_view.columns = _clean_columns(columns)
+    saved_view.updated_at = timezone.now()
+    saved_view.save()
+    return saved_view
+
+
+@transaction.atomic
+def saved_view_delete(*, saved_view: SavedView, actor: User) -> None:
+    """Delete a view (its owner only); whoever had it as their default gets the plain list again."""
+    _check_owner(actor=actor, saved_view=saved_view)
+    saved_view.delete()
+
+
+@transaction.atomic
+def saved_view_set_default(*, actor: User, list_key: str, saved_view: SavedView | None) -> None:
+    """Make a view the actor's default for its list (their own or one shared with them), or clear it (None)."""
+    if saved_view is None:
+        SavedViewDefault.objects.filter(user=actor, list_key=list_key).delete()
+        return
+    if saved_view.list_key != list_key or not selectors.saved_views_visible_to(actor).filter(pk=saved_view.pk).exists():
+        raise PermissionDenied
+    SavedViewDefault.objects.update_or_create(user=actor, list_key=list_key, defaults={"view": saved_view})
+
+
+def saved_view_query(query: str) -> str:
+    """The query string as stored: without the page, the view's own marker or the columns."""
+    data = QueryDict(query.lstrip("?"), mutable=True)
+    for parameter in SAVED_VIEW_DROPPED_PARAMETERS:
+        data.pop(parameter, None)
+    return data.urlencode()[: SavedView._meta.get_field("query").max_length]
+
+
+def _clean_columns(columns: list[str] | None) -> list[str] | None:
+    if columns is None:
+        return None
+    return [str(name)[:100] for name in columns][:50]
+
+
+def _check_owner(*, actor: User, saved_view: SavedView) -> None:
+    if saved_view.owner_id != actor.pk:
+        raise PermissionDenied
+
+
+def _check_team(*, actor: User, team: Team | None) -> None:
+    """A view is shared only with a team the actor belongs to or manages."""
+    if team is not None and not selectors.teams_of(actor).filter(pk=team.pk).exists():
+        raise PermissionDenied

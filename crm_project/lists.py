@@ -19,6 +19,8 @@ from django_filters.views import FilterView
 from django_htmx.middleware import HtmxDetails
 from django_tables2 import SingleTableMixin
 
+from .saved_views import COLUMNS_PARAMETER, VIEW_PARAMETER, SavedViewsMixin
+
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
@@ -38,7 +40,7 @@ class CappedPaginator(Paginator):
         super().__init__(object_list, per_page, *args, **kwargs)
 
 
-class FilteredTableView(LoginRequiredMixin, SingleTableMixin, FilterView):
+class FilteredTableView(LoginRequiredMixin, SavedViewsMixin, SingleTableMixin, FilterView):
     request: HtmxHttpRequest
     template_name = "partials/list_page.html"
     results_template_name = "partials/list_results.html"
@@ -58,10 +60,14 @@ class FilteredTableView(LoginRequiredMixin, SingleTableMixin, FilterView):
         context = super().get_context_data(**kwargs)
         context["page_title"] = self.page_title
         context["create_link"] = self.create_link
+        context.update(self.saved_views_context(context["table"]))
         filterset = getattr(self, "filterset", None)
-        context["filter_chips"] = filter_chips(filterset, self.request) if filterset is not None else []
+        chips = filter_chips(filterset, self.request, empty_url=context["clear_url"]) if filterset else []
+        context["filter_chips"] = chips
         # The badge on the phone's "Filters" button counts the same chips.
-        context["active_filter_count"] = len(context["filter_chips"])
+        context["active_filter_count"] = len(chips)
+        if filterset is not None:
+            context["filter_bar"] = filter_bar(filterset, chips)
         return context
 
 
@@ -100,16 +106,47 @@ class FilterChip:
     label: str
     value: str
     remove_url: str
+    name: str = ""
 
 
-# Query parameters that page or sort a list rather than filter it.
-NOT_FILTERS = ("page", "per_page", "sort")
+# Query parameters that page, sort or lay out a list rather than filter it.
+NOT_FILTERS = ("page", "per_page", "sort", VIEW_PARAMETER, COLUMNS_PARAMETER)
 
 
-def filter_chips(filterset, request: HttpRequest) -> list[FilterChip]:
+@dataclass(frozen=True)
+class FilterBar:
+    """The filter form split for the bar: the search and the main filters inline,
+    the rest in the "More filters" panel (with how many of those are set)."""
+
+    main: list[forms.BoundField]
+    more: list[forms.BoundField]
+    more_active: int
+
+
+# Without `main_filters` on the FilterSet, its first fields are the main ones.
+MAIN_FILTERS_DEFAULT = 3
+
+
+def filter_bar(filterset, chips: list[FilterChip]) -> FilterBar:
+    """A FilterSet names its main filters in `main_filters = ("q", "owner", ...)`."""
+    fields = filterset.form.visible_fields()
+    wanted = getattr(filterset, "main_filters", None)
+    if wanted is None:
+        wanted = [field.name for field in fields[:MAIN_FILTERS_DEFAULT]]
+    main = [field for name in wanted for field in fields if field.name == name]
+    more = [field for field in fields if field.name not in wanted]
+    more_names = {field.name for field in more}
+    return FilterBar(main=main, more=more, more_active=sum(chip.name in more_names for chip in chips))
+
+
+def filter_chips(filterset, request: HttpRequest, *, empty_url: str | None = None) -> list[FilterChip]:
     """One chip per filter the query string sets, those that arrive by URL only
     (RFM drill-downs, dashboard links) included. A filter may say how its value
-    reads with a `chip_display(value)` method; otherwise choices show their label."""
+    reads with a `chip_display(value)` method; otherwise choices show their label.
+
+    Removing a chip leaves the saved view it came from (`view` goes too); removing
+    the last one leads to `empty_url` (the "clear" link when a default view would
+    otherwise open again)."""
     form = filterset.form
     if not form.is_valid():
         return []
@@ -121,10 +158,10 @@ def filter_chips(filterset, request: HttpRequest) -> list[FilterChip]:
         display = getattr(list_filter, "chip_display", None)
         text = display(value) if display else _chip_text(form.fields[name], value)
         remaining = request.GET.copy()
-        for dropped in (name, "page"):
+        for dropped in (name, "page", VIEW_PARAMETER):
             remaining.pop(dropped, None)
-        url = f"{request.path}?{remaining.urlencode()}" if remaining else request.path
-        chips.append(FilterChip(label=str(list_filter.label or name), value=text, remove_url=url))
+        url = f"{request.path}?{remaining.urlencode()}" if remaining else (empty_url or request.path)
+        chips.append(FilterChip(label=str(list_filter.label or name), value=text, remove_url=url, name=name))
     return chips
 
 

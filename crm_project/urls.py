@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import saved_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,6 +9,7 @@ urlpatterns = [
     path("search/suggest/", views.search_suggest, name="search-suggest"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
+    path("views/", include(saved_views.urlpatterns)),
     path("jobs/", include("jobs.urls")),
     path("customers/", include("customers.urls")),
     path("sales/", include("sales.urls")),

@@ -18,6 +18,8 @@ def _users(request):
 
 
 class CustomerFilter(django_filters.FilterSet):
+    # Inline in the filter bar; the others go behind "More filters".
+    main_filters = ("q", "owner", "lifecycle_stage")
     q = django_filters.CharFilter(
         label=_("Search"),
         method="search",
@@ -82,6 +84,8 @@ def _custom_field_filter(field: CustomField) -> django_filters.Filter:
 
 
 class CompanyFilter(django_filters.FilterSet):
+    # Inline in the filter bar; the others go behind "More filters".
+    main_filters = ("q", "owner", "industry")
     q = django_filters.CharFilter(
         label=_("Search"),
         method="search",

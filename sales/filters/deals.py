@@ -27,6 +27,8 @@ class StageChoiceFilter(django_filters.ModelChoiceFilter):
 
 
 class DealFilter(django_filters.FilterSet):
+    # Inline in the filter bar; the others go behind "More filters".
+    main_filters = ("q", "stage", "owner")
     q = django_filters.CharFilter(
         label=_("Search"),
         method="search",

@@ -17,6 +17,8 @@ def _owners(request):
 
 
 class LeadFilter(django_filters.FilterSet):
+    # Inline in the filter bar; the others go behind "More filters".
+    main_filters = ("q", "status", "owner")
     q = django_filters.CharFilter(
         label=_("Search"),
         method="search",

@@ -21,6 +21,8 @@ def _start_of(day) -> datetime:
 
 
 class OrderFilter(django_filters.FilterSet):
+    # Inline in the filter bar; the others go behind "More filters".
+    main_filters = ("q", "status", "source")
     q = django_filters.CharFilter(
         label=_("Search"),
         method="search",
@@ -52,6 +54,8 @@ class OrderFilter(django_filters.FilterSet):
 
 
 class ProductFilter(django_filters.FilterSet):
+    # Inline in the filter bar; the others go behind "More filters".
+    main_filters = ("q", "is_active")
     q = django_filters.CharFilter(
         label=_("Search"),
         method="search",

@@ -25,6 +25,9 @@ RELATED_CHOICES = [
 class TaskFilter(django_filters.FilterSet):
     """The list shows the viewer's own tasks unless a manager picks a team member or everyone."""
 
+    # Inline in the filter bar; the others go behind "More filters".
+    main_filters = ("q", "assignee", "when")
+
     q = django_filters.CharFilter(
         label=_("Search"),
         field_name="title",

@@ -187,11 +187,12 @@ def test_the_order_list_query_count_does_not_grow_with_rows(client_for, owner, d
     customer = CustomerFactory(owner=owner)
     OrderFactory.create_batch(3, customer=customer)
     client.get(reverse("sales:order-list"))  # warm up the session
-    # session, user, roles, count, rows, the footer's totals of the filtered set (one query, per currency)
-    with django_assert_num_queries(6):
+    # session, user, roles, count, rows, the footer's totals of the filtered set (one query, per currency);
+    # the saved views and the teams to share with
+    with django_assert_num_queries(8):
         client.get(reverse("sales:order-list"))
     OrderFactory.create_batch(20, customer=CustomerFactory(owner=owner))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         response = client.get(reverse("sales:order-list"))
     assert len(response.context["table"].page.object_list) == 23
 
@@ -332,10 +333,10 @@ def test_the_product_list_query_count_does_not_grow_with_rows(client_for, manage
     client = client_for(manager)
     ProductFactory.create_batch(2)
     client.get(reverse("sales:product-list"))
-    with django_assert_num_queries(5):  # session, user, roles, count, rows
+    with django_assert_num_queries(7):  # session, user, roles, count, rows, saved views, teams
         client.get(reverse("sales:product-list"))
     ProductFactory.create_batch(20)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(7):
         client.get(reverse("sales:product-list"))
 
 
