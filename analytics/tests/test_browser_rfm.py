@@ -1,4 +1,5 @@
-"""A manager scores customers from the browser, reads the grid, drills into a segment and exports it."""
+"""A manager scores customers from the browser, reads the grid, drills into a segment, exports it
+and keeps the drill-down as a saved view."""
 
 import csv
 from datetime import timedelta
@@ -84,6 +85,23 @@ def test_a_manager_runs_scoring_drills_into_a_segment_and_exports_it(
     page.get_by_role("link", name="Remove the filter RFM cell: R4 F4").click()
     expect(page.get_by_role("link", name="Remove the filter RFM cell: R4 F4")).to_have_count(0)
     expect(page.locator("#list-results")).to_contain_text("Rip Winkle")
+
+    # 6. The drill-down kept as a saved view comes back with its chips (its run and segment re-validated).
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="RFM segments").click()
+    loyal_row.get_by_role("link", name="Customers", exact=True).click()
+    expect(page.get_by_test_id("filter-chip")).to_have_count(2)
+    page.get_by_role("button", name="Views").click()
+    page.get_by_label("Save the current filters and columns as").fill("Loyal customers")
+    page.get_by_role("button", name="Save view").click()
+    expect(page.get_by_role("alert").first).to_contain_text("The view “Loyal customers” was saved.")
+    page.get_by_role("link", name="Reset").click()
+    expect(page.get_by_test_id("filter-chip")).to_have_count(0)
+    expect(page.locator("#list-results")).to_contain_text("Rip Winkle")
+    page.get_by_role("button", name="Views").click()
+    page.get_by_role("link", name="Loyal customers").click()
+    expect(page.get_by_role("link", name="Remove the filter RFM segment: Loyal Customers")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Remove the filter RFM run: run {run.pk}")).to_be_visible()
+    expect(page.locator("#list-results")).not_to_contain_text("Rip Winkle")
 
 
 def test_a_team_manager_clicks_a_cell_and_reads_how_many_other_teams_hold(

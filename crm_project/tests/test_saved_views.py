@@ -289,3 +289,12 @@ def test_the_list_query_count_does_not_grow_with_saved_views(
     with django_assert_num_queries(12):
         response = client.get(LIST)
     assert len(response.context["saved_views"]) == 21
+
+
+def test_the_filter_bar_and_views_menu_speak_turkish(client_for, owner, team, vip):
+    save(owner, name="VIPs", team=team, query=f"tag={vip.pk}")
+    client = client_for(owner)
+    client.post(reverse("set_language"), {"language": "tr", "next": "/"})
+    content = client.get(LIST, {"tag": vip.pk}).content.decode()
+    for turkish in ("Diğer filtreler", "Görünümler", "North ile paylaşıldı", "Görünümü kaydet", "Yalnızca ben"):
+        assert turkish in content
