@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from .models import Notification, Team, User
+from .models import Notification, SavedView, Team, User
 
 
 class ConfigHistoryContextHelper(HistoricalRecordContextHelper):
@@ -75,3 +75,14 @@ class NotificationAdmin(admin.ModelAdmin):
     list_filter = ("read_at",)
     search_fields = ("user__username", "text")
     list_select_related = ("user",)
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    """Users' saved list views: user data, so no history; the admin may clean up or reassign."""
+
+    list_display = ("name", "list_key", "owner", "team", "updated_at")
+    list_filter = ("list_key", "team")
+    search_fields = ("name", "owner__username")
+    list_select_related = ("owner", "team")
+    raw_id_fields = ("owner",)
