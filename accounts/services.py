@@ -142,9 +142,10 @@ def saved_view_set_default(*, actor: User, list_key: str, saved_view: SavedView 
 
 
 def saved_view_query(query: str) -> str:
-    """The query string as stored: without the page, the view's own marker or the columns."""
+    """The query string as stored: without the page, the view's own marker, the columns,
+    or the empty fields a submitted filter form sends."""
     data = QueryDict(query.lstrip("?"), mutable=True)
-    for parameter in SAVED_VIEW_DROPPED_PARAMETERS:
+    for parameter in [*SAVED_VIEW_DROPPED_PARAMETERS, *(key for key in data if not any(data.getlist(key)))]:
         data.pop(parameter, None)
     return data.urlencode()[: SavedView._meta.get_field("query").max_length]
 

@@ -53,8 +53,8 @@ def test_a_view_cannot_be_shared_with_a_team_the_owner_is_not_in(owner, other_te
     assert not SavedView.objects.exists()
 
 
-def test_the_stored_query_leaves_out_the_page_and_the_view_marker(owner):
-    view = save(owner, query="?q=ada&page=3&view=7&cols=email&sort=-created_at")
+def test_the_stored_query_leaves_out_the_page_the_view_marker_and_empty_fields(owner):
+    view = save(owner, query="?q=ada&owner=&page=3&view=7&cols=email&sort=-created_at")
     assert view.query == "q=ada&sort=-created_at"
 
 
