@@ -107,3 +107,18 @@ def test_more_filters_opens_and_a_filter_inside_it_filters_the_list(login_at_des
     expect(rows(page)).to_have_count(1)
     expect(rows(page).first).to_contain_text("Office chairs")
     expect(page.get_by_role("link", name="Remove the filter Status: Won")).to_be_visible()
+
+
+def test_on_a_phone_the_filters_button_shows_every_filter_at_once(login_in_browser, browser_page, owner, live_server):
+    """Below md the whole bar is behind "Filters"; once open, the other filters need no second tap."""
+    vip = TagFactory(name="VIP")
+    CustomerFactory(owner=owner, first_name="Ada", last_name="Aardvark").tags.add(vip)
+    CustomerFactory(owner=owner, first_name="Bob", last_name="Bystander")
+    browser_page.set_viewport_size({"width": 390, "height": 844})
+    page = login_in_browser(owner)
+    page.goto(f"{live_server.url}{reverse('customers:customer-list')}")
+    page.get_by_role("button", name="Filters", exact=True).click()
+    expect(page.get_by_role("button", name="More filters")).to_be_hidden()
+    page.locator("#more-filters").get_by_label("Tag", exact=True).select_option(label="VIP")
+    expect(rows(page)).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -298,3 +298,28 @@ def test_the_filter_bar_and_views_menu_speak_turkish(client_for, owner, team, vi
     content = client.get(LIST, {"tag": vip.pk}).content.decode()
     for turkish in ("Diğer filtreler", "Görünümler", "North ile paylaşıldı", "Görünümü kaydet", "Yalnızca ben"):
         assert turkish in content
+
+
+@pytest.mark.parametrize(
+    ("url_name", "main"),
+    [
+        ("customers:customer-list", ["q", "owner", "lifecycle_stage"]),
+        ("customers:company-list", ["q", "owner", "industry"]),
+        ("sales:lead-list", ["q", "status", "owner"]),
+        ("sales:deal-list", ["q", "stage", "owner"]),
+        ("sales:order-list", ["q", "status", "source"]),
+        ("sales:product-list", ["q", "is_active"]),
+        ("sales:task-list", ["q", "assignee", "when"]),
+        ("jobs:list", ["name", "status", "created_after"]),
+    ],
+)
+def test_every_list_has_the_filter_bar_the_views_menu_and_the_column_chooser(
+    client_for, manager, owner, url_name, main
+):
+    """As a manager of a team with a member (so the task list offers its assignee filter)."""
+    response = client_for(manager).get(reverse(url_name))
+    assert [field.name for field in response.context["filter_bar"].main] == main
+    assert response.context["list_key"] == url_name
+    content = response.content.decode()
+    assert 'data-testid="saved-views"' in content
+    assert "Columns to show" in content
