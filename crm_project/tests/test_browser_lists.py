@@ -107,6 +107,11 @@ def test_more_filters_opens_and_a_filter_inside_it_filters_the_list(login_at_des
     expect(rows(page)).to_have_count(1)
     expect(rows(page).first).to_contain_text("Office chairs")
     expect(page.get_by_role("link", name="Remove the filter Status: Won")).to_be_visible()
+    # The button counts the filters set behind it, also after htmx refreshed the results.
+    expect(bar.get_by_test_id("more-filters-count")).to_have_text("1")
+    status.select_option(label="---------")
+    expect(rows(page)).to_have_count(2)
+    expect(bar.get_by_test_id("more-filters-count")).to_be_hidden()
 
 
 def test_on_a_phone_the_filters_button_shows_every_filter_at_once(login_in_browser, browser_page, owner, live_server):

@@ -179,7 +179,7 @@ def test_the_main_filters_are_inline_and_the_others_behind_more_filters(client_f
     assert [field.name for field in bar.main] == ["q", "owner", "lifecycle_stage"]
     assert {"tag", "country", "team", "rfm_segment"} <= {field.name for field in bar.more}
     assert bar.more_active == 2  # tag and country; the search is inline
-    assert 'data-testid="more-filters-count">2<' in response.content.decode()
+    assert 'data-chip-count="more">2<' in response.content.decode()
 
 
 def test_a_filterset_without_main_filters_shows_its_first_three_inline(client_for, manager):
