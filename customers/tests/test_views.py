@@ -474,3 +474,9 @@ def test_times_are_shown_in_the_users_time_zone(client_for, owner, settings):
     User.objects.filter(pk=owner.pk).update(time_zone="Europe/Istanbul", language="en")
     content = client_for(owner).get(customer.get_absolute_url()).content.decode()
     assert "7 Dec 2026, 00:30" in content
+
+
+def test_the_bulk_bar_and_the_filter_bar_name_their_fields_apart(client_for, manager):
+    content = client_for(manager).get(reverse("customers:customer-list")).content.decode()
+    assert content.count('id="id_tag"') == 1 and content.count('id="id_owner"') == 1  # the filters
+    assert 'id="bulk_tag"' in content and 'for="bulk_tag"' in content

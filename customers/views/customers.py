@@ -46,7 +46,8 @@ class CustomerListView(FilteredTableView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         actions = bulk_actions_for(self.request.user)
-        context["bulk_form"] = BulkActionForm(actions=actions) if actions else None
+        # Its own ids: the filter bar has an "owner" and a "tag" select too.
+        context["bulk_form"] = BulkActionForm(actions=actions, auto_id="bulk_%s") if actions else None
         context["may_create"] = may_create_customers(self.request.user)
         context["may_export"] = may_export_customers(self.request.user)
         context["filter_notes"] = self._scope_notes()

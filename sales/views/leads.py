@@ -74,7 +74,8 @@ class LeadListView(FilteredTableView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         actions = selectors_leads.lead_bulk_actions(self.request.user)
-        context["bulk_form"] = LeadBulkForm(actions=actions) if actions else None
+        # Its own ids: the filter bar has an "owner" select too.
+        context["bulk_form"] = LeadBulkForm(actions=actions, auto_id="bulk_%s") if actions else None
         context["may_manage_rules"] = roles.is_manager_or_admin(self.request.user)
         return context
 
