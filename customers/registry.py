@@ -9,7 +9,9 @@ dotted paths in settings that the composition root fills in:
 - CRM_CUSTOMER_LIST_FILTERS: extra filters of the customer list, which also
   drive its exports and bulk actions (`CustomerListFilters`);
 - CRM_TIMELINE_SOURCES: other apps' records on the customer's timeline
-  (`TimelineSource`).
+  (`TimelineSource`);
+- CRM_TIMELINE_SENTENCES: how each app's system entries read on a timeline,
+  by action code (`customers.timeline.Sentence`).
 """
 
 from collections.abc import Callable

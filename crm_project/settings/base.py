@@ -245,6 +245,8 @@ CRM_SEARCH_PROVIDERS: list[str] = [
 ]
 # Other apps' records on the customer's timeline (customers.registry.TimelineSource).
 CRM_TIMELINE_SOURCES: list[str] = ["sales.selectors.orders.ORDER_TIMELINE_SOURCE"]
+# How each app's system entries read on a timeline (customers.timeline.Sentence, by action code).
+CRM_TIMELINE_SENTENCES: list[str] = ["customers.timeline.SENTENCES", "sales.timeline.SENTENCES"]
 # Cards on the customer's page, in this order (customers.registry.CustomerPanel).
 CRM_CUSTOMER_PANELS: list[str] = [
     "sales.panels.DEALS_PANEL",

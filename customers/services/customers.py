@@ -16,6 +16,7 @@ from crm_project.helpers import normalize_phone
 from crm_project.services import apply_changes
 from crm_project.versioning import version_claim
 
+from .. import timeline
 from ..models import Attachment, Company, ConsentEvent, Customer, Interaction, Tag
 
 CUSTOMER_FIELDS = (
@@ -54,15 +55,20 @@ COMPANY_FIELDS = (
 def timeline_record(
     *,
     action: str,
-    summary: str,
     actor: User | None,
     customer: Customer | None = None,
     company: Company | None = None,
     data: dict | None = None,
+    summary: str | None = None,
 ) -> Interaction:
-    """Write one audit entry on the customer's (and company's) timeline."""
+    """Write one audit entry on the customer's (and company's) timeline.
+
+    `data` holds the parameters of the action's sentence (customers.timeline); the
+    summary defaults to that sentence in English."""
     if company is None and customer is not None:
         company = customer.company
+    if summary is None:
+        summary = timeline.summary(action=action, data=data)
     return Interaction.objects.create(
         customer=customer,
         company=company,
@@ -94,7 +100,7 @@ def customer_create(*, actor: User | None, tags: Iterable[Tag] = (), **fields) -
     customer.save()
     if tags:
         customer.tags.set(tags)
-    timeline_record(action="customer.created", summary="Customer created", actor=actor, customer=customer)
+    timeline_record(action="customer.created", actor=actor, customer=customer)
     return customer
 
 
@@ -128,7 +134,6 @@ def customer_update(
     if changed:
         timeline_record(
             action="customer.updated",
-            summary="Changed " + ", ".join(changed),
             actor=actor,
             customer=customer,
             data={"fields": changed},
@@ -146,10 +151,14 @@ def customer_reassign(*, customer: Customer, owner: User, actor: User | None) ->
     customer.refresh_from_db(fields=["version"])
     timeline_record(
         action="customer.reassigned",
-        summary=f"Owner changed from {previous or '—'} to {owner}",
         actor=actor,
         customer=customer,
-        data={"from": previous.pk if previous else None, "to": owner.pk},
+        data={
+            "from": previous.pk if previous else None,
+            "from_name": str(previous) if previous else None,
+            "to": owner.pk,
+            "to_name": str(owner),
+        },
     )
     return customer
 
@@ -159,14 +168,14 @@ def customer_delete(*, customer: Customer, actor: User | None) -> None:
     """Soft delete: hidden everywhere, recoverable by an admin."""
     customer.deleted_at = timezone.now()
     customer.save(update_fields=["deleted_at", "updated_at"])
-    timeline_record(action="customer.deleted", summary="Customer deleted", actor=actor, customer=customer)
+    timeline_record(action="customer.deleted", actor=actor, customer=customer)
 
 
 @transaction.atomic
 def customer_restore(*, customer: Customer, actor: User | None) -> Customer:
     customer.deleted_at = None
     customer.save(update_fields=["deleted_at", "updated_at"])
-    timeline_record(action="customer.restored", summary="Customer restored", actor=actor, customer=customer)
+    timeline_record(action="customer.restored", actor=actor, customer=customer)
     return customer
 
 
@@ -178,9 +187,7 @@ def customers_assign_owner(*, customers: QuerySet, owner: User, actor: User | No
     Customer.objects.filter(pk__in=ids).update(
         owner=owner, team=team, version=F("version") + 1, updated_at=timezone.now()
     )
-    _bulk_timeline(
-        ids, action="customer.reassigned", summary=f"Owner changed to {owner}", actor=actor, data={"to": owner.pk}
-    )
+    _bulk_timeline(ids, action="customer.reassigned", actor=actor, data={"to": owner.pk, "to_name": str(owner)})
     return len(ids)
 
 
@@ -189,11 +196,12 @@ def customers_add_tag(*, customers: QuerySet, tag: Tag, actor: User | None) -> i
     ids = list(customers.exclude(tags=tag).values_list("pk", flat=True))
     through = Customer.tags.through
     through.objects.bulk_create([through(customer_id=pk, tag_id=tag.pk) for pk in ids], batch_size=1000)
-    _bulk_timeline(ids, action="customer.tagged", summary=f"Tagged {tag}", actor=actor, data={"tag": tag.pk})
+    _bulk_timeline(ids, action="customer.tagged", actor=actor, data={"tag": tag.pk, "tag_name": str(tag)})
     return len(ids)
 
 
-def _bulk_timeline(customer_ids: list[int], *, action: str, summary: str, actor, data: dict) -> None:
+def _bulk_timeline(customer_ids: list[int], *, action: str, actor, data: dict) -> None:
+    summary = timeline.summary(action=action, data=data)
     company_of = dict(Customer.objects.filter(pk__in=customer_ids).values_list("pk", "company_id"))
     Interaction.objects.bulk_create(
         [
@@ -202,7 +210,7 @@ def _bulk_timeline(customer_ids: list[int], *, action: str, summary: str, actor,
                 company_id=company_of.get(pk),
                 kind=Interaction.Kind.SYSTEM,
                 action=action,
-                summary=summary[:200],
+                summary=summary,
                 user=actor,
                 data=data,
             )
@@ -222,7 +230,6 @@ def consent_record(*, customer: Customer, status: str, source: str, actor: User 
     customer.save(update_fields=["email_consent", "email_consent_at", "updated_at"])
     timeline_record(
         action="consent.changed",
-        summary=f"Email consent: {event.get_status_display()} ({event.get_source_display()})",
         actor=actor,
         customer=customer,
         data={"status": status, "source": source},
@@ -262,10 +269,10 @@ def attachment_add(
     )
     timeline_record(
         action="attachment.added",
-        summary=f"Attached {attachment.original_name}",
         actor=actor,
         customer=customer,
         company=company,
+        data={"file": attachment.original_name},
     )
     return attachment
 
@@ -278,7 +285,7 @@ def company_create(*, actor: User | None, **fields) -> Company:
     company.team = team_for_owner(company.owner)
     company.full_clean(exclude=["owner", "team"])
     company.save()
-    timeline_record(action="company.created", summary="Company created", actor=actor, company=company)
+    timeline_record(action="company.created", actor=actor, company=company)
     return company
 
 
@@ -294,7 +301,6 @@ def company_update(*, company: Company, actor: User | None, version: int | None 
     if changed:
         timeline_record(
             action="company.updated",
-            summary="Changed " + ", ".join(changed),
             actor=actor,
             company=company,
             data={"fields": changed},
@@ -306,4 +312,4 @@ def company_update(*, company: Company, actor: User | None, version: int | None 
 def company_delete(*, company: Company, actor: User | None) -> None:
     company.deleted_at = timezone.now()
     company.save(update_fields=["deleted_at", "updated_at"])
-    timeline_record(action="company.deleted", summary="Company deleted", actor=actor, company=company)
+    timeline_record(action="company.deleted", actor=actor, company=company)

@@ -279,6 +279,7 @@ def _create_companies(plan: ImportPlan, actor, teams: _Teams) -> dict[str, int]:
                 action="company.created",
                 summary="Company created (import)",
                 user=actor,
+                data={"source": "import"},
             )
             for company in companies
         ],

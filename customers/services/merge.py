@@ -81,12 +81,12 @@ def customer_merge(*, survivor: Customer, other: Customer, field_values: dict, a
     other.deleted_at = timezone.now()
     other.save(update_fields=["deleted_at", "updated_at"])
     timeline_record(
-        action="customer.merged", summary=f"Merged with {other} (#{other.pk})", actor=actor, customer=survivor,
-        data={"merged": other.pk, "fields": changed, "moved": moved},
+        action="customer.merged", actor=actor, customer=survivor,
+        data={"merged": other.pk, "merged_name": str(other), "fields": changed, "moved": moved},
     )  # fmt: skip
     timeline_record(
-        action="customer.merged_away", summary=f"Merged into {survivor} (#{survivor.pk})", actor=actor,
-        customer=other, data={"merged_into": survivor.pk},
+        action="customer.merged_away", actor=actor, customer=other,
+        data={"merged_into": survivor.pk, "merged_into_name": str(survivor)},
     )  # fmt: skip
     return survivor
 

@@ -1,5 +1,6 @@
 from django import template
-from django.utils.translation import gettext_lazy as _
+
+from customers import timeline
 
 register = template.Library()
 
@@ -11,34 +12,6 @@ KIND_ICONS = {
     "system": "clock-history",
 }
 
-# Audit entries store a dotted action; show it in the reader's language.
-ACTION_LABELS = {
-    "customer.created": _("Customer created"),
-    "customer.updated": _("Details changed"),
-    "customer.reassigned": _("Owner changed"),
-    "customer.deleted": _("Customer deleted"),
-    "customer.restored": _("Customer restored"),
-    "customer.tagged": _("Tag added"),
-    "customer.imported": _("Imported"),
-    "customer.merged": _("Merged with a duplicate"),
-    "customer.merged_away": _("Merged into another record"),
-    "consent.changed": _("Email consent changed"),
-    "attachment.added": _("File attached"),
-    "company.created": _("Company created"),
-    "company.updated": _("Company details changed"),
-    "company.deleted": _("Company deleted"),
-    "deal.created": _("Deal opened"),
-    "deal.updated": _("Deal changed"),
-    "deal.stage_changed": _("Deal moved"),
-    "deal.won": _("Deal won"),
-    "deal.lost": _("Deal lost"),
-    "order.created": _("Order created from a won deal"),
-    "lead.converted": _("Converted from a lead"),
-    "lead.created": _("Lead created"),
-    "lead.assigned": _("Lead assigned"),
-    "lead.status_changed": _("Lead status changed"),
-}
-
 
 @register.filter
 def kind_icon(kind: str) -> str:
@@ -46,21 +19,6 @@ def kind_icon(kind: str) -> str:
 
 
 @register.filter
-def action_label(entry) -> str:
-    return ACTION_LABELS.get(entry.action, entry.summary)
-
-
-# Actions whose stored summary only repeats the label.
-ACTIONS_WITHOUT_DETAIL = {
-    "customer.created",
-    "customer.deleted",
-    "customer.restored",
-    "company.created",
-    "company.deleted",
-    "customer.imported",
-}
-
-
-@register.filter
-def action_detail(entry) -> str:
-    return "" if entry.action in ACTIONS_WITHOUT_DETAIL else entry.summary
+def sentence(entry) -> str:
+    """A timeline entry as a sentence in the reader's language (system entries are stored as an action and data)."""
+    return timeline.entry_sentence(entry)

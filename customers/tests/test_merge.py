@@ -140,7 +140,7 @@ def test_merging_writes_an_audit_entry_on_both_records(pair, owner):
     assert merged.data["merged"] == other.pk
     assert merged.data["fields"]["first_name"] == "Anne"
     merged_away = audit_entry(other, "customer.merged_away")
-    assert merged_away.data == {"merged_into": survivor.pk}
+    assert merged_away.data == {"merged_into": survivor.pk, "merged_into_name": "Anne Lee"}
     assert merged_away.kind == Interaction.Kind.SYSTEM
 
 

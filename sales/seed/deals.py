@@ -189,7 +189,7 @@ def _seed_history(deals: list[Deal]) -> None:
                 summary=f"Deal “{d.title}” opened"[:200],
                 occurred_at=d.created_at,
                 user_id=d.owner_id,
-                data={"deal": d.pk},
+                data={"deal": d.pk, "title": d.title},
             )
             for d in deals
         ],

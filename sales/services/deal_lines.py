@@ -43,10 +43,16 @@ def deal_line_add(
     _amount_from_lines(deal)
     timeline_record(
         action="deal.product_added",
-        summary=_("Deal “%(title)s”: added %(line)s") % {"title": deal.title, "line": line},
         actor=actor,
         customer=deal.customer,
-        data={"deal": deal.pk, "product": product.pk, "quantity": str(quantity), "unit_price": str(unit_price)},
+        data={
+            "deal": deal.pk,
+            "title": deal.title,
+            "line": str(line),
+            "product": product.pk,
+            "quantity": str(quantity),
+            "unit_price": str(unit_price),
+        },
     )
     return line
 
@@ -59,10 +65,9 @@ def deal_line_remove(*, line: DealProduct, actor: User | None) -> Deal:
     _amount_from_lines(deal)
     timeline_record(
         action="deal.product_removed",
-        summary=_("Deal “%(title)s”: removed %(line)s") % {"title": deal.title, "line": description},
         actor=actor,
         customer=deal.customer,
-        data={"deal": deal.pk, "product": product_id},
+        data={"deal": deal.pk, "title": deal.title, "line": description, "product": product_id},
     )
     return deal
 

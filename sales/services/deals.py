@@ -89,10 +89,9 @@ def deal_create(
     DealStageChange.objects.create(deal=deal, from_stage=None, to_stage=stage, actor=actor)
     timeline_record(
         action="deal.created",
-        summary=_("Deal “%(title)s” opened") % {"title": title},
         actor=actor,
         customer=customer,
-        data={"deal": deal.pk},
+        data={"deal": deal.pk, "title": title},
     )
     return deal
 
@@ -111,10 +110,9 @@ def deal_update(*, deal: Deal, actor: User | None, version: int | None = None, *
     if changed:
         timeline_record(
             action="deal.updated",
-            summary=_("Deal “%(title)s”: changed %(fields)s") % {"title": deal.title, "fields": ", ".join(changed)},
             actor=actor,
             customer=deal.customer,
-            data={"deal": deal.pk, "fields": changed},
+            data={"deal": deal.pk, "title": deal.title, "fields": changed},
         )
     return deal
 
@@ -148,11 +146,16 @@ def deal_move_stage(*, deal: Deal, stage: Stage, actor: User | None, lost_reason
     deal.save(update_fields=["stage", "status", "stage_changed_at", "closed_at", "lost_reason", "updated_at"])
     timeline_record(
         action=f"deal.{deal.status}" if not stage.is_open else "deal.stage_changed",
-        summary=_("Deal “%(title)s”: %(from)s → %(to)s")
-        % {"title": deal.title, "from": previous.name, "to": stage.name},
         actor=actor,
         customer=deal.customer,
-        data={"deal": deal.pk, "from": previous.pk, "to": stage.pk},
+        data={
+            "deal": deal.pk,
+            "title": deal.title,
+            "from": previous.pk,
+            "from_name": previous.name,
+            "to": stage.pk,
+            "to_name": stage.name,
+        },
     )
     return deal
 

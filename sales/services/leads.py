@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts import roles
@@ -20,6 +20,7 @@ from accounts.selectors import team_for_owner
 from crm_project.helpers import email_domain
 from crm_project.services import apply_changes
 from crm_project.versioning import version_claim
+from customers import timeline
 from customers.models import Company, Customer, Interaction
 from customers.services import company_create, customer_create, timeline_record
 
@@ -35,8 +36,9 @@ def lead_is_convertible(lead: Lead) -> bool:
     return lead.status in CONVERTIBLE
 
 
-def lead_record(*, lead: Lead, action: str, summary: str, actor: User | None, data: dict | None = None) -> LeadActivity:
-    """One audit entry on the lead's timeline."""
+def lead_record(*, lead: Lead, action: str, actor: User | None, data: dict | None = None) -> LeadActivity:
+    """One audit entry on the lead's timeline; `data` holds its sentence's parameters (sales.timeline)."""
+    summary = timeline.summary(action=action, data=data)
     return LeadActivity.objects.create(
         lead=lead, kind=Interaction.Kind.SYSTEM, action=action, summary=summary[:200], user=actor, data=data or {}
     )
@@ -53,7 +55,7 @@ def lead_create(*, actor: User | None, owner: User | None = None, **fields) -> L
     lead = Lead(owner=owner, team=team, **fields)
     lead.full_clean(exclude=["owner", "team", "customer", "deal"])
     lead.save()
-    lead_record(lead=lead, action="lead.created", summary=_("Lead created"), actor=actor)
+    lead_record(lead=lead, action="lead.created", actor=actor)
     if owner is None:
         lead_assign(lead=lead, actor=actor)
     return lead
@@ -76,7 +78,6 @@ def lead_update(*, lead: Lead, actor: User | None, version: int | None = None, *
         lead_record(
             lead=lead,
             action="lead.updated",
-            summary=_("Changed %(fields)s") % {"fields": ", ".join(details)},
             actor=actor,
             data={"fields": details},
         )
@@ -99,16 +100,9 @@ def lead_set_status(*, lead: Lead, status: str, actor: User | None, reason: str 
     lead.status = status
     lead.unqualified_reason = reason if status == Lead.Status.UNQUALIFIED else ""
     lead.save(update_fields=["status", "unqualified_reason", "updated_at"])
-    summary = _("Status: %(from)s → %(to)s") % {
-        "from": Lead.Status(previous).label,
-        "to": Lead.Status(status).label,
-    }
-    if reason and status == Lead.Status.UNQUALIFIED:
-        summary = f"{summary} ({reason})"
     lead_record(
         lead=lead,
         action="lead.status_changed",
-        summary=summary,
         actor=actor,
         data={"from": previous, "to": status, "reason": lead.unqualified_reason},
     )
@@ -138,13 +132,14 @@ def lead_assign(*, lead: Lead, actor: User | None) -> Lead:
     previous = lead.owner
     lead.owner, lead.team = owner, team_for_owner(owner)
     lead.save(update_fields=["owner", "team", "updated_at"])
-    summary = (
-        _("Assigned to %(owner)s by the rule “%(rule)s”") % {"owner": owner, "rule": rule}
-        if rule
-        else _("Assigned to %(owner)s (no rule matched)") % {"owner": owner}
-    )
-    data = {"from": previous.pk if previous else None, "to": owner.pk, "rule": rule.pk if rule else None}
-    lead_record(lead=lead, action="lead.assigned", summary=summary, actor=actor, data=data)
+    data = {
+        "from": previous.pk if previous else None,
+        "to": owner.pk,
+        "to_name": str(owner),
+        "rule": rule.pk if rule else None,
+        "rule_name": _english(rule),
+    }
+    lead_record(lead=lead, action="lead.assigned", actor=actor, data=data)
     return lead
 
 
@@ -202,16 +197,17 @@ def leads_reassign(*, leads: QuerySet[Lead], owner: User, actor: User | None) ->
     rows = list(leads.exclude(owner=owner).values_list("pk", "owner_id"))
     ids = [pk for pk, _owner in rows]
     Lead.objects.filter(pk__in=ids).update(owner=owner, team=team_for_owner(owner), updated_at=timezone.now())
-    summary = _("Owner changed to %(owner)s") % {"owner": owner}
+    data = {"to": owner.pk, "to_name": str(owner)}
+    summary = timeline.summary(action="lead.reassigned", data=data)
     LeadActivity.objects.bulk_create(
         [
             LeadActivity(
                 lead_id=pk,
                 kind=Interaction.Kind.SYSTEM,
                 action="lead.reassigned",
-                summary=summary[:200],
+                summary=summary,
                 user=actor,
-                data={"from": previous, "to": owner.pk},
+                data={"from": previous, **data},
             )
             for pk, previous in rows
         ],
@@ -235,9 +231,13 @@ def _record_owner_change(lead: Lead, previous: User | None, actor: User | None) 
     lead_record(
         lead=lead,
         action="lead.reassigned",
-        summary=_("Owner changed from %(from)s to %(to)s") % {"from": previous or "—", "to": lead.owner or "—"},
         actor=actor,
-        data={"from": previous.pk if previous else None, "to": lead.owner_id},
+        data={
+            "from": previous.pk if previous else None,
+            "from_name": str(previous) if previous else None,
+            "to": lead.owner_id,
+            "to_name": str(lead.owner) if lead.owner else None,
+        },
     )
 
 
@@ -340,10 +340,9 @@ def lead_convert(
     lead.status, lead.converted_at, lead.customer, lead.deal = Lead.Status.CONVERTED, timezone.now(), customer, deal
     lead.save(update_fields=["status", "converted_at", "customer", "deal", "updated_at"])
     data = {"lead": lead.pk, "customer": customer.pk, "deal": deal.pk if deal else None}
-    summary = _("Converted from lead %(name)s") % {"name": lead.full_name}
-    converted = _("Converted to %(name)s") % {"name": customer}
-    lead_record(lead=lead, action="lead.converted", summary=converted, actor=actor, data=data)
-    timeline_record(action="lead.converted", summary=summary, actor=actor, customer=customer, data=data)
+    # Each side names the other: the sentence is chosen by which name is there (sales.timeline).
+    lead_record(lead=lead, action="lead.converted", actor=actor, data={**data, "customer_name": str(customer)})
+    timeline_record(action="lead.converted", actor=actor, customer=customer, data={**data, "lead_name": lead.full_name})
     return customer, deal
 
 
@@ -376,3 +375,11 @@ def _copy_history(lead: Lead, customer: Customer) -> None:
         ],
         batch_size=1000,
     )
+
+
+def _english(rule: AssignmentRule | None) -> str | None:
+    # A rule's name is made of translatable parts; store it in one language, not the actor's.
+    if rule is None:
+        return None
+    with translation.override("en"):
+        return str(rule)

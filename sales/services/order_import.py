@@ -43,6 +43,7 @@ from accounts.models import User
 from accounts.roles import is_manager_or_admin
 from accounts.selectors import team_for_owner
 from crm_project.helpers import chunks
+from customers import timeline
 from customers.models import Customer, Interaction
 from imports import services as kit
 
@@ -327,7 +328,7 @@ def _create_customers(customers: "_Customers", *, filename: str) -> dict[str, in
         return ids
     actor, now = customers.actor, timezone.now()
     team = team_for_owner(actor)
-    summary = _("Created by the order import of %(file)s") % {"file": filename}
+    summary = timeline.summary(action="customer.created", data={"file": filename})
     for chunk in chunks(list(customers.new), CHUNK):
         new = [
             Customer(

@@ -70,11 +70,16 @@ def order_create_from_deal(*, deal: Deal, actor: User | None) -> Order:
     OrderLine.objects.bulk_create(lines)
     timeline_record(
         action="order.created",
-        summary=_("Order %(ref)s created from the won deal “%(title)s”: %(total)s %(currency)s")
-        % {"ref": order.order_ref, "title": deal.title, "total": order.total, "currency": order.currency},
         actor=actor,
         customer=deal.customer,
-        data={"order": order.pk, "deal": deal.pk},
+        data={
+            "order": order.pk,
+            "deal": deal.pk,
+            "ref": order.order_ref,
+            "title": deal.title,
+            "total": str(order.total),
+            "currency": order.currency,
+        },
     )
     return order
 

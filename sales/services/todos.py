@@ -14,7 +14,6 @@ from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
@@ -42,12 +41,11 @@ def _customer_of(task: Task) -> Customer | None:
     return None
 
 
-def _audit(task: Task, *, action: str, summary: str, actor: User | None, data: dict | None = None) -> None:
+def _audit(task: Task, *, action: str, actor: User | None, data: dict | None = None) -> None:
     customer = _customer_of(task)
     if customer is not None:
-        timeline_record(
-            action=action, summary=summary, actor=actor, customer=customer, data={"task": task.pk, **(data or {})}
-        )
+        data = {"task": task.pk, "title": task.title, **(data or {})}
+        timeline_record(action=action, actor=actor, customer=customer, data=data)
 
 
 @transaction.atomic
@@ -81,7 +79,7 @@ def task_create(
     )
     task.full_clean(exclude=["owner", "team", "created_by"])
     task.save()
-    _audit(task, action="task.created", summary=_("Task “%(title)s” created") % {"title": title}, actor=actor)
+    _audit(task, action="task.created", actor=actor)
     return task
 
 
@@ -106,7 +104,6 @@ def task_update(*, task: Task, actor: User | None, version: int | None = None, *
         _audit(
             task,
             action="task.updated",
-            summary=_("Task “%(title)s”: changed %(fields)s") % {"title": task.title, "fields": ", ".join(changed)},
             actor=actor,
             data={"fields": changed},
         )
@@ -120,7 +117,7 @@ def task_complete(*, task: Task, actor: User | None) -> Task:
         return task
     task.done_at = timezone.now()
     task.save(update_fields=["done_at"])
-    _audit(task, action="task.completed", summary=_("Task “%(title)s” done") % {"title": task.title}, actor=actor)
+    _audit(task, action="task.completed", actor=actor)
     return task
 
 
@@ -130,7 +127,7 @@ def task_reopen(*, task: Task, actor: User | None) -> Task:
         return task
     task.done_at = None
     task.save(update_fields=["done_at"])
-    _audit(task, action="task.reopened", summary=_("Task “%(title)s” reopened") % {"title": task.title}, actor=actor)
+    _audit(task, action="task.reopened", actor=actor)
     return task
 
 

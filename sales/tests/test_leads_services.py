@@ -122,7 +122,8 @@ def test_without_a_matching_rule_the_creator_owns_the_lead_and_the_team_follows(
     AssignmentRuleFactory(source="partner", strategy=AssignmentRule.Strategy.USER, user=outsider)
     lead = new_lead(owner, source="web")
     assert (lead.owner, lead.team) == (owner, team)
-    assert lead.activities.get(action="lead.assigned").data == {"from": None, "to": owner.pk, "rule": None}
+    entry = lead.activities.get(action="lead.assigned")
+    assert entry.data == {"from": None, "to": owner.pk, "to_name": str(owner), "rule": None, "rule_name": None}
 
 
 def test_a_chosen_owner_bypasses_the_rules(reps, team, manager, outsider, other_team):
@@ -137,7 +138,7 @@ def test_assignment_by_rules_records_who_got_the_lead(reps, team, manager):
     rule = AssignmentRuleFactory(team=team)
     lead = new_lead(manager)
     entry = lead.activities.get(action="lead.assigned")
-    assert entry.data == {"from": None, "to": reps[0].pk, "rule": rule.pk}
+    assert entry.data.items() >= {"from": None, "to": reps[0].pk, "to_name": str(reps[0]), "rule": rule.pk}.items()
     assert entry.user == manager
     assert str(reps[0]) in entry.summary
 
@@ -215,7 +216,12 @@ def test_editing_a_lead_records_the_changed_fields_and_an_owner_change(owner, ma
     lead.refresh_from_db()
     assert (lead.phone, lead.owner, lead.team) == ("+49 30 1234567", outsider, other_team)
     assert lead.activities.get(action="lead.updated").data == {"fields": ["phone"]}
-    assert lead.activities.get(action="lead.reassigned").data == {"from": owner.pk, "to": outsider.pk}
+    assert lead.activities.get(action="lead.reassigned").data == {
+        "from": owner.pk,
+        "from_name": str(owner),
+        "to": outsider.pk,
+        "to_name": str(outsider),
+    }
 
 
 def test_logging_a_call_adds_it_to_the_lead_timeline(owner):

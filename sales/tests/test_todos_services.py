@@ -19,7 +19,7 @@ def test_a_task_on_a_deal_is_also_on_the_deals_customer_and_audited_there(owner)
     task = task_create(actor=owner, title="Send the proposal", due_at=timezone.now(), deal=deal)
     assert task.customer == deal.customer
     entry = Interaction.objects.get(customer=deal.customer, action="task.created")
-    assert entry.data == {"task": task.pk}
+    assert entry.data == {"task": task.pk, "title": "Send the proposal"}
     assert "Send the proposal" in entry.summary
 
 
