@@ -96,3 +96,19 @@ def test_a_stale_edit_is_refused_and_the_other_persons_change_is_kept(login_in_b
     expect(page.get_by_role("heading", level=1)).to_have_text("Ada Lovelace")
     saved = Customer.objects.get(pk=customer.pk)
     assert (saved.job_title, saved.city) == ("CTO", "London")
+
+
+def test_a_turkish_reader_reads_a_customers_timeline_in_turkish(login_in_browser, owner, live_server):
+    from customers.services import customer_create, customer_update
+
+    customer = customer_create(actor=owner, first_name="Ayşe", last_name="Demir", email="old@example.com")
+    customer_update(customer=customer, actor=owner, email="ayse@example.com")
+    owner.language = "tr"
+    owner.save(update_fields=["language"])
+
+    page = login_in_browser(owner)
+    page.goto(f"{live_server.url}{customer.get_absolute_url()}")
+    entry = page.locator("#timeline-entries li[data-kind='system']").first
+    expect(entry).to_contain_text("e-posta değişti")
+    expect(page.locator("#timeline-entries")).not_to_contain_text("Changed email")
+    expect(page.locator("#timeline-entries")).to_contain_text("Müşteri oluşturuldu")
