@@ -13,7 +13,7 @@ from customers.timeline import sentence, timeline_sentences
 OWNER = {"from": 1, "from_name": "Ann Lee", "to": 2, "to_name": "Bob Stone"}
 STAGE = {"deal": 1, "title": "Roof", "from": 1, "from_name": "Proposal", "to": 2, "to_name": "Negotiation"}
 # action -> [(data, English, Turkish)], one row per wording.
-EXAMPLES = {
+EXAMPLES: dict[str, list[tuple[dict, str, str]]] = {
     "customer.created": [
         ({}, "Customer created", "Müşteri oluşturuldu"),
         ({"file": "orders.csv"}, "Created by importing orders.csv", "orders.csv içe aktarılarak oluşturuldu"),
