@@ -17,6 +17,7 @@ sentence that services store in `summary` (for the admin, and as the fallback
 when an entry cannot be rendered: an unknown action or a missing parameter).
 """
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -104,8 +105,14 @@ def number(value: Any) -> str:
 
 
 def timeline_sentences() -> dict[str, list[Sentence]]:
+    return _registry(tuple(settings.CRM_TIMELINE_SENTENCES))
+
+
+@functools.cache
+def _registry(dotted_paths: tuple[str, ...]) -> dict[str, list[Sentence]]:
+    # Keyed by the setting's value, so a test that overrides it gets its own registry.
     registry: dict[str, list[Sentence]] = {}
-    for dotted in settings.CRM_TIMELINE_SENTENCES:
+    for dotted in dotted_paths:
         registry.update(import_string(dotted))
     return registry
 
