@@ -9,6 +9,7 @@ other person's value, fields only this user changed keep theirs, and a field
 both changed keeps this user's value with a note naming the other one."""
 
 import json
+from copy import copy
 from typing import Any, cast
 
 from django import forms
@@ -147,11 +148,14 @@ def _display(form: VersionedFormMixin, name: str) -> str:
     return str(value) if value not in (None, "") else "—"
 
 
-def refused_edit_form(submitted: VersionedFormMixin, *, current: VersionedFormMixin, make_form):
-    """The form to show after StaleEdit: merged data, the version now stored, and
-    the errors that say what happened. `make_form(data)` builds a bound form."""
-    data, notes = stale_form_data(submitted=submitted, current=current)
-    form = make_form(data)
+def refused_edit_form(submitted: VersionedFormMixin, *, current: VersionedModel, **form_kwargs):
+    """The form to show after StaleEdit: merged data, the version now stored (`current`,
+    the record read again), and the errors that say what happened. `form_kwargs` are
+    what the form class takes besides data and instance (user=…)."""
+    form_class = type(submitted)
+    data, notes = stale_form_data(submitted=submitted, current=form_class(instance=current, **form_kwargs))
+    # A copy, like the form the view first built: the service must see the stored values.
+    form = form_class(data, instance=copy(current), **form_kwargs)
     form.is_valid()
     form.add_error(None, stale_message())
     for name, note in notes.items():

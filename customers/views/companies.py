@@ -86,11 +86,7 @@ def company_edit(request, pk):
             )
         except StaleEdit:
             current = selectors.company_get_for_user(user=request.user, pk=pk)
-            form = refused_edit_form(
-                form,
-                current=CompanyForm(instance=current, user=request.user),
-                make_form=lambda data: CompanyForm(data, instance=copy(current), user=request.user),
-            )
+            form = refused_edit_form(form, current=current, user=request.user)
         else:
             messages.success(request, _("Your changes were saved."))
             return redirect(company)

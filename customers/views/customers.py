@@ -141,13 +141,7 @@ def customer_edit(request, pk):
             )
         except StaleEdit:
             current = selectors.customer_get_for_user(user=request.user, pk=pk)
-            form = refused_edit_form(
-                form,
-                current=CustomerForm(instance=current, user=request.user, custom_fields=custom_fields),
-                make_form=lambda data: CustomerForm(
-                    data, instance=copy(current), user=request.user, custom_fields=custom_fields
-                ),
-            )
+            form = refused_edit_form(form, current=current, user=request.user, custom_fields=custom_fields)
         else:
             messages.success(request, _("Your changes were saved."))
             return redirect(customer)

@@ -13,11 +13,13 @@ SQLite, which stores whole amounts as integers: 1001 × 25 / 100 = 250 there.)
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Count, DateField, DecimalField, F, Q, QuerySet, Sum
 from django.db.models.functions import Trunc, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from accounts.models import Team, User
@@ -25,6 +27,9 @@ from accounts.selectors import assignable_users
 from customers.models import Interaction
 
 from ..models import Deal, DealStageChange, Order, Target
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 FORECAST_MONTHS = 6
 REVENUE_MONTHS = 12
@@ -169,6 +174,11 @@ class OpenDealsOutsideMonths:
 
     def rows(self) -> list[ForecastMonth]:
         return [self.overdue, self.later, self.undated]
+
+    def after_months(self) -> list[tuple[str, "StrOrPromise", ForecastMonth]]:
+        """(key, label, row) of the rows shown below the months, when they hold a deal."""
+        rows = [("later", _("Later"), self.later), ("undated", _("No close date"), self.undated)]
+        return [row for row in rows if row[2].best_case]
 
 
 @dataclass

@@ -152,3 +152,12 @@ def test_an_admin_edits_any_team(client_for, admin_user, other_team, outsider):
     response = client_for(admin_user).get(reverse("sales:target-edit", args=[other_team.pk]))
     assert response.status_code == 200
     assert f"user_{outsider.pk}_{this_month():%Y%m}" in response.context["form"].fields
+
+
+def test_the_forecast_table_shows_overdue_later_and_undated_rows_only_when_they_hold_deals(client_for, manager, owner):
+    open_deal(owner, "700.00", months_ahead=9)
+    content = client_for(manager).get(FORECAST).content.decode()
+    assert 'data-row="overdue"' in content  # always: it says nothing is overdue
+    assert 'data-row="later"' in content and 'data-row="undated"' not in content
+    later = content.split('data-row="later"', 1)[1].split("</tr>", 1)[0]
+    assert "700.00" in later

@@ -259,11 +259,7 @@ def deal_edit(request, pk):
             deal_update(deal=deal, actor=request.user, version=form.opened_version(), **form.service_fields())
         except StaleEdit:
             current = selectors.deal_get_for_user(user=request.user, pk=pk)
-            form = refused_edit_form(
-                form,
-                current=DealForm(instance=current, user=request.user),
-                make_form=lambda data: DealForm(data, instance=copy(current), user=request.user),
-            )
+            form = refused_edit_form(form, current=current, user=request.user)
         except ValidationError as error:
             form.add_error(None, error.messages)
         else:

@@ -170,11 +170,7 @@ def lead_edit(request, pk):
             services.lead_update(lead=lead, actor=request.user, version=form.opened_version(), **form.service_fields())
         except StaleEdit:
             current = lead_get_for_user(user=request.user, pk=pk)
-            form = refused_edit_form(
-                form,
-                current=LeadForm(instance=current, user=request.user),
-                make_form=lambda data: LeadForm(data, instance=copy.copy(current), user=request.user),
-            )
+            form = refused_edit_form(form, current=current, user=request.user)
         else:
             messages.success(request, _("Your changes were saved."))
             if not Lead.objects.visible_to(request.user).filter(pk=lead.pk).exists():

@@ -97,11 +97,7 @@ def task_edit(request, pk):
             services.task_update(task=task, actor=request.user, version=form.opened_version(), **form.service_fields())
         except StaleEdit:
             current = task_get_for_user(user=request.user, pk=pk)
-            form = refused_edit_form(
-                form,
-                current=TaskForm(instance=current, user=request.user),
-                make_form=lambda data: TaskForm(data, instance=copy(current), user=request.user),
-            )
+            form = refused_edit_form(form, current=current, user=request.user)
         else:
             messages.success(request, _("Your changes were saved."))
             return redirect(next_url(request, reverse("sales:task-list")))
