@@ -1,6 +1,8 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
+from crm_project.lists import CellTemplateColumn
+
 from .models import JobRun
 from .tasks import job_label
 
@@ -10,14 +12,14 @@ class JobRunTable(tables.Table):
     card_fields = ("name", "status", "created_at")
 
     name = tables.Column(verbose_name=_("Job"))
-    status = tables.TemplateColumn(template_name="jobs/partials/status_badge.html", verbose_name=_("Status"))
-    trigger = tables.TemplateColumn(
+    status = CellTemplateColumn(template_name="jobs/partials/status_badge.html", verbose_name=_("Status"))
+    trigger = CellTemplateColumn(
         template_name="jobs/partials/trigger.html", verbose_name=_("Started by"), order_by=("trigger",)
     )
-    progress = tables.TemplateColumn(
+    progress = CellTemplateColumn(
         template_name="jobs/partials/progress.html", verbose_name=_("Progress"), orderable=False
     )
-    counts = tables.TemplateColumn(template_name="jobs/partials/counts.html", verbose_name=_("Result"), orderable=False)
+    counts = CellTemplateColumn(template_name="jobs/partials/counts.html", verbose_name=_("Result"), orderable=False)
 
     class Meta:
         model = JobRun

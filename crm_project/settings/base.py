@@ -229,6 +229,12 @@ DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-hover align-middle mb-0"}
 CRM_PAGE_SIZE = 25
 # The most rows `?per_page=` may ask a list for.
 CRM_PAGE_SIZE_MAX = 100
+# Lists count exactly up to this many rows; above it they show PostgreSQL's
+# estimate ("about 1,300,000") and offer no last page.
+CRM_LIST_EXACT_COUNT = env.int("CRM_LIST_EXACT_COUNT", default=10_000)
+# A filtered list with at most this many rows (estimated) is sorted whole rather
+# than read along an index in sort order (see crm_project.lists.ListPaginator).
+CRM_LIST_SORT_ALL_MAX = env.int("CRM_LIST_SORT_ALL_MAX", default=50_000)
 
 # --- Registries: how higher apps extend lower apps' pages ----------------------
 # A lower app never imports a higher one; it reads these lists instead, and each

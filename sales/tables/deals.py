@@ -1,6 +1,8 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
+from crm_project.lists import CellTemplateColumn, ShortDateColumn
+
 from ..models import Deal
 from ..templatetags.sales_tags import money
 from .money import TotalsTable, totals_cell, totals_label
@@ -22,7 +24,7 @@ class DealTable(TotalsTable):
         verbose_name=_("Customer"), linkify=True, order_by=("customer__last_name", "customer__first_name")
     )
     stage = tables.Column(verbose_name=_("Stage"), order_by=("stage__pipeline__position", "stage__position"))
-    status = tables.TemplateColumn(
+    status = CellTemplateColumn(
         template_name="sales/partials/deal_status_badge.html", verbose_name=_("Status"), order_by=("status",)
     )
     amount = MoneyColumn(
@@ -30,7 +32,7 @@ class DealTable(TotalsTable):
         attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}, "tf": {"class": "text-end"}},
         footer=totals_cell(money),
     )
-    expected_close_date = tables.DateColumn(verbose_name=_("Expected close"), format="SHORT_DATE_FORMAT")
+    expected_close_date = ShortDateColumn(verbose_name=_("Expected close"))
     owner = tables.Column(verbose_name=_("Owner"), order_by=("owner__first_name", "owner__last_name"))
 
     class Meta:

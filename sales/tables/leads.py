@@ -1,7 +1,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from crm_project.lists import BulkSelectColumn
+from crm_project.lists import BulkSelectColumn, CellTemplateColumn, ShortDateColumn
 
 from ..models import Lead
 
@@ -11,18 +11,18 @@ class LeadTable(tables.Table):
     card_fields = ("name", "company_name", "status")
 
     ids = BulkSelectColumn()
-    name = tables.TemplateColumn(
+    name = CellTemplateColumn(
         template_name="sales/partials/lead_name_cell.html",
         verbose_name=_("Name"),
         order_by=("last_name", "first_name"),
     )
     company_name = tables.Column(verbose_name=_("Company"))
-    status = tables.TemplateColumn(
+    status = CellTemplateColumn(
         template_name="sales/partials/lead_status_badge.html", verbose_name=_("Status"), order_by=("status",)
     )
     owner = tables.Column(verbose_name=_("Owner"), order_by=("owner__first_name", "owner__last_name"))
     team = tables.Column(verbose_name=_("Team"), order_by=("team__name",))
-    created_at = tables.DateColumn(verbose_name=_("Created"), format="SHORT_DATE_FORMAT")
+    created_at = ShortDateColumn(verbose_name=_("Created"))
 
     class Meta:
         model = Lead

@@ -2,6 +2,8 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from crm_project.lists import CellTemplateColumn, ShortDateColumn
+
 from ..models import Order, Product
 from ..templatetags.sales_tags import order_money
 from .money import TotalsTable, totals_cell, totals_label
@@ -30,8 +32,8 @@ class OrderTable(TotalsTable):
     customer = tables.Column(
         verbose_name=_("Customer"), linkify=True, order_by=("customer__last_name", "customer__first_name")
     )
-    ordered_at = tables.DateTimeColumn(verbose_name=_("Ordered at"), format="SHORT_DATETIME_FORMAT")
-    status = tables.TemplateColumn(
+    ordered_at = ShortDateColumn(verbose_name=_("Ordered at"), format="SHORT_DATETIME_FORMAT")
+    status = CellTemplateColumn(
         template_name="sales/partials/order_status_badge.html", verbose_name=_("Status"), order_by=("status",)
     )
     total = OrderMoneyColumn(verbose_name=_("Total"), attrs=_RIGHT, footer=totals_cell(order_money))

@@ -84,7 +84,7 @@ def _estimated_total() -> int:
 # This command's own URLconf: the project's pages plus the bare page.
 urlpatterns = [
     path("bench/bare/", login_required(bare_page), name="bench-bare"),
-    path("", include(settings.ROOT_URLCONF)),
+    path("", include("crm_project.urls")),
 ]
 
 
@@ -133,7 +133,7 @@ class Command(BaseCommand):
             ("/analytics/rfm/ (admin)", a, "/analytics/rfm/"),
         ]
         timings: dict[str, list[float]] = {label: [] for label, _user, _url in pages}
-        for label, user, url in pages:  # warm up: templates, caches, connections
+        for _label, user, url in pages:  # warm up: templates, caches, connections
             response = clients[user].get(url)
             if response.status_code != 200:
                 raise CommandError(f"{url} as {user} answered {response.status_code}")
@@ -206,8 +206,12 @@ def _generate(customers: int, manager: User) -> None:
     _insert_series(
         Order,
         customers // 3,
-        {"customer_id": f"{first} + (n - 1) * 3", "order_ref": f"'{MARK}' || n", "ordered_at": "%(now)s",
-         "total": "n % 1000"},  # fmt: skip
+        {
+            "customer_id": f"{first} + (n - 1) * 3",
+            "order_ref": f"'{MARK}' || n",
+            "ordered_at": "%(now)s",
+            "total": "n % 1000",
+        },  # fmt: skip
     )
     pipeline = pipeline_default()
     stages = list(pipeline.stages.order_by("position").values_list("pk", flat=True))
