@@ -53,10 +53,12 @@ class ListPaginator(CappedPaginator):
     """The lists' paginator, fast at a million rows (issue 11):
 
     - Counts: exact up to CRM_LIST_EXACT_COUNT rows. On PostgreSQL the planner's
-      estimate of the filtered query comes first (EXPLAIN, no rows read); above the
-      threshold the list says "about 1,300,000" and no exact COUNT(*) (a parallel
-      sequential scan of both cores) runs; below it a count capped at threshold + 1
-      says "10,000+" when the estimate was low. SQLite counts exactly.
+      estimate of the filtered query comes first (EXPLAIN, no rows read). Above
+      CRM_LIST_SORT_ALL_MAX the list says "about 1,300,000" and no exact COUNT(*)
+      (a parallel sequential scan of both cores) runs. Below it, one query reads
+      the ids of up to threshold + 1 rows in list order: their number is the count
+      ("10,000+" when there are more) and the pages are slices of them. SQLite
+      counts exactly.
     - Without an exact count there is no last page: the page links stop one past
       the current page, "Next" shows when one more row exists, and a page past the
       end is empty instead of an error.
@@ -73,6 +75,7 @@ class ListPaginator(CappedPaginator):
         super().__init__(object_list, per_page, *args, **kwargs)
         self.queryset = _queryset_of(object_list)
         self.has_next_after: dict[int, bool] = {}
+        self._sorted_ids: list | None = None
 
     @cached_property
     def _counted(self) -> tuple[int, bool, int | None]:
@@ -82,9 +85,15 @@ class ListPaginator(CappedPaginator):
             return super().count, True, None
         threshold = settings.CRM_LIST_EXACT_COUNT
         estimate = planner_rows(queryset)
-        if estimate > threshold:
+        if estimate > max(threshold, settings.CRM_LIST_SORT_ALL_MAX):
             return estimate, False, estimate
-        counted = queryset.order_by()[: threshold + 1].count()
+        if _may_defer(queryset):
+            # A small set: its ids, in list order, count it and page it in one query.
+            ordering = [_unindexed(item) for item in _with_pk(queryset.query.order_by)]
+            self._sorted_ids = list(queryset.order_by(*ordering).values_list("pk", flat=True)[: threshold + 1])
+            counted = len(self._sorted_ids)
+        else:
+            counted = queryset.order_by()[: threshold + 1].count()
         if counted > threshold:
             return threshold, False, estimate
         return counted, True, estimate
@@ -140,13 +149,12 @@ class ListPaginator(CappedPaginator):
     def _rows(self, bottom: int, top: int) -> list:
         queryset = self.queryset
         assert queryset is not None  # noqa: S101 - page() checked
-        ordering = [*queryset.query.order_by]
-        if ordering and not {"pk", "-pk", "id", "-id"} & {str(item) for item in ordering}:
-            ordering.append("pk")
-        ordered = queryset.order_by(*ordering)
+        ordered = queryset.order_by(*_with_pk(queryset.query.order_by))
+        if self._sorted_ids is not None and top <= len(self._sorted_ids):
+            return list(ordered.filter(pk__in=self._sorted_ids[bottom:top]))
         if not _may_defer(queryset):
             return list(ordered[bottom:top])
-        ids = ordered.order_by(*self._inner_ordering(ordering)).values("pk")[bottom:top]
+        ids = ordered.order_by(*self._inner_ordering(ordered.query.order_by)).values("pk")[bottom:top]
         return list(ordered.filter(pk__in=ids))
 
     def _inner_ordering(self, ordering: list) -> list:
@@ -200,6 +208,14 @@ def _queryset_of(object_list) -> QuerySet | None:
     if isinstance(object_list, BoundRows) and isinstance(object_list.data, TableQuerysetData):
         return object_list.data.data
     return object_list if isinstance(object_list, QuerySet) else None
+
+
+def _with_pk(ordering) -> list:
+    """The ordering with the primary key last, so that no two rows tie."""
+    ordering = [*ordering]
+    if ordering and not {"pk", "-pk", "id", "-id"} & {str(item) for item in ordering}:
+        ordering.append("pk")
+    return ordering
 
 
 def _may_defer(queryset: QuerySet) -> bool:
