@@ -1,0 +1,157 @@
+"""The lists' paginator (crm_project.lists.ListPaginator): exact counts for small
+sets, the planner's estimate for large ones on PostgreSQL, and deferred-join or
+id-list pages that hold the same rows as plain OFFSET paging."""
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from crm_project.lists import ListPaginator
+from customers.models import Customer
+from customers.selectors.customers import customer_search
+from customers.tests.factories import CustomerFactory
+
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner's estimate is PostgreSQL's")
+
+
+def _people(count: int) -> None:
+    """Customers with many equal names: pages must break the ties the same way every time."""
+    for n in range(count):
+        CustomerFactory(first_name=["Ada", "Alan"][n % 2], last_name=["Kaya", "Smith", "Yilmaz"][n % 3])
+
+
+def _analyze() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE customers_customer")
+
+
+def _pages(paginator: ListPaginator, pages: int) -> list[list[int]]:
+    return [[customer.pk for customer in paginator.page(number).object_list] for number in range(1, pages + 1)]
+
+
+def _offset_pages(queryset, per_page: int, pages: int) -> list[list[int]]:
+    ordered = queryset.order_by("last_name", "first_name", "pk")
+    return [
+        list(ordered.values_list("pk", flat=True)[(number - 1) * per_page : number * per_page])
+        for number in range(1, pages + 1)
+    ]
+
+
+@pytest.mark.django_db
+def test_a_list_under_the_threshold_counts_exactly():
+    _people(7)
+    paginator = ListPaginator(Customer.objects.order_by("last_name"), 3)
+    assert (paginator.count, paginator.count_is_exact, paginator.count_label) == (7, True, "7")
+    assert paginator.num_pages == 3
+    assert list(paginator.get_elided_page_range(1)) == [1, 2, 3]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("exact_count", "sort_all_max"),
+    [
+        (10_000, 50_000),  # exact: a count (SQLite) or the sorted ids (PostgreSQL)
+        (4, 1_000),  # PostgreSQL: "4+", pages from the ids, then a whole-set sort
+        (4, 4),  # PostgreSQL: the estimate, deferred join along the index
+    ],
+)
+def test_pages_hold_the_same_rows_as_offset_paging(settings, exact_count, sort_all_max):
+    settings.CRM_LIST_EXACT_COUNT = exact_count
+    settings.CRM_LIST_SORT_ALL_MAX = sort_all_max
+    _people(23)
+    _analyze()
+    queryset = Customer.objects.select_related("company").prefetch_related("tags").order_by("last_name", "first_name")
+    paginator = ListPaginator(queryset, 5)
+    pages = _pages(paginator, 5)
+    assert pages == _offset_pages(Customer.objects.all(), 5, 5)
+    assert sorted(pk for page in pages for pk in page) == sorted(Customer.objects.values_list("pk", flat=True))
+
+
+@pytest.mark.django_db
+def test_pages_of_a_search_hold_the_same_rows_as_offset_paging(settings):
+    settings.CRM_LIST_EXACT_COUNT = 4
+    _people(23)
+    _analyze()
+    matches = customer_search(Customer.objects.all(), "smit")
+    paginator = ListPaginator(matches.order_by("last_name", "first_name"), 3)
+    assert _pages(paginator, 3) == _offset_pages(matches, 3, 3)
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_over_the_threshold_postgresql_shows_the_planners_estimate_and_no_last_page(settings):
+    settings.CRM_LIST_EXACT_COUNT = 5
+    settings.CRM_LIST_SORT_ALL_MAX = 5
+    _people(40)
+    _analyze()
+    paginator = ListPaginator(Customer.objects.order_by("last_name", "first_name"), 10)
+    assert not paginator.count_is_exact
+    assert paginator.count_label == "about 40"
+    page = paginator.page(2)
+    assert page.has_next() and page.has_previous()
+    assert list(paginator.get_elided_page_range(2)) == [1, 2, 3, paginator.ELLIPSIS]
+    last = paginator.page(4)
+    assert len(last) == 10 and not last.has_next()
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_a_set_larger_than_the_threshold_but_small_reads_as_threshold_plus(settings):
+    settings.CRM_LIST_EXACT_COUNT = 5
+    settings.CRM_LIST_SORT_ALL_MAX = 1_000
+    _people(12)
+    _analyze()
+    paginator = ListPaginator(Customer.objects.order_by("last_name"), 5)
+    assert (paginator.count_is_exact, paginator.count_label) == (False, "5+")
+    assert [len(paginator.page(number)) for number in (1, 2, 3, 4)] == [5, 5, 2, 0]
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_a_page_past_an_estimate_is_empty_not_an_error(client_for, admin_user, settings):
+    settings.CRM_LIST_EXACT_COUNT = 5
+    settings.CRM_LIST_SORT_ALL_MAX = 5
+    _people(30)
+    _analyze()
+    response = client_for(admin_user).get(reverse("customers:customer-list"), {"page": 9999})
+    assert response.status_code == 200
+    assert len(response.context["table"].page) == 0
+    assert "Nothing matches these filters." in response.content.decode()
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_the_list_says_about_how_many_when_it_estimates(client_for, admin_user, settings):
+    settings.CRM_LIST_EXACT_COUNT = 5
+    settings.CRM_LIST_SORT_ALL_MAX = 5
+    _people(30)
+    _analyze()
+    response = client_for(admin_user).get(reverse("customers:customer-list"))
+    assert "1–25 of about 30" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_list_shows_the_exact_total_when_it_counts(client_for, admin_user):
+    _people(30)
+    response = client_for(admin_user).get(reverse("customers:customer-list"))
+    assert "1–25 of 30" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_searched_list_shows_the_customers_the_search_matches(client_for, admin_user, settings):
+    settings.CRM_LIST_EXACT_COUNT = 4
+    _people(12)
+    _analyze()
+    response = client_for(admin_user).get(reverse("customers:customer-list"), {"q": "smith", "per_page": 100})
+    shown = {row.record.pk for row in response.context["table"].page.object_list}
+    assert shown == set(Customer.objects.filter(last_name="Smith").values_list("pk", flat=True))
+
+
+@pytest.mark.django_db
+def test_the_name_cell_shows_the_name_and_one_secondary_line(client_for, admin_user):
+    CustomerFactory(first_name="Ada", last_name="Kaya", email="ada@example.com", job_title="Buyer")
+    html = client_for(admin_user).get(reverse("customers:customer-list")).content.decode()
+    assert "Ada Kaya</a>" in html
+    assert ">ada@example.com</div>" in html
+    assert "Buyer" not in html  # one secondary line: the email when there is one
