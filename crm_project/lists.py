@@ -12,6 +12,7 @@ import django_tables2 as tables
 from django import forms
 from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import F, QuerySet
@@ -239,7 +240,10 @@ def _unindexed(item):
 
 def planner_rows(queryset: QuerySet) -> int:
     """PostgreSQL's estimate of how many rows the filtered queryset has (EXPLAIN: nothing is read)."""
-    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    try:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # .none(), or a filter that can match nothing (pk__in=[])
+        return 0
     with connections[queryset.db].cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]

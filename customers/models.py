@@ -192,8 +192,8 @@ class Customer(OwnedModel, VersionedModel, Address):
         ]
         indexes = [
             models.Index(fields=["last_name", "first_name"], name="customer_name_idx"),
-            # The list's deep pages pick their ids by an index-only scan of this one
-            # (crm_project.lists.ListPaginator): ordered as the list, alive rows only.
+            # The list's order, alive rows only: its deep pages pick their ids by an
+            # index-only scan of this one (crm_project.lists.ListPaginator).
             models.Index(
                 fields=["last_name", "first_name", "id"],
                 condition=Q(deleted_at__isnull=True),

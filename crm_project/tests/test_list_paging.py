@@ -39,6 +39,13 @@ def _offset_pages(queryset, per_page: int, pages: int) -> list[list[int]]:
 
 
 @pytest.mark.django_db
+def test_a_list_filtered_to_nothing_pages_without_an_error():
+    paginator = ListPaginator(Customer.objects.none().order_by("last_name"), 3)
+    assert (paginator.count, paginator.count_is_exact) == (0, True)
+    assert len(paginator.page(1)) == 0
+
+
+@pytest.mark.django_db
 def test_a_list_under_the_threshold_counts_exactly():
     _people(7)
     paginator = ListPaginator(Customer.objects.order_by("last_name"), 3)
