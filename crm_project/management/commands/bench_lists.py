@@ -32,6 +32,7 @@ from django.db import connection, transaction
 from django.http import HttpResponse
 from django.template import engines
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
 
 from accounts import roles
@@ -142,17 +143,29 @@ class Command(BaseCommand):
                 started = time.perf_counter()
                 clients[user].get(url)
                 timings[label].append((time.perf_counter() - started) * 1000)
+        sql = {label: _sql_of(clients[user], url) for label, user, url in pages}
         bare = statistics.median(timings[pages[0][0]])
         self.stdout.write(
             f"list pages at {Customer.objects.count():,} customers on {connection.vendor}, "
-            f"median of {rounds} requests each (Django test Client, logged in, DEBUG off):"
+            f"median of {rounds} requests each (Django test Client, logged in, DEBUG off; "
+            "SQL: one more request's queries and their time):"
         )
-        self.stdout.write(f"  {'page':<44} {'median':>9} {'req/s':>7} {'ratio':>6}")
+        self.stdout.write(f"  {'page':<44} {'median':>9} {'req/s':>7} {'ratio':>6} {'SQL':>16}")
         for label, _user, _url in pages:
             median = statistics.median(timings[label])
             ratio = bare / median
             flag = "" if ratio >= 0.5 else "  < 0.5"
-            self.stdout.write(f"  {label:<44} {median:7.1f} ms {1000 / median:7.1f} {ratio:6.2f}{flag}")
+            queries, seconds = sql[label]
+            self.stdout.write(
+                f"  {label:<44} {median:7.1f} ms {1000 / median:7.1f} {ratio:6.2f} "
+                f"{queries:3d} q {seconds * 1000:6.1f} ms{flag}"
+            )
+
+
+def _sql_of(client: Client, url: str) -> tuple[int, float]:
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url)
+    return len(queries), sum(float(query["time"]) for query in queries.captured_queries)
 
 
 def _bench_users() -> tuple[User, User]:
