@@ -4,7 +4,7 @@ results block (the same partial serves the page and the htmx request)."""
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, cast
 
 import django_filters
@@ -18,7 +18,7 @@ from django.db import connections
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
-from django.template.loader import get_template
+from django.template import Engine
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.functional import cached_property
@@ -100,7 +100,7 @@ class ListPaginator(CappedPaginator):
         return counted, True, estimate
 
     @property
-    def count(self) -> int:  # type: ignore[override]  # Paginator's is a cached_property
+    def count(self) -> int:  # Paginator's is a cached_property
         return self._counted[0]
 
     @property
@@ -155,7 +155,7 @@ class ListPaginator(CappedPaginator):
             return list(ordered.filter(pk__in=self._sorted_ids[bottom:top]))
         if not _may_defer(queryset):
             return list(ordered[bottom:top])
-        ids = ordered.order_by(*self._inner_ordering(ordered.query.order_by)).values("pk")[bottom:top]
+        ids = ordered.order_by(*self._inner_ordering([*ordered.query.order_by])).values("pk")[bottom:top]
         return list(ordered.filter(pk__in=ids))
 
     def _inner_ordering(self, ordering: list) -> list:
@@ -311,7 +311,7 @@ class CellTemplateColumn(tables.TemplateColumn):
             return super().render(record, table, value, bound_column, **kwargs)
         context = self.get_context_data(record=record, table=table, value=value, bound_column=bound_column, **kwargs)
         with parent_context.update(context):
-            return get_template(self.template_name).template.render(parent_context)
+            return Engine.get_default().get_template(self.template_name).render(parent_context)
 
 
 class ShortDateColumn(tables.Column):
@@ -323,7 +323,9 @@ class ShortDateColumn(tables.Column):
         super().__init__(**kwargs)
 
     def render(self, value):
-        return date_format(timezone.template_localtime(value), self.format)
+        if isinstance(value, datetime) and timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return date_format(value, self.format)
 
 
 class BulkSelectColumn(tables.CheckBoxColumn):

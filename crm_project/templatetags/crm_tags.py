@@ -1,3 +1,5 @@
+from datetime import datetime
+
 import django_tables2 as tables
 from django import template
 from django.utils import formats, timezone
@@ -62,7 +64,7 @@ def table_rows(table, card: list[str]) -> str:
         columns.append((column, opening, _CellRenderer(column)))
     rows = []
     for row in table.paginated_rows:
-        cells = []
+        cells: list[str] = []
         for column, opening, renderer in columns:
             cells.append(opening)
             content = row._get_and_render_with(column, render_func=renderer.bind(row), default=column.default)
@@ -105,7 +107,8 @@ def _card_role(column, card: list[str]) -> str:
 
 def _cell_html(cell, localized) -> str:
     """As `{{ cell }}`, `{{ cell|localize }}` or `{{ cell|unlocalize }}` would render it."""
-    cell = timezone.template_localtime(cell)
+    if isinstance(cell, datetime) and timezone.is_aware(cell):
+        cell = timezone.localtime(cell)
     if localized is None or localized:
         cell = formats.localize(cell, use_l10n=localized)
     elif not isinstance(cell, str):

@@ -134,16 +134,16 @@ class Command(BaseCommand):
             ("/analytics/rfm/ (admin)", a, "/analytics/rfm/"),
         ]
         timings: dict[str, list[float]] = {label: [] for label, _user, _url in pages}
-        for _label, user, url in pages:  # warm up: templates, caches, connections
-            response = clients[user].get(url)
+        for _label, username, url in pages:  # warm up: templates, caches, connections
+            response = clients[username].get(url)
             if response.status_code != 200:
-                raise CommandError(f"{url} as {user} answered {response.status_code}")
+                raise CommandError(f"{url} as {username} answered {response.status_code}")
         for _round in range(rounds):
-            for label, user, url in pages:
+            for label, username, url in pages:
                 started = time.perf_counter()
-                clients[user].get(url)
+                clients[username].get(url)
                 timings[label].append((time.perf_counter() - started) * 1000)
-        sql = {label: _sql_of(clients[user], url) for label, user, url in pages}
+        sql = {label: _sql_of(clients[username], url) for label, username, url in pages}
         bare = statistics.median(timings[pages[0][0]])
         self.stdout.write(
             f"list pages at {Customer.objects.count():,} customers on {connection.vendor}, "
