@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0005_record_version")]
+    dependencies = [("customers", "0006_timeline_parameters")]
 
     operations = [
         migrations.AddIndex(
