@@ -1,4 +1,6 @@
 import django_tables2 as tables
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from crm_project.lists import CellTemplateColumn, ShortDateColumn
@@ -41,5 +43,12 @@ class DealTable(TotalsTable):
         order_by = ("expected_close_date",)
         attrs = {"class": "table table-hover align-middle mb-0", "id": "deal-table", "tfoot": {"class": "fw-semibold"}}
 
+    def render_expected_close_date(self, value, record):
+        text = date_format(value, "SHORT_DATE_FORMAT")
+        if not record.close_overdue:
+            return text
+        badge = '<span class="badge text-bg-danger" data-testid="close-overdue">{}</span>'
+        return format_html('<span class="text-danger">{}</span> ' + badge, text, _("Overdue"))
+
     def render_stage(self, value, record):
-        return value.name
+        return value.display_name

@@ -545,3 +545,12 @@ def test_a_lost_deal_keeps_a_reason_when_edited(client_for, owner):
     assert response.status_code == 200 and "lost_reason" in response.context["form"].errors
     deal.refresh_from_db()
     assert deal.lost_reason == "Price"
+
+
+def test_the_deal_list_flags_open_deals_whose_close_date_has_passed(client_for, owner):
+    DealFactory(owner=owner, title="Left behind", expected_close_date=timezone.localdate() - timedelta(days=3))
+    DealFactory(owner=owner, title="On time", expected_close_date=timezone.localdate() + timedelta(days=3))
+    content = client_for(owner).get(reverse("sales:deal-list")).content.decode()
+    assert content.count('data-testid="close-overdue"') == 1
+    row = content.split("Left behind", 1)[1].split("</tr>", 1)[0]
+    assert 'data-testid="close-overdue"' in row
