@@ -161,3 +161,15 @@ def test_a_manager_filters_the_deal_list_and_the_footer_total_follows(login_in_b
     expect(totals).to_be_visible()
     expect(page.locator("#deal-table tfoot")).to_contain_text("Total of all pages")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_every_open_stage_fits_a_1440_pixel_screen(login_in_browser, owner, live_server):
+    DealFactory(owner=owner, title="Fleet renewal")
+    page = login_in_browser(owner)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{live_server.url}/sales/pipeline/")
+    expect(page.get_by_role("link", name="Fleet renewal")).to_be_visible()
+    board = page.locator("#board")
+    assert board.evaluate("element => element.scrollWidth <= element.clientWidth")
+    for name in ("Qualification", "Needs analysis", "Proposal", "Negotiation"):
+        expect(page.get_by_role("heading", name=name, exact=True)).to_be_in_viewport()
