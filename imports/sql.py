@@ -4,6 +4,9 @@ table, then one INSERT … SELECT per target table (no Python object per row).
     stage(name="customers_import_new", columns={"row_number": "integer", "email": "text"}, rows=iter_of_tuples)
     insert_select(Customer, values={"email": "s.email", ...}, source="customers_import_new s", params=[...])
 
+And for the checks, on any database: `lookups(values)` splits a long list of values into
+lookup-sized lists and `among(chunk)` is the right side of an `__in` lookup for one of them.
+
 A model field that the import does not stage gets its Python default (`auto_now` fields:
 `now`), so an INSERT … SELECT writes the same row `Model.objects.create()` would.
 The SQL text only ever holds names from the models, quoted by the backend, and the
@@ -14,24 +17,56 @@ import csv
 import itertools
 import json
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
+
+from crm_project.helpers import chunks
 
 
 def quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def stage(*, name: str, columns: dict[str, str], rows: Iterable, keep: bool = False, text: bool = False) -> int:
+# --- looking values up, on any database -------------------------------------------------------------
+def lookup_size() -> int:
+    """Values per IN (...) lookup: SQLite allows 999 variables per statement; elsewhere the values
+    travel as one array parameter (among()), so a batch is only a unit of work."""
+    return 900 if connection.vendor == "sqlite" else 5000
+
+
+def lookups(values: Iterable, size: int | None = None) -> Iterator[list]:
+    """`values` in lists of lookup_size() (or `size`) values."""
+    return chunks(values, size or lookup_size())
+
+
+def among(values: list) -> list | RawSQL:
+    """The right side of an `__in` lookup: on PostgreSQL one array parameter (Django's IN compiles
+    a placeholder per value, seconds at 100,000 values); elsewhere the values themselves."""
+    if postgresql():
+        return RawSQL("SELECT unnest(%s)", [values])
+    return values
+
+
+# --- staging and writing, on PostgreSQL ---------------------------------------------------------------
+def stage(*, name: str, columns: dict[str, str], rows: Iterable, keep: bool = False, text: bool = False,
+          ids_from=None) -> int:  # fmt: skip
     """A TEMP table `name` holding `rows`, loaded with one COPY; returns the row count. It is dropped
     at commit, or with keep=True at the end of the session (or by the caller). None is NULL; dicts
     and lists are JSON; text=True: the rows hold only strings and numbers, written as they are.
-    A text column is never NULL (pass ""), so a cell that reads \\N stays \\N."""
+    A text column is never NULL (pass ""), so a cell that reads \\N stays \\N.
+    ids_from=Model: a first column `id` takes each row's id from the model's sequence as COPY reads
+    it (in order), so rows related to the new ones can be inserted set-based (an UPDATE of every
+    staged row afterwards costs as much again)."""
+    definition = ", ".join(f"{column} {kind}" for column, kind in columns.items())
+    params = None
+    if ids_from is not None:
+        definition = f"id bigint DEFAULT nextval(%s::regclass), {definition}"
+        params = [_sequence(ids_from)]
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {name}")
-        definition = ", ".join(f"{column} {kind}" for column, kind in columns.items())
-        cursor.execute(f"CREATE TEMP TABLE {name} ({definition}){'' if keep else ' ON COMMIT DROP'}")
+        cursor.execute(f"CREATE TEMP TABLE {name} ({definition}){'' if keep else ' ON COMMIT DROP'}", params)
     texts = [column for column, kind in columns.items() if kind == "text"]
     count = copy_rows(table=name, columns=list(columns), rows=rows, text=text, not_null=texts)
     with connection.cursor() as cursor:
@@ -97,6 +132,12 @@ def insert_select(model, *, values: dict[str, str], source: str, params: list | 
     with connection.cursor() as cursor:
         cursor.execute(sql, defaults + list(params or []))
         return cursor.rowcount
+
+
+def _sequence(model) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [model._meta.db_table, model._meta.pk.column])
+        return cursor.fetchone()[0]
 
 
 def _text(value) -> str:

@@ -1,6 +1,6 @@
 """Checking every row of an import before anything is written.
 
-Checking only reads, set-based (one query per ~900 values, never one per row):
+Checking only reads, set-based (one query per batch of values, sql.lookups, never one per row):
 it cleans each cell, resolves owners, finds duplicate rows and the customers,
 companies and tags the rows match, and returns an ImportPlan for the write.
 """
@@ -9,7 +9,6 @@ import contextlib
 import re
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -17,15 +16,13 @@ from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection
-from django.db.models import BooleanField, Field, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Field, Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from accounts import roles
 from accounts.models import User
-from crm_project import helpers
+from imports import sql
 from imports.services import ImportTable
 
 from ..models import Company, Customer, CustomField, Tag
@@ -33,8 +30,6 @@ from .import_mapping import CUSTOM_PREFIX
 
 # Rows per bulk write; checking reports progress this often, too.
 BATCH_SIZE = 1000
-# Values per IN (...) lookup; stays under SQLite's 999 variables.
-LOOKUP_CHUNK = 900
 
 _OPTED_IN = ("yes", "y", "true", "1", "opted_in", "optedin", "opt-in", "subscribed")
 _OPTED_OUT = ("no", "n", "false", "0", "opted_out", "optedout", "opt-out", "unsubscribed")
@@ -284,7 +279,7 @@ def _check_owners(rows: list[ImportRow], actor) -> dict:
         return {row.number: ("owner", message, row.owner_name) for row in named if row.owner_name.lower() not in mine}
     wanted = list({row.owner_name.lower() for row in named})
     by_username, by_email = {}, defaultdict(list)
-    for chunk in chunks(wanted):
+    for chunk in sql.lookups(wanted):
         users = User.objects.filter(is_active=True).annotate(
             username_lower=Lower("username"), email_lower=Lower("email")
         )
@@ -327,18 +322,20 @@ def _check_matches(rows: list[ImportRow], actor) -> dict:
     """Find the customer each row updates, refusing customers the actor may not edit."""
     by_ref = {}  # external_ref -> (pk, deleted)
     refs = [row.values["external_ref"] for row in rows if row.values.get("external_ref")]
-    for found in _among(Customer.all_objects.all(), "external_ref", refs):
+    for chunk in sql.lookups(refs):
+        found = Customer.all_objects.filter(external_ref__in=sql.among(chunk))
         for pk, ref, deleted_at in found.values_list("pk", "external_ref", "deleted_at"):
             by_ref[ref] = (pk, deleted_at is not None)
     by_email = defaultdict(list)  # lower-case email -> [(pk, external_ref)]
     emails = list({row.values["email"].lower() for row in rows if row.values.get("email")})
-    for found in _among(Customer.objects.annotate(email_lower=Lower("email")), "email", emails, lower=True):
+    for chunk in sql.lookups(emails):
+        found = Customer.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=sql.among(chunk))
         for pk, email, ref in found.values_list("pk", "email_lower", "external_ref"):
             by_email[email].append((pk, ref))
     candidates = [pk for pk, _deleted in by_ref.values()] + [pk for found in by_email.values() for pk, _ref in found]
     editable: set[int] = set()
-    for found in _among(_editable(actor), "id", list(set(candidates))):
-        editable.update(found.values_list("pk", flat=True))
+    for chunk in sql.lookups(set(candidates)):
+        editable.update(_editable(actor).filter(pk__in=sql.among(chunk)).values_list("pk", flat=True))
 
     problems: dict = {}
     matched_by: dict[int, int] = {}  # customer pk -> row number
@@ -372,25 +369,6 @@ def _check_matches(rows: list[ImportRow], actor) -> dict:
     return problems
 
 
-def _among(queryset, column: str, values: list, *, lower: bool = False) -> Iterator[QuerySet]:
-    """`queryset` narrowed to the customers whose `column` (lower-cased: lower=True) is one of
-    `values`, in as many querysets as it takes. On PostgreSQL one query with one array
-    parameter: Django's IN compiles a placeholder per value, seconds at 100,000 values;
-    elsewhere IN, in chunks SQLite accepts."""
-    if not values:
-        return
-    if connection.vendor != "postgresql":
-        lookup = f"{column}_lower__in" if lower else f"{column}__in"
-        for chunk in chunks(values):
-            yield queryset.filter(**{lookup: chunk})
-        return
-    quote = connection.ops.quote_name
-    qualified = f"{quote(Customer._meta.db_table)}.{quote(column)}"
-    expression = f"lower({qualified})" if lower else qualified
-    # Only quoted names in the SQL text; the values travel as one parameter.
-    yield queryset.filter(RawSQL(f"{expression} = ANY(%s)", (values,), output_field=BooleanField()))  # noqa: S611
-
-
 def _editable(actor):
     return Customer.objects.all() if actor is None else Customer.objects.editable_by(actor)
 
@@ -403,7 +381,7 @@ def _find_companies(rows: list[ImportRow], actor) -> tuple[dict, dict]:
             named.setdefault(row.company.lower(), row)
     scope = Company.objects.all() if actor is None else Company.objects.visible_to(actor)
     existing: dict[str, int] = {}
-    for chunk in chunks(list(named)):
+    for chunk in sql.lookups(list(named)):
         found = scope.annotate(name_lower=Lower("name")).filter(name_lower__in=chunk).order_by("pk")
         for pk, name in found.values_list("pk", "name"):
             existing.setdefault(name.lower(), pk)
@@ -422,13 +400,8 @@ def _find_tags(rows: list[ImportRow]) -> tuple[dict, dict]:
 def tag_ids_by_name(names: list[str]) -> dict[str, int]:
     """Lower-case name -> pk of the existing tags with these names (any case)."""
     found: dict[str, int] = {}
-    for chunk in chunks([name.lower() for name in names]):
+    for chunk in sql.lookups([name.lower() for name in names]):
         tags = Tag.objects.annotate(name_lower=Lower("name")).filter(name_lower__in=chunk).order_by("pk")
         for pk, name in tags.values_list("pk", "name"):
             found.setdefault(name.lower(), pk)
     return found
-
-
-def chunks(values: list, size: int | None = None) -> Iterator[list]:
-    """Lookup-sized batches (SQLite limits the parameters of one statement)."""
-    return helpers.chunks(values, size or (LOOKUP_CHUNK if connection.vendor == "sqlite" else 5000))

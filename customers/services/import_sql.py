@@ -41,7 +41,8 @@ def customers_insert_set_based(rows, *, actor, company_ids: dict, teams, tag_ids
         "email_consent": "text",
         "tag_ids": "bigint[]",
     }
-    _stage_with_ids(columns, _staged(rows, actor, company_ids, teams, tag_ids))
+    sql.stage(name=STAGING, columns=columns, rows=_staged(rows, actor, company_ids, teams, tag_ids), text=True,
+              ids_from=Customer)  # fmt: skip
     consent = f"CASE WHEN s.email_consent <> '' THEN s.email_consent ELSE {_literal(Customer.Consent.UNKNOWN)} END"
     created = sql.insert_select(
         Customer,
@@ -57,25 +58,6 @@ def customers_insert_set_based(rows, *, actor, company_ids: dict, teams, tag_ids
     )  # fmt: skip
     _insert_related(actor=actor, filename=filename, now=now)
     return created
-
-
-def _stage_with_ids(columns: dict[str, str], rows) -> None:
-    """sql.stage, each row getting the id its customer will have from the customers' sequence as
-    COPY reads it (in file order), so related rows can be inserted set-based; an UPDATE of every
-    staged row afterwards cost as much again."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [Customer._meta.db_table, Customer._meta.pk.column])
-        sequence = cursor.fetchone()[0]
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
-        definition = ", ".join(f"{column} {kind}" for column, kind in columns.items())
-        cursor.execute(
-            f"CREATE TEMP TABLE {STAGING} (id bigint DEFAULT nextval(%s::regclass), {definition}) ON COMMIT DROP",
-            [sequence],
-        )
-    texts = [column for column, kind in columns.items() if kind == "text"]
-    sql.copy_rows(table=STAGING, columns=list(columns), rows=rows, text=True, not_null=texts)
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {STAGING}")
 
 
 def _staged(rows, actor, company_ids, teams, tag_ids):

@@ -8,7 +8,7 @@ Views, the `import_customers` command and the `customers.import_file` task share
 
 The kit stores the upload, reads it once within its limits and runs the steps; this
 import supplies its columns (import_mapping), its row checks (import_checks) and its
-writer (here). Checking only reads, set-based (one query per ~900 values, never one
+writer (here). Checking only reads, set-based (one query per batch of values, never one
 per row). Writing happens in ONE transaction: every good row is written or none is.
 A row updates the customer with the same external_ref, else the one customer with
 the same email (case-insensitive), else creates one; so importing the same file
@@ -42,7 +42,6 @@ from .import_checks import (
     RowError,
     can_assign_owners,
     can_import,
-    chunks,
     import_plan,
     tag_ids_by_name,
 )
@@ -291,7 +290,7 @@ def _create_companies(plan: ImportPlan, actor, teams: _Teams) -> dict[str, int]:
 def _load_for_update(plan: ImportPlan) -> dict[int, Customer]:
     ids = [row.match_id for row in plan.rows if row.match_id is not None]
     existing: dict[int, Customer] = {}
-    for chunk in chunks(ids):
+    for chunk in sql.lookups(ids):
         existing.update(
             (customer.pk, customer) for customer in Customer.objects.select_for_update().filter(pk__in=chunk)
         )
@@ -349,7 +348,7 @@ def _link_tags(outcomes, tag_ids: dict[str, int]) -> set[int]:
     wanted = {(customer.pk, tag_ids[name.lower()]) for row, customer, _c, _f in outcomes for name in row.tags}
     updated_ids = [customer.pk for row, customer, created, _f in outcomes if row.tags and not created]
     existing: set[tuple[int, int]] = set()
-    for chunk in chunks(updated_ids):
+    for chunk in sql.lookups(updated_ids):
         existing.update(through.objects.filter(customer_id__in=chunk).values_list("customer_id", "tag_id"))
     links = sorted(wanted - existing)
     through.objects.bulk_create(

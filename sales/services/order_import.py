@@ -35,7 +35,6 @@ from typing import BinaryIO
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,6 +45,7 @@ from crm_project.helpers import chunks
 from customers import timeline
 from customers.models import Customer, Interaction
 from imports import services as kit
+from imports import sql
 
 from .order_import_rows import OrderImportFileError, OrderRow, RowError, RowParser, order_columns
 from .order_import_sql import drop as postgresql_drop
@@ -53,7 +53,6 @@ from .order_import_sql import postgresql_check
 from .order_import_write import (
     CHUNK,
     existing_orders,
-    lookup_size,
     postgresql_count_existing,
     postgresql_write,
     spool_record,
@@ -192,7 +191,8 @@ def orders_import(
 def _check(table: kit.ImportTable, spool, result: OrderImportResult, customers: "_Customers", *, progress,
            expected_rows) -> int:  # fmt: skip
     """Pass 1 (any database but PostgreSQL): every row checked, the good ones spooled and
-    classified as new orders or updates, for the dry run's counts; return how many are good."""
+    classified as new orders or updates, for the dry run's counts; return how many are good. (The kit
+    refuses a file without rows, so there is at least one.)"""
     parser = RowParser({name: index for index, name in enumerate(table.headers)})
     writer = csv.writer(spool)
     seen: dict[str, int] = {}  # "customer_ref \x1f order_ref" -> the row it first appeared on
@@ -216,8 +216,6 @@ def _check(table: kit.ImportTable, spool, result: OrderImportResult, customers: 
         result.add_errors(errors)
         if progress:
             progress(result.total, expected_rows)
-    if result.total == 0:
-        raise OrderImportFileError(_("The file has a header row but no orders below it."))
     spool.flush()
     return good_rows
 
@@ -261,8 +259,8 @@ class _Customers:
 
     def resolve(self, refs: set[str]) -> None:
         todo = [ref for ref in refs if ref not in self.ids and ref not in self.new]
-        for chunk in chunks(todo, lookup_size()):
-            found = dict(self.reachable.filter(external_ref__in=_values(chunk)).values_list("external_ref", "pk"))
+        for chunk in sql.lookups(todo):
+            found = dict(self.reachable.filter(external_ref__in=sql.among(chunk)).values_list("external_ref", "pk"))
             self.ids.update(found)
             missing = [ref for ref in chunk if ref not in found]
             if not missing:
@@ -364,11 +362,3 @@ def _create_customers(customers: "_Customers", *, filename: str) -> dict[str, in
             batch_size=CHUNK,
         )
     return ids
-
-
-# --- helpers -------------------------------------------------------------------------------------
-def _values(values: list[str]) -> list[str] | RawSQL:
-    """The right side of an IN lookup: on PostgreSQL one array parameter instead of thousands."""
-    if connection.vendor == "postgresql":
-        return RawSQL("SELECT unnest(%s::text[])", [values])
-    return values

@@ -72,13 +72,12 @@ class OrderRow:
 
 
 def order_columns(cells: list[str]) -> list[str]:
-    """The header row's cells as column names; a file error for an unknown, missing or repeated one."""
+    """The header row's cells as column names; a file error for an unknown, missing or repeated one.
+    The kit hands over the first non-blank row only (an empty file is its own error)."""
     return list(_header(cells))
 
 
-def _header(cells: list[str] | None) -> dict[str, int]:
-    if cells is None or not any(cell.strip() for cell in cells):
-        raise OrderImportFileError(_("The file is empty."))
+def _header(cells: list[str]) -> dict[str, int]:
     names = [cell.strip().lower().replace(" ", "_").replace("-", "_") for cell in cells]
     while names and not names[-1]:
         names.pop()  # trailing empty header cells (a trailing delimiter)

@@ -23,6 +23,7 @@ from django.db.models import Field
 
 from crm_project.helpers import chunks
 from customers.models import Customer
+from imports import sql
 
 from ..models import Order
 from .order_import_rows import OrderRow
@@ -54,18 +55,13 @@ def read_spool(spool) -> Iterator[OrderRow]:
         )
 
 
-def lookup_size() -> int:
-    """Values per IN (...) lookup: SQLite allows 999 variables per query."""
-    return 900 if connection.vendor == "sqlite" else 5000
-
-
 # --- any database ---------------------------------------------------------------------------------
 def existing_orders(rows: list[OrderRow]) -> dict[tuple[int, str], Order]:
     """The orders that have these rows' (customer, order_ref)."""
     pairs = {(row.customer_id, row.order_ref) for row in rows if row.order_ref and row.customer_id}
     found = {}
     # Two IN lists per query (ids and refs): together under SQLite's 999 variables.
-    for chunk in chunks(sorted(pairs), lookup_size() // 2):
+    for chunk in sql.lookups(sorted(pairs), sql.lookup_size() // 2):
         ids, refs = {pair[0] for pair in chunk}, {pair[1] for pair in chunk}
         candidates = Order.objects.filter(customer_id__in=ids, order_ref__in=refs)
         for order in candidates.only("pk", "customer", "order_ref", *UPDATED_FIELDS):
