@@ -132,8 +132,8 @@ class ImportTable:
 # --- the upload ----------------------------------------------------------------------------------
 def upload_store(*, upload, kind: ImportKind) -> str:
     """Check an uploaded file (type, size, and what costs nothing to check), keep it under a
-    random name and return that name. Nothing is kept when a check fails."""
-    uploads_prune()
+    random name and return that name. Nothing is kept when a check fails. (Uploads nobody finished
+    importing are deleted by the hourly imports.prune_uploads job.)"""
     extension = readers.extension_of(upload.name, kind.extensions)
     lim = limits()
     readers.check_size(upload.size, lim)
@@ -234,7 +234,8 @@ def upload_delete(name: str) -> None:
 
 
 def uploads_prune(*, older_than: timedelta = _KEEP_UPLOADS) -> int:
-    """Delete stored uploads (and what was read from them) nobody finished importing."""
+    """Delete stored uploads (and what was read from them) nobody finished importing; return how
+    many files. The imports.prune_uploads job runs it hourly."""
     try:
         _dirs, files = default_storage.listdir(STORAGE_DIR)
     except FileNotFoundError:

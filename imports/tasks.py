@@ -1,5 +1,5 @@
-"""The kit's background job (reading a large upload once, outside any request),
-and what the apps' import jobs share."""
+"""The kit's background jobs (reading a large upload once, outside any request; deleting the
+uploads nobody finished importing, on beat), and what the apps' import jobs share."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +28,13 @@ def prepare_file(self, name: str, kind: str, filename: str):
         services.upload_delete(name)
         raise
     return {"rows": table.row_count}
+
+
+@shared_task(base=JobTask, bind=True, name="imports.prune_uploads", label=_("Deleting abandoned import files"))
+def prune_uploads(self):
+    """Delete the stored uploads (and what was read from them) left for more than a day; on beat,
+    hourly (settings.CELERY_BEAT_SCHEDULE), so no upload request lists the folder."""
+    return {"deleted": services.uploads_prune()}
 
 
 @contextmanager

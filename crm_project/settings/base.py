@@ -141,6 +141,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "jobs.housekeeping",
         "schedule": env.int("JOBS_HOUSEKEEPING_SECONDS", default=60),
     },
+    # Uploads nobody finished importing (and what was read from them), deleted after a day.
+    "imports-prune-uploads": {
+        "task": "imports.prune_uploads",
+        "schedule": env.int("IMPORTS_PRUNE_SECONDS", default=3600),
+    },
     # Daily e-mail and in-app reminder of the tasks due today (hour in TIME_ZONE).
     "sales-task-reminders": {
         "task": "sales.task_reminders",
