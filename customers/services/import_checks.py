@@ -283,7 +283,7 @@ def _check_owners(rows: list[ImportRow], actor) -> dict:
         users = User.objects.filter(is_active=True).annotate(
             username_lower=Lower("username"), email_lower=Lower("email")
         )
-        for user in users.filter(Q(username_lower__in=chunk) | Q(email_lower__in=chunk)):
+        for user in users.filter(Q(username_lower__in=sql.among(chunk)) | Q(email_lower__in=sql.among(chunk))):
             by_username[user.username.lower()] = user
             by_email[user.email.lower()].append(user)
     problems = {}
@@ -382,7 +382,7 @@ def _find_companies(rows: list[ImportRow], actor) -> tuple[dict, dict]:
     scope = Company.objects.all() if actor is None else Company.objects.visible_to(actor)
     existing: dict[str, int] = {}
     for chunk in sql.lookups(list(named)):
-        found = scope.annotate(name_lower=Lower("name")).filter(name_lower__in=chunk).order_by("pk")
+        found = scope.annotate(name_lower=Lower("name")).filter(name_lower__in=sql.among(chunk)).order_by("pk")
         for pk, name in found.values_list("pk", "name"):
             existing.setdefault(name.lower(), pk)
     return existing, {key: row for key, row in named.items() if key not in existing}
@@ -401,7 +401,7 @@ def tag_ids_by_name(names: list[str]) -> dict[str, int]:
     """Lower-case name -> pk of the existing tags with these names (any case)."""
     found: dict[str, int] = {}
     for chunk in sql.lookups([name.lower() for name in names]):
-        tags = Tag.objects.annotate(name_lower=Lower("name")).filter(name_lower__in=chunk).order_by("pk")
+        tags = Tag.objects.annotate(name_lower=Lower("name")).filter(name_lower__in=sql.among(chunk)).order_by("pk")
         for pk, name in tags.values_list("pk", "name"):
             found.setdefault(name.lower(), pk)
     return found

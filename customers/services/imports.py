@@ -292,7 +292,7 @@ def _load_for_update(plan: ImportPlan) -> dict[int, Customer]:
     existing: dict[int, Customer] = {}
     for chunk in sql.lookups(ids):
         existing.update(
-            (customer.pk, customer) for customer in Customer.objects.select_for_update().filter(pk__in=chunk)
+            (customer.pk, customer) for customer in Customer.objects.select_for_update().filter(pk__in=sql.among(chunk))
         )
     if len(existing) != len(ids):
         raise _Conflict("A matched customer was deleted since the check.")
@@ -349,7 +349,7 @@ def _link_tags(outcomes, tag_ids: dict[str, int]) -> set[int]:
     updated_ids = [customer.pk for row, customer, created, _f in outcomes if row.tags and not created]
     existing: set[tuple[int, int]] = set()
     for chunk in sql.lookups(updated_ids):
-        existing.update(through.objects.filter(customer_id__in=chunk).values_list("customer_id", "tag_id"))
+        existing.update(through.objects.filter(customer_id__in=sql.among(chunk)).values_list("customer_id", "tag_id"))
     links = sorted(wanted - existing)
     through.objects.bulk_create(
         [through(customer_id=customer_id, tag_id=tag_id) for customer_id, tag_id in links],

@@ -265,9 +265,10 @@ class _Customers:
             missing = [ref for ref in chunk if ref not in found]
             if not missing:
                 continue
-            taken = dict(
-                Customer.all_objects.filter(external_ref__in=missing).values_list("external_ref", "deleted_at")
+            deleted = Customer.all_objects.filter(external_ref__in=sql.among(missing)).values_list(
+                "external_ref", "deleted_at"
             )
+            taken = dict(deleted)
             for ref in missing:
                 if ref in taken:
                     self.ids[ref] = _DELETED if taken[ref] else _OUT_OF_SCOPE
@@ -293,7 +294,7 @@ def _import_postgresql(table, result: OrderImportResult, customers: "_Customers"
                 result.created = good_rows - result.updated
                 return
             new_ids = _create_customers(customers, filename=result.filename)
-            result.created = postgresql_write(has_new_customers=bool(new_ids), now=timezone.now())
+            result.created = postgresql_write(new_ids=new_ids, now=timezone.now())
             result.updated = good_rows - result.created
             if on_written:
                 on_written(result)

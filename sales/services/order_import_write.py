@@ -22,7 +22,6 @@ from django.db import connection
 from django.db.models import Field
 
 from crm_project.helpers import chunks
-from customers.models import Customer
 from imports import sql
 
 from ..models import Order
@@ -32,6 +31,7 @@ CHUNK = 5000
 UPDATED_FIELDS = ["ordered_at", "status", "currency", "total"]
 SPOOL_COLUMNS = ("row_number", "customer_id", "customer_ref", "order_ref", "ordered_at", "status", "currency", "total")
 STAGING = "sales_order_import_staging"
+REFS = "sales_order_import_refs"  # customer_ref -> customer_id (code 0: usable), for the rows in STAGING
 
 
 def spool_record(row: OrderRow) -> tuple:
@@ -63,7 +63,7 @@ def existing_orders(rows: list[OrderRow]) -> dict[tuple[int, str], Order]:
     # Two IN lists per query (ids and refs): together under SQLite's 999 variables.
     for chunk in sql.lookups(sorted(pairs), sql.lookup_size() // 2):
         ids, refs = {pair[0] for pair in chunk}, {pair[1] for pair in chunk}
-        candidates = Order.objects.filter(customer_id__in=ids, order_ref__in=refs)
+        candidates = Order.objects.filter(customer_id__in=sql.among(list(ids)), order_ref__in=sql.among(list(refs)))
         for order in candidates.only("pk", "customer", "order_ref", *UPDATED_FIELDS):
             if (order.customer_id, order.order_ref) in pairs:
                 found[(order.customer_id, order.order_ref)] = order
@@ -126,10 +126,12 @@ def _names() -> dict[str, str]:
     q = connection.ops.quote_name
     fields = ("customer", "order_ref", "ordered_at", "status", "currency", "total", "deal", "source", "created_at")
     names = {name: q(cast(str, cast(Field, Order._meta.get_field(name)).column)) for name in fields}
-    names.update(orders=q(Order._meta.db_table), customers=q(Customer._meta.db_table))
+    names.update(orders=q(Order._meta.db_table))
+    # The staged rows with their customers' ids (r.customer_id).
+    names["staged"] = f"{STAGING} s JOIN {REFS} r ON r.customer_ref = s.customer_ref"
     # "Order o is the staged row s's order" (the partial unique index's condition included, so it is used).
     names["match"] = (
-        f"o.{names['order_ref']} <> '' AND o.{names['customer']} = s.customer_id "
+        f"o.{names['order_ref']} <> '' AND o.{names['customer']} = r.customer_id "
         f"AND o.{names['order_ref']} = s.order_ref"
     )
     return names
@@ -140,32 +142,32 @@ def postgresql_count_existing() -> int:
     n = _names()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT count(*) FROM {STAGING} s JOIN {n['orders']} o ON {n['match']}"  # noqa: S608 - quoted model identifiers only
+            f"SELECT count(*) FROM {n['staged']} JOIN {n['orders']} o ON {n['match']}"  # noqa: S608 - quoted model identifiers only
         )
         return cursor.fetchone()[0]
 
 
-def postgresql_write(*, has_new_customers: bool, now) -> int:
-    """Upsert the staged rows; return how many orders were created."""
+def postgresql_write(*, new_ids: dict[str, int], now) -> int:
+    """Upsert the staged rows (`new_ids`: the customers just created, by reference); return how many
+    orders were created."""
     n = _names()
+    if new_ids:
+        sql.copy_rows(table=REFS, columns=["customer_ref", "customer_id", "code"],
+                      rows=((ref, pk, 0) for ref, pk in new_ids.items()))  # fmt: skip
     with connection.cursor() as cursor:
-        if has_new_customers:
-            cursor.execute(
-                f"UPDATE {STAGING} s SET customer_id = c.id FROM {n['customers']} c "  # noqa: S608 - quoted model identifiers only
-                "WHERE s.customer_id IS NULL AND c.external_ref = s.customer_ref"
-            )
         # Orders re-imported unchanged (a nightly full export) are left alone: no new row versions.
         cursor.execute(
             f"UPDATE {n['orders']} o SET {n['ordered_at']} = s.ordered_at, {n['status']} = s.status, "  # noqa: S608 - quoted model identifiers only
-            f"{n['currency']} = s.currency, {n['total']} = s.total FROM {STAGING} s "
+            f"{n['currency']} = s.currency, {n['total']} = s.total FROM {n['staged']} "
             f"WHERE {n['match']} AND (o.{n['ordered_at']}, o.{n['status']}, o.{n['currency']}, o.{n['total']}) "
             "IS DISTINCT FROM (s.ordered_at, s.status, s.currency, s.total)"
         )
         cursor.execute(
             f"INSERT INTO {n['orders']} ({n['customer']}, {n['order_ref']}, {n['ordered_at']}, {n['status']}, "  # noqa: S608 - quoted model identifiers only
             f"{n['currency']}, {n['total']}, {n['source']}, {n['created_at']}, {n['deal']}) "
-            "SELECT s.customer_id, s.order_ref, s.ordered_at, s.status, s.currency, s.total, %s, %s, NULL "
-            f"FROM {STAGING} s WHERE s.order_ref = '' OR NOT EXISTS (SELECT 1 FROM {n['orders']} o WHERE {n['match']}) "
+            "SELECT r.customer_id, s.order_ref, s.ordered_at, s.status, s.currency, s.total, %s, %s, NULL "
+            f"FROM {n['staged']} "
+            f"WHERE s.order_ref = '' OR NOT EXISTS (SELECT 1 FROM {n['orders']} o WHERE {n['match']}) "
             "ORDER BY s.row_number",
             [Order.Source.IMPORT.value, now],
         )
