@@ -98,7 +98,8 @@ def copy_rows(*, table: str, columns, rows: Iterable, text: bool = False, not_nu
     return count
 
 
-def copy_from(cursor, sql: str, source) -> None:
+def copy_from(cursor, sql: str, source) -> int:
+    """Run `sql` (COPY … FROM STDIN) with `source`'s text; return the rows COPY read."""
     raw = cursor.cursor  # the driver's cursor under Django's wrapper
     if hasattr(raw, "copy_expert"):  # psycopg2
         raw.copy_expert(sql, source)
@@ -106,6 +107,7 @@ def copy_from(cursor, sql: str, source) -> None:
         with raw.copy(sql) as stream:
             while data := source.read(1 << 20):
                 stream.write(data)
+    return raw.rowcount
 
 
 def insert_select(model, *, values: dict[str, str], source: str, params: list | None = None, now=None,
