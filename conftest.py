@@ -163,6 +163,11 @@ def login_in_browser(browser_page, live_server):
         browser_page.get_by_label("Username").fill(user.username)
         browser_page.get_by_label("Password").fill(password)
         browser_page.get_by_role("button", name="Log in").click()
+        if password == PASSWORD:
+            # The next page with its scripts: typing into the search box before htmx
+            # has set up its listeners would send no request (the phone search test flaked so).
+            browser_page.wait_for_url(lambda url: "/accounts/login/" not in url)
+            browser_page.wait_for_load_state("load")
         return browser_page
 
     return login
