@@ -52,7 +52,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Customers: {created} created, {customers} in all ({time.monotonic() - started:.1f} s).")
         if fresh:
             self.stdout.write(f"Deleted {_delete_bench_orders():,} bench orders.")
-            _vacuum_orders()
+            sql.vacuum(Order)
         directory = tempfile.mkdtemp(prefix="bench-orders-")
         path = Path(directory) / "orders.csv"
         started = time.monotonic()
@@ -61,7 +61,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Generated {rows:,} rows, {size:.0f} MB, in {time.monotonic() - started:.1f} s: {path}")
         # The floor is a first load: with the orders of an earlier run in place, its INSERT would collide.
         floor = _floor(path) if connection.vendor == "postgresql" and fresh else None
-        _vacuum_orders()  # the floor's rolled-back rows are dead rows the import would otherwise wade through
+        sql.vacuum(Order)  # the floor's rolled-back rows are dead rows the import would otherwise wade through
         memory_before = _peak_mb()
         try:
             started = time.perf_counter()
@@ -135,13 +135,6 @@ def _delete_bench_orders() -> int:
         return cursor.rowcount
 
 
-def _vacuum_orders() -> None:
-    """Outside the timings: the floor and the import each start from a table without dead rows."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:  # VACUUM refuses a transaction
-        with connection.cursor() as cursor:
-            cursor.execute(f"VACUUM ANALYZE {sql.quote(Order._meta.db_table)}")
-
-
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
@@ -182,14 +175,7 @@ def _floor(path: Path) -> float:
             source=f"bench_floor s JOIN {sql.quote(Customer._meta.db_table)} c ON c.external_ref = s.customer_ref",
             now=now,
         )
-        _check_deferred_constraints()
+        sql.constraints_check_now()
         elapsed = time.perf_counter() - started
         transaction.set_rollback(True)
     return elapsed
-
-
-def _check_deferred_constraints() -> None:
-    """Run the foreign-key checks the INSERT queued (deferred to COMMIT) before rolling back: an
-    import that commits pays for them, so a floor that skipped them would not be a floor."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
