@@ -21,16 +21,22 @@ def assignable_users() -> QuerySet[User]:
     )
 
 
+def teams_of(user: User) -> QuerySet[Team]:
+    """The teams a user belongs to or manages: their team scope (crm_project.access), the
+    people they oversee and the teams they may share a saved view with; by name."""
+    return Team.objects.filter(Q(members=user) | Q(manager=user)).distinct().order_by("name")
+
+
 def team_for_owner(owner: User | None) -> Team | None:
     if owner is None:
         return None
-    return Team.objects.filter(Q(members=owner) | Q(manager=owner)).order_by("pk").first()
+    return teams_of(owner).order_by("pk").first()
 
 
 def team_people(user: User) -> QuerySet[User]:
     """Everyone in the teams the user manages or belongs to (the user included):
     the people whose work a team manager oversees."""
-    teams = Team.objects.filter(Q(manager=user) | Q(members=user)).values("pk")
+    teams = teams_of(user).values("pk")
     return User.objects.filter(Q(teams__in=teams) | Q(managed_teams__in=teams) | Q(pk=user.pk)).distinct()
 
 
@@ -43,15 +49,9 @@ def unread_notification_count(request) -> int:
     return cached
 
 
-def teams_of(user: User) -> QuerySet[Team]:
-    """The teams a user belongs to or manages (those they may share a view with)."""
-    return Team.objects.filter(Q(members=user) | Q(manager=user)).distinct().order_by("name")
-
-
 def saved_views_visible_to(user: User) -> QuerySet[SavedView]:
     """The user's own views and those shared with a team they belong to or manage."""
-    teams = Team.objects.filter(Q(members=user) | Q(manager=user)).values("pk")
-    return SavedView.objects.filter(Q(owner=user) | Q(team__in=teams))
+    return SavedView.objects.filter(Q(owner=user) | Q(team__in=teams_of(user).values("pk")))
 
 
 def saved_views_for(user: User, list_key: str) -> list[SavedView]:

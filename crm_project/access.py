@@ -139,10 +139,10 @@ def can_write(user, obj) -> bool:
 
 
 def user_team_ids(user) -> set[int]:
-    from accounts.models import Team
+    from accounts.selectors import teams_of
 
     cached = getattr(user, "_crm_team_ids", None)
     if cached is None:
-        cached = set(Team.objects.filter(Q(manager=user) | Q(members=user)).values_list("pk", flat=True))
+        cached = set(teams_of(user).values_list("pk", flat=True))
         user._crm_team_ids = cached
     return cached
