@@ -31,8 +31,12 @@ class JobSuperseded(Exception):
 def job_enqueue(*, task, actor=None, kwargs: dict | None = None) -> JobRun:
     """Record a queued run and send the task once the transaction commits.
 
+    `task` is a task, or its registered name: services name the task they need
+    rather than import their app's tasks module (which imports them).
     The arguments (ids and JSON values) are kept on the run, so that it can be
     sent again if its worker dies."""
+    if isinstance(task, str):
+        task = registered_task(task)
     task_id = str(uuid.uuid4())
     run = JobRun.objects.create(
         name=task.name,
@@ -43,6 +47,14 @@ def job_enqueue(*, task, actor=None, kwargs: dict | None = None) -> JobRun:
     )
     transaction.on_commit(lambda: task.apply_async(kwargs=kwargs or {}, task_id=task_id))
     return run
+
+
+def registered_task(name: str):
+    """The task registered under `name`, importing every app's tasks module the
+    first time (the worker does so at start; a web process only when asked)."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    return current_app.tasks[name]
 
 
 @transaction.atomic

@@ -225,6 +225,18 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="CRM <crm@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in mail (a customer's ticket link, a survey) start with this.
+CRM_SITE_URL = env("CRM_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Support mail: Message-IDs are made on this domain; replies come from this address
+# unless the queue has its own inbound address.
+SUPPORT_EMAIL_DOMAIN = env("SUPPORT_EMAIL_DOMAIN", default="support.crm.localhost")
+SUPPORT_FROM_EMAIL = env("SUPPORT_FROM_EMAIL", default="Support <support@support.crm.localhost>")
+# How long a customer's ticket link and a survey link stay valid.
+CRM_SUPPORT_LINK_MAX_AGE_DAYS = env.int("CRM_SUPPORT_LINK_MAX_AGE_DAYS", default=30)
+CRM_SUPPORT_SURVEY_MAX_AGE_DAYS = env.int("CRM_SUPPORT_SURVEY_MAX_AGE_DAYS", default=30)
+# The largest mail support_ingest_email and support_fetch_mail accept.
+CRM_SUPPORT_MAX_EMAIL_BYTES = env.int("CRM_SUPPORT_MAX_EMAIL_BYTES", default=30 * 1024 * 1024)
 
 # --- UI -------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -257,7 +269,11 @@ CRM_SEARCH_PROVIDERS: list[str] = [
 # Other apps' records on the customer's timeline (customers.registry.TimelineSource).
 CRM_TIMELINE_SOURCES: list[str] = ["sales.selectors.orders.ORDER_TIMELINE_SOURCE"]
 # How each app's system entries read on a timeline (customers.timeline.Sentence, by action code).
-CRM_TIMELINE_SENTENCES: list[str] = ["customers.timeline.SENTENCES", "sales.timeline.SENTENCES"]
+CRM_TIMELINE_SENTENCES: list[str] = [
+    "customers.timeline.SENTENCES",
+    "sales.timeline.SENTENCES",
+    "support.timeline.SENTENCES",
+]
 # Cards on the customer's page, in this order (customers.registry.CustomerPanel).
 CRM_CUSTOMER_PANELS: list[str] = [
     "sales.panels.DEALS_PANEL",

@@ -1,0 +1,109 @@
+"""The outbox: every mail to a customer is first an OutboundEmail row, written
+in the transaction of the change that causes it, then sent by the idempotent
+`support.outbound_send` task (support/tasks.py). A reply is never lost: a send
+that fails leaves the row `failed` with its error, to be retried from the ticket."""
+
+import uuid
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from jobs.services import job_enqueue
+
+from .. import tokens
+from ..models import CsatSurvey, OutboundEmail, Ticket, TicketMessage
+
+
+def new_message_id() -> str:
+    return f"<{uuid.uuid4().hex}@{settings.SUPPORT_EMAIL_DOMAIN}>"
+
+
+def reply_subject(ticket: Ticket) -> str:
+    return f"Re: [Ticket #{ticket.pk}] {ticket.subject}"
+
+
+def ticket_link(ticket: Ticket) -> str:
+    return f"{settings.CRM_SITE_URL}/help/t/{tokens.ticket_token(ticket)}/"
+
+
+def _thread_headers(ticket: Ticket) -> dict[str, str]:
+    """In-Reply-To the customer's last message, References the whole chain (oldest first)."""
+    ids = list(ticket.messages.exclude(message_id="").order_by("created_at", "pk").values_list("message_id", flat=True))
+    last_customer = (
+        ticket.messages.filter(from_customer=True).exclude(message_id="").order_by("-created_at", "-pk").first()
+    )
+    headers = {}
+    if last_customer is not None:
+        headers["In-Reply-To"] = last_customer.message_id
+    if ids:
+        headers["References"] = " ".join(ids[:1] + ids[-19:] if len(ids) > 20 else ids)
+    return headers
+
+
+def _queue_outbound(
+    *, ticket: Ticket, kind: str, template: str, context: dict, message: TicketMessage | None = None, extra=None
+) -> OutboundEmail:
+    message_id = message.message_id if message and message.message_id else new_message_id()
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_to_string(template, {"ticket": ticket, "link": ticket_link(ticket), **context})
+    row = OutboundEmail.objects.create(
+        ticket=ticket,
+        ticket_message=message,
+        kind=kind,
+        to_address=ticket.customer.email,
+        subject=reply_subject(ticket),
+        message_id=message_id,
+        headers={**_thread_headers(ticket), **(extra or {})},
+        body=body,
+    )
+    outbound_enqueue(row)
+    return row
+
+
+def outbound_enqueue(row: OutboundEmail) -> None:
+    """Send the row after commit (the task by name: services never import tasks)."""
+    job_enqueue(task="support.outbound_send", kwargs={"outbound_id": row.pk})
+
+
+def outbound_reply(*, message: TicketMessage) -> OutboundEmail | None:
+    ticket = message.ticket
+    if not ticket.customer.email:
+        return None
+    if not message.message_id:
+        message.message_id = new_message_id()
+        message.save(update_fields=["message_id"])
+    return _queue_outbound(
+        ticket=ticket,
+        kind=OutboundEmail.Kind.REPLY,
+        template="support/email/reply.txt",
+        context={"message": message},
+        message=message,
+    )
+
+
+def outbound_acknowledge(*, ticket: Ticket) -> OutboundEmail | None:
+    if not ticket.customer.email:
+        return None
+    return _queue_outbound(
+        ticket=ticket,
+        kind=OutboundEmail.Kind.ACKNOWLEDGEMENT,
+        template="support/email/acknowledgement.txt",
+        context={},
+        extra={"Auto-Submitted": "auto-replied"},
+    )
+
+
+def outbound_survey(*, ticket: Ticket) -> OutboundEmail | None:
+    """On solve: a survey row and a mail with its signed link."""
+    survey = CsatSurvey.objects.create(ticket=ticket, agent=ticket.assignee, queue=ticket.queue)
+    if not ticket.customer.email:
+        return None
+    link = f"{settings.CRM_SITE_URL}/help/csat/{tokens.survey_token(survey)}/"
+    return _queue_outbound(
+        ticket=ticket,
+        kind=OutboundEmail.Kind.SURVEY,
+        template="support/email/survey.txt",
+        context={"survey_link": link},
+        extra={"Auto-Submitted": "auto-generated"},
+    )

@@ -1,0 +1,20 @@
+"""Background jobs of the support app."""
+
+from celery import shared_task
+from django.db import OperationalError
+from django.utils.translation import gettext_lazy as _
+
+from jobs.tasks import JobTask
+
+from .services import mailing
+
+
+@shared_task(
+    base=JobTask, bind=True, name="support.outbound_send",
+    label=_("Support mail"),
+    autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3,
+)  # fmt: skip
+def outbound_send(self, outbound_id: int):
+    """Send one outbox row. Idempotent: a sent row is never sent again, and a
+    failed send stays `failed` with its error (retried from the ticket)."""
+    return mailing.outbound_deliver(outbound_id=outbound_id)
