@@ -1,0 +1,12 @@
+"""Support's URLs: the agents' pages under /support/ and the customers' pages
+(no login) under /help/. One block per area."""
+
+from django.urls import path  # noqa: F401 - the areas add their paths
+
+app_name = "support"
+
+# --- agents: home, tickets, dashboard, knowledge base -------------------------
+urlpatterns: list = []
+
+# --- customers, no login: new request, ticket link, survey, public articles ----
+urlpatterns += []
