@@ -129,6 +129,12 @@ EXAMPLES: dict[str, list[tuple[dict, str, str]]] = {
     "task.reopened": [
         ({"task": 1, "title": "Call back"}, "Task “Call back” reopened", "“Call back” görevi yeniden açıldı")
     ],
+    "ticket.opened": [
+        ({"ticket": 7, "subject": "Printer"}, "Ticket #7 opened: Printer", "#7 numaralı talep açıldı: Printer")
+    ],
+    "ticket.solved": [
+        ({"ticket": 7, "subject": "Printer"}, "Ticket #7 solved: Printer", "#7 numaralı talep çözüldü: Printer")
+    ],
 }
 CASES = [(action, *row) for action, rows in EXAMPLES.items() for row in rows]
 
