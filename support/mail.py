@@ -7,8 +7,9 @@ RFC 822 fixtures (support/tests/mail_fixtures/).
 Message-IDs are handled in one normalised form everywhere, stored and compared:
 no angle brackets, no surrounding whitespace, the domain part (after the last
 ``@``) lower-cased and the local part kept as sent (RFC 5322 makes it
-case-sensitive; domains are not). ``normalise_message_id`` is the one helper
-that produces it; headers get the brackets back through ``format_message_id``.
+case-sensitive; domains are not), cut to 255 characters (the columns' length).
+``normalise_message_id`` is the one helper that produces it, for storing and for
+lookups alike; headers get the brackets back through ``format_message_id``.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ AUTOMATIC_REASONS = {
 # ---------------------------------------------------------------- Message-IDs
 
 _ANGLED_ID = re.compile(r"<([^<>\s]+)>")
+MESSAGE_ID_MAX_LENGTH = 255  # the message_id columns of TicketMessage, InboundEmail and OutboundEmail
 
 
 def normalise_message_id(value: str) -> str:
@@ -99,7 +101,9 @@ def normalise_message_id(value: str) -> str:
     if not bare or any(ch.isspace() for ch in bare):
         return ""
     local, at, domain = bare.rpartition("@")
-    return f"{local}@{domain.lower()}" if at else bare
+    normalised = f"{local}@{domain.lower()}" if at else bare
+    # Cut to the stored column's length; lookups cut the same way, so an overlong id still matches.
+    return normalised[:MESSAGE_ID_MAX_LENGTH]
 
 
 def format_message_id(value: str) -> str:

@@ -390,6 +390,15 @@ def test_a_message_id_is_normalised_without_brackets_and_with_a_lower_case_domai
     assert mail.normalise_message_id(value) == expected
 
 
+def test_an_overlong_message_id_is_cut_to_the_column_length_the_same_way_for_storing_and_lookup():
+    overlong = "<" + "x" * 300 + "@Example.org>"
+
+    stored = mail.normalise_message_id(overlong)
+
+    assert len(stored) == mail.MESSAGE_ID_MAX_LENGTH == 255
+    assert mail.message_ids(f"{overlong} <b@x.org>") == [stored, "b@x.org"]
+
+
 def test_message_ids_are_read_from_a_header_in_order_without_repeats_even_without_brackets():
     assert mail.message_ids("<b@x.org> <a@X.org>\n <b@x.org>") == ["b@x.org", "a@x.org"]
     assert mail.message_ids("a@x.org b@x.org") == ["a@x.org", "b@x.org"]
