@@ -295,8 +295,10 @@ class _TextExtractor(HTMLParser):
         elif tag == "blockquote":
             self._flush()
             self._quote = max(0, self._quote - 1)
-        elif tag in self._BLOCKS or tag in ("td", "th"):
-            self._flush() if tag not in ("td", "th") else self._current.append(" ")
+        elif tag in ("td", "th"):
+            self._current.append(" ")  # cells of a row stay on one line
+        elif tag in self._BLOCKS:
+            self._flush()
             if tag == "pre":
                 self._pre = max(0, self._pre - 1)
 
