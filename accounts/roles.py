@@ -9,10 +9,17 @@ from django.utils.translation import gettext_lazy as _
 SALES_REP = "Sales rep"
 SUPPORT_AGENT = "Support agent"
 MANAGER = "Manager"
+# Marketers work in /marketing/ only (the group is created by marketing's migration).
+MARKETER = "Marketer"
 # Not a group: superusers. primary_role() answers it for them.
 ADMIN = "admin"
-ROLE_NAMES = (SALES_REP, SUPPORT_AGENT, MANAGER)
-ROLE_LABELS = {SALES_REP: _("Sales rep"), SUPPORT_AGENT: _("Support agent"), MANAGER: _("Manager")}
+ROLE_NAMES = (SALES_REP, SUPPORT_AGENT, MANAGER, MARKETER)
+ROLE_LABELS = {
+    SALES_REP: _("Sales rep"),
+    SUPPORT_AGENT: _("Support agent"),
+    MANAGER: _("Manager"),
+    MARKETER: _("Marketer"),
+}
 
 
 def roles_of(user) -> frozenset[str]:
@@ -41,6 +48,10 @@ def is_support_agent(user) -> bool:
     return SUPPORT_AGENT in roles_of(user)
 
 
+def is_marketer(user) -> bool:
+    return MARKETER in roles_of(user)
+
+
 def is_manager_or_admin(user) -> bool:
     return is_admin(user) or is_manager(user)
 
@@ -49,7 +60,7 @@ def primary_role(user) -> str | None:
     """The role that decides the user's home page: the widest one wins."""
     if is_admin(user):
         return ADMIN
-    for role in (MANAGER, SALES_REP, SUPPORT_AGENT):
+    for role in (MANAGER, SALES_REP, SUPPORT_AGENT, MARKETER):
         if role in roles_of(user):
             return role
     return None

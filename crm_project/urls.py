@@ -14,6 +14,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("sales/", include("sales.urls")),
     path("analytics/", include("analytics.urls")),
+    path("marketing/", include("marketing.urls")),
     path("", include("support.urls")),  # /support/… for agents, /help/… for customers
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -26,6 +26,7 @@ HOME_TEMPLATES = {
     roles.MANAGER: "home/manager.html",
     roles.SALES_REP: "home/rep.html",
     roles.SUPPORT_AGENT: "home/agent.html",
+    roles.MARKETER: "home/marketer.html",
     None: "home/no_role.html",
 }
 

@@ -467,3 +467,27 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user or self.team} {self.month:%Y-%m}: {self.amount}"
+
+
+class CustomerStats(models.Model):
+    """Per-customer order figures (paid orders), kept up to date set-based by the
+    order services (`sales.services.stats.customer_stats_refresh`), so segment
+    rules on lifetime spend, order count and recency are one indexed join."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, primary_key=True, related_name="stats")
+    order_count = models.PositiveIntegerField(_("orders"), default=0)
+    lifetime_spend = models.DecimalField(_("lifetime spend"), max_digits=16, decimal_places=2, default=0)
+    first_order_at = models.DateTimeField(_("first order"), null=True, blank=True)
+    last_order_at = models.DateTimeField(_("last order"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer order figures")
+        verbose_name_plural = _("customer order figures")
+        indexes = [
+            models.Index(fields=["lifetime_spend"], name="customerstats_spend_idx"),
+            models.Index(fields=["order_count"], name="customerstats_orders_idx"),
+            models.Index(fields=["last_order_at"], name="customerstats_last_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.order_count}"

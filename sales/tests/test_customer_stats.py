@@ -1,0 +1,31 @@
+from decimal import Decimal
+
+import pytest
+
+from customers.tests.factories import CustomerFactory
+from sales.models import CustomerStats, Order
+from sales.services.stats import customer_stats_refresh
+from sales.tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_stats_count_paid_orders_only_and_sum_their_totals():
+    customer = CustomerFactory()
+    OrderFactory(customer=customer, total=Decimal("10.00"))
+    OrderFactory(customer=customer, total=Decimal("5.50"))
+    OrderFactory(customer=customer, total=Decimal("99.00"), status=Order.Status.CANCELLED)
+    customer_stats_refresh(customer_ids=[customer.pk])
+    stats = CustomerStats.objects.get(customer=customer)
+    assert (stats.order_count, stats.lifetime_spend) == (2, Decimal("15.50"))
+
+
+def test_refreshing_some_customers_leaves_the_others_alone_and_drops_those_without_paid_orders():
+    kept, refreshed = CustomerFactory(), CustomerFactory()
+    OrderFactory(customer=kept, total=Decimal("1.00"))
+    order = OrderFactory(customer=refreshed, total=Decimal("2.00"))
+    customer_stats_refresh()
+    order.status = Order.Status.REFUNDED
+    order.save()
+    customer_stats_refresh(customer_ids=[refreshed.pk])
+    assert list(CustomerStats.objects.values_list("customer_id", flat=True)) == [kept.pk]
