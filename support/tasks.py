@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jobs.tasks import JobTask
 
-from .services import mailing
+from .services import escalation, mailing
 
 
 @shared_task(
@@ -18,3 +18,9 @@ def outbound_send(self, outbound_id: int):
     """Send one outbox row. Idempotent: a sent row is never sent again, and a
     failed send stays `failed` with its error (retried from the ticket)."""
     return mailing.outbound_deliver(outbound_id=outbound_id)
+
+
+@shared_task(base=JobTask, bind=True, name="support.sla_escalate", label=_("SLA escalation"))
+def sla_escalate(self):
+    """Beat, every minute: fire the escalation rules (each once per ticket); counts go to the job log."""
+    return escalation.sla_escalate()

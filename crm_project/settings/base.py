@@ -151,6 +151,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sales.task_reminders",
         "schedule": crontab(minute=0, hour=env.int("TASK_REMINDER_HOUR", default=7)),
     },
+    # Support: escalation rules near and at SLA breaches (each fires once per ticket).
+    "support-sla-escalate": {
+        "task": "support.sla_escalate",
+        "schedule": env.int("SUPPORT_ESCALATE_SECONDS", default=60),
+    },
 }
 
 # --- Auth -----------------------------------------------------------------
