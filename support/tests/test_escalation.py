@@ -137,7 +137,7 @@ def test_a_recipient_reads_the_notification_in_their_language(queue, agent):
     sla_escalate(now=NOW)
 
     text = Notification.objects.get(user=agent).text
-    assert f"#{ticket.pk} Yazıcı" in text and "Çözüm süresi geçti" in text
+    assert f"#{ticket.pk} Yazıcı" in text and "numaralı talepte çözüm süresi geçti" in text
 
 
 @pytest.mark.parametrize("breaches", [3, 30])
