@@ -117,7 +117,8 @@ def _write_events(rule: SlaRule, ids: _IdSet, now: datetime) -> None:
 
 def _raised_priority_sql(column: str) -> str:
     """One step up PRIORITY_ORDER; urgent stays urgent."""
-    steps = " ".join(f"WHEN '{low}' THEN '{high}'" for low, high in zip(PRIORITY_ORDER, PRIORITY_ORDER[1:]))
+    pairs = zip(PRIORITY_ORDER, PRIORITY_ORDER[1:], strict=False)
+    steps = " ".join(f"WHEN '{low}' THEN '{high}'" for low, high in pairs)
     return f"(CASE {column} {steps} ELSE {column} END)"
 
 
@@ -148,7 +149,8 @@ def _notify(rule: SlaRule, ids: _IdSet, now: datetime) -> int:
         f"SELECT t.id AS ticket_id, t.assignee_id AS user_id FROM {q(TICKET)} t "  # noqa: S608
         f"WHERE t.id {ids.sql} AND t.assignee_id IS NOT NULL "
         f"UNION SELECT t.id, tm.manager_id FROM {q(TICKET)} t "
-        f"JOIN {q(Queue._meta.db_table)} qu ON qu.id = t.queue_id JOIN {q(Team._meta.db_table)} tm ON tm.id = qu.team_id "
+        f"JOIN {q(Queue._meta.db_table)} qu ON qu.id = t.queue_id "
+        f"JOIN {q(Team._meta.db_table)} tm ON tm.id = qu.team_id "
         f"WHERE t.id {ids.sql} AND tm.manager_id IS NOT NULL"
     )
     ticket_text = "'#' || CAST(t.id AS TEXT) || ' ' || t.subject"
