@@ -8,5 +8,10 @@ app_name = "support"
 # --- agents: home, tickets, dashboard, knowledge base -------------------------
 urlpatterns: list = []
 
+# dashboard (sla-ops)
+from .views import dashboard  # noqa: E402 - one import per block keeps the areas' edits apart
+
+urlpatterns += [path("support/dashboard/", dashboard.dashboard, name="dashboard")]
+
 # --- customers, no login: new request, ticket link, survey, public articles ----
 urlpatterns += []
