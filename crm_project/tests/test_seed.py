@@ -117,3 +117,38 @@ def test_seed_demo_sets_monthly_targets_for_every_rep(db):
     assert targets.count() == reps.count() * 6
     call_command("seed_demo", customers=0)
     assert Target.objects.count() == reps.count() * 6
+
+
+def test_seed_demo_gives_support_queues_slas_tickets_in_every_state_a_knowledge_base_and_surveys(db):
+    from support.models import (
+        CsatSurvey,
+        Holiday,
+        KbArticle,
+        Macro,
+        Queue,
+        SlaPolicy,
+        SlaRule,
+        Ticket,
+        TicketEvent,
+        TicketMessage,
+    )
+
+    call_command("seed_demo", customers=200)
+
+    queues = Queue.objects.filter(slug__in=["general", "billing", "technical"])
+    assert queues.count() == 3
+    for queue in queues:
+        assert set(queue.members.values_list("username", flat=True)) == {"alice", "adam"}
+        assert queue.team is not None and queue.calendar.name == "Office hours"
+    assert Holiday.objects.exists()
+    assert set(SlaPolicy.objects.values_list("priority", flat=True)) == {"low", "normal", "high", "urgent"}
+    assert SlaRule.objects.filter(is_active=True).count() == 2 and Macro.objects.count() == 3
+    assert set(Ticket.objects.values_list("status", flat=True)) == {s.value for s in Ticket.Status}
+    assert 200 <= Ticket.objects.count() <= 500
+    assert TicketMessage.objects.filter(kind="internal").exists() and TicketEvent.objects.exists()
+    assert Ticket.objects.filter(status="open", resolution_due__isnull=False, first_response_minutes__isnull=False)
+    assert CsatSurvey.objects.filter(score__isnull=False).count() > 20
+    assert KbArticle.objects.filter(status="published", visibility="public").exists()
+    assert KbArticle.objects.filter(visibility="internal").exists() and KbArticle.objects.filter(status="draft")
+    call_command("seed_demo", customers=200)
+    assert Ticket.objects.count() == 300 and Queue.objects.count() == 3  # idempotent

@@ -17,6 +17,7 @@ SEED_STEPS: tuple[str, ...] = (
     "sales.seed.orders.seed_demo",
     "sales.seed.todos.seed_demo",
     "analytics.seed.seed_demo",
+    "support.seed.seed_demo",
 )
 
 LOGINS_FILE = Path(settings.BASE_DIR) / "var" / "demo_logins.txt"
