@@ -90,3 +90,4 @@ bench: install
 	$(MANAGE) bench_search --customers $${BENCH_CUSTOMERS:-100000} --orders $${BENCH_ORDERS:-1000000}
 	$(MANAGE) bench_rfm --customers $${BENCH_RFM_CUSTOMERS:-1000000} --orders $${BENCH_RFM_ORDERS:-10000000}
 	$(MANAGE) bench_lists --customers $${BENCH_LIST_CUSTOMERS:-1000000}
+	$(MANAGE) bench_support --tickets $${BENCH_TICKETS:-100000}
