@@ -114,7 +114,7 @@ class MailboxForm(forms.ModelForm):
             self.fields[name].help_text = _("Stored; leave empty to keep it.") if stored else ""
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for name in SECRET_FIELDS:
             if not cleaned.get(name) and self.instance.pk:
                 cleaned[name] = getattr(type(self.instance).objects.get(pk=self.instance.pk), name)

@@ -237,7 +237,7 @@ def _thread(rng, ticket: Ticket) -> list[TicketMessage]:
 def _events(ticket: Ticket) -> list[TicketEvent]:
     events = [TicketEvent(ticket=ticket, action="created", new_value="new", data={"channel": ticket.channel},
                           created_at=ticket.created_at)]  # fmt: skip
-    if ticket.status != "new":
+    if ticket.first_responded_at is not None:
         events.append(
             TicketEvent(ticket=ticket, action="replied", actor=ticket.assignee, created_at=ticket.first_responded_at)
         )
@@ -267,6 +267,7 @@ def _timeline(ticket: Ticket, company_id: int | None) -> list[Interaction]:
 
 def _survey(rng, ticket: Ticket) -> CsatSurvey:
     score = rng.choices([1, 2, 3, 4, 5], weights=(1, 1, 2, 5, 8))[0]
+    assert ticket.solved_at is not None  # noqa: S101 - only solved tickets are surveyed
     answered = ticket.solved_at + timedelta(hours=rng.randint(1, 48))
     return CsatSurvey(
         ticket=ticket,

@@ -12,6 +12,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -130,9 +131,9 @@ def _backlog(tickets: QuerySet[Ticket], queues: list[Queue], *, now: datetime, s
             resolution=Count("pk", filter=Q(solved_at__gt=F("resolution_due"))),
         )
     )
-    for row in late:
-        rows[row["queue_id"]].first_response_late = row["first"]
-        rows[row["queue_id"]].resolution_late = row["resolution"]
+    for late_row in late:
+        rows[late_row["queue_id"]].first_response_late = late_row["first"]
+        rows[late_row["queue_id"]].resolution_late = late_row["resolution"]
     return list(rows.values())
 
 
@@ -154,6 +155,7 @@ def _times(window: QuerySet[Ticket], queues: list[Queue]) -> tuple[list[TimeRow]
         resolution_clocked=Count("pk", filter=Q(resolution_minutes__isnull=False, resolution_due__isnull=False)),
         resolution_met=Count("pk", filter=Q(solved_at__lte=F("resolution_due"))),
     )
+    row: Any  # django-stubs types each values() row as its own TypedDict
     for row in counts:
         for rows, key in ((first, "first"), (resolution, "resolution")):
             target = rows[row["priority"]]
@@ -181,10 +183,8 @@ def _percentiles(window: QuerySet[Ticket]) -> dict[str, tuple[float | None, ...]
     fields = ("first_response_minutes", "resolution_minutes")
     if connection.vendor == "postgresql":
         aggregates = {f"{name}_{p}": PercentileCont(name, p / 100) for name in fields for p in (50, 90)}
-        return {
-            row["priority"]: tuple(row[f"{name}_{p}"] for name in fields for p in (50, 90))
-            for row in window.values("priority").annotate(**aggregates)
-        }
+        rows: list[Any] = list(window.values("priority").annotate(**aggregates))
+        return {row["priority"]: tuple(row[f"{name}_{p}"] for name in fields for p in (50, 90)) for row in rows}
     values: dict[str, dict[str, list[int]]] = defaultdict(lambda: {name: [] for name in fields})
     for priority, *minutes in window.values_list("priority", *fields):
         for name, value in zip(fields, minutes, strict=True):
@@ -237,7 +237,7 @@ def _csat(tickets: QuerySet[Ticket], *, now: datetime) -> list[CsatWeek]:
         .values("week")
         .annotate(n=Count("pk"), average=Avg("score"))
     )
-    by_week = {_as_date(row["week"]): row for row in answered}
+    by_week: dict[date, Any] = {_as_date(row["week"]): row for row in answered}
     return [
         CsatWeek(week=week, answered=by_week[week]["n"] if week in by_week else 0, average=_average(by_week.get(week)))
         for week in weeks

@@ -65,6 +65,7 @@ class _IdSet:
     """The fired ticket ids as one SQL parameter, whatever their number (no 32,766-variable limit)."""
 
     def __init__(self, ids: list[int]):
+        self.param: list[int] | str
         if connection.vendor == "postgresql":
             self.sql, self.param = "= ANY(%s)", ids
         else:

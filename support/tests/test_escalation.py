@@ -26,7 +26,7 @@ def rule(**fields) -> SlaRule:
     return SlaRule.objects.create(**values)
 
 
-def overdue(queue, minutes=5, **fields) -> Ticket:
+def overdue(queue, minutes=5, **fields):
     fields = {"status": "open"} | fields
     return TicketFactory(queue=queue, resolution_due=NOW - timedelta(minutes=minutes), **fields)
 

@@ -138,7 +138,7 @@ def _bench_setup() -> tuple[User, Queue]:
 
 
 def _bench_rules(queue: Queue, agent: User) -> None:
-    rules = [
+    rules: list[tuple[str, dict]] = [
         ("Bench: resolution overdue", {"when": "breach", "target": "resolution", "action": "notify"}),
         ("Bench: first response overdue", {"when": "breach", "target": "first_response", "action": "raise_priority"}),
         ("Bench: resolution due soon", {"when": "near", "target": "resolution", "minutes_before": 120,
@@ -244,7 +244,7 @@ def _insert_select(model: type[models.Model], columns: dict[str, str], tail: str
     """INSERT … SELECT `columns` (SQL over the tail's rows) and every other column's default."""
     names, expressions, defaults = [], [], []
     for field in model._meta.concrete_fields:
-        if field.primary_key:
+        if field.primary_key or field.column is None:
             continue
         names.append(connection.ops.quote_name(field.column))
         if field.column in columns:
