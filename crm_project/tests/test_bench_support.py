@@ -5,7 +5,7 @@ import re
 import pytest
 from django.core.management import call_command
 
-from support.models import Ticket, TicketEvent, TicketMessage
+from support.models import SlaRule, Ticket, TicketEvent, TicketMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,7 @@ def test_the_support_bench_generates_tickets_and_times_an_escalation_pass_whose_
     assert first and int(first.group(2).replace(",", "")) > 10, out
     assert second, out
     assert "queue page" in out
+    assert "floor in the same run:" in out and not SlaRule.objects.filter(name="Bench: floor").exists()  # rolled back
 
     call_command("bench_support", tickets=60, rounds=2)  # kept: not generated again
     assert "generate" not in capsys.readouterr().out and bench.count() == 60
