@@ -6,6 +6,7 @@ that fails leaves the row `failed` with its error, to be retried from the ticket
 import uuid
 
 from django.conf import settings
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -107,3 +108,19 @@ def outbound_survey(*, ticket: Ticket) -> OutboundEmail | None:
         context={"survey_link": link},
         extra={"Auto-Submitted": "auto-generated"},
     )
+
+
+def outbound_retry(*, outbound: OutboundEmail, actor) -> OutboundEmail:
+    """A failed mail goes back to the outbox (queued) and is sent again; the row
+    is claimed under lock, so two clicks on "Retry" enqueue it once."""
+    from .tickets import ticket_event  # tickets imports this module
+
+    with transaction.atomic():
+        row = OutboundEmail.objects.select_for_update().get(pk=outbound.pk)
+        if row.status != OutboundEmail.Status.FAILED:
+            return row
+        row.status, row.error = OutboundEmail.Status.QUEUED, ""
+        row.save(update_fields=["status", "error"])
+        ticket_event(ticket=row.ticket, actor=actor, action="mail_retried", data={"outbound": row.pk})
+        outbound_enqueue(row)
+    return row

@@ -200,3 +200,11 @@ def ticket_add_tags(*, ticket: Ticket, tags: Iterable[Tag], actor: User | None) 
             ticket.tags.add(tag)
             ticket_event(ticket=ticket, actor=actor, action="tag_added", new=tag.name)
     return ticket
+
+
+@transaction.atomic
+def ticket_remove_tag(*, ticket: Ticket, tag: Tag, actor: User | None) -> Ticket:
+    if ticket.tags.filter(pk=tag.pk).exists():
+        ticket.tags.remove(tag)
+        ticket_event(ticket=ticket, actor=actor, action="tag_removed", old=tag.name)
+    return ticket
