@@ -102,10 +102,6 @@ def macros_for(*, ticket: Ticket) -> QuerySet[Macro]:
     return Macro.objects.filter(Q(queue=ticket.queue_id) | Q(queue__isnull=True), is_active=True)
 
 
-def mergeable_tickets(*, user) -> QuerySet[Ticket]:
-    return Ticket.objects.workable_by(user).filter(merged_into__isnull=True)
-
-
 # --- "also viewing / replying" ------------------------------------------------------------
 def presence_others(*, ticket: Ticket, user) -> list[TicketPresence]:
     since = timezone.now() - PRESENCE_WINDOW

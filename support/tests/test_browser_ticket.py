@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from customers.tests.factories import CustomerFactory
-from support.models import Macro, Ticket, TicketMessage
+from support.models import Macro, Ticket, TicketMessage, TicketPresence
 from support.tests.factories import TicketFactory, TicketMessageFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,6 +27,12 @@ def test_an_agent_writes_a_note_and_a_macro_reply_and_sets_the_ticket_pending(
     page = login_in_browser(agent)
     page.goto(f"{live_server.url}/support/tickets/{ticket.pk}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Printer is on fire")
+    # The page announces its viewer as soon as it has loaded (then every 10 s).
+    for _ in range(50):
+        if TicketPresence.objects.filter(ticket=ticket, user=agent).exists():
+            break
+        page.wait_for_timeout(100)
+    assert TicketPresence.objects.filter(ticket=ticket, user=agent, replying=False).exists()
 
     page.locator("label[for=kind-internal]").click()
     page.get_by_label("Message").fill("The customer sounds upset")

@@ -321,6 +321,7 @@ def test_merging_moves_messages_with_their_message_ids_and_closes_the_source(cli
     ticket.refresh_from_db()
     assert ticket.status == "closed" and ticket.merged_into == target
     assert TicketEvent.objects.filter(ticket=ticket, action="merged_into", new_value=str(target.pk)).exists()
+    assert TicketEvent.objects.filter(ticket=target, action="merged_from", old_value=str(ticket.pk)).exists()
     assert f"/support/tickets/{target.pk}/" in ticket.messages.get(kind="internal").body
 
 
