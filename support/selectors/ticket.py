@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-import nh3
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
@@ -19,6 +18,7 @@ from customers.models import Tag
 from sales.selectors.orders import customer_order_totals, customer_orders_recent
 
 from ..events import event_sentence
+from ..mail import sanitise_html
 from ..models import (
     CsatSurvey,
     KbArticle,
@@ -60,7 +60,7 @@ def thread_for_user(*, user, ticket: Ticket) -> list[TicketMessage]:
 def _sanitised(html: str) -> SafeString | None:
     # Ingest stored it sanitised already; cleaning again on the way out costs little
     # and keeps a row written by any other path from reaching the page raw.
-    return mark_safe(nh3.clean(html)) if html else None  # noqa: S308 - nh3 output is safe markup
+    return mark_safe(sanitise_html(html)) if html else None  # noqa: S308 - nh3's output is safe markup
 
 
 def undelivered_ticket_mails(*, ticket: Ticket) -> QuerySet[OutboundEmail]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
+from ..mail import sanitise_filename
 from ..models import Ticket, TicketAttachment, TicketMessage
 
 
@@ -34,8 +35,8 @@ def attachment_add(
     error = attachment_size_error(upload)
     if error:
         raise ValidationError(error, code="too_large")
-    name = (upload.name or "file").rsplit("/", 1)[-1][:255]
-    content_type = upload.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    content_type = upload.content_type or mimetypes.guess_type(upload.name or "")[0] or "application/octet-stream"
+    name = sanitise_filename(upload.name or "", content_type=content_type)
     return TicketAttachment.objects.create(
         ticket=ticket,
         message=message,
