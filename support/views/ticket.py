@@ -66,7 +66,6 @@ def _render_page(request, ticket: Ticket, *, reply_form: ReplyForm | None = None
             tags=list(ticket.tags.all()),
             tag_choices=page.tag_choices(),
             suggestions=page.kb_suggestions(ticket=ticket),
-            merge_form=MergeForm(),
         )
     return render(request, "support/ticket_detail.html", context, status=status)
 
