@@ -11,12 +11,14 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from analytics.selectors.rfm import rfm_customer_history
 from customers.models import Tag
 from sales.selectors.orders import customer_order_totals, customer_orders_recent
 
+from .. import sla
 from ..events import event_sentence
 from ..mail import sanitise_html
 from ..models import (
@@ -33,6 +35,8 @@ from ..models import (
 from .tickets import ticket_messages_for_user, tickets_visible_to
 
 PRESENCE_WINDOW = timedelta(seconds=30)
+# A clock this close to its due time shows as "near" (amber).
+SLA_WARN_MINUTES = 60
 KB_SUGGESTIONS = 5
 OPEN_TICKETS_SHOWN = 5
 # Words too short or too common to say what a ticket is about.
@@ -77,6 +81,31 @@ class HistoryEntry:
 def ticket_history(*, ticket: Ticket) -> list[HistoryEntry]:
     events = ticket.events.select_related("actor").order_by("-created_at", "-pk")
     return [HistoryEntry(event, event_sentence(event)) for event in events]
+
+
+@dataclass
+class SlaClock:
+    label: str
+    text: str
+    state: str  # support.sla.sla_state: ok, near, breached; "paused" while pending
+
+
+def sla_clocks(*, ticket: Ticket, now=None) -> list[SlaClock]:
+    """The countdowns still running on an unsolved ticket (none without a policy)."""
+    if not ticket.is_unsolved:
+        return []
+    now = now or timezone.now()
+    clocks = []
+    if ticket.first_responded_at is None and ticket.first_response_due:
+        clocks.append((_("First response"), ticket.first_response_due))
+    if ticket.resolution_due:
+        clocks.append((_("Resolution"), ticket.resolution_due))
+    if ticket.sla_paused_at:
+        return [SlaClock(str(label), _("paused while waiting on the customer"), "paused") for label, _due in clocks]
+    return [
+        SlaClock(str(label), sla.format_remaining(due, now), sla.sla_state(due, now, SLA_WARN_MINUTES))
+        for label, due in clocks
+    ]
 
 
 # --- controls -----------------------------------------------------------------------------

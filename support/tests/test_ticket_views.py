@@ -422,3 +422,19 @@ def test_the_page_query_count_does_not_grow_with_the_thread(
     for one in (small, big):
         with django_assert_num_queries(PAGE_QUERIES):
             assert client.get(_url("ticket-detail", one)).status_code == 200
+
+
+def test_the_sla_clocks_count_down_and_show_a_breach(client_for, agent, ticket):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    Ticket.objects.filter(pk=ticket.pk).update(
+        first_response_due=now - timedelta(minutes=35, seconds=30),
+        resolution_due=now + timedelta(hours=2, minutes=10, seconds=30),
+    )
+    html = client_for(agent).get(_url("ticket-detail", ticket)).content.decode()
+    assert "First response: breached 35m ago" in html
+    assert "Resolution: 2h 10m left" in html
+    assert "text-bg-danger" in html

@@ -58,6 +58,7 @@ def _render_page(request, ticket: Ticket, *, reply_form: ReplyForm | None = None
             reply_form=reply_form or ReplyForm(macros=macro_list),
             macros=macro_list,
             history=page.ticket_history(ticket=ticket),
+            sla_clocks=page.sla_clocks(ticket=ticket),
             undelivered=page.undelivered_ticket_mails(ticket=ticket),
             statuses=Ticket.Status.choices,
             priorities=Priority.choices,
