@@ -36,6 +36,12 @@ def test_an_agent_writes_a_note_and_a_macro_reply_and_sets_the_ticket_pending(
 
     page.locator("label[for=kind-internal]").click()
     page.get_by_label("Message").fill("The customer sounds upset")
+    # Typing marks the agent as replying for the others within about a second.
+    for _ in range(50):
+        if TicketPresence.objects.filter(ticket=ticket, user=agent, replying=True).exists():
+            break
+        page.wait_for_timeout(100)
+    assert TicketPresence.objects.filter(ticket=ticket, user=agent, replying=True).exists()
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_role("alert")).to_contain_text("Your internal note was added.")
     note = page.locator("[data-kind=internal]")
