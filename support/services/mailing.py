@@ -1,11 +1,17 @@
 """Sending outbox rows (support.models.OutboundEmail) through Django's mail backend."""
 
+from email.utils import formataddr
+from typing import Literal, cast
+
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
+from .. import mail
 from ..models import OutboundEmail
+
+AUTO_SUBMITTED = ("auto-replied", "auto-generated")
 
 
 def outbound_deliver(*, outbound_id: int) -> dict:
@@ -29,11 +35,21 @@ def outbound_deliver(*, outbound_id: int) -> dict:
 
 
 def _message(row: OutboundEmail) -> EmailMessage:
-    from_address = row.ticket.queue.inbound_address or settings.SUPPORT_FROM_EMAIL
-    return EmailMessage(
+    """The mail for an outbox row: threading headers from the row, replies going to the
+    queue's own address (or SUPPORT_FROM_EMAIL), so the answer lands in the same queue."""
+    queue = row.ticket.queue
+    sender = formataddr((queue.name, queue.inbound_address)) if queue.inbound_address else settings.SUPPORT_FROM_EMAIL
+    headers = dict(row.headers)
+    auto = headers.pop("Auto-Submitted", None)
+    return mail.build_email(
         subject=row.subject,
         body=row.body,
-        from_email=from_address,
+        from_email=sender,
         to=[row.to_address],
-        headers={"Message-ID": row.message_id, **row.headers},
+        reply_to=[sender],
+        message_id=row.message_id,
+        in_reply_to=headers.pop("In-Reply-To", None),
+        references=mail.message_ids(headers.pop("References", "")),
+        auto_submitted=cast(Literal["auto-replied", "auto-generated"], auto) if auto in AUTO_SUBMITTED else None,
+        extra_headers=headers,
     )

@@ -3,8 +3,6 @@ in the transaction of the change that causes it, then sent by the idempotent
 `support.outbound_send` task (support/tasks.py). A reply is never lost: a send
 that fails leaves the row `failed` with its error, to be retried from the ticket."""
 
-import uuid
-
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -12,33 +10,39 @@ from django.utils import translation
 
 from jobs.services import job_enqueue
 
-from .. import tokens
+from .. import mail, tokens
 from ..models import CsatSurvey, OutboundEmail, Ticket, TicketMessage
 
 
 def new_message_id() -> str:
-    return f"<{uuid.uuid4().hex}@{settings.SUPPORT_EMAIL_DOMAIN}>"
+    """A fresh Message-ID on SUPPORT_EMAIL_DOMAIN in its stored form (no brackets; see support.mail)."""
+    return mail.normalise_message_id(mail.new_message_id(domain=settings.SUPPORT_EMAIL_DOMAIN))
 
 
 def reply_subject(ticket: Ticket) -> str:
-    return f"Re: [Ticket #{ticket.pk}] {ticket.subject}"
+    """`Re: [Ticket #<id>] <subject>`: one "Re:" and one token, however the subject arrived."""
+    return mail.reply_subject(ticket.pk, ticket.subject)
 
 
 def ticket_link(ticket: Ticket) -> str:
     return f"{settings.CRM_SITE_URL}/help/t/{tokens.ticket_token(ticket)}/"
 
 
-def _thread_headers(ticket: Ticket) -> dict[str, str]:
-    """In-Reply-To the customer's last message, References the whole chain (oldest first)."""
-    ids = list(ticket.messages.exclude(message_id="").order_by("created_at", "pk").values_list("message_id", flat=True))
-    last_customer = (
-        ticket.messages.filter(from_customer=True).exclude(message_id="").order_by("-created_at", "-pk").first()
-    )
+def _thread_headers(ticket: Ticket, *, sending: TicketMessage | None = None) -> dict[str, str]:
+    """In-Reply-To the customer's last message; References its own chain, then the
+    ticket's messages oldest first (the mail being sent left out), as header values."""
+    messages = ticket.messages.exclude(message_id="")
+    if sending is not None:
+        messages = messages.exclude(pk=sending.pk)
+    ids = list(messages.order_by("created_at", "pk").values_list("message_id", flat=True))
+    parent = messages.filter(from_customer=True).order_by("-created_at", "-pk").first()
+    previous = [*(parent.references.split() if parent else []), *ids]
+    chain = mail.references_chain(previous, parent.message_id if parent else None)
     headers = {}
-    if last_customer is not None:
-        headers["In-Reply-To"] = last_customer.message_id
-    if ids:
-        headers["References"] = " ".join(ids[:1] + ids[-19:] if len(ids) > 20 else ids)
+    if parent is not None:
+        headers["In-Reply-To"] = mail.format_message_id(parent.message_id)
+    if chain:
+        headers["References"] = " ".join(mail.format_message_id(item) for item in chain)
     return headers
 
 
@@ -55,7 +59,7 @@ def _queue_outbound(
         to_address=ticket.customer.email,
         subject=reply_subject(ticket),
         message_id=message_id,
-        headers={**_thread_headers(ticket), **(extra or {})},
+        headers={**_thread_headers(ticket, sending=message), **(extra or {})},
         body=body,
     )
     outbound_enqueue(row)

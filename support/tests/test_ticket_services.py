@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMessage
 from django.http import Http404
 
 from customers.models import Interaction
@@ -49,7 +50,7 @@ def test_a_queue_that_acknowledges_mails_the_customer_their_link(queue, django_c
 def test_an_agents_reply_is_mailed_in_the_thread_and_a_note_is_not(queue, agent, django_capture_on_commit_callbacks):
     ticket = _open(queue, CustomerFactory(email="kim@example.com"))
     first = ticket.messages.get()
-    first.message_id = "<first@mail.example.com>"
+    first.message_id = "first@mail.example.com"
     first.save()
     with django_capture_on_commit_callbacks(execute=True):
         tickets.ticket_reply(ticket=ticket, actor=agent, body="Secret: the customer is grumpy", kind="internal")
@@ -58,7 +59,7 @@ def test_an_agents_reply_is_mailed_in_the_thread_and_a_note_is_not(queue, agent,
     sent = mail.outbox[0]
     assert "We are on it" in sent.body and "grumpy" not in sent.body
     assert sent.extra_headers["In-Reply-To"] == "<first@mail.example.com>"
-    assert sent.extra_headers["Message-ID"] == reply.message_id
+    assert sent.extra_headers["Message-ID"] == f"<{reply.message_id}>"
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.OPEN
     assert ticket.first_responded_at is not None
@@ -70,7 +71,7 @@ def test_a_failed_send_stays_failed_with_its_error_and_the_reply_is_kept(queue, 
     ticket = _open(queue, CustomerFactory(email="kim@example.com"))
     reply = tickets.ticket_reply(ticket=ticket, actor=agent, body="We are on it")
     row = OutboundEmail.objects.get(ticket_message=reply)
-    monkeypatch.setattr(mailing.EmailMessage, "send", lambda self: (_ for _ in ()).throw(OSError("SMTP down")))
+    monkeypatch.setattr(EmailMessage, "send", lambda self: (_ for _ in ()).throw(OSError("SMTP down")))
     mailing.outbound_deliver(outbound_id=row.pk)
     row.refresh_from_db()
     assert row.status == OutboundEmail.Status.FAILED and "SMTP down" in row.error
