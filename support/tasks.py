@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jobs.tasks import JobTask
 
-from .services import escalation, mailing
+from .services import escalation, imap, mailing
 
 
 @shared_task(
@@ -24,3 +24,10 @@ def outbound_send(self, outbound_id: int):
 def sla_escalate(self):
     """Beat, every minute: fire the escalation rules (each once per ticket); counts go to the job log."""
     return escalation.sla_escalate()
+
+
+@shared_task(base=JobTask, bind=True, name="support.fetch_mail", label=_("Fetch support mail"))
+def fetch_mail(self):
+    """Read every active mailbox over IMAP (beat, every minute). A mailbox that refuses
+    the sign-in fails the run with its error, after the others were read."""
+    return imap.mailboxes_fetch()

@@ -146,6 +146,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "imports.prune_uploads",
         "schedule": env.int("IMPORTS_PRUNE_SECONDS", default=3600),
     },
+    # Support mailboxes read over IMAP (support.services.imap).
+    "support-fetch-mail": {
+        "task": "support.fetch_mail",
+        "schedule": env.int("SUPPORT_FETCH_MAIL_SECONDS", default=60),
+    },
     # Daily e-mail and in-app reminder of the tasks due today (hour in TIME_ZONE).
     "sales-task-reminders": {
         "task": "sales.task_reminders",
