@@ -196,7 +196,8 @@ def test_the_command_prints_the_counts_and_exits_1_on_a_refused_sign_in(mailbox,
 
 class TokenEndpoint:
     def __init__(self, answer: dict | None = None, status: int = 200):
-        self.answer, self.status, self.requests = answer or {}, status, []
+        self.answer, self.status = answer or {}, status
+        self.requests: list = []
 
     def __call__(self, request, timeout):
         self.requests.append(request)
