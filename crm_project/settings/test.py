@@ -7,6 +7,9 @@ SECRET_KEY = "test-only-secret-key"  # noqa: S105
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# A worker started by the mail tests sends through SMTP to the sink the test runs.
+if env("CRM_TEST_EMAIL_URL", default=""):
+    vars().update(env.email_url("CRM_TEST_EMAIL_URL"))
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 # Unit tests run tasks inline; the real-worker tests switch this off.
 CELERY_TASK_ALWAYS_EAGER = True
