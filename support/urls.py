@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from .views import dashboard, ticket
+from .views import dashboard, inbound, ticket
 
 app_name = "support"
 
@@ -28,6 +28,9 @@ urlpatterns += [
     path("support/attachments/<int:pk>/", ticket.attachment_download, name="attachment"),
     path("support/outbound/<int:pk>/retry/", ticket.outbound_retry, name="outbound-retry"),
 ]
+
+# The admins' .eml upload into the support inbox (support/views/inbound.py).
+urlpatterns += [path("support/inbound/upload/", inbound.inbound_upload, name="inbound-upload")]
 
 # --- customers, no login: new request, ticket link, survey, public articles ----
 urlpatterns += []
