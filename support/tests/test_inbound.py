@@ -255,6 +255,18 @@ def test_a_message_id_seen_before_is_a_no_op(ayse_ticket):
     assert InboundEmail.objects.count() == 2  # both arrivals are on record
 
 
+def test_a_message_stored_by_another_process_meanwhile_is_a_duplicate_not_an_error(ayse_ticket, monkeypatch):
+    """Two mailboxes received the same mail and both passed the check at once: the unique
+    Message-ID on ticket messages lets only one through."""
+    ingest("gmail_reply.eml")
+    monkeypatch.setattr(inbound, "_seen_before", lambda row: False)
+
+    row = ingest("gmail_reply.eml")
+
+    assert (row.outcome, row.ticket) == (Outcome.DUPLICATE, None)
+    assert ayse_ticket.messages.count() == 3
+
+
 def test_a_message_id_we_sent_ourselves_is_a_no_op(queue):
     ticket = TicketFactory(queue=queue)
     OutboundEmail.objects.create(ticket=ticket, to_address="a@b.test", subject="x", message_id="ours@x.test", body="x")
