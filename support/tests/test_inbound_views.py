@@ -65,3 +65,15 @@ def test_the_upload_form_and_the_rejection_reason_read_in_turkish():
         assert str(InboundUploadForm().fields["file"].label) == "E-posta (.eml)"
         row = inbound.email_ingest(raw=(FIXTURES / "no_from.eml").read_bytes())
     assert row.reason == "Kullanılabilir bir gönderen (From) adresi yok."
+
+
+def test_the_admin_list_of_inbound_emails_links_to_the_upload_and_an_upload_lands_on_its_row(client, admin_user):
+    client.force_login(admin_user)
+
+    listing = client.get(reverse("admin:support_inboundemail_changelist"))
+    response = client.post(URL, upload("turkish_iso8859_9.eml"))
+
+    assert f'href="{URL}"' in listing.content.decode()
+    row = InboundEmail.objects.get()
+    assert response.url == reverse("admin:support_inboundemail_change", args=[row.pk])
+    assert client.get(response.url).status_code == 200
