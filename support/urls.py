@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from .views import dashboard, inbound, ticket
+from .views import csat, dashboard, help, inbound, kb, ticket
 
 app_name = "support"
 
@@ -32,5 +32,28 @@ urlpatterns += [
 # The admins' .eml upload into the support inbox (support/views/inbound.py).
 urlpatterns += [path("support/inbound/upload/", inbound.inbound_upload, name="inbound-upload")]
 
+# --- agents: knowledge base and satisfaction results ---------------------------
+urlpatterns += [
+    path("support/kb/", kb.kb_list, name="kb-list"),
+    path("support/kb/new/", kb.kb_create, name="kb-create"),
+    path("support/kb/<int:pk>/", kb.kb_article, name="kb-article"),
+    path("support/kb/<int:pk>/edit/", kb.kb_edit, name="kb-edit"),
+    path("support/csat/", csat.csat_report, name="csat-report"),
+]
+
 # --- customers, no login: new request, ticket link, survey, public articles ----
-urlpatterns += []
+urlpatterns += [
+    path("help/", kb.help_home, name="help-home"),
+    path("help/articles/<slug:slug>/", kb.help_article, name="help-article"),
+    path("help/articles/<slug:slug>/vote/", kb.help_article_vote, name="help-article-vote"),
+    path("help/new/", help.help_new, name="help-new"),
+    path("help/new/thanks/", help.help_new_thanks, name="help-new-thanks"),
+    path("help/suggest/", help.help_suggest, name="help-suggest"),
+    path("help/t/<str:token>/", help.help_ticket, name="help-ticket"),
+    path("help/t/<str:token>/reply/", help.help_ticket_reply, name="help-ticket-reply"),
+    path("help/t/<str:token>/fresh/", help.help_ticket_fresh_link, name="help-ticket-fresh"),
+    path("help/t/<str:token>/attachments/<int:pk>/", help.help_ticket_attachment, name="help-ticket-attachment"),
+    path("help/csat/<str:token>/", help.help_csat, name="help-csat"),
+    path("help/csat/<str:token>/thanks/", help.help_csat_thanks, name="help-csat-thanks"),
+    path("help/csat/<str:token>/fresh/", help.help_csat_fresh_link, name="help-csat-fresh"),
+]

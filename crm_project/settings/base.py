@@ -245,6 +245,9 @@ SUPPORT_FROM_EMAIL = env("SUPPORT_FROM_EMAIL", default="Support <support@support
 # How long a customer's ticket link and a survey link stay valid.
 CRM_SUPPORT_LINK_MAX_AGE_DAYS = env.int("CRM_SUPPORT_LINK_MAX_AGE_DAYS", default=30)
 CRM_SUPPORT_SURVEY_MAX_AGE_DAYS = env.int("CRM_SUPPORT_SURVEY_MAX_AGE_DAYS", default=30)
+# Each public support form (new request, reply, fresh link, survey) takes this many
+# posts an hour per address and per email or ticket, then answers 429.
+CRM_SUPPORT_PUBLIC_POSTS_PER_HOUR = env.int("CRM_SUPPORT_PUBLIC_POSTS_PER_HOUR", default=5)
 # The largest mail support_ingest_email and support_fetch_mail accept.
 CRM_SUPPORT_MAX_EMAIL_BYTES = env.int("CRM_SUPPORT_MAX_EMAIL_BYTES", default=30 * 1024 * 1024)
 
