@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm_project.versioning import VersionedFormMixin
 
-from ..models import KbArticle, KbCategory
+from ..models import KbArticle
 
 
 class KbArticleForm(VersionedFormMixin, forms.ModelForm):
@@ -32,10 +32,9 @@ class KbArticleForm(VersionedFormMixin, forms.ModelForm):
         self.helper.form_tag = False
         self.fields["slug"].required = False
         self.fields["category"].required = False
-        self.fields["category"].queryset = KbCategory.objects.all()
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if not cleaned.get("category") and not cleaned.get("new_category", "").strip():
             self.add_error("category", _("Choose a category or name a new one."))
         return cleaned

@@ -2,8 +2,10 @@
 5) per agent and per queue, over the surveys answered in a date range, within
 the queues the reader oversees (support.selectors.tickets.queues_for_user)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
@@ -57,7 +59,7 @@ def csat_results(*, user, date_from: date, date_to: date) -> CsatResults:
     )
 
 
-def _row(key, label: str, values: dict) -> CsatRow:
+def _row(key, label: str, values: Mapping[str, Any]) -> CsatRow:
     average = values["average"]
     return CsatRow(
         key=key,
@@ -68,7 +70,7 @@ def _row(key, label: str, values: dict) -> CsatRow:
     )
 
 
-def _agent_label(values: dict) -> str:
+def _agent_label(values: Mapping[str, Any]) -> str:
     if values["agent"] is None:
         return ""
     name = f"{values['agent__first_name']} {values['agent__last_name']}".strip()

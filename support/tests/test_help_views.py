@@ -293,3 +293,20 @@ def test_a_note_by_tickets_reply_is_internal(queue, agent):
     # The fixtures above rely on this: ticket_reply(kind="internal") stores a note.
     note = tickets.ticket_reply(ticket=_ticket(queue), actor=agent, body="x", kind="internal")
     assert note.kind == TicketMessage.Kind.INTERNAL
+
+
+# --- query counts ---------------------------------------------------------------
+def test_the_link_page_takes_the_same_queries_whatever_the_thread_length(
+    client, queue, agent, media, django_assert_max_num_queries
+):
+    ticket = _ticket(queue)
+    path = _path(ticket)
+    client.get(path)  # the session and CSRF cookie exist from here on
+    for n in range(10):
+        reply = tickets.ticket_reply(ticket=ticket, actor=agent, body=f"Reply {n}")
+        TicketAttachment.objects.create(
+            ticket=ticket, message=reply, file=ContentFile(b"x", name="x"), original_name=f"{n}.txt", size=1,
+            content_type="text/plain",
+        )  # fmt: skip
+    with django_assert_max_num_queries(5):
+        assert client.get(path).status_code == 200

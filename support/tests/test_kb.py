@@ -182,3 +182,17 @@ def test_agents_read_an_internal_article_on_its_agent_page(client_for, agent, ca
     internal = _article(category, "Escalation contacts", visibility=KbArticle.Visibility.INTERNAL)
     response = client_for(agent).get(f"/support/kb/{internal.pk}/")
     assert "Escalation contacts" in response.content.decode()
+
+
+def test_the_help_centre_and_the_agents_list_take_a_fixed_number_of_queries(
+    client, client_for, agent, category, django_assert_max_num_queries
+):
+    other = KbCategory.objects.create(name="Billing", slug="billing")
+    for n in range(12):
+        _article(category if n % 2 else other, f"Article {n}")
+    with django_assert_max_num_queries(3):
+        assert client.get("/help/").status_code == 200
+    staff = client_for(agent)
+    staff.get("/support/kb/")
+    with django_assert_max_num_queries(8):
+        assert staff.get("/support/kb/").status_code == 200
