@@ -2,13 +2,15 @@
 
 Each form posts to its own URL and is rate-limited (support/throttling.py).
 A link is all a customer has, so these pages show the one ticket it names,
-its public messages only, and nothing at all for a tampered link."""
+its public messages only, and nothing at all for a tampered link; they are
+never cached (a shared proxy must not keep someone's thread)."""
 
 from django.contrib import messages
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from .. import throttling
@@ -55,6 +57,7 @@ def help_suggest(request):
 
 
 # --- the ticket link -----------------------------------------------------------
+@never_cache
 def help_ticket(request, token):
     try:
         ticket = selectors.ticket_from_link(token)
@@ -82,6 +85,7 @@ def help_ticket_reply(request, token):
     return redirect(reverse("support:help-ticket", kwargs={"token": token}) + "#thread-end")
 
 
+@never_cache
 def help_ticket_attachment(request, token, pk):
     try:
         ticket = selectors.ticket_from_link(token)
@@ -119,6 +123,7 @@ def _link_expired(request, token):
 
 
 # --- the satisfaction survey -------------------------------------------------------
+@never_cache
 def help_csat(request, token):
     try:
         survey = selectors.survey_from_link(token)
