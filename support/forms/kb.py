@@ -30,6 +30,7 @@ class KbArticleForm(VersionedFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.order_fields(["title", "slug", "category", "new_category", "status", "visibility", "body"])
         self.fields["slug"].required = False
         self.fields["category"].required = False
 
