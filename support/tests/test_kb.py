@@ -196,3 +196,12 @@ def test_the_help_centre_and_the_agents_list_take_a_fixed_number_of_queries(
     staff.get("/support/kb/")
     with django_assert_max_num_queries(8):
         assert staff.get("/support/kb/").status_code == 200
+
+
+def test_votes_from_one_address_are_rate_limited_whatever_the_session(category):
+    article = _article(category, "Resetting the printer")
+    path = f"/help/articles/{article.slug}/vote/"
+    statuses = [Client().post(path, {"helpful": "yes"}).status_code for _ in range(31)]
+    article.refresh_from_db()
+    assert statuses[-1] == 429 and set(statuses[:-1]) == {302}
+    assert article.helpful_yes == 30

@@ -16,12 +16,14 @@ from django.views.decorators.http import require_POST
 
 from crm_project.versioning import StaleEdit, refused_edit_form
 
+from .. import throttling
 from ..forms.help import VoteForm
 from ..forms.kb import KbArticleForm
 from ..selectors import kb as selectors
 from ..services import kb as services
 
 KB_PAGE_SIZE = 25
+VOTES_PER_HOUR = 30
 
 
 # --- public -----------------------------------------------------------------------
@@ -44,6 +46,9 @@ def help_article(request, slug):
 @require_POST
 def help_article_vote(request, slug):
     article = selectors.public_article_get(slug=slug)
+    # A new session per vote would get around "one per session": an address gets a few dozen an hour.
+    if throttling.over_limit(scope="kb-vote", keys=[f"ip:{throttling.client_ip(request)}"], limit=VOTES_PER_HOUR):
+        return render(request, "support/help/too_many.html", status=429)
     form = VoteForm(request.POST)
     if form.is_valid():
         counted = services.kb_vote(article=article, voter=_voter(request), helpful=form.cleaned_data["helpful"])
