@@ -36,7 +36,8 @@ urlpatterns += [path("support/inbound/upload/", inbound.inbound_upload, name="in
 urlpatterns += [
     path("support/kb/", kb.kb_list, name="kb-list"),
     path("support/kb/new/", kb.kb_create, name="kb-create"),
-    path("support/kb/<int:pk>/", kb.kb_article, name="kb-article"),
+    # By slug, as the ticket page links its suggestions (support/selectors/ticket.py).
+    path("support/kb/articles/<slug:slug>/", kb.kb_article, name="kb-article"),
     path("support/kb/<int:pk>/edit/", kb.kb_edit, name="kb-edit"),
     path("support/csat/", csat.csat_report, name="csat-report"),
 ]

@@ -180,7 +180,7 @@ def test_an_edit_keeps_votes_counted_meanwhile(category):
 
 def test_agents_read_an_internal_article_on_its_agent_page(client_for, agent, category):
     internal = _article(category, "Escalation contacts", visibility=KbArticle.Visibility.INTERNAL)
-    response = client_for(agent).get(f"/support/kb/{internal.pk}/")
+    response = client_for(agent).get(f"/support/kb/articles/{internal.slug}/")
     assert "Escalation contacts" in response.content.decode()
 
 

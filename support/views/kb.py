@@ -83,9 +83,9 @@ def kb_list(request):
 
 
 @login_required
-def kb_article(request, pk):
+def kb_article(request, slug):
     _staff_only(request)
-    article = get_object_or_404(selectors.staff_articles(), pk=pk)
+    article = get_object_or_404(selectors.staff_articles(), slug=slug)
     crumbs = _crumbs((article.title, None))
     return render(request, "support/kb/kb_article.html", {"article": article, "crumbs": crumbs})
 
@@ -99,7 +99,7 @@ def kb_create(request):
             category=_category(form, request.user), actor=request.user, **form.service_fields()
         )
         messages.success(request, _("The article “%(title)s” was saved.") % {"title": article.title})
-        return redirect("support:kb-article", pk=article.pk)
+        return redirect("support:kb-article", slug=article.slug)
     title = _("New article")
     return render(request, "support/kb/kb_form.html", {"form": form, "title": title, "crumbs": _crumbs((title, None))})
 
@@ -123,9 +123,9 @@ def kb_edit(request, pk):
             form = refused_edit_form(form, current=get_object_or_404(selectors.staff_articles(), pk=pk))
         else:
             messages.success(request, _("The article “%(title)s” was saved.") % {"title": article.title})
-            return redirect("support:kb-article", pk=article.pk)
+            return redirect("support:kb-article", slug=article.slug)
     title = _("Edit “%(title)s”") % {"title": article.title}
-    crumbs = _crumbs((article.title, reverse("support:kb-article", args=[article.pk])), (_("Edit"), None))
+    crumbs = _crumbs((article.title, reverse("support:kb-article", args=[article.slug])), (_("Edit"), None))
     return render(request, "support/kb/kb_form.html", {"form": form, "title": title, "crumbs": crumbs})
 
 
