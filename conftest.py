@@ -53,6 +53,15 @@ def _english_after_each_test():
     translation.activate("en")
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: fragments an earlier test cached
+    (crm_project/fragments.py) would show rows that its rollback removed."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def password():
     return PASSWORD

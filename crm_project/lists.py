@@ -29,6 +29,7 @@ from django_tables2 import SingleTableMixin
 from django_tables2.data import TableQuerysetData
 from django_tables2.rows import BoundRows
 
+from .fragments import cache_model_choices
 from .saved_views import COLUMNS_PARAMETER, VIEW_PARAMETER, SavedViewsMixin
 
 if TYPE_CHECKING:
@@ -269,6 +270,11 @@ class FilteredTableView(LoginRequiredMixin, SavedViewsMixin, SingleTableMixin, F
     page_title: "StrOrPromise" = ""
     # Optional (label, url) for a button beside the title.
     create_link = None
+
+    def get_filterset(self, filterset_class):
+        filterset = super().get_filterset(filterset_class)
+        cache_model_choices(filterset.form)
+        return filterset
 
     def get_template_names(self):
         if self.request.htmx and not self.request.htmx.boosted:

@@ -254,6 +254,8 @@ CRM_SUPPORT_MAX_EMAIL_BYTES = env.int("CRM_SUPPORT_MAX_EMAIL_BYTES", default=30 
 # --- UI -------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# Django's widget templates, written in Python (the same HTML; crm_project/form_renderer.py).
+FORM_RENDERER = "crm_project.form_renderer.FormRenderer"
 DJANGO_TABLES2_TEMPLATE = "partials/table.html"
 DJANGO_TABLES2_TABLE_ATTRS = {"class": "table table-hover align-middle mb-0"}
 CRM_PAGE_SIZE = 25
@@ -265,6 +267,18 @@ CRM_LIST_EXACT_COUNT = env.int("CRM_LIST_EXACT_COUNT", default=10_000)
 # A filtered list with at most this many rows (estimated) is sorted whole rather
 # than read along an index in sort order (see crm_project.lists.ListPaginator).
 CRM_LIST_SORT_ALL_MAX = env.int("CRM_LIST_SORT_ALL_MAX", default=50_000)
+# Models whose rows cached fragments show (the filter bars' menus): every write bumps
+# their version (crm_project/fragments.py); set-based writes call bump_cache_version.
+CRM_CACHED_MODELS: list[str] = [
+    "accounts.User",
+    "accounts.Team",
+    "auth.Group",
+    "customers.Tag",
+    "customers.CustomField",
+    "sales.Pipeline",
+    "sales.Stage",
+    "analytics.RfmSegment",
+]
 
 # --- Registries: how higher apps extend lower apps' pages ----------------------
 # A lower app never imports a higher one; it reads these lists instead, and each

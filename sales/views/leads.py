@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import roles
 from crm_project.access import can_write
+from crm_project.fragments import cache_model_choices
 from crm_project.helpers import next_url
 from crm_project.lists import FilteredTableView
 from crm_project.permissions import manager_or_admin_required
@@ -75,7 +76,8 @@ class LeadListView(FilteredTableView):
         context = super().get_context_data(**kwargs)
         actions = selectors_leads.lead_bulk_actions(self.request.user)
         # Its own ids: the filter bar has an "owner" select too.
-        context["bulk_form"] = LeadBulkForm(actions=actions, auto_id="bulk_%s") if actions else None
+        form = LeadBulkForm(actions=actions, auto_id="bulk_%s") if actions else None
+        context["bulk_form"] = cache_model_choices(form) if form else None
         context["may_manage_rules"] = roles.is_manager_or_admin(self.request.user)
         return context
 

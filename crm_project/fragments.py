@@ -1,0 +1,220 @@
+"""Cached fragments of pages, each valid for one version of the rows it shows.
+
+A version is a number in Django's cache (Redis in production) per model, e.g.
+`crm:version:customers.tag`. Every write to a watched model bumps it: saves,
+deletes and many-to-many changes through signals (the admin, the services,
+seeds and shells alike), set-based writes (`bulk_create`, `update`) through an
+explicit `bump_cache_version(model)`. A bump happens at once, for readers in the
+same transaction, and again after the commit, so that a reader who cached the
+old rows between the two does so under a version that is already gone. A
+version that the cache lost starts again at a random number, never at one an
+old entry was stored under.
+
+The filter bars' menus (owners, teams, tags, segments…) are the first fragments
+(`cache_model_choices`): each list request read them with a query per menu,
+through a server-side cursor, and built a model instance per option (issue 11).
+An entry remembers the versions of every table its queries read, and is used
+only while all of them are current; a menu that reads a table nobody watches
+is not cached.
+
+Watched models: settings.CRM_CACHED_MODELS ("app_label.Model").
+"""
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import cache as memoize
+from typing import TypeVar, cast
+
+from django import forms
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, models, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils.translation import get_language
+
+VERSION_KEY = "crm:version:{}"
+CHOICES_KEY = "crm:choices:{}"
+# A safety net only: entries are replaced when a version moves, not when they age.
+CHOICES_TIMEOUT = 60 * 60
+# Saves that change nothing a fragment shows: a login writes the user's last_login.
+UNSHOWN_FIELDS = frozenset({"last_login"})
+
+FormT = TypeVar("FormT", bound=forms.BaseForm)
+
+# db_table -> the version name of the model that owns it (its many-to-many tables included).
+_watched_tables: dict[str, str] = {}
+
+
+def version_name(model: type[models.Model]) -> str:
+    return model._meta.label_lower
+
+
+def cache_versions(names: Iterable[str]) -> dict[str, int]:
+    """The current version of each name (one cache round trip when all exist)."""
+    keys = {name: VERSION_KEY.format(name) for name in names}
+    found = cache.get_many(keys.values())
+    missing = [key for key in keys.values() if key not in found]
+    if missing:
+        for key in missing:
+            cache.add(key, secrets.randbits(48), timeout=None)
+        found.update(cache.get_many(missing))
+    return {name: found.get(key, 0) for name, key in keys.items()}
+
+
+def bump_cache_version(model: type[models.Model] | str, *, using: str | None = None) -> None:
+    """Every fragment showing rows of `model` is stale: now, and again once the transaction commits."""
+    name = model if isinstance(model, str) else version_name(model)
+    _bump(name)
+    transaction.on_commit(lambda: _bump(name), using=using)
+
+
+def _bump(name: str) -> None:
+    key = VERSION_KEY.format(name)
+    try:
+        cache.incr(key)
+    except ValueError:  # not in the cache (never set, or evicted)
+        cache.add(key, secrets.randbits(48), timeout=None)
+
+
+def watch(model: type[models.Model]) -> None:
+    """Bump the model's version on every save, delete and many-to-many change."""
+    name = version_name(model)
+    _watched_tables[model._meta.db_table] = name
+    post_save.connect(_on_save, sender=model, dispatch_uid=f"crm-fragments-save-{name}")
+    post_delete.connect(_on_write, sender=model, dispatch_uid=f"crm-fragments-delete-{name}")
+    for field in model._meta.local_many_to_many:
+        through = cast(type[models.Model], field.remote_field.through)
+        _watched_tables[through._meta.db_table] = name
+        m2m_changed.connect(_on_m2m, sender=through, dispatch_uid=f"crm-fragments-m2m-{through._meta.label_lower}")
+
+
+def watch_settings_models() -> None:
+    for label in settings.CRM_CACHED_MODELS:
+        watch(apps.get_model(label))
+
+
+def _on_save(sender, instance, update_fields=None, raw=False, using=None, **kwargs):
+    if update_fields and set(update_fields) <= UNSHOWN_FIELDS:
+        return
+    bump_cache_version(sender, using=using)
+
+
+def _on_write(sender, using=None, **kwargs):
+    bump_cache_version(sender, using=using)
+
+
+def _on_m2m(sender, instance, action, using=None, **kwargs):
+    if action.startswith("post_"):
+        bump_cache_version(_watched_tables[sender._meta.db_table], using=using)
+
+
+# --- Model choices ------------------------------------------------------------
+
+
+def cache_model_choices(form: FormT) -> FormT:
+    """Give the form's model menus their options from the cache (reading them once per version).
+
+    Validation is untouched: a submitted value is still looked up in the field's
+    queryset, so a cached menu never lets anyone pick what the queryset refuses."""
+    fields = [cast(forms.ModelChoiceField, field) for field in form.fields.values() if _cacheable(field)]
+    keys = {id(field): key for field in fields if (key := _choices_key(field)) is not None}
+    if not keys:
+        return form
+    entries = cache.get_many(keys.values())
+    names = {name for entry in entries.values() for name in entry["versions"]}
+    current = cache_versions(names) if names else {}
+    fresh = {}
+    for field in fields:
+        key = keys.get(id(field))
+        if key is None:
+            continue
+        entry = entries.get(key)
+        if entry is None or any(current.get(name) != version for name, version in entry["versions"].items()):
+            entry = _read_choices(field)
+            if entry["versions"] is not None:
+                fresh[key] = entry
+        _use_choices(field, entry["choices"])
+    if fresh:
+        cache.set_many(fresh, timeout=CHOICES_TIMEOUT)
+    return form
+
+
+def _cacheable(field: forms.Field) -> bool:
+    """A model menu drawn by Django's plain select: its options need nothing but value and label."""
+    return (
+        isinstance(field, forms.ModelChoiceField)
+        and type(field.widget) in (forms.Select, forms.SelectMultiple)
+        and not hasattr(field, "_choices")
+    )
+
+
+def _choices_key(field: forms.ModelChoiceField) -> str | None:
+    queryset = field.queryset
+    if queryset is None:
+        return None
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    label = field.label_from_instance
+    described = repr(
+        (
+            type(field).__module__,
+            type(field).__qualname__,
+            getattr(label, "__module__", ""),
+            getattr(label, "__qualname__", ""),
+            field.to_field_name,
+            str(field.empty_label),
+            str(getattr(field, "null_label", None)),
+            str(getattr(field, "null_value", None)),
+            queryset.db,
+            sql,
+            params,
+            get_language(),
+        )
+    )
+    return CHOICES_KEY.format(hashlib.sha256(described.encode()).hexdigest())
+
+
+def _read_choices(field: forms.ModelChoiceField) -> dict:
+    """The menu's (value, label) pairs and the versions of every table read to make them
+    (None: a table nobody watches was read, so the menu is not cached)."""
+    # Versions first: a write that commits while the options are read leaves the entry stale.
+    before = cache_versions(sorted(set(_watched_tables.values())))
+    queryset = cast(models.QuerySet, field.queryset)  # _choices_key checked it
+    with _tables_read(queryset.db) as tables:
+        choices = [(getattr(value, "value", value), str(label)) for value, label in cast(Iterable, field.choices)]
+    names = {_watched_tables.get(table) for table in tables}
+    versions = None if None in names else {name: before[name] for name in names if name is not None}
+    return {"choices": choices, "versions": versions}
+
+
+def _use_choices(field: forms.ModelChoiceField, choices: list) -> None:
+    # Both attributes, as ChoiceField's setter would; django-filter's setter would wrap them in its iterator.
+    field._choices = field.widget.choices = choices  # type: ignore[attr-defined]
+
+
+@memoize
+def _model_tables() -> frozenset[str]:
+    return frozenset(model._meta.db_table for model in apps.get_models(include_auto_created=True))
+
+
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
+@contextmanager
+def _tables_read(using: str) -> Iterator[set[str]]:
+    """The model tables named by every statement run inside the block."""
+    tables: set[str] = set()
+
+    def record(execute, sql, params, many, context):
+        tables.update(set(_QUOTED.findall(sql)) & _model_tables())
+        return execute(sql, params, many, context)
+
+    with connections[using].execute_wrapper(record):
+        yield tables

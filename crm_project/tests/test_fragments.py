@@ -1,0 +1,191 @@
+"""Cached fragments (crm_project/fragments.py): the filter bars' menus come from the
+cache, and every write to the rows they show makes the next page show the new rows."""
+
+from html.parser import HTMLParser
+
+import pytest
+from django import forms
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts import roles
+from accounts.models import Team, User
+from accounts.tests.factories import UserFactory
+from crm_project.fragments import (
+    VERSION_KEY,
+    bump_cache_version,
+    cache_model_choices,
+    cache_versions,
+    version_name,
+)
+from customers.models import Customer, Tag
+from customers.tests.factories import TagFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("customers:customer-list")
+
+
+class _Menus(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.menus: dict[str, list[str]] = {}
+        self.current: list[str] | None = None
+        self.in_option = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "select":
+            self.current = self.menus.setdefault(dict(attrs).get("id") or "", [])
+        elif tag == "option" and self.current is not None:
+            self.in_option = True
+            self.current.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.current = None
+        elif tag == "option":
+            self.in_option = False
+
+    def handle_data(self, data):
+        if self.in_option and self.current is not None:
+            self.current[-1] += data
+
+
+def menu(response, element_id: str) -> list[str]:
+    """The labels of the select with this id: `id_tag` in the filter bar, `bulk_tag` in the bulk form."""
+    parser = _Menus()
+    parser.feed(response.content.decode())
+    return parser.menus[element_id]
+
+
+def names(labels: list[str]) -> set[str]:
+    return {word for label in labels for word in label.split()}
+
+
+def queries_on(table: str, captured) -> int:
+    return sum(f'"{table}"' in query["sql"] for query in captured.captured_queries)
+
+
+def test_the_filter_bar_menus_are_read_once_and_then_come_from_the_cache(client_for, manager):
+    TagFactory(name="VIP")
+    client = client_for(manager)
+    with CaptureQueriesContext(connection) as first:
+        client.get(LIST)
+    with CaptureQueriesContext(connection) as second:
+        response = client.get(LIST)
+    assert queries_on("customers_tag", first) == 2  # the filter bar's menu and the bulk form's
+    assert queries_on("customers_tag", second) == 0
+    assert "VIP" in menu(response, "id_tag")
+    assert "VIP" in menu(response, "bulk_tag")
+
+
+def test_renaming_a_tag_shows_the_new_name_in_the_filter_bar_at_once(client_for, manager):
+    tag = TagFactory(name="VIP")
+    client = client_for(manager)
+    assert "VIP" in menu(client.get(LIST), "id_tag")
+    tag.name = "Gold"
+    tag.save()
+    response = client.get(LIST)
+    assert menu(response, "id_tag") == ["---------", "Gold"]
+    assert menu(response, "bulk_tag") == ["---------", "Gold"]
+
+
+def test_a_deleted_tag_leaves_the_filter_bar_at_once(client_for, manager):
+    TagFactory(name="Gold")
+    old = TagFactory(name="Old")
+    client = client_for(manager)
+    assert "Old" in menu(client.get(LIST), "id_tag")
+    old.delete()
+    assert menu(client.get(LIST), "id_tag") == ["---------", "Gold"]
+
+
+def test_tags_made_in_bulk_show_once_their_writer_bumps_the_version(client_for, manager):
+    client = client_for(manager)
+    client.get(LIST)
+    Tag.objects.bulk_create([Tag(name="Imported")])  # set-based: no signal
+    bump_cache_version(Tag)
+    assert "Imported" in menu(client.get(LIST), "id_tag")
+
+
+def test_a_user_who_becomes_a_sales_rep_is_offered_as_owner_in_the_bulk_form_at_once(client_for, manager):
+    newcomer = UserFactory(username="nina", first_name="Nina")
+    client = client_for(manager)
+    assert "Nina" not in names(menu(client.get(LIST), "bulk_owner"))
+    newcomer.groups.add(Group.objects.get(name=roles.SALES_REP))
+    assert "Nina" in names(menu(client.get(LIST), "bulk_owner"))
+
+
+def test_a_deactivated_user_leaves_the_owner_menus_at_once(client_for, manager, owner):
+    client = client_for(manager)
+    assert "Olivia" in names(menu(client.get(LIST), "id_owner"))
+    owner.is_active = False
+    owner.save()
+    response = client.get(LIST)
+    assert "Olivia" not in names(menu(response, "id_owner"))
+    assert "Olivia" not in names(menu(response, "bulk_owner"))
+
+
+def test_a_renamed_team_shows_its_new_name_at_once(client_for, manager, team):
+    client = client_for(manager)
+    assert "North" in menu(client.get(LIST), "id_team")
+    Team.objects.filter(pk=team.pk).update(name="Nord")  # set-based: its writer bumps
+    bump_cache_version(Team)
+    assert "Nord" in menu(client.get(LIST), "id_team")
+
+
+def test_logging_in_does_not_make_the_menus_stale(client, manager):
+    client.force_login(manager)
+    client.get(LIST)
+    before = cache_versions([version_name(User)])
+    client.force_login(manager)  # saves last_login only
+    assert cache_versions([version_name(User)]) == before
+
+
+def test_the_menus_follow_the_language(client_for, manager):
+    client = client_for(manager)
+    assert "Champions" in menu(client.get(LIST), "id_rfm_segment")  # the default segments' names are translated
+    client.post(reverse("set_language"), {"language": "tr", "next": "/"})
+    assert "Şampiyonlar" in menu(client.get(LIST), "id_rfm_segment")
+
+
+def test_a_cached_menu_does_not_widen_what_the_filter_accepts(client_for, manager, owner):
+    client = client_for(manager)
+    client.get(LIST)  # the owner menu, with Olivia, is cached
+    User.objects.filter(pk=owner.pk).update(is_active=False)  # no bump: the menu is stale on purpose
+    response = client.get(LIST, {"owner": owner.pk})
+    assert "owner" in response.context["filter"].form.errors
+
+
+class CustomerMenuForm(forms.Form):
+    customer = forms.ModelChoiceField(queryset=Customer.objects.order_by("pk"))
+
+
+def test_a_menu_of_rows_nobody_watches_is_not_cached(owner):
+    from customers.tests.factories import CustomerFactory
+
+    CustomerFactory(owner=owner, first_name="Ada", last_name="Lovelace")
+    cache_model_choices(CustomerMenuForm())
+    with CaptureQueriesContext(connection) as captured:
+        form = cache_model_choices(CustomerMenuForm())
+        labels = [label for _value, label in form.fields["customer"].choices]
+    assert queries_on("customers_customer", captured) == 1
+    assert labels == ["---------", "Ada Lovelace"]
+
+
+def test_a_version_the_cache_lost_starts_again_at_a_number_never_used(manager):
+    name = version_name(Tag)
+    first = cache_versions([name])[name]
+    cache.delete(VERSION_KEY.format(name))
+    assert cache_versions([name])[name] != first
+
+
+def test_a_write_moves_the_version_again_when_its_transaction_commits(django_capture_on_commit_callbacks):
+    name = version_name(Tag)
+    start = cache_versions([name])[name]
+    with django_capture_on_commit_callbacks(execute=True):
+        TagFactory(name="Fresh")
+        assert cache_versions([name])[name] == start + 1
+    assert cache_versions([name])[name] == start + 2
