@@ -13,6 +13,8 @@ Settings: FORM_RENDERER = "crm_project.form_renderer.FormRenderer".
 
 from collections.abc import Callable, Mapping
 
+from django import forms
+from django.forms import BoundField
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape
@@ -118,3 +120,53 @@ _RENDERERS: dict[str, Callable[[Mapping], str | None]] = {
     SELECT_TEMPLATE: select_html,
     TEXTAREA_TEMPLATE: textarea_html,
 }
+
+
+# --- crispy's Bootstrap 5 field, for the list frame's filter bar -------------------------------
+def bootstrap_field_html(field: BoundField) -> str | None:
+    """What `{{ field|as_crispy_field }}` writes for a plain input or select without
+    errors or help text (the filter bars' fields), up to whitespace between tags; None
+    for anything else (the caller renders it through crispy). crispy's field template
+    costs about 0.3 ms a field, most of a filter bar's time after the widgets."""
+    widget = field.field.widget
+    if (
+        field.is_hidden
+        or field.errors
+        or field.help_text
+        or field.use_fieldset
+        or field.field.show_hidden_initial
+        or getattr(field.form, "helper", None) is not None
+        or isinstance(widget, _NOT_PLAIN)
+        or widget.template_name not in _PLAIN_TEMPLATES
+    ):
+        return None
+    required = field.field.required
+    css = field.css_classes()
+    label = ""
+    if field.label:
+        target = f' for="{_text(field.id_for_label)}"' if field.id_for_label else ""
+        asterisk = '<span class="asteriskField">*</span>' if required else ""
+        classes = "form-label requiredField" if required else "form-label"
+        label = f'<label{target} class="{classes}">{_text(field.label)}{asterisk}</label>'
+    control = field.as_widget(attrs={"class": _crispy_class(widget)})
+    return mark_safe(  # noqa: S308 - every part escaped above
+        f'<div id="div_{_text(field.auto_id)}" class="mb-3{" " + _text(css) if css else ""}">{label}{control}</div>'
+    )
+
+
+def _crispy_class(widget: forms.Widget) -> str:
+    """crispy's `crispy_field` tag: the widget's classes, its class name, then Bootstrap's class."""
+    name = type(widget).__name__.lower()
+    classes = widget.attrs.get("class", "")
+    if not classes:
+        classes = name
+    elif classes.find(name) == -1:
+        classes += f" {name}"
+    for bootstrap in ("form-select" if isinstance(widget, forms.Select) else "form-control").split():
+        if bootstrap not in classes.split():
+            classes += f" {bootstrap}"
+    return classes
+
+
+_NOT_PLAIN = (forms.CheckboxInput, forms.RadioSelect, forms.CheckboxSelectMultiple, forms.FileInput, forms.MultiWidget)
+_PLAIN_TEMPLATES = INPUT_TEMPLATES | {SELECT_TEMPLATE, TEXTAREA_TEMPLATE}

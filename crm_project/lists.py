@@ -3,6 +3,7 @@ django-tables2 Table, pagination, sortable headers and htmx refresh of the
 results block (the same partial serves the page and the htmx request)."""
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, cast
@@ -19,15 +20,20 @@ from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template import Engine
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_filters.views import FilterView
 from django_htmx.middleware import HtmxDetails
 from django_tables2 import SingleTableMixin
 from django_tables2.data import TableQuerysetData
 from django_tables2.rows import BoundRows
+from django_tables2.utils import AttributeDict
 
 from .fragments import cache_model_choices
 from .saved_views import COLUMNS_PARAMETER, VIEW_PARAMETER, SavedViewsMixin
@@ -352,6 +358,30 @@ class BulkSelectColumn(tables.CheckBoxColumn):
             },
         )
         super().__init__(**kwargs)
+        self._row_attrs: dict[str, str] = {}
+
+    def render(self, value, bound_column, record):
+        """CheckBoxColumn.render, with the attributes every row shares written once per language
+        (its own builds and translates them again for every row)."""
+        if self.checked is not None or any(callable(value) for value in self._input_attrs().values()):
+            return super().render(value, bound_column, record)
+        language = get_language()
+        shared = self._row_attrs.get(language)
+        if shared is None:
+            shared = self._row_attrs[language] = str(AttributeDict(self._input_attrs()).as_html())
+        shared = mark_safe(shared)  # noqa: S308 - as_html escaped it
+        return format_html('<input type="checkbox" name="{}" value="{}" {} />', bound_column.name, value, shared)
+
+    def _input_attrs(self) -> dict:
+        return self.attrs.get("td__input") or self.attrs.get("input") or {}
+
+
+def url_template(viewname: str) -> Callable[[int], str]:
+    """The URL of `viewname` for any id, from one reverse(): a list links every row,
+    and reverse() costs about 40 µs (issue 11: 820 of them per customer list)."""
+    marker = 9_876_543_210
+    head, tail = reverse(viewname, args=[marker]).split(str(marker), 1)
+    return lambda pk: f"{head}{int(pk)}{tail}"  # int(): an id goes in, nothing else
 
 
 @dataclass(frozen=True)

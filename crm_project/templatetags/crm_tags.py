@@ -1,12 +1,32 @@
+from collections.abc import Callable
 from datetime import datetime
+from functools import partialmethod
+from html import escape
 
 import django_tables2 as tables
 from django import template
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.utils import formats, timezone
-from django.utils.html import conditional_escape, format_html
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django_tables2.columns.linkcolumn import BaseLinkColumn
+from django_tables2.utils import A
+
+from crm_project.form_renderer import bootstrap_field_html
 
 register = template.Library()
+
+
+@register.filter
+def filter_bar_field(field) -> str:
+    """`{{ field|as_crispy_field }}`, written in Python for the filter bar's plain fields."""
+    from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+
+    html = bootstrap_field_html(field)
+    return html if html is not None else as_crispy_field(field)
 
 
 @register.simple_tag(takes_context=True)
@@ -52,49 +72,153 @@ def card_fields(table) -> list[str]:
 @register.simple_tag
 def table_rows(table, card: list[str]) -> str:
     """The body rows of the current page, built in Python: the per-cell template
-    loop and django-tables2's per-cell signature inspection cost about a
-    millisecond a row (issue 11). Each column's cell attributes, card role and
-    render signature are worked out once, not per cell, so a column's `td` attrs
-    must not depend on the row (none of ours do). The markup is what the template
-    loop made: below md `data-card` turns each row into a card."""
-    columns = []
-    for column in table.columns:
-        td = column.attrs.get("td", {})
-        opening = format_html("<td {}{}>", td.as_html() if td else "", _card_role(column, card))
-        columns.append((column, opening, _CellRenderer(column)))
+    loop and django-tables2's per-cell work (an Accessor and a model field lookup
+    per cell, the render method's signature, the row's attributes) cost about a
+    millisecond a row (issue 11). Each column's cell attributes, card role, value
+    lookup and render signature are worked out once, not per cell, so a column's
+    `td` attrs must not depend on the row (none of ours do). Cells hold what
+    django-tables2's own loop would put there (tests/test_table_rows.py compares
+    them); below md `data-card` turns each row into a card."""
+    cells = [_Cell(column, card) for column in table.columns]
+    row_attrs = _RowAttrs(table)
     rows = []
     for row in table.paginated_rows:
-        cells: list[str] = []
-        for column, opening, renderer in columns:
-            cells.append(opening)
-            content = row._get_and_render_with(column, render_func=renderer.bind(row), default=column.default)
-            cells.append(_cell_html(content, column.localize))
-            cells.append(mark_safe("</td>"))  # noqa: S308 - a constant
-        rows.append(format_html("<tr {}>{}</tr>", row.attrs.as_html(), mark_safe("".join(cells))))  # noqa: S308 - escaped above
-    return mark_safe("\n".join(rows))  # noqa: S308 - every part escaped above
+        html = "".join([cell.html(row) for cell in cells])
+        rows.append(f"<tr {row_attrs.html(row)}>{html}</tr>")
+    return mark_safe("\n".join(rows))  # noqa: S308 - every part escaped in _Cell and _RowAttrs
 
 
-class _CellRenderer:
-    """django-tables2's BoundRow._call_render, with the render method's signature
-    read once per column instead of once per cell."""
+class _Cell:
+    """One column's cells: BoundRow._get_and_render_with and _call_render, with
+    everything that does not depend on the row looked up once."""
 
-    def __init__(self, column):
+    def __init__(self, column, card: list[str]):
+        td = column.attrs.get("td", {})
+        self.opening = str(format_html("<td {}{}>", td.as_html() if td else "", _card_role(column, card)))
+        self.bound = column
+        self.column = column.column
+        self.accessor = A(column.accessor)
+        path, _separator, self.remainder = self.accessor.rpartition(self.accessor.SEPARATOR)
+        self.path = A(path) if path else None
         self.render = column.render
         self.wanted, self.takes_all = tables.utils.signature(self.render)
-        self.link = column.link
+        # Column.render returns the value as it is: no arguments to gather, nothing to call.
+        self.as_is = getattr(self.render, "__func__", None) is tables.Column.render and not column.link
+        self.link = _Link(column.link) if column.link else None
+        self.localize = column.localize
+        self.empty_values = self.column.empty_values
+        self.many_to_many = isinstance(self.column, tables.ManyToManyColumn)
+        self.text_link = isinstance(self.column, BaseLinkColumn) and self.column.text is not None
+        self.displays: dict[tuple[type, type], Callable | None] = {}
 
-    def bind(self, row):
-        def render(bound_column, value=None):
-            arguments = row._optional_cell_arguments(bound_column, value)
-            if self.takes_all:
-                content = self.render(**arguments)
-            elif all(name in arguments for name in self.wanted):
-                content = self.render(**{name: arguments[name] for name in self.wanted})
-            else:
-                content = None
-            return self.link(content, **arguments) if self.link else content
+    def html(self, row) -> str:
+        return f"{self.opening}{_cell_html(self.content(row), self.localize)}</td>"
 
-        return render
+    def content(self, row):
+        record = row.record
+        value = None
+        remainder = self.remainder
+        penultimate = record if self.path is None else self.path.resolve(record, quiet=True)
+        if isinstance(penultimate, models.Model):
+            display = self._display(record, penultimate)
+            if display is not None:
+                value = display(penultimate)
+                remainder = None
+        if remainder:
+            try:
+                value = self.accessor.resolve(record)
+            except Exception:
+                if self.text_link:  # django-tables2: a link column with its own text needs no value
+                    return self._rendered(row, None)
+        if value in self.empty_values or (self.many_to_many and not value.exists()):  # type: ignore[union-attr]
+            return self.bound.default
+        return self._rendered(row, value)
+
+    def _display(self, record, penultimate) -> Callable | None:
+        """`get_<field>_display` when the accessor ends on a field with choices (django-tables2
+        issue 30). Django's own reads every label through the catalogue for each cell; the
+        labels are read once here, for the page's language, and looked up the same way."""
+        key = (type(record), type(penultimate))
+        if key not in self.displays:
+            self.displays[key] = self._display_for(record, penultimate)
+        return self.displays[key]
+
+    def _display_for(self, record, penultimate) -> Callable | None:
+        name = f"get_{self.remainder}_display"
+        try:
+            field = self.accessor.get_field(record)
+        except FieldDoesNotExist:
+            field = None
+        if not (getattr(field, "choices", ()) and hasattr(penultimate, name)):
+            return None
+        method = type(penultimate).__dict__.get(name)
+        if not (isinstance(method, partialmethod) and method.func is models.Model._get_FIELD_display):  # type: ignore[attr-defined]
+            return lambda instance: getattr(instance, name)()  # the model's own method
+        attname = method.keywords["field"].attname
+        labels = dict(make_hashable(method.keywords["field"].flatchoices))
+        labels = {value: force_str(label, strings_only=True) for value, label in labels.items()}
+
+        def display(instance):
+            value = getattr(instance, attname)
+            return labels.get(make_hashable(value), force_str(value, strings_only=True))
+
+        return display
+
+    def _rendered(self, row, value):
+        if self.as_is:
+            return value
+        arguments = row._optional_cell_arguments(self.bound, value)
+        content = _call(self.render, self.wanted, self.takes_all, arguments)
+        return self.link(content, arguments) if self.link else content
+
+
+def _call(function, wanted: tuple[str, ...], takes_all: str | None, arguments: dict):
+    """django-tables2's call_with_appropriate, with the signature read beforehand."""
+    if takes_all:
+        return function(**arguments)
+    if all(name in arguments for name in wanted):
+        return function(**{name: arguments[name] for name in wanted})
+    return None
+
+
+class _Link:
+    """A column's LinkTransform (linkify): for a URL function and fixed attributes, its
+    signature is read once, not per cell; anything else goes through the transform."""
+
+    def __init__(self, link):
+        self.link = link
+        attrs = link.attrs or {}
+        self.fast = callable(link.url) and not any(callable(value) for value in attrs.values())
+        if self.fast:
+            self.wanted, self.takes_all = tables.utils.signature(link.url)
+            shared = tables.utils.AttributeDict(attrs).as_html()
+            self.opening = f"<a {shared} " if shared else "<a "
+
+    def __call__(self, content, arguments: dict):
+        if not self.fast:
+            return self.link(content, **arguments)
+        url = _call(self.link.url, self.wanted, self.takes_all, arguments)
+        if url is None:
+            return content
+        return format_html('{}href="{}">{}</a>', mark_safe(self.opening), url, content)  # noqa: S308 - as_html escaped it
+
+
+class _RowAttrs:
+    """BoundRow.attrs: the table's row_attrs (computed per row only when one is callable) and even/odd."""
+
+    def __init__(self, table):
+        self.table = table
+        self.dynamic = any(callable(value) for value in table.row_attrs.values())
+        self.fixed = {} if self.dynamic else {parity: self._html(None, parity) for parity in ("odd", "even")}
+
+    def html(self, row) -> str:
+        parity = row.get_even_odd_css_class()
+        return self._html(row.record, parity) if self.dynamic else self.fixed[parity]
+
+    def _html(self, record, parity: str) -> str:
+        attrs = tables.utils.computed_values(self.table.row_attrs, kwargs={"table": self.table, "record": record})
+        attrs["class"] = f"{attrs['class']} {parity}" if attrs.get("class") else parity
+        return str(tables.utils.AttributeDict(attrs).as_html())
 
 
 def _card_role(column, card: list[str]) -> str:
@@ -113,4 +237,5 @@ def _cell_html(cell, localized) -> str:
         cell = formats.localize(cell, use_l10n=localized)
     elif not isinstance(cell, str):
         cell = str(cell)
-    return conditional_escape(cell)
+    # conditional_escape without django.utils.html.escape's lazy-string wrapper (a third of the cells' time)
+    return cell.__html__() if hasattr(cell, "__html__") else escape(str(cell))

@@ -1,15 +1,21 @@
 """The Python widget renderer writes exactly what Django's widget templates write."""
 
 import datetime
+import re
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django import forms
+from django.conf import settings
 from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
-from crm_project.form_renderer import FormRenderer
+from crm_project.form_renderer import FormRenderer, bootstrap_field_html
+from crm_project.lists import FilteredTableView
+from crm_project.templatetags.crm_tags import filter_bar_field
 
 
 class EveryWidgetForm(forms.Form):
@@ -92,3 +98,46 @@ def test_initial_values_render_the_same_bytes_as_djangos_templates():
 
 def test_the_project_renders_forms_with_the_python_widgets():
     assert isinstance(get_default_renderer(), FormRenderer)
+
+
+# --- the filter bar's fields without crispy's template ----------------------------------------
+def squashed(html: str) -> str:
+    """The markup without the whitespace between tags and around texts (crispy's template indents)."""
+    html = re.sub(r"\s+", " ", str(html))
+    return re.sub(r"\s*(<|>)\s*", r"\1", html)
+
+
+def list_filtersets() -> list[type]:
+    import_module(settings.ROOT_URLCONF)  # every list view
+    views, pending = [], [FilteredTableView]
+    while pending:
+        view = pending.pop()
+        pending.extend(view.__subclasses__())
+        views.append(view)
+    return sorted({view.filterset_class for view in views if view.filterset_class}, key=lambda c: c.__qualname__)
+
+
+LIST_QUERIES = [
+    {},
+    {"q": "Ada <b>", "owner": "999999", "country": "DE", "created_after": "not a date", "status": "won"},
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("data", LIST_QUERIES)
+def test_every_filter_bar_field_renders_as_crispy_renders_it(data, admin_user, team, rf):
+    from customers.tests.factories import TagFactory
+
+    TagFactory(name="VIP & friends")
+    request = rf.get("/", data)
+    request.user = admin_user
+    filtersets = list_filtersets()
+    assert len(filtersets) >= 7
+    fast_path = 0
+    for filterset_class in filtersets:
+        for field in filterset_class(data or None, request=request, queryset=None).form.visible_fields():
+            fast_path += bootstrap_field_html(field) is not None
+            ours = filter_bar_field(field)
+            crispy = as_crispy_field(field)  # after ours: crispy changes the widget's classes in place
+            assert squashed(ours) == squashed(crispy), (filterset_class, field.name)
+    assert fast_path > 20
