@@ -21,8 +21,9 @@ register = template.Library()
 
 
 @register.filter
-def filter_bar_field(field) -> str:
-    """`{{ field|as_crispy_field }}`, written in Python for the filter bar's plain fields."""
+def as_bootstrap_field(field) -> str:
+    """`{{ field|as_crispy_field }}`, written in Python for plain fields (the filter bars', the
+    RFM report's): crispy's field template costs about 0.3 ms a field."""
     from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 
     html = bootstrap_field_html(field)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from crm_project.form_renderer import FormRenderer, bootstrap_field_html
 from crm_project.lists import FilteredTableView
-from crm_project.templatetags.crm_tags import filter_bar_field
+from crm_project.templatetags.crm_tags import as_bootstrap_field
 
 
 class EveryWidgetForm(forms.Form):
@@ -114,18 +114,22 @@ def list_filtersets() -> list[type]:
         view = pending.pop()
         pending.extend(view.__subclasses__())
         views.append(view)
-    return sorted({view.filterset_class for view in views if view.filterset_class}, key=lambda c: c.__qualname__)
+    from sales.filters.deals import BoardFilter  # the pipeline board's filter bar
+
+    filtersets = {view.filterset_class for view in views if view.filterset_class} | {BoardFilter}
+    return sorted(filtersets, key=lambda c: c.__qualname__)
 
 
 LIST_QUERIES = [
     {},
     {"q": "Ada <b>", "owner": "999999", "country": "DE", "created_after": "not a date", "status": "won"},
+    {"close_month": "2026-12", "team": "1"},
 ]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("data", LIST_QUERIES)
-def test_every_filter_bar_field_renders_as_crispy_renders_it(data, admin_user, team, rf):
+def test_every_as_bootstrap_field_renders_as_crispy_renders_it(data, admin_user, team, rf):
     from customers.tests.factories import TagFactory
 
     TagFactory(name="VIP & friends")
@@ -137,7 +141,17 @@ def test_every_filter_bar_field_renders_as_crispy_renders_it(data, admin_user, t
     for filterset_class in filtersets:
         for field in filterset_class(data or None, request=request, queryset=None).form.visible_fields():
             fast_path += bootstrap_field_html(field) is not None
-            ours = filter_bar_field(field)
+            ours = as_bootstrap_field(field)
             crispy = as_crispy_field(field)  # after ours: crispy changes the widget's classes in place
             assert squashed(ours) == squashed(crispy), (filterset_class, field.name)
     assert fast_path > 20
+
+
+@pytest.mark.parametrize("data", [None, {"as_of": "2026-12-06", "window_days": "30"}, {"window_days": "-1"}])
+def test_a_field_with_help_text_renders_as_crispy_renders_it(data):
+    from analytics.forms import RfmRunForm
+
+    for field in RfmRunForm(data):
+        assert (bootstrap_field_html(field) is None) == bool(field.errors)  # only errors go through crispy
+        ours = as_bootstrap_field(field)
+        assert squashed(ours) == squashed(as_crispy_field(field)), field.name
