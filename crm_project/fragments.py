@@ -13,9 +13,12 @@ old entry was stored under.
 The filter bars' menus (owners, teams, tags, segments…) are the first fragments
 (`cache_model_choices`): each list request read them with a query per menu,
 through a server-side cursor, and built a model instance per option (issue 11).
-An entry remembers the versions of every table its queries read, and is used
-only while all of them are current; a menu that reads a table nobody watches
-is not cached.
+`cached_rows` keeps the rows of a small query the same way (a list's saved
+views, the teams to share them with, the active custom fields). An entry
+remembers the versions of every table its queries read, and is used only while
+all of them are current; a query that reads a table nobody watches is not
+cached. Who may see what is never cached: access (roles, team scope) reads the
+database on every request.
 
 Watched models: settings.CRM_CACHED_MODELS ("app_label.Model").
 """
@@ -39,6 +42,7 @@ from django.utils.translation import get_language
 
 VERSION_KEY = "crm:version:{}"
 CHOICES_KEY = "crm:choices:{}"
+ROWS_KEY = "crm:rows:{}"
 # A safety net only: entries are replaced when a version moves, not when they age.
 CHOICES_TIMEOUT = 60 * 60
 # Saves that change nothing a fragment shows: a login writes the user's last_login.
@@ -113,6 +117,44 @@ def _on_m2m(sender, instance, action, using=None, **kwargs):
         bump_cache_version(_watched_tables[sender._meta.db_table], using=using)
 
 
+# --- Rows -------------------------------------------------------------------------
+
+
+def cached_rows(queryset: models.QuerySet) -> list:
+    """`list(queryset)`, from the cache while no table the query reads has changed.
+    The key is the query's SQL and parameters, so a user's own rows (their id is a
+    parameter) are never another user's."""
+    if queryset._prefetch_related_lookups:
+        return list(queryset)  # the prefetches' own queries would go unwatched
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return []
+    key = ROWS_KEY.format(_digest((queryset.model._meta.label, queryset.db, sql, params)))
+    entry = cache.get(key)
+    if entry is not None and cache_versions(entry["versions"]) == entry["versions"]:
+        return entry["rows"]
+    before = cache_versions(sorted(set(_watched_tables.values())))
+    with _tables_read(queryset.db) as tables:
+        rows = list(queryset)
+    versions = _versions_of(tables, before)
+    if versions is not None:
+        cache.set(key, {"rows": rows, "versions": versions}, timeout=CHOICES_TIMEOUT)
+    return rows
+
+
+def _versions_of(tables: set[str], before: dict[str, int]) -> dict[str, int] | None:
+    """The versions of the watched tables a query read; None if it read one nobody watches (or none)."""
+    names = {_watched_tables.get(table) for table in tables}
+    if not names or None in names:
+        return None
+    return {name: before[name] for name in names if name is not None}
+
+
+def _digest(described: tuple) -> str:
+    return hashlib.sha256(repr(described).encode()).hexdigest()
+
+
 # --- Model choices ------------------------------------------------------------
 
 
@@ -162,23 +204,21 @@ def _choices_key(field: forms.ModelChoiceField) -> str | None:
     except EmptyResultSet:
         return None
     label = field.label_from_instance
-    described = repr(
-        (
-            type(field).__module__,
-            type(field).__qualname__,
-            getattr(label, "__module__", ""),
-            getattr(label, "__qualname__", ""),
-            field.to_field_name,
-            str(field.empty_label),
-            str(getattr(field, "null_label", None)),
-            str(getattr(field, "null_value", None)),
-            queryset.db,
-            sql,
-            params,
-            get_language(),
-        )
+    described = (
+        type(field).__module__,
+        type(field).__qualname__,
+        getattr(label, "__module__", ""),
+        getattr(label, "__qualname__", ""),
+        field.to_field_name,
+        str(field.empty_label),
+        str(getattr(field, "null_label", None)),
+        str(getattr(field, "null_value", None)),
+        queryset.db,
+        sql,
+        params,
+        get_language(),
     )
-    return CHOICES_KEY.format(hashlib.sha256(described.encode()).hexdigest())
+    return CHOICES_KEY.format(_digest(described))
 
 
 def _read_choices(field: forms.ModelChoiceField) -> dict:
@@ -189,9 +229,7 @@ def _read_choices(field: forms.ModelChoiceField) -> dict:
     queryset = cast(models.QuerySet, field.queryset)  # _choices_key checked it
     with _tables_read(queryset.db) as tables:
         choices = [(getattr(value, "value", value), str(label)) for value, label in cast(Iterable, field.choices)]
-    names = {_watched_tables.get(table) for table in tables}
-    versions = None if None in names else {name: before[name] for name in names if name is not None}
-    return {"choices": choices, "versions": versions}
+    return {"choices": choices, "versions": _versions_of(tables, before)}
 
 
 def _use_choices(field: forms.ModelChoiceField, choices: list) -> None:

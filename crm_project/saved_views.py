@@ -31,6 +31,8 @@ from django.views.decorators.http import require_POST
 from accounts import selectors, services
 from accounts.models import SavedView, Team
 
+from .fragments import cached_rows
+
 # Parameters a list reads besides its filters: kept when a saved view is applied.
 LIST_PARAMETERS = ("sort", "per_page")
 VIEW_PARAMETER = "view"
@@ -59,7 +61,7 @@ class SavedViewsMixin:
 
     @cached_property
     def saved_views(self) -> list[SavedView]:
-        return selectors.saved_views_for(self.request.user, self.list_key)  # type: ignore[arg-type]
+        return selectors.saved_views_for(self.request.user, self.list_key, fetch=cached_rows)  # type: ignore[arg-type]
 
     @cached_property
     def active_view(self) -> SavedView | None:
@@ -142,7 +144,7 @@ class SavedViewsMixin:
             "saved_views": self.saved_views,
             "active_view": self.active_view,
             "default_view": self.default_view,
-            "saved_view_teams": list(selectors.teams_of(user)),  # type: ignore[arg-type]
+            "saved_view_teams": cached_rows(selectors.teams_of(user)),  # type: ignore[arg-type]
             "column_choices": column_choices(table),
             "columns_value": self.request.GET.get(COLUMNS_PARAMETER),
             "current_query": self.request.GET.urlencode(),

@@ -267,11 +267,13 @@ CRM_LIST_EXACT_COUNT = env.int("CRM_LIST_EXACT_COUNT", default=10_000)
 # A filtered list with at most this many rows (estimated) is sorted whole rather
 # than read along an index in sort order (see crm_project.lists.ListPaginator).
 CRM_LIST_SORT_ALL_MAX = env.int("CRM_LIST_SORT_ALL_MAX", default=50_000)
-# Models whose rows cached fragments show (the filter bars' menus): every write bumps
+# Models whose rows cached fragments show (the filter bars' menus, saved views): every write bumps
 # their version (crm_project/fragments.py); set-based writes call bump_cache_version.
 CRM_CACHED_MODELS: list[str] = [
     "accounts.User",
     "accounts.Team",
+    "accounts.SavedView",
+    "accounts.SavedViewDefault",
     "auth.Group",
     "customers.Tag",
     "customers.CustomField",

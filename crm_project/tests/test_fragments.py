@@ -189,3 +189,52 @@ def test_a_write_moves_the_version_again_when_its_transaction_commits(django_cap
         TagFactory(name="Fresh")
         assert cache_versions([name])[name] == start + 1
     assert cache_versions([name])[name] == start + 2
+
+
+# --- cached rows: saved views, teams to share with, custom fields ------------------------------
+def view_names(response) -> list[str]:
+    return [view.name for view in response.context["saved_views"]]
+
+
+def test_a_saved_view_shows_in_the_views_menu_at_once(client_for, owner):
+    from accounts import services
+
+    client = client_for(owner)
+    assert view_names(client.get(LIST)) == []
+    services.saved_view_create(actor=owner, list_key="customers:customer-list", name="VIPs", query="", columns=None)
+    assert view_names(client.get(LIST)) == ["VIPs"]
+
+
+def test_joining_a_team_shows_its_shared_views_at_once_and_leaving_hides_them(client_for, teammate, outsider, team):
+    from accounts import services
+
+    services.saved_view_create(
+        actor=teammate, list_key="customers:customer-list", name="Shared", query="", columns=None, team=team
+    )
+    client = client_for(outsider)
+    assert view_names(client.get(LIST)) == []
+    team.members.add(outsider)
+    response = client.get(LIST)
+    assert view_names(response) == ["Shared"]
+    assert [str(shared) for shared in response.context["saved_view_teams"]] == ["North", "South"]
+    team.members.remove(outsider)
+    assert view_names(client.get(LIST)) == []
+
+
+def test_one_users_cached_views_are_never_anothers(client_for, owner, teammate):
+    from accounts import services
+
+    services.saved_view_create(actor=owner, list_key="customers:customer-list", name="Mine", query="", columns=None)
+    assert view_names(client_for(owner).get(LIST)) == ["Mine"]
+    assert view_names(client_for(teammate).get(LIST)) == []
+
+
+def test_a_deactivated_custom_field_leaves_the_filter_bar_at_once(client_for, owner):
+    from customers.models import CustomField
+
+    field = CustomField.objects.create(label="Segment", key="segment", field_type=CustomField.Type.TEXT)
+    client = client_for(owner)
+    assert "cf_segment" in client.get(LIST).context["filter"].filters
+    field.is_active = False
+    field.save()
+    assert "cf_segment" not in client.get(LIST).context["filter"].filters

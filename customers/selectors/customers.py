@@ -7,6 +7,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
 
 from crm_project.access import get_for_user
+from crm_project.fragments import cached_rows
 from crm_project.helpers import normalize_phone
 
 from .. import registry
@@ -177,7 +178,8 @@ def customer_consent_log(*, customer: Customer) -> QuerySet[ConsentEvent]:
 
 
 def custom_fields_active() -> list[CustomField]:
-    return list(CustomField.objects.filter(is_active=True))
+    """Read on every customer list and form: from the cache until a custom field changes."""
+    return cached_rows(CustomField.objects.filter(is_active=True))
 
 
 def custom_values_for_display(customer: Customer, fields: list[CustomField]) -> list[tuple[str, object]]:
