@@ -124,7 +124,7 @@ def cached_rows(queryset: models.QuerySet) -> list:
     """`list(queryset)`, from the cache while no table the query reads has changed.
     The key is the query's SQL and parameters, so a user's own rows (their id is a
     parameter) are never another user's."""
-    if queryset._prefetch_related_lookups:
+    if queryset._prefetch_related_lookups:  # type: ignore[attr-defined]
         return list(queryset)  # the prefetches' own queries would go unwatched
     try:
         sql, params = queryset.query.sql_with_params()
