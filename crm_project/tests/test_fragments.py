@@ -238,3 +238,15 @@ def test_a_deactivated_custom_field_leaves_the_filter_bar_at_once(client_for, ow
     field.is_active = False
     field.save()
     assert "cf_segment" not in client.get(LIST).context["filter"].filters
+
+
+def test_tags_an_import_creates_show_in_the_filter_bar_at_once(client_for, manager, settings, tmp_path):
+    from customers.services import imports
+
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(manager)
+    assert "Imported" not in menu(client.get(LIST), "id_tag")
+    data = b"First name,Last name,E-mail,Tags\nAda,Lovelace,ada@example.com,Imported\n"
+    table = imports.import_table_read(data=data, filename="people.csv")
+    imports.customers_import(table=table, mapping=imports.import_mapping_guess(table.headers, []), actor=manager)
+    assert "Imported" in menu(client.get(LIST), "id_tag")

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import team_for_owner
+from crm_project.fragments import bump_cache_version
 from crm_project.helpers import normalize_phone
 from imports import services as kit
 from imports import sql
@@ -261,6 +262,7 @@ def _create_tags(plan: ImportPlan, *, actor) -> dict[str, int]:
     # bulk_create writes no history: record the tags this import made, by its user.
     made = Tag.objects.filter(pk__in=set(after.values()) - set(before.values()))
     Tag.history.bulk_history_create(list(made), default_user=actor)
+    bump_cache_version(Tag)  # bulk_create sends no signal: the filter bars' tag menus (crm_project/fragments.py)
     return {**plan.tags, **after}
 
 

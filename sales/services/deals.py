@@ -12,6 +12,7 @@ from simple_history.utils import bulk_create_with_history
 
 from accounts.models import User
 from accounts.selectors import team_for_owner
+from crm_project.fragments import bump_cache_version
 from crm_project.services import apply_changes
 from crm_project.versioning import version_claim
 from customers.models import Customer
@@ -48,6 +49,7 @@ def pipeline_create_default() -> Pipeline:
         ],
         Stage,
     )
+    bump_cache_version(Stage)  # bulk_create sends no signal: the stage menus (crm_project/fragments.py)
     return pipeline
 
 
