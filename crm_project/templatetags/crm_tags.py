@@ -10,7 +10,8 @@ from django.db import models
 from django.utils import formats, timezone
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.utils import A
@@ -68,6 +69,24 @@ def card_fields(table) -> list[str]:
         return list(names)
     columns = [column.name for column in table.columns if not isinstance(column.column, tables.CheckBoxColumn)]
     return columns[:3]
+
+
+@register.simple_tag(takes_context=True)
+def table_head(context, table, card: list[str]) -> str:
+    """The header cells, as partials/table.html's loop wrote them (django-tables2's
+    `querystring_replace` per sortable column), built in Python: below md the
+    header row is the cards' "Sort by" links, only the sortable card fields."""
+    query = dict(context["request"].GET)
+    cells = []
+    for column in table.columns:
+        hide = ' data-card="hide"' if column.name not in card or not column.orderable else ""
+        header: str = conditional_escape(column.header)
+        if column.orderable:
+            sorted_query = {**query, table.prefixed_order_by_field: column.order_by_alias.next}
+            href = escape("?" + urlencode(sorted_query, doseq=True))
+            header = f'<a href="{href}">{header}</a>'
+        cells.append(f'<th {column.attrs["th"].as_html()} scope="col"{hide}>{header}</th>')
+    return mark_safe("".join(cells))  # noqa: S308 - every part escaped above
 
 
 @register.simple_tag

@@ -1,13 +1,14 @@
 """`{% table_rows %}` puts in every cell what django-tables2's own template loop puts there."""
 
 import itertools
+import re
 
 import pytest
 from django.template import Context, Template
 from django.urls import reverse
 from django.utils import translation
 
-from crm_project.templatetags.crm_tags import _card_role, card_fields, table_rows
+from crm_project.templatetags.crm_tags import _card_role, card_fields, table_head, table_rows
 from customers.tests.factories import CompanyFactory, CustomerFactory, TagFactory
 from jobs.tests.factories import JobRunFactory
 from sales.tests.factories import DealFactory, LeadFactory, OrderFactory, ProductFactory, TaskFactory
@@ -76,3 +77,24 @@ def test_every_lists_rows_hold_what_django_tables2_would_put_in_them(client_for,
             ours, theirs = both(response.context["table"])
         assert ours == theirs, url
         assert ours.count("<tr") == len(response.context["table"].page.object_list) > 0, url
+
+
+# partials/table.html's header loop before {% table_head %}.
+HEAD = Template(
+    "{% load django_tables2 %}{% for column in table.columns %}"
+    '<th {{ column.attrs.th.as_html }} scope="col"{% if column.name not in card or not column.orderable %}'
+    ' data-card="hide"{% endif %}>{% if column.orderable %}<a href="{% querystring_replace '
+    'table.prefixed_order_by_field=column.order_by_alias.next %}">{{ column.header }}</a>'
+    "{% else %}{{ column.header }}{% endif %}</th>{% endfor %}"
+)
+
+
+def test_every_lists_header_links_sort_as_django_tables2s_would(client_for, admin_user, every_list):
+    client = client_for(admin_user)
+    for url in every_list:
+        response = client.get(url, {"q": "a&b", "sort": "-created_at", "page": "1"})
+        table = response.context["table"]
+        card = card_fields(table)
+        context = Context({"request": response.wsgi_request, "table": table, "card": card})
+        ours = table_head(context, table, card)
+        assert re.sub(r">\s+<", "><", ours) == HEAD.render(context), url
