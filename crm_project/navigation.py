@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
@@ -51,10 +51,20 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    visible = [(item, reverse(item.url_name)) for item in nav_items() if item.visible_for(user)]
+    visible = [(item, _url(item.url_name)) for item in nav_items() if item.visible_for(user)]
     active_url = _best_match(request.path, [url for item, url in visible if not item.soon])
     items = [{"item": item, "url": url, "active": not item.soon and url == active_url} for item, url in visible]
     return {"nav_items": items, "is_admin": roles.is_admin(user)}
+
+
+def _url(url_name: str) -> str:
+    """reverse(), once per URL configuration and script prefix: every page shows the menu."""
+    return _reversed(url_name, get_urlconf(), get_script_prefix())
+
+
+@functools.lru_cache(maxsize=256)
+def _reversed(url_name: str, urlconf: str | None, prefix: str) -> str:
+    return reverse(url_name, urlconf=urlconf)
 
 
 def _best_match(path: str, urls: list[str]) -> str | None:
