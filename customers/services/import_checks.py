@@ -97,10 +97,15 @@ class ImportPlan:
     new_companies: dict[str, ImportRow]  # lower-case name -> first row naming it
     tags: dict[str, int]  # lower-case name -> pk
     new_tags: dict[str, str]  # lower-case name -> name as written first
+    # PostgreSQL (import_checks_sql): the good rows that create a customer stay in its staging table,
+    # this many; `rows` holds the others. `owners`: each owner cell's user (None: the importer).
+    staged_new: int = 0
+    owners: dict[str, User | None] = field(default_factory=dict)
 
 
-def import_plan(table: ImportTable, mapping: dict[str, str], actor, custom_fields, progress) -> ImportPlan:
-    columns = {int(index): target for index, target in mapping.items()}
+def import_plan(table: ImportTable, columns: dict[int, str], actor, custom_fields, progress) -> ImportPlan:
+    """Check every row in Python (import_checks_sql does the same set-based on PostgreSQL).
+    `columns`: column index -> target."""
     header_of = {target: table.headers[index] for index, target in columns.items()}
     custom = {custom.key: custom for custom in custom_fields}
     plain = _plain_lengths()

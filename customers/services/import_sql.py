@@ -1,57 +1,58 @@
 """Writing the new customers of an import set-based on PostgreSQL (the import's writer, fast path).
 
-The checked rows are COPYed into a TEMP table, given their ids from the customers'
-sequence, then each table is written with one INSERT … SELECT: the customers, their
-tag links, their consent events and their timeline entries ("Imported (new customer)").
-The rows are the ones the ORM path would write, field for field; no Customer or
-Interaction object is built per row. Updated customers keep the ORM path (they are
-compared field by field with what is stored).
+The checked rows wait in import_checks_sql's CLEAN table. They get their ids from the
+customers' sequence (in file order) in one more TEMP table, then each table is written with
+one INSERT … SELECT: the customers, their tag links, their consent events and their
+timeline entries ("Imported (new customer)"). The rows are the ones the ORM path would
+write, field for field; no Customer or Interaction object is built per row. Updated
+customers keep the ORM path (they are compared field by field with what is stored).
 """
-
-import json
 
 from django.db import connection
 
-from crm_project.helpers import normalize_phone
 from imports import sql
 
 from ..models import ConsentEvent, Customer, Interaction
+from .import_checks_sql import CLEAN, COMPANY_KEYS, TAG_CELLS, VALUE_FIELDS
 
 STAGING = "customers_import_new"
+PEOPLE = "customers_import_people"  # owner cell -> owner id, team id (the importer's for a blank cell)
+COMPANY_IDS = "customers_import_company_ids"
+TAG_IDS = "customers_import_tag_ids"
 AUDIT_ACTION = "customer.imported"
-# Staged per row: the Customer fields an import sets, plus what the related rows need.
-_VALUE_FIELDS = (
-    "first_name", "last_name", "email", "phone", "job_title", "street", "city", "postal_code", "country",
-    "lifecycle_stage", "external_ref", "notes",
-)  # fmt: skip
 
 
-def customers_insert_set_based(rows, *, actor, company_ids: dict, teams, tag_ids: dict, filename: str, now) -> int:
-    """Insert the new customers of `rows` (ImportRow) and everything that goes with them; return how many."""
-    if not rows:
-        return 0
-    columns = {
-        "row_number": "integer",
-        "owner_id": "bigint",
-        "team_id": "bigint",
-        "company_id": "bigint",
-        **{name: "text" for name in _VALUE_FIELDS},
-        "phone_normalized": "text",
-        "custom_data": "jsonb",
-        "email_consent": "text",
-        "tag_ids": "bigint[]",
-    }
-    sql.stage(name=STAGING, columns=columns, rows=_staged(rows, actor, company_ids, teams, tag_ids), text=True,
-              ids_from=Customer)  # fmt: skip
-    consent = f"CASE WHEN s.email_consent <> '' THEN s.email_consent ELSE {_literal(Customer.Consent.UNKNOWN)} END"
+def customers_insert_staged(*, actor, owners: dict, company_ids: dict, teams, tag_ids: dict, filename: str,
+                            now) -> int:  # fmt: skip
+    """Insert the new customers checked into CLEAN and everything that goes with them; return how many."""
+    people = []
+    for name, user in {"": None, **owners}.items():
+        owner = user or actor
+        team = teams.of(owner)
+        people.append((name, owner.pk if owner else None, team.pk if team else None))
+    sql.stage(name=PEOPLE, columns={"owner_name": "text", "owner_id": "bigint", "team_id": "bigint"}, rows=people)
+    sql.stage(name=COMPANY_IDS, columns={"key": "text", "id": "bigint"}, rows=company_ids.items())
+    sql.stage(name=TAG_IDS, columns={"key": "text", "id": "bigint"}, rows=tag_ids.items())
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
+        # The ids in file order: nextval() over the rows already sorted.
+        cursor.execute(
+            f"CREATE TEMP TABLE {STAGING} ON COMMIT DROP AS SELECT nextval(%s::regclass) AS id, q.* FROM ("  # noqa: S608 - our own tables
+            f"SELECT s.*, p.owner_id, p.team_id, ci.id AS company_id FROM {CLEAN} s "
+            f"JOIN {PEOPLE} p ON p.owner_name = s.owner_name "
+            f"LEFT JOIN {COMPANY_KEYS} k ON k.company = s.company LEFT JOIN {COMPANY_IDS} ci ON ci.key = k.key "
+            "WHERE s.match_id IS NULL ORDER BY s.row_number) q",
+            [_sequence()],
+        )
+    consent = f"CASE WHEN s.consent <> '' THEN s.consent ELSE {_literal(Customer.Consent.UNKNOWN)} END"
     created = sql.insert_select(
         Customer,
         values={
             "id": "s.id", "owner": "s.owner_id", "team": "s.team_id", "company": "s.company_id",
-            **{name: f"s.{name}" for name in _VALUE_FIELDS},
+            **{name: f"s.{name}" for name in VALUE_FIELDS},
             "lifecycle_stage": f"COALESCE(NULLIF(s.lifecycle_stage, ''), {_literal(Customer.Stage.LEAD)})",
             "phone_normalized": "s.phone_normalized", "custom_data": "s.custom_data",
-            "email_consent": consent, "email_consent_at": f"CASE WHEN s.email_consent <> '' THEN {_literal(now)} END",
+            "email_consent": consent, "email_consent_at": f"CASE WHEN s.consent <> '' THEN {_literal(now)} END",
             "source": _literal(Customer.Source.IMPORT), "created_at": _literal(now),
         },
         source=f"{STAGING} s", suffix="ORDER BY s.row_number", now=now,
@@ -60,26 +61,10 @@ def customers_insert_set_based(rows, *, actor, company_ids: dict, teams, tag_ids
     return created
 
 
-def _staged(rows, actor, company_ids, teams, tag_ids):
-    """Each row as the strings COPY reads (text=True: no per-value conversion); NULL is \\N."""
-    null = "\\N"
-    owners: dict = {}  # owner -> (owner id, team id), once per owner
-    for row in rows:
-        owner = row.owner or actor
-        if owner not in owners:
-            team = teams.of(owner)
-            owners[owner] = (str(owner.pk) if owner else null, str(team.pk) if team else null)
-        values = row.values
-        yield (
-            row.number,
-            *owners[owner],
-            company_ids[row.company.lower()] if row.company else null,
-            *[values.get(name, "") for name in _VALUE_FIELDS],
-            normalize_phone(values.get("phone", "")),
-            json.dumps(row.custom) if row.custom else "{}",
-            row.consent,
-            "{" + ",".join(str(tag_ids[name.lower()]) for name in row.tags) + "}",
-        )
+def _sequence() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Customer._meta.db_table])
+        return cursor.fetchone()[0]
 
 
 def _insert_related(*, actor, filename: str, now) -> None:
@@ -88,14 +73,15 @@ def _insert_related(*, actor, filename: str, now) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {q(through._meta.db_table)} (customer_id, tag_id) "  # noqa: S608 - quoted model identifiers only
-            f"SELECT s.id, unnest(s.tag_ids) FROM {STAGING} s ORDER BY s.row_number"
+            f"SELECT s.id, t.id FROM {STAGING} s JOIN {TAG_CELLS} c ON c.cell = s.tags "
+            f"JOIN {TAG_IDS} t ON t.key = c.key ORDER BY s.row_number, c.position"
         )
     note = f"Import of {filename}"[:200]
     sql.insert_select(
         ConsentEvent,
-        values={"customer": "s.id", "status": "s.email_consent", "source": _literal(ConsentEvent.Source.IMPORT),
+        values={"customer": "s.id", "status": "s.consent", "source": _literal(ConsentEvent.Source.IMPORT),
                 "note": _literal(note), "actor": _literal(actor.pk if actor else None), "created_at": _literal(now)},
-        source=f"{STAGING} s", suffix="WHERE s.email_consent <> '' ORDER BY s.row_number", now=now,
+        source=f"{STAGING} s", suffix="WHERE s.consent <> '' ORDER BY s.row_number", now=now,
     )  # fmt: skip
     data = (
         f"jsonb_build_object('created', true, 'fields', '[]'::jsonb, 'row', s.row_number, "
@@ -116,4 +102,4 @@ def _literal(value) -> str:
     if value is None:
         return "NULL"
     with connection.cursor() as cursor:
-        return cursor.mogrify("%s", [value]).decode()
+        return cursor.mogrify("%s", [value]).decode().replace("%", "%%")  # insert_select's SQL takes parameters

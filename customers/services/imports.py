@@ -46,8 +46,10 @@ from .import_checks import (
     import_plan,
     tag_ids_by_name,
 )
+from .import_checks_sql import drop as postgresql_drop
+from .import_checks_sql import postgresql_plan
 from .import_mapping import import_field_choices, import_mapping_clean, import_mapping_guess
-from .import_sql import AUDIT_ACTION, customers_insert_set_based
+from .import_sql import AUDIT_ACTION, customers_insert_staged
 
 __all__ = [
     "BATCH_SIZE",
@@ -160,11 +162,26 @@ def customers_import(
         raise PermissionDenied
     custom_fields = custom_fields_active()
     mapping = import_mapping_clean(mapping, headers=table.headers, custom_fields=custom_fields)
-    plan = import_plan(table, mapping, actor, custom_fields, progress)
-    created = sum(1 for row in plan.rows if row.match_id is None)
+    try:
+        result = _import(table, mapping, actor=actor, custom_fields=custom_fields, dry_run=dry_run,
+                         skip_errors=skip_errors, progress=progress)  # fmt: skip
+    finally:
+        if sql.postgresql():
+            postgresql_drop()
+    if progress:
+        progress(table.row_count, table.row_count)
+    return result
+
+
+def _import(table, mapping, *, actor, custom_fields, dry_run, skip_errors, progress) -> ImportResult:
+    # PostgreSQL checks set-based (import_checks_sql) and keeps the new rows staged for the writer.
+    check = postgresql_plan if sql.postgresql() else import_plan
+    plan = check(table, {int(index): target for index, target in mapping.items()}, actor, custom_fields, progress)
+    created = plan.staged_new + sum(1 for row in plan.rows if row.match_id is None)
+    good = plan.staged_new + len(plan.rows)
     result = ImportResult(
-        total=table.row_count, created=created, updated=len(plan.rows) - created,
-        skipped=table.row_count - len(plan.rows), new_companies=len(plan.new_companies), new_tags=len(plan.new_tags),
+        total=table.row_count, created=created, updated=good - created,
+        skipped=table.row_count - good, new_companies=len(plan.new_companies), new_tags=len(plan.new_tags),
         errors=plan.errors, dry_run=dry_run, rejected=bool(plan.errors) and not skip_errors and not dry_run,
     )  # fmt: skip
     if dry_run or result.rejected:
@@ -176,8 +193,6 @@ def customers_import(
         raise ImportFileError(
             _("Some of these customers changed while importing, so nothing was written. Run the import again.")
         ) from None
-    if progress:
-        progress(table.row_count, table.row_count)
     return result
 
 
@@ -202,14 +217,10 @@ def _write(plan: ImportPlan, *, actor, filename: str) -> None:
     tag_ids = _create_tags(plan, actor=actor)
     company_ids = _create_companies(plan, actor, teams)
     existing = _load_for_update(plan)
-    set_based = sql.postgresql()  # new customers set-based (import_sql); the ORM elsewhere
     new, changed = [], []
     outcomes: list[tuple[ImportRow, Customer, bool, list[str]]] = []  # (row, customer, created, changed fields)
-    new_rows: list[ImportRow] = []
     for row in plan.rows:
-        if row.match_id is None and set_based:
-            new_rows.append(row)
-        elif row.match_id is None:
+        if row.match_id is None:
             customer = _new_customer(row, actor=actor, company_ids=company_ids, teams=teams, now=now)
             new.append(customer)
             outcomes.append((row, customer, True, []))
@@ -220,9 +231,9 @@ def _write(plan: ImportPlan, *, actor, filename: str) -> None:
                 changed.append(customer)
             outcomes.append((row, customer, False, fields))
     Customer.objects.bulk_create(new, batch_size=BATCH_SIZE)
-    customers_insert_set_based(
-        new_rows, actor=actor, company_ids=company_ids, teams=teams, tag_ids=tag_ids, filename=filename, now=now
-    )
+    if plan.staged_new:  # PostgreSQL: the new customers set-based, from the checks' staging table
+        customers_insert_staged(actor=actor, owners=plan.owners, company_ids=company_ids, teams=teams,
+                                tag_ids=tag_ids, filename=filename, now=now)  # fmt: skip
     update_fields = {name for _row, _customer, _created, fields in outcomes for name in fields}
     if changed:
         Customer.objects.bulk_update(changed, sorted(update_fields | {"updated_at"}), batch_size=BATCH_SIZE)
