@@ -61,6 +61,13 @@ def customers_insert_staged(*, actor, owners: dict, company_ids: dict, teams, ta
     return created
 
 
+def drop() -> None:
+    """The writer's tables go at commit; inside an outer transaction (a test) they would stay till its end."""
+    with connection.cursor() as cursor:
+        for name in (STAGING, PEOPLE, COMPANY_IDS, TAG_IDS):
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
 def _sequence() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Customer._meta.db_table])

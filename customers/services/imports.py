@@ -50,6 +50,7 @@ from .import_checks_sql import drop as postgresql_drop
 from .import_checks_sql import postgresql_plan
 from .import_mapping import import_field_choices, import_mapping_clean, import_mapping_guess
 from .import_sql import AUDIT_ACTION, customers_insert_staged
+from .import_sql import drop as postgresql_drop_written
 
 __all__ = [
     "BATCH_SIZE",
@@ -168,6 +169,7 @@ def customers_import(
     finally:
         if sql.postgresql():
             postgresql_drop()
+            postgresql_drop_written()
     if progress:
         progress(table.row_count, table.row_count)
     return result
