@@ -106,7 +106,7 @@ def postgresql_plan(table, columns: dict[int, str], actor, custom_fields, progre
     companies, new_companies = _find_companies(_first_rows_per_company(owners), actor)
     tags, new_tags = _find_tags()
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {CLEAN}")
+        cursor.execute(f"ANALYZE {CLEAN}")  # without its counts the writer's joins are planned as nested loops
         cursor.execute(f"SELECT count(*) FROM {CLEAN} WHERE match_id IS NULL")  # noqa: S608 - our own table
         staged_new = cursor.fetchone()[0]
     return ImportPlan(updates, errors, companies, new_companies, tags, new_tags, staged_new=staged_new, owners=owners)
@@ -170,7 +170,7 @@ def _insert_plain_rows(columns: dict[int, str]) -> None:
         elif target in lengths and target not in ("email", "country"):
             tests.append(f"length({raw}) <= {int(lengths[target])}")
         elif target == "email":
-            tests.append(f"({raw} = '' OR ({raw} ~ %(email)s AND length({raw}) <= {int(lengths['email'])}))")
+            tests.append(f"({raw} = '' OR {plain_email(raw)})")
             params["email"] = _PLAIN_EMAIL
         elif target == "country":
             tests.append(f"({raw} = '' OR {raw} ~ '^[A-Za-z]{{2}}$')")
@@ -202,6 +202,13 @@ def _insert_plain_rows(columns: dict[int, str]) -> None:
             f"CROSS JOIN LATERAL (SELECT regexp_replace({phone}, '[^0-9]', '', 'g') AS digits) d WHERE {plain}",
             {**params, **_word_params()},
         )
+
+
+def plain_email(raw: str) -> str:
+    """SQL: the address `raw` has import_checks' plain shape (its pattern in %(email)s)."""
+    domain = f"split_part({raw}, '@', 2)"  # a plain address has one @
+    limit = int(_plain_lengths()["email"])
+    return f"(length({raw}) <= {limit} AND {raw} ~ %(email)s AND (length({domain}) <= 63 OR {domain} !~ '[^.]{{64}}'))"
 
 
 def _word(target: str, raw: str) -> str:
@@ -321,14 +328,17 @@ def _drop_duplicates(header_of) -> list[RowError]:
 
 def _find_matches(actor, owners, header_of, order) -> tuple[list[ImportRow], list[RowError]]:
     """import_checks._check_matches over the rows whose reference or email some customer has: the
-    rows it matches are the updates (their match_id set in CLEAN), the ones it refuses are dropped."""
+    rows it matches are the updates (their match_id set in CLEAN), the ones it refuses are dropped.
+    Joins, not IN (SELECT …): a list of every customer's reference outgrows work_mem and is then
+    searched once per row."""
     customers = sql.quote(Customer._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {', '.join(f's.{name}' for name in CLEAN_COLUMNS)} FROM {CLEAN} s WHERE "  # noqa: S608 - our own table, a quoted model table
-            f"(s.external_ref <> '' AND s.external_ref IN (SELECT c.external_ref FROM {customers} c)) "
-            f"OR (s.email_key <> '' AND s.email_key IN (SELECT lower(c.email) FROM {customers} c)) "
-            "ORDER BY s.row_number"
+            f"s.row_number IN (SELECT s.row_number FROM {CLEAN} s JOIN {customers} c "
+            "ON c.external_ref = s.external_ref WHERE s.external_ref <> '' "
+            f"UNION SELECT s.row_number FROM {CLEAN} s JOIN {customers} c ON lower(c.email) = s.email_key "
+            "WHERE s.email_key <> '') ORDER BY s.row_number"
         )
         rows = [_import_row(record, owners, order) for record in cursor.fetchall()]
     problems = _check_matches(rows, actor)
@@ -375,8 +385,9 @@ def _first_rows_per_company(owners) -> list[ImportRow]:
     """The first row naming each company (its owner owns a new company), in file order."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT DISTINCT ON (k.key) s.row_number, s.company, s.owner_name FROM {CLEAN} s "  # noqa: S608 - our own tables
-            f"JOIN {COMPANY_KEYS} k ON k.company = s.company ORDER BY k.key, s.row_number"
+            f"WITH firsts AS (SELECT min(s.row_number) AS row_number FROM {CLEAN} s "  # noqa: S608 - our own tables
+            f"JOIN {COMPANY_KEYS} k ON k.company = s.company GROUP BY k.key) "
+            f"SELECT s.row_number, s.company, s.owner_name FROM {CLEAN} s JOIN firsts f ON f.row_number = s.row_number"
         )
         firsts = cursor.fetchall()
     firsts.sort()
