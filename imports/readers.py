@@ -26,9 +26,6 @@ from .limits import Limits
 
 EXTENSIONS = ("csv", "xlsx")
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# In CSV cells joined with NUL: what _clean_text would change (a control character, whitespace
-# at either end of a cell, a neutralised formula's leading quote). \s is str.strip()'s whitespace.
-_NEEDS_CLEANING = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]|(?:^|\x00)(?:\s|'[=+\-@])|\s(?:\x00|$)")
 _ROW = re.compile(rb'<(?:\w+:)?row\b(?:[^>]*?\br="(\d+)")?')
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*\d*:?([A-Z]*)(\d*)"')
 # Members this small are never a bomb on their own; their ratio is not checked.
@@ -91,12 +88,7 @@ def records(stream: Any, *, extension: str, limits: Limits) -> Generator[tuple[i
             if len(values) > limits.max_columns:
                 raise ImportFileError(_too_many_columns(number, len(values), limits))
             if from_csv:  # strings, each already held to the cell limit by the csv module
-                # Most rows need no cleaning: one search over the joined row says so (no call per cell).
-                # NUL never reaches here (_lines refuses it), so it cannot be mistaken for a separator.
-                if _NEEDS_CLEANING.search("\x00".join(values)) is None:
-                    yield number, values
-                else:
-                    yield number, [_clean_text(value) for value in values]
+                yield number, [_clean_text(value) for value in values]
             else:
                 yield number, [clean_cell(value, number=number, limits=limits) for value in values]
 
