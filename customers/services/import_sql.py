@@ -35,7 +35,8 @@ def customers_insert_staged(*, actor, owners: dict, company_ids: dict, teams, ta
     sql.stage(name=TAG_IDS, columns={"key": "text", "id": "bigint"}, rows=tag_ids.items())
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
-        # The ids in file order: nextval() over the rows already sorted.
+        # The ids in file order: nextval() over the rows already sorted; STAGING is then read in that
+        # order, so the INSERTs below need no ORDER BY (a sort of every row, each).
         cursor.execute(
             f"CREATE TEMP TABLE {STAGING} ON COMMIT DROP AS SELECT nextval(%s::regclass) AS id, q.* FROM ("  # noqa: S608 - our own tables
             f"SELECT s.*, p.owner_id, p.team_id, ci.id AS company_id FROM {CLEAN} s "
@@ -55,7 +56,7 @@ def customers_insert_staged(*, actor, owners: dict, company_ids: dict, teams, ta
             "email_consent": consent, "email_consent_at": f"CASE WHEN s.consent <> '' THEN {_literal(now)} END",
             "source": _literal(Customer.Source.IMPORT), "created_at": _literal(now),
         },
-        source=f"{STAGING} s", suffix="ORDER BY s.row_number", now=now,
+        source=f"{STAGING} s", now=now,
     )  # fmt: skip
     _insert_related(actor=actor, filename=filename, now=now)
     return created
@@ -81,14 +82,14 @@ def _insert_related(*, actor, filename: str, now) -> None:
         cursor.execute(
             f"INSERT INTO {q(through._meta.db_table)} (customer_id, tag_id) "  # noqa: S608 - quoted model identifiers only
             f"SELECT s.id, t.id FROM {STAGING} s JOIN {TAG_CELLS} c ON c.cell = s.tags "
-            f"JOIN {TAG_IDS} t ON t.key = c.key ORDER BY s.row_number, c.position"
+            f"JOIN {TAG_IDS} t ON t.key = c.key"
         )
     note = f"Import of {filename}"[:200]
     sql.insert_select(
         ConsentEvent,
         values={"customer": "s.id", "status": "s.consent", "source": _literal(ConsentEvent.Source.IMPORT),
                 "note": _literal(note), "actor": _literal(actor.pk if actor else None), "created_at": _literal(now)},
-        source=f"{STAGING} s", suffix="WHERE s.consent <> '' ORDER BY s.row_number", now=now,
+        source=f"{STAGING} s", suffix="WHERE s.consent <> ''", now=now,
     )  # fmt: skip
     data = (
         f"jsonb_build_object('created', true, 'fields', '[]'::jsonb, 'row', s.row_number, "
@@ -100,7 +101,7 @@ def _insert_related(*, actor, filename: str, now) -> None:
                 "action": _literal(AUDIT_ACTION), "summary": _literal("Imported (new customer)"),
                 "user": _literal(actor.pk if actor else None), "occurred_at": _literal(now),
                 "created_at": _literal(now), "data": data},
-        source=f"{STAGING} s", suffix="ORDER BY s.row_number", now=now,
+        source=f"{STAGING} s", now=now,
     )  # fmt: skip
 
 
