@@ -170,8 +170,6 @@ def customers_import(
         if sql.postgresql():
             postgresql_drop()
             postgresql_drop_written()
-    if progress:
-        progress(table.row_count, table.row_count)
     return result
 
 
@@ -195,6 +193,8 @@ def _import(table, mapping, *, actor, custom_fields, dry_run, skip_errors, progr
         raise ImportFileError(
             _("Some of these customers changed while importing, so nothing was written. Run the import again.")
         ) from None
+    if progress:
+        progress(table.row_count, table.row_count)
     return result
 
 

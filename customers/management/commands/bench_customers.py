@@ -140,6 +140,7 @@ class Command(BaseCommand):
             _write_contacts(path, rows)
             floor = floor_timeline = None
             if connection.vendor == "postgresql":
+                _vacuum()  # the generated customers' index entries flushed first, not by the floor's inserts
                 floor = _floor(path)
                 _vacuum()
                 # The same floor plus the one timeline row per new customer the import writes (set-based):
