@@ -11,4 +11,8 @@ class SupportConfig(AppConfig):
 
 
 # Entries of the side navigation (settings.CRM_NAVIGATION orders the apps).
-NAV_ITEMS = (NavItem(_("Tickets"), "home", "life-preserver", (roles.SUPPORT_AGENT, roles.MANAGER), soon=True),)
+# Sales reps read their customers' tickets on the customer page; the list and home are for those who work them.
+NAV_ITEMS = (
+    NavItem(_("Support home"), "support:home", "life-preserver", (roles.SUPPORT_AGENT, roles.MANAGER)),
+    NavItem(_("Tickets"), "support:ticket-list", "ticket-detailed", (roles.SUPPORT_AGENT, roles.MANAGER)),
+)

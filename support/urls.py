@@ -3,12 +3,21 @@
 
 from django.urls import path
 
-from .views import csat, dashboard, help, inbound, kb, ticket
+from .views import csat, dashboard, help, home, inbound, kb, ticket, tickets
 
 app_name = "support"
 
 # --- agents: home, tickets, dashboard, knowledge base -------------------------
 urlpatterns: list = []
+
+# The agent's home, the ticket list with its bulk actions and export, New ticket.
+urlpatterns += [
+    path("support/", home.home, name="home"),
+    path("support/tickets/", tickets.TicketListView.as_view(), name="ticket-list"),
+    path("support/tickets/new/", tickets.ticket_create, name="ticket-create"),
+    path("support/tickets/bulk/", tickets.ticket_bulk, name="ticket-bulk"),
+    path("support/tickets/export.csv", tickets.ticket_export, name="ticket-export"),
+]
 
 # The managers' dashboard.
 urlpatterns += [path("support/dashboard/", dashboard.dashboard, name="dashboard")]

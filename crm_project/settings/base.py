@@ -294,6 +294,7 @@ CRM_SEARCH_PROVIDERS: list[str] = [
     "sales.selectors.search.deals_section",
     "sales.selectors.search.orders_section",
     "sales.selectors.search.tasks_section",
+    "support.selectors.search.tickets_section",
 ]
 # Other apps' records on the customer's timeline (customers.registry.TimelineSource).
 CRM_TIMELINE_SOURCES: list[str] = ["sales.selectors.orders.ORDER_TIMELINE_SOURCE"]
@@ -311,7 +312,10 @@ CRM_CUSTOMER_PANELS: list[str] = [
     "analytics.panels.RFM_PANEL",
 ]
 # Extra filters of the customer list, its exports and bulk actions (customers.registry.CustomerListFilters).
-CRM_CUSTOMER_LIST_FILTERS: list[str] = ["analytics.filters.RFM_CUSTOMER_FILTERS"]
+CRM_CUSTOMER_LIST_FILTERS: list[str] = [
+    "analytics.filters.RFM_CUSTOMER_FILTERS",
+    "support.filters.customers.SUPPORT_CUSTOMER_FILTERS",
+]
 # The side navigation, in menu order: each app's NAV_ITEMS (crm_project.navigation.NavItem).
 CRM_NAVIGATION: list[str] = [
     "crm_project.navigation.HOME_ITEMS",
@@ -323,7 +327,7 @@ CRM_NAVIGATION: list[str] = [
     "jobs.apps.NAV_ITEMS",
 ]
 # Cards on the role homes: "module.function(*, request, role) -> list[crm_project.home.HomeCard]".
-CRM_HOME_CARDS: list[str] = ["sales.panels.home_cards", "analytics.panels.home_cards"]
+CRM_HOME_CARDS: list[str] = ["sales.panels.home_cards", "analytics.panels.home_cards", "support.panels.home_cards"]
 
 # seed_demo refuses to run unless this is on (local and test settings only).
 CRM_DEMO_DATA_ALLOWED = False

@@ -1,0 +1,191 @@
+"""Reads behind the agents' pages: the ticket list and its search, the SLA
+state in SQL, the agent's home cards, the manager's backlog card and the
+customer page's support panel. Everything starts from the access helpers in
+`support.selectors.tickets`."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
+
+from accounts import roles
+
+from ..models import CsatSurvey, Queue, Ticket, TicketMessage
+from .tickets import queues_for_user, tickets_visible_to
+
+# "Breaching soon": a running clock due within this many minutes (or already breached).
+BREACHING_SOON_MINUTES = 60
+# Rows per card on the agent's home and on the customer's support panel.
+CARD_ROWS = 5
+
+SLA_STATES = ("ok", "near", "breached", "none")
+# The lists' order: the nearest running clock first, no clock last, then the oldest.
+SLA_ORDER = (F("sla_missing").asc(), F("sla_due").asc(), F("created_at").asc())
+
+
+def may_use_support(user) -> bool:
+    """Agents, managers and admins work tickets; a sales rep reads their customers'
+    tickets on the customer page only (no list, no home)."""
+    return roles.is_admin(user) or bool({roles.SUPPORT_AGENT, roles.MANAGER} & roles.roles_of(user))
+
+
+def with_sla_due(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """`sla_due`: the next due time of a running clock (the first response while it is
+    awaited, else the resolution; the earlier of both), NULL when no clock runs
+    (no policy, waiting on the customer, solved or closed). `sla_missing` sorts NULLs
+    last on every database."""
+    first = Case(When(first_responded_at__isnull=True, then=F("first_response_due")))
+    due = Least(Coalesce(first, F("resolution_due")), Coalesce(F("resolution_due"), first))
+    running = Q(status__in=Ticket.OPEN_STATUSES, sla_paused_at__isnull=True)
+    return queryset.annotate(sla_due=Case(When(running, then=due))).annotate(
+        sla_missing=Case(When(sla_due__isnull=True, then=Value(1)), default=Value(0), output_field=IntegerField())
+    )
+
+
+def sla_state_q(state: str, now: datetime) -> Q:
+    """A filter on the annotated `sla_due` (see `support.sla.sla_state`, the same cut-offs)."""
+    soon = now + timedelta(minutes=BREACHING_SOON_MINUTES)
+    return {
+        "none": Q(sla_due__isnull=True),
+        "breached": Q(sla_due__lte=now),
+        "near": Q(sla_due__gt=now, sla_due__lte=soon),
+        "ok": Q(sla_due__gt=soon),
+        "due_soon": Q(sla_due__lte=soon),
+    }[state]
+
+
+def ticket_list_for_user(*, user) -> QuerySet[Ticket]:
+    """The list's rows: tickets the user may see, with what the columns show, in
+    SLA order (the nearest due time first, no clock last, then the oldest)."""
+    queryset = tickets_visible_to(user).select_related("customer", "queue", "assignee")
+    return with_sla_due(queryset).order_by(*SLA_ORDER)
+
+
+def ticket_search(queryset: QuerySet[Ticket], query: str, *, notes: bool) -> QuerySet[Ticket]:
+    """Every word matches the subject, the customer's email or a message body; a
+    number ("#123" or "123") also finds that ticket. `notes`: search internal notes too
+    (never for someone who reads tickets without working them)."""
+    reference = query.strip().removeprefix("#")
+    by_number = Q(pk=int(reference)) if reference.isdigit() and len(reference) < 10 else Q(pk__in=[])
+    messages = TicketMessage.objects.filter(ticket=OuterRef("pk"))
+    if not notes:
+        messages = messages.filter(kind=TicketMessage.Kind.PUBLIC)
+    words = query.split()[:5]
+    if not words:
+        return queryset
+    text = Q()
+    for word in words:
+        in_body = Q(Exists(messages.filter(body__icontains=word)))
+        text &= Q(subject__icontains=word) | Q(customer__email__icontains=word) | in_body
+    return queryset.filter(by_number | text)
+
+
+# --- the agent's home -----------------------------------------------------------------
+@dataclass(frozen=True)
+class HomeCardData:
+    key: str  # assigned, unassigned, breaching
+    count: int
+    tickets: list[Ticket]
+    list_query: str  # the ticket list's filters for "see all"
+
+
+def agent_home(*, user) -> list[HomeCardData]:
+    """Assigned to me, unassigned in my queues, breaching soon: counts in one query,
+    then a few rows each, the nearest SLA due time first."""
+    now = timezone.now()
+    unsolved = with_sla_due(tickets_visible_to(user).filter(status__in=Ticket.UNSOLVED_STATUSES))
+    mine = Q(assignee=user)
+    unassigned = Q(assignee__isnull=True, queue__in=queues_for_user(user).values("pk"))
+    breaching = sla_state_q("due_soon", now)
+    counts = unsolved.aggregate(
+        assigned=Count("pk", filter=mine),
+        unassigned=Count("pk", filter=unassigned),
+        breaching=Count("pk", filter=breaching),
+    )
+    rows = unsolved.select_related("customer", "queue", "assignee").order_by(*SLA_ORDER)
+    return [
+        HomeCardData("assigned", counts["assigned"], list(rows.filter(mine)[:CARD_ROWS]), f"assignee={user.pk}"),
+        HomeCardData("unassigned", counts["unassigned"], list(rows.filter(unassigned)[:CARD_ROWS]), "assignee=null"),
+        HomeCardData("breaching", counts["breaching"], list(rows.filter(breaching)[:CARD_ROWS]), "sla=due_soon"),
+    ]
+
+
+@dataclass(frozen=True)
+class QueueBacklog:
+    queue: Queue
+    unsolved: int
+    unassigned: int
+    breached: int
+
+
+def support_backlog(*, user) -> list[QueueBacklog]:
+    """The manager's card: per queue they oversee, unsolved, unassigned and breached
+    tickets (one grouped query and the queues)."""
+    now = timezone.now()
+    queues = list(queues_for_user(user).filter(is_active=True))
+    rows = (
+        with_sla_due(Ticket.objects.filter(queue__in=[q.pk for q in queues], status__in=Ticket.UNSOLVED_STATUSES))
+        .values("queue")
+        .order_by("queue")
+        .annotate(
+            unsolved=Count("pk"),
+            unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+            breached=Count("pk", filter=Q(sla_due__lte=now)),
+        )
+    )
+    by_queue = {row["queue"]: row for row in rows}
+    empty = {"unsolved": 0, "unassigned": 0, "breached": 0}
+    return [
+        QueueBacklog(
+            queue=queue,
+            unsolved=by_queue.get(queue.pk, empty)["unsolved"],
+            unassigned=by_queue.get(queue.pk, empty)["unassigned"],
+            breached=by_queue.get(queue.pk, empty)["breached"],
+        )
+        for queue in queues
+    ]
+
+
+# --- the customer's support panel ----------------------------------------------------
+@dataclass(frozen=True)
+class CustomerSupport:
+    open_count: int
+    breaches: int
+    total: int
+    open_tickets: list[Ticket]
+    last_csat: CsatSurvey | None
+
+
+def customer_support_for_user(*, user, customer) -> CustomerSupport:
+    """The customer's tickets the viewer may see: how many are open, how many
+    missed a target (answered or solved late, or overdue now), the open ones
+    (nearest SLA first) and the last answered survey. Three queries."""
+    now = timezone.now()
+    tickets = with_sla_due(tickets_visible_to(user).filter(customer=customer))
+    late = (
+        Q(first_responded_at__gt=F("first_response_due")) | Q(solved_at__gt=F("resolution_due")) | Q(sla_due__lte=now)
+    )
+    counts = tickets.aggregate(
+        total=Count("pk"),
+        open=Count("pk", filter=Q(status__in=Ticket.UNSOLVED_STATUSES)),
+        breaches=Count("pk", filter=late),
+    )
+    open_tickets = list(
+        tickets.filter(status__in=Ticket.UNSOLVED_STATUSES)
+        .select_related("queue", "assignee")
+        .order_by(*SLA_ORDER)[:CARD_ROWS]
+    )
+    last_csat = (
+        CsatSurvey.objects.filter(ticket__in=tickets.values("pk"), answered_at__isnull=False)
+        .order_by("-answered_at", "-pk")
+        .first()
+    )
+    return CustomerSupport(
+        open_count=counts["open"],
+        breaches=counts["breaches"],
+        total=counts["total"],
+        open_tickets=open_tickets,
+        last_csat=last_csat,
+    )
