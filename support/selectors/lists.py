@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Least
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from accounts import roles
@@ -31,15 +32,22 @@ def may_use_support(user) -> bool:
     return roles.is_admin(user) or bool({roles.SUPPORT_AGENT, roles.MANAGER} & roles.roles_of(user))
 
 
+def sla_due_expression(prefix: str = "") -> Case:
+    """The next due time of a running clock (the first response while it is awaited,
+    else the resolution; the earlier of both), NULL when no clock runs (no policy,
+    waiting on the customer, solved or closed). `prefix` reaches a ticket through a
+    relation ("tickets__")."""
+    first = Case(When(**{f"{prefix}first_responded_at__isnull": True}, then=F(f"{prefix}first_response_due")))
+    resolution = F(f"{prefix}resolution_due")
+    due = Least(Coalesce(first, resolution), Coalesce(resolution, first))
+    running = Q(**{f"{prefix}status__in": Ticket.OPEN_STATUSES, f"{prefix}sla_paused_at__isnull": True})
+    return Case(When(running, then=due))
+
+
 def with_sla_due(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """`sla_due`: the next due time of a running clock (the first response while it is
-    awaited, else the resolution; the earlier of both), NULL when no clock runs
-    (no policy, waiting on the customer, solved or closed). `sla_missing` sorts NULLs
+    """`sla_due` (see `sla_due_expression`) on each ticket; `sla_missing` sorts NULLs
     last on every database."""
-    first = Case(When(first_responded_at__isnull=True, then=F("first_response_due")))
-    due = Least(Coalesce(first, F("resolution_due")), Coalesce(F("resolution_due"), first))
-    running = Q(status__in=Ticket.OPEN_STATUSES, sla_paused_at__isnull=True)
-    return queryset.annotate(sla_due=Case(When(running, then=due))).annotate(
+    return queryset.annotate(sla_due=sla_due_expression()).annotate(
         sla_missing=Case(When(sla_due__isnull=True, then=Value(1)), default=Value(0), output_field=IntegerField())
     )
 
@@ -112,40 +120,20 @@ def agent_home(*, user) -> list[HomeCardData]:
     ]
 
 
-@dataclass(frozen=True)
-class QueueBacklog:
-    queue: Queue
-    unsolved: int
-    unassigned: int
-    breached: int
-
-
-def support_backlog(*, user) -> list[QueueBacklog]:
-    """The manager's card: per queue they oversee, unsolved, unassigned and breached
-    tickets (one grouped query and the queues)."""
-    now = timezone.now()
-    queues = list(queues_for_user(user).filter(is_active=True))
-    rows = (
-        with_sla_due(Ticket.objects.filter(queue__in=[q.pk for q in queues], status__in=Ticket.UNSOLVED_STATUSES))
-        .values("queue")
-        .order_by("queue")
+def support_backlog(*, user) -> QuerySet[Queue]:
+    """The manager's card: the active queues they oversee, each with its unsolved,
+    unassigned and breached tickets (one grouped query)."""
+    unsolved = Q(tickets__status__in=Ticket.UNSOLVED_STATUSES)
+    breached = LessThanOrEqual(sla_due_expression("tickets__"), Value(timezone.now()))
+    return (
+        Queue.objects.filter(pk__in=queues_for_user(user).values("pk"), is_active=True)
         .annotate(
-            unsolved=Count("pk"),
-            unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-            breached=Count("pk", filter=Q(sla_due__lte=now)),
+            unsolved=Count("tickets", filter=unsolved),
+            unassigned=Count("tickets", filter=unsolved & Q(tickets__assignee__isnull=True)),
+            breached=Count("tickets", filter=Q(breached)),
         )
+        .order_by("name")
     )
-    by_queue = {row["queue"]: row for row in rows}
-    empty = {"unsolved": 0, "unassigned": 0, "breached": 0}
-    return [
-        QueueBacklog(
-            queue=queue,
-            unsolved=by_queue.get(queue.pk, empty)["unsolved"],
-            unassigned=by_queue.get(queue.pk, empty)["unassigned"],
-            breached=by_queue.get(queue.pk, empty)["breached"],
-        )
-        for queue in queues
-    ]
 
 
 # --- the customer's support panel ----------------------------------------------------
@@ -161,7 +149,7 @@ class CustomerSupport:
 def customer_support_for_user(*, user, customer) -> CustomerSupport:
     """The customer's tickets the viewer may see: how many are open, how many
     missed a target (answered or solved late, or overdue now), the open ones
-    (nearest SLA first) and the last answered survey. Three queries."""
+    (nearest SLA first) and the last answered survey. At most three queries."""
     now = timezone.now()
     tickets = with_sla_due(tickets_visible_to(user).filter(customer=customer))
     late = (
@@ -172,16 +160,18 @@ def customer_support_for_user(*, user, customer) -> CustomerSupport:
         open=Count("pk", filter=Q(status__in=Ticket.UNSOLVED_STATUSES)),
         breaches=Count("pk", filter=late),
     )
-    open_tickets = list(
-        tickets.filter(status__in=Ticket.UNSOLVED_STATUSES)
-        .select_related("queue", "assignee")
-        .order_by(*SLA_ORDER)[:CARD_ROWS]
-    )
-    last_csat = (
-        CsatSurvey.objects.filter(ticket__in=tickets.values("pk"), answered_at__isnull=False)
-        .order_by("-answered_at", "-pk")
-        .first()
-    )
+    # A customer without (visible) tickets costs the one query above.
+    open_tickets = []
+    if counts["open"]:
+        open_tickets = list(
+            tickets.filter(status__in=Ticket.UNSOLVED_STATUSES)
+            .select_related("queue", "assignee")
+            .order_by(*SLA_ORDER)[:CARD_ROWS]
+        )
+    last_csat = None
+    if counts["total"]:
+        answered = CsatSurvey.objects.filter(ticket__in=tickets.values("pk"), answered_at__isnull=False)
+        last_csat = answered.order_by("-answered_at", "-pk").first()
     return CustomerSupport(
         open_count=counts["open"],
         breaches=counts["breaches"],
