@@ -15,6 +15,7 @@ urlpatterns += [
     path("support/", home.home, name="home"),
     path("support/tickets/", tickets.TicketListView.as_view(), name="ticket-list"),
     path("support/tickets/new/", tickets.ticket_create, name="ticket-create"),
+    path("support/tickets/new/customers/", tickets.ticket_customer_matches, name="ticket-customer-matches"),
     path("support/tickets/bulk/", tickets.ticket_bulk, name="ticket-bulk"),
     path("support/tickets/export.csv", tickets.ticket_export, name="ticket-export"),
 ]

@@ -12,6 +12,8 @@ from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from accounts import roles
+from customers.models import Customer
+from customers.selectors.customers import customer_search
 
 from ..models import CsatSurvey, Queue, Ticket, TicketMessage
 from .tickets import queues_for_user, tickets_visible_to
@@ -179,3 +181,16 @@ def customer_support_for_user(*, user, customer) -> CustomerSupport:
         open_tickets=open_tickets,
         last_csat=last_csat,
     )
+
+
+# --- the agent's "New ticket" form ------------------------------------------------------
+CUSTOMER_MATCHES = 8
+
+
+def customer_matches_for_user(*, user, query: str) -> list[Customer]:
+    """Customers the user may see matching the query (name, email, phone, company), for
+    picking the customer of a new ticket; nothing below two characters."""
+    if len(query.strip()) < 2:
+        return []
+    visible = Customer.objects.visible_to(user).select_related("company").order_by()
+    return list(customer_search(visible, query)[:CUSTOMER_MATCHES])

@@ -247,3 +247,17 @@ def test_the_new_ticket_form_offers_only_the_agents_queues(client_for, agent, qu
     assert response.status_code == 200
     assert "queue" in response.context["form"].errors
     assert not Ticket.objects.exists()
+
+
+def test_the_customer_finder_lists_matching_customers_that_pick_the_customer(client_for, agent, queue):
+    grace = CustomerFactory(first_name="Grace", last_name="Hopper", email="grace@navy.example")
+    CustomerFactory(first_name="Alan", last_name="Turing")
+    response = client_for(agent).get(reverse("support:ticket-customer-matches"), {"find": "hopper"})
+    page = response.content.decode()
+    assert f"{reverse('support:ticket-create')}?customer={grace.pk}" in page
+    assert "Turing" not in page
+
+
+def test_a_sales_rep_cannot_use_the_customer_finder(client_for, owner):
+    response = client_for(owner).get(reverse("support:ticket-customer-matches"), {"find": "hopper"})
+    assert response.status_code == 403

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from crm_project.helpers import next_url
 from crm_project.lists import FilteredTableView
@@ -20,7 +20,7 @@ from ..filters.tickets import TicketFilter
 from ..forms.tickets import BulkTicketForm, NewTicketForm
 from ..models import Ticket
 from ..selectors import tickets as access
-from ..selectors.lists import may_use_support, ticket_list_for_user
+from ..selectors.lists import customer_matches_for_user, may_use_support, ticket_list_for_user
 from ..services import agent, bulk, exports
 from ..tables import TicketTable
 
@@ -110,6 +110,15 @@ def ticket_create(request):
         "crumbs": [(_("Tickets"), reverse("support:ticket-list")), (_("New ticket"), None)],
     }
     return render(request, "support/ticket_form.html", context)
+
+
+@require_GET
+@login_required
+def ticket_customer_matches(request):
+    """The New ticket form's customer finder (htmx): matching customers, each a link that picks it."""
+    _require_support_role(request.user)
+    matches = customer_matches_for_user(user=request.user, query=request.GET.get("find", ""))
+    return render(request, "support/partials/customer_matches.html", {"matches": matches})
 
 
 @login_required
