@@ -49,7 +49,9 @@ class TicketTable(tables.Table):
         verbose_name=_("Assignee"), order_by=("assignee__first_name", "assignee__last_name"), default="—"
     )
     sla = tables.Column(verbose_name=_("SLA"), accessor="pk", order_by=("sla_missing", "sla_due"), empty_values=())
-    updated_at = ShortDateColumn(verbose_name=_("Updated"), format="SHORT_DATETIME_FORMAT")
+    updated_at = ShortDateColumn(
+        verbose_name=_("Updated"), format="SHORT_DATETIME_FORMAT", attrs={"td": {"class": "small text-nowrap"}}
+    )
 
     class Meta:
         model = Ticket

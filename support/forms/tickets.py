@@ -87,6 +87,9 @@ class NewTicketForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["customer"]).queryset = Customer.objects.visible_to(user)
         queues = queues_for_user(user).filter(is_active=True).order_by("name")
         cast(forms.ModelChoiceField, self.fields["queue"]).queryset = queues
+        only = list(queues[:2])
+        if len(only) == 1:  # an agent of one queue need not choose it
+            self.fields["queue"].initial = only[0].pk
 
     def clean(self):
         super().clean()
