@@ -274,3 +274,27 @@ def test_a_rep_who_is_also_an_agent_does_not_find_other_tickets_by_their_notes(c
     ticket = TicketFactory(queue=queue, customer=customer, subject="Hello")
     TicketMessageFactory(ticket=ticket, body="Secret workaround", kind=TicketMessage.Kind.INTERNAL, from_customer=False)
     assert _listed(client_for(hybrid), q="workaround") == []
+
+
+# --- saved views and columns ------------------------------------------------------------------
+def test_a_saved_view_reopens_its_filters_and_drops_a_queue_the_user_does_not_work(
+    client_for, agent, queue, other_queue
+):
+    from accounts.models import SavedView
+
+    urgent = TicketFactory(queue=queue, priority="urgent")
+    TicketFactory(queue=queue, priority="low")
+    view = SavedView.objects.create(
+        owner=agent, list_key="support:ticket-list", name="Urgent", query=f"priority=urgent&queue={other_queue.pk}"
+    )
+    client = client_for(agent)
+    response = client.get(LIST, {"view": view.pk})
+    assert response.status_code == 302
+    assert "priority=urgent" in response["Location"] and "queue=" not in response["Location"]
+    assert _listed(client, priority="urgent", view=view.pk) == [urgent.pk]
+
+
+def test_the_column_chooser_hides_the_columns_left_out(client_for, agent, mine):
+    response = client_for(agent).get(LIST, {"cols": "subject,sla"})
+    headers = [column.name for column in response.context["table"].columns]
+    assert "sla" in headers and "queue" not in headers and "assignee" not in headers
