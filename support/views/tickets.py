@@ -1,19 +1,23 @@
 """The agents' ticket list: filters, saved views, bulk actions and the CSV export;
 and the agent's "New ticket" form. (The ticket's own page lives in views/ticket.py.)"""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connections
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from crm_project.helpers import next_url
-from crm_project.lists import FilteredTableView
+from crm_project.lists import FilteredTableView, ListPaginator, planner_rows
 from customers.services.exports import customers_export_csv
 
 from ..filters.tickets import TicketFilter
@@ -30,9 +34,31 @@ def _require_support_role(user) -> None:
         raise PermissionDenied
 
 
+class TicketListPaginator(ListPaginator):
+    """The list frame's paginator without its "sort a small set whole" step: the SLA
+    order is an expression no index serves, and sorting up to CRM_LIST_EXACT_COUNT
+    ids by it took 250 ms for a queue of 60,000 open tickets. Here the count is a
+    capped COUNT and the page's 25 ids are a top-N sort (tens of milliseconds)."""
+
+    @cached_property
+    def _counted(self) -> tuple[int, bool, int | None]:
+        queryset = self.queryset
+        if queryset is None or connections[queryset.db].vendor != "postgresql":
+            return Paginator.count.func(self), True, None  # type: ignore[attr-defined]
+        threshold = settings.CRM_LIST_EXACT_COUNT
+        estimate = planner_rows(queryset)
+        if estimate > max(threshold, settings.CRM_LIST_SORT_ALL_MAX):
+            return estimate, False, estimate
+        counted = queryset.order_by()[: threshold + 1].count()
+        if counted > threshold:
+            return threshold, False, estimate
+        return counted, True, estimate
+
+
 class TicketListView(FilteredTableView):
     table_class = TicketTable
     filterset_class = TicketFilter
+    paginator_class = TicketListPaginator
     template_name = "support/ticket_list.html"
     page_title = gettext_lazy("Tickets")
 
