@@ -299,3 +299,9 @@ def test_the_column_chooser_hides_the_columns_left_out(client_for, agent, mine):
     response = client_for(agent).get(LIST, {"cols": "subject,sla"})
     headers = [column.name for column in response.context["table"].columns]
     assert "sla" in headers and "queue" not in headers and "assignee" not in headers
+
+
+def test_managers_find_the_support_dashboard_in_the_navigation_and_agents_do_not(client_for, manager, agent):
+    dashboard = f'href="{reverse("support:dashboard")}"'
+    assert dashboard in client_for(manager).get(reverse("home")).content.decode()
+    assert dashboard not in client_for(agent).get(reverse("home")).content.decode()
