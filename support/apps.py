@@ -15,5 +15,7 @@ class SupportConfig(AppConfig):
 NAV_ITEMS = (
     NavItem(_("Support home"), "support:home", "life-preserver", (roles.SUPPORT_AGENT, roles.MANAGER)),
     NavItem(_("Tickets"), "support:ticket-list", "ticket-detailed", (roles.SUPPORT_AGENT, roles.MANAGER)),
+    NavItem(_("Knowledge base"), "support:kb-list", "journal-text", (roles.SUPPORT_AGENT, roles.MANAGER)),
     NavItem(_("Support dashboard"), "support:dashboard", "speedometer2", (roles.MANAGER,)),
+    NavItem(_("Customer satisfaction"), "support:csat-report", "emoji-smile", (roles.MANAGER,)),
 )

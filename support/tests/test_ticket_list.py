@@ -305,3 +305,15 @@ def test_managers_find_the_support_dashboard_in_the_navigation_and_agents_do_not
     dashboard = f'href="{reverse("support:dashboard")}"'
     assert dashboard in client_for(manager).get(reverse("home")).content.decode()
     assert dashboard not in client_for(agent).get(reverse("home")).content.decode()
+
+
+def test_agents_find_the_knowledge_base_and_managers_the_satisfaction_report_in_the_navigation(
+    client_for, manager, agent, owner
+):
+    kb, csat = f'href="{reverse("support:kb-list")}"', f'href="{reverse("support:csat-report")}"'
+    page = client_for(agent).get(reverse("home")).content.decode()
+    assert kb in page and csat not in page
+    page = client_for(manager).get(reverse("home")).content.decode()
+    assert kb in page and csat in page
+    page = client_for(owner).get(reverse("home")).content.decode()
+    assert kb not in page and csat not in page
