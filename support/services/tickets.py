@@ -86,7 +86,8 @@ def ticket_open(
 
 @transaction.atomic
 def ticket_reply(*, ticket: Ticket, actor: User, body: str, kind: str = TicketMessage.Kind.PUBLIC) -> TicketMessage:
-    """An agent's reply (mailed to the customer) or internal note (never leaves the CRM)."""
+    """An agent's reply (mailed to the customer) or internal note (never leaves the CRM).
+    A reply to an unassigned ticket assigns it to the agent who wrote it."""
     message = TicketMessage.objects.create(ticket=ticket, author=actor, kind=kind, body=body)
     if kind == TicketMessage.Kind.INTERNAL:
         ticket_event(ticket=ticket, actor=actor, action="note_added", data={"message": message.pk})
@@ -95,6 +96,9 @@ def ticket_reply(*, ticket: Ticket, actor: User, body: str, kind: str = TicketMe
         clock.sla_first_response(ticket=ticket, at=message.created_at)
     if ticket.status == Ticket.Status.NEW:
         ticket_set_status(ticket=ticket, status=Ticket.Status.OPEN, actor=actor)
+    if ticket.assignee_id is None:
+        # Whoever answers an unassigned ticket owns it (and its satisfaction score).
+        ticket_assign(ticket=ticket, assignee=actor, actor=actor)
     ticket_event(ticket=ticket, actor=actor, action="replied", data={"message": message.pk})
     outbound.outbound_reply(message=message)
     return message
