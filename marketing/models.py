@@ -276,8 +276,10 @@ class Sequence(models.Model):
     form = models.ForeignKey(LeadForm, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     goal = models.CharField(_("goal (exits when reached)"), max_length=10, choices=Goal, blank=True)
     is_active = models.BooleanField(_("active"), default=False)
+    # Trigger events up to this moment were enrolled (the engine's watermark; empty: none yet).
+    enrolled_until = models.DateTimeField(null=True, blank=True, editable=False)
 
-    history = ConfigHistory()
+    history = ConfigHistory(excluded_fields=["enrolled_until"])
 
     class Meta:
         verbose_name = _("sequence")

@@ -161,6 +161,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "support.sla_escalate",
         "schedule": env.int("SUPPORT_ESCALATE_SECONDS", default=60),
     },
+    # Marketing: drip sequences enrol, exit and advance (each step once per customer).
+    "marketing-sequences-run": {
+        "task": "marketing.sequences_run",
+        "schedule": env.int("MARKETING_SEQUENCES_SECONDS", default=300),
+    },
 }
 
 # --- Auth -----------------------------------------------------------------
