@@ -147,7 +147,9 @@ def submission_confirm(*, submission: FormSubmission) -> Customer:
     """Record the confirmed opt-in (source "form") on the customer with that email;
     without one, a customer is created for the address (lifecycle lead, the lead's owner),
     because consent must live on a customer to count for campaigns. Confirming twice records once."""
-    submission = FormSubmission.objects.select_for_update().select_related("form", "lead").get(pk=submission.pk)
+    submission = (
+        FormSubmission.objects.select_for_update(of=("self",)).select_related("form", "lead").get(pk=submission.pk)
+    )
     email = submission.data.get("email", "")
     customer = Customer.objects.filter(email__iexact=email, deleted_at__isnull=True).order_by("pk").first()
     if customer is None:

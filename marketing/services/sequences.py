@@ -82,9 +82,13 @@ def _enrol(*, sequence: Sequence, now: datetime) -> int:
     (sequence, customer) row enrols each customer once, ever."""
     sequence = Sequence.objects.select_for_update().get(pk=sequence.pk)
     select_sql, params = (
-        _trigger_customers(sequence, since=sequence.enrolled_until, until=now).values("pk").query.sql_with_params()
+        _trigger_customers(sequence, since=sequence.enrolled_until, until=now)
+        .values("id")
+        .order_by()
+        .query.sql_with_params()
     )
     table = SequenceEnrollment._meta.db_table
+    stamp = connection.ops.adapt_datetimefield_value(now)  # raw SQL: stored as the ORM stores it
     with connection.cursor() as cursor:
         # "WHERE 1=1" keeps SQLite from reading ON CONFLICT as a join's ON.
         cursor.execute(
@@ -92,7 +96,7 @@ def _enrol(*, sequence: Sequence, now: datetime) -> int:
             f"enrolled_at) SELECT %s, picked.id, 1, %s, %s, '', %s FROM ({select_sql}) picked "
             "WHERE 1=1 "
             "ON CONFLICT (sequence_id, customer_id) DO NOTHING",
-            [sequence.pk, now, SequenceEnrollment.Status.ACTIVE, now, *params],
+            [sequence.pk, stamp, SequenceEnrollment.Status.ACTIVE, stamp, *params],
         )
         count = cursor.rowcount
     sequence.enrolled_until = now
@@ -150,14 +154,14 @@ def step_run(*, step: SequenceStep, enrollments: QuerySet[SequenceEnrollment], n
 
 
 def _claim(*, step: SequenceStep, enrollments: QuerySet[SequenceEnrollment], now: datetime) -> list[int]:
-    select_sql, params = enrollments.values("customer_id").query.sql_with_params()
+    select_sql, params = enrollments.values("customer_id").order_by().query.sql_with_params()
     table = SequenceStepRun._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (sequence_id, customer_id, step_id, ran_at) "  # noqa: S608 - the ORM's SQL
             f"SELECT %s, due.customer_id, %s, %s FROM ({select_sql}) due WHERE 1=1 "
             "ON CONFLICT (sequence_id, customer_id, step_id) DO NOTHING RETURNING customer_id",
-            [step.sequence_id, step.pk, now, *params],
+            [step.sequence_id, step.pk, connection.ops.adapt_datetimefield_value(now), *params],
         )
         return [row[0] for row in cursor.fetchall()]
 
