@@ -18,6 +18,7 @@ DEMO_USERS = (
     ("sara", "Sara", "Seller", roles.SALES_REP, "South"),
     ("alice", "Alice", "Agent", roles.SUPPORT_AGENT, None),
     ("adam", "Adam", "Agent", roles.SUPPORT_AGENT, None),
+    ("mia", "Mia", "Marketer", roles.MARKETER, None),
 )
 
 

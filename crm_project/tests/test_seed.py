@@ -152,3 +152,23 @@ def test_seed_demo_gives_support_queues_slas_tickets_in_every_state_a_knowledge_
     assert KbArticle.objects.filter(visibility="internal").exists() and KbArticle.objects.filter(status="draft")
     call_command("seed_demo", customers=200)
     assert Ticket.objects.count() == 300 and Queue.objects.count() == 3  # idempotent
+
+
+def test_seed_demo_adds_a_marketer_the_newsletter_form_and_a_sent_campaign_with_events(db):
+    from marketing.models import Campaign, LeadForm, OutboxMessage, TrackingEvent
+
+    call_command("seed_demo", customers=200)
+    assert User.objects.get(username="mia").groups.filter(name=roles.MARKETER).exists()
+    form = LeadForm.objects.get(slug="newsletter")
+    assert form.is_published and form.ask_consent
+    assert [row["name"] for row in form.fields] == ["email", "first_name"]
+    campaign = Campaign.objects.get(status=Campaign.Status.SENT)
+    assert campaign.holdout_percent == 5
+    outbox = OutboxMessage.objects.filter(campaign=campaign)
+    assert outbox.filter(status="sent").exists() and outbox.filter(status="holdout").exists()
+    assert not outbox.exclude(customer__email_consent="opted_in").exists()
+    assert set(TrackingEvent.objects.values_list("source", flat=True)) == {"human", "proxy", "machine"}
+    rows = list(outbox.order_by("customer_id").values_list("customer_id", "status"))
+    call_command("seed_demo", customers=200)
+    assert Campaign.objects.count() == 1 and LeadForm.objects.count() == 1
+    assert list(OutboxMessage.objects.order_by("customer_id").values_list("customer_id", "status")) == rows

@@ -18,6 +18,7 @@ SEED_STEPS: tuple[str, ...] = (
     "sales.seed.todos.seed_demo",
     "analytics.seed.seed_demo",
     "support.seed.seed_demo",
+    "marketing.seed.seed_demo",
 )
 
 LOGINS_FILE = Path(settings.BASE_DIR) / "var" / "demo_logins.txt"
