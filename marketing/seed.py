@@ -120,7 +120,7 @@ def _sent_campaign(template: EmailTemplate, segment: Segment, rng: random.Random
     CampaignLink.objects.create(campaign=campaign, url=OFFER_URL)
     rfm = _rfm_segments()
     people = Customer.objects.filter(segment_memberships__segment=segment).order_by("pk")
-    rows = []
+    rows: list[OutboxMessage] = []
     for customer_id, email in people.values_list("pk", "email"):
         roll = rng.random()
         status = OutboxMessage.Status.SENT
@@ -153,7 +153,7 @@ def _events(campaign: Campaign, rng: random.Random) -> None:
     events = []
     for message in campaign.outbox.filter(status=OutboxMessage.Status.SENT).order_by("pk"):
         roll = rng.random()
-        sent_at = message.sent_at
+        sent_at = message.sent_at or campaign.finished_at or timezone.now()
         if roll < 0.10:
             events.append(_event(message, "open", "proxy", PROXY_AGENT, sent_at + timedelta(minutes=1)))
         if 0.10 <= roll < 0.40:

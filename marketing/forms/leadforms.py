@@ -1,6 +1,8 @@
 """Forms for lead-capture forms: the editor (settings + a formset of fields) and
 the public form a visitor fills, built from the LeadForm's fields."""
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -66,7 +68,10 @@ class BaseFieldFormSet(forms.BaseFormSet):
         ]
 
 
-FieldFormSet = forms.formset_factory(FieldRowForm, formset=BaseFieldFormSet, extra=2, can_delete=True)
+# The stubs type the factory's result as the plain formset, not `formset`.
+FieldFormSet = cast(
+    type[BaseFieldFormSet], forms.formset_factory(FieldRowForm, formset=BaseFieldFormSet, extra=2, can_delete=True)
+)
 
 
 class PublicLeadForm(forms.Form):

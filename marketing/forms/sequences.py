@@ -1,5 +1,7 @@
 """The sequence editor: the sequence's trigger and goal, and a formset of steps."""
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -17,11 +19,11 @@ class SequenceForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["segment"].queryset = Segment.objects.order_by("name")
-        self.fields["form"].queryset = LeadForm.objects.order_by("name")
+        cast(forms.ModelChoiceField, self.fields["segment"]).queryset = Segment.objects.order_by("name")
+        cast(forms.ModelChoiceField, self.fields["form"]).queryset = LeadForm.objects.order_by("name")
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         trigger = data.get("trigger")
         if trigger == Sequence.Trigger.JOINS_SEGMENT and not data.get("segment"):
             self.add_error("segment", _("Choose the segment whose new members start the sequence."))
@@ -40,7 +42,7 @@ class StepForm(forms.Form):
     task_title = forms.CharField(label=_("Task"), max_length=200, required=False)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         kind = data.get("kind")
         if kind == SequenceStep.Kind.WAIT and not data.get("wait_days"):
             self.add_error("wait_days", _("Say how many days to wait."))
@@ -64,4 +66,7 @@ class BaseStepFormSet(forms.BaseFormSet):
         return [row.cleaned_data for row in self.forms if row.cleaned_data and not row.cleaned_data.get("DELETE")]
 
 
-StepFormSet = forms.formset_factory(StepForm, formset=BaseStepFormSet, extra=2, can_delete=True)
+# The stubs type the factory's result as the plain formset, not `formset`.
+StepFormSet = cast(
+    type[BaseStepFormSet], forms.formset_factory(StepForm, formset=BaseStepFormSet, extra=2, can_delete=True)
+)

@@ -129,6 +129,8 @@ def submission_from_token(token: str) -> FormSubmission | None:
     except signing.BadSignature:
         return None
     pk = data.get("s") if isinstance(data, dict) else None
+    if not isinstance(pk, int):
+        return None
     return FormSubmission.objects.select_related("form", "lead").filter(pk=pk, consent_requested=True).first()
 
 

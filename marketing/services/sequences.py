@@ -7,7 +7,9 @@ row makes every step happen once however often (or concurrently) the run repeats
 Only the customers that INSERT returned get the step's effect."""
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -60,10 +62,15 @@ def sequences_run(*, now: datetime | None = None) -> dict:
 def _trigger_customers(sequence: Sequence, *, since: datetime | None, until: datetime) -> QuerySet[Customer]:
     """The customers whose trigger event happened in (since, until]."""
     customers = Customer.objects.filter(deleted_at__isnull=True)
+    events: QuerySet[Any]
     if sequence.trigger == Sequence.Trigger.JOINS_SEGMENT:
+        if sequence.segment_id is None:
+            return customers.none()
         events = SegmentMember.objects.filter(segment_id=sequence.segment_id, customer=OuterRef("pk"))
         at = "joined_at"
     elif sequence.trigger == Sequence.Trigger.SUBMITS_FORM:
+        if sequence.form_id is None:
+            return customers.none()
         events = FormSubmission.objects.filter(form_id=sequence.form_id, data__email__iexact=OuterRef("email"))
         customers = customers.exclude(email="")
         at = "created_at"
@@ -231,7 +238,7 @@ def _merge(text: str, customer: Customer, *, html: bool = False) -> str:
     return text
 
 
-PERFORM = {
+PERFORM: dict[str, Callable[..., None]] = {
     SequenceStep.Kind.WAIT: _wait,
     SequenceStep.Kind.TAG: _tag,
     SequenceStep.Kind.TASK: _task,
