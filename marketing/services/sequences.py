@@ -27,6 +27,10 @@ logger = logging.getLogger(__name__)
 
 STEP_FIELDS = ("kind", "wait_days", "template", "tag", "task_title")
 MAX_PASSES = 20  # steps one run may advance an enrollment by (chains of no-wait steps)
+# Events are read from this long before the watermark: a row written by a transaction that
+# committed after the previous run (its timestamp older than the watermark) is still seen;
+# the unique (sequence, customer) row makes the overlap harmless.
+OVERLAP = timedelta(minutes=30)
 
 
 # --- configuration ---------------------------------------------------------------------------
@@ -79,7 +83,7 @@ def _trigger_customers(sequence: Sequence, *, since: datetime | None, until: dat
         at = "created_at"
     events = events.filter(**{f"{at}__lte": until})
     if since is not None:
-        events = events.filter(**{f"{at}__gt": since})
+        events = events.filter(**{f"{at}__gt": since - OVERLAP})
     return customers.filter(Exists(events))
 
 

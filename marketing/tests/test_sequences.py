@@ -195,3 +195,15 @@ def test_editing_a_sequence_keeps_its_steps_and_their_runs(segment):
         (step_ids[0], 2),
         (step_ids[1], 0),
     ]
+
+
+def test_beat_runs_the_engine_as_a_job_with_its_counts_in_the_log(segment, settings):
+    from jobs.models import JobRun
+    from marketing.tasks import sequences_run as sequences_run_task
+
+    assert settings.CELERY_BEAT_SCHEDULE["marketing-sequences-run"]["task"] == "marketing.sequences_run"
+    drip(segment, [{"kind": "wait", "wait_days": 1}])
+    join(segment, CustomerFactory())
+    assert sequences_run_task.apply().get()["enrolled"] == 1
+    run = JobRun.objects.get(name="marketing.sequences_run")
+    assert run.status == JobRun.Status.SUCCEEDED and run.counts["enrolled"] == 1
