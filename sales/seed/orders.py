@@ -19,6 +19,7 @@ from django.utils import timezone
 from customers.models import Customer
 
 from ..models import Order
+from ..services.stats import customer_stats_refresh
 
 BUYER_SHARE = 0.6
 MAX_ORDERS = 12
@@ -42,6 +43,7 @@ def seed_demo(*, customers: int, stdout) -> None:
         buyers += 1
         orders += _history(rng, customer_id, since=max(created_at, now - timedelta(days=HISTORY_DAYS)), now=now)
     Order.objects.bulk_create(_with_refs(rng, orders), batch_size=BATCH)
+    customer_stats_refresh()
     stdout.write(f"Created {len(orders)} demo orders for {buyers} customers.")
 
 

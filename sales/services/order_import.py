@@ -58,6 +58,7 @@ from .order_import_write import (
     spool_record,
     write_bulk,
 )
+from .stats import customer_stats_refresh
 
 __all__ = [
     "ORDERS",
@@ -296,6 +297,7 @@ def _import_postgresql(table, result: OrderImportResult, customers: "_Customers"
             new_ids = _create_customers(customers, filename=result.filename)
             result.created = postgresql_write(new_ids=new_ids, now=timezone.now())
             result.updated = good_rows - result.created
+            customer_stats_refresh()  # the imported orders' figures (set-based, all customers)
             if on_written:
                 on_written(result)
     finally:
@@ -316,6 +318,7 @@ def _import_other(table, result: OrderImportResult, customers: "_Customers", *, 
             good_rows = result.created + result.updated
             created = write_bulk(spool, new_ids, now=timezone.now())
             result.created, result.updated = created, good_rows - created
+            customer_stats_refresh()  # the imported orders' figures (set-based, all customers)
             if on_written:
                 on_written(result)
 

@@ -14,6 +14,7 @@ from accounts.models import User
 from customers.services import timeline_record
 
 from ..models import Deal, Order, OrderLine, Product
+from .stats import customer_stats_refresh
 
 
 # --- products --------------------------------------------------------------------------------
@@ -68,6 +69,7 @@ def order_create_from_deal(*, deal: Deal, actor: User | None) -> Order:
     for line in lines:
         line.order = order
     OrderLine.objects.bulk_create(lines)
+    customer_stats_refresh(customer_ids=[deal.customer_id])
     timeline_record(
         action="order.created",
         actor=actor,
