@@ -11,7 +11,11 @@ dotted paths in settings that the composition root fills in:
 - CRM_TIMELINE_SOURCES: other apps' records on the customer's timeline
   (`TimelineSource`);
 - CRM_TIMELINE_SENTENCES: how each app's system entries read on a timeline,
-  by action code (`customers.timeline.Sentence`).
+  by action code (`customers.timeline.Sentence`);
+- CRM_CUSTOMER_LIST_LINKS: links under the list's "Views" menu that take the
+  list's current filters elsewhere (`CustomerListLink`, e.g. "Make a segment");
+- CRM_CUSTOMER_BULK_ACTIONS: more "With selected" actions, each handing the
+  chosen ids to another app's page (`CustomerBulkAction`).
 """
 
 from collections.abc import Callable
@@ -76,6 +80,39 @@ class TimelineSource:
 
 def customer_panels() -> list[CustomerPanel]:
     return [import_string(dotted) for dotted in settings.CRM_CUSTOMER_PANELS]
+
+
+@dataclass(frozen=True)
+class CustomerListLink:
+    """A link under the customer list's "Views" menu: `url_name` gets the list's current
+    query string as `?filters=…`; shown to users `allowed(user)` accepts."""
+
+    label: Any
+    url_name: str
+    icon: str
+    allowed: Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class CustomerBulkAction:
+    """A "With selected" action: the list's bulk form redirects to `url_name` with the
+    chosen ids as `?ids=1,2,3`; the page there does the rest (and checks access again)."""
+
+    key: str
+    label: Any
+    url_name: str
+    allowed: Callable[[Any], bool]
+
+
+def customer_list_links(user) -> list[CustomerListLink]:
+    links = (import_string(dotted) for dotted in getattr(settings, "CRM_CUSTOMER_LIST_LINKS", []))
+    return [link for link in links if link.allowed(user)]
+
+
+def customer_bulk_actions(user=None) -> list[CustomerBulkAction]:
+    """The actions `user` may use (all of them without a user)."""
+    actions = (import_string(dotted) for dotted in getattr(settings, "CRM_CUSTOMER_BULK_ACTIONS", []))
+    return [action for action in actions if user is None or action.allowed(user)]
 
 
 def customer_list_filters() -> list[CustomerListFilters]:

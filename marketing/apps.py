@@ -9,6 +9,16 @@ class MarketingConfig(AppConfig):
     name = "marketing"
     verbose_name = _("Marketing")
 
+    def ready(self) -> None:
+        from analytics.signals import rfm_run_finished
+
+        from .receivers import rfm_run_finished_refresh_segments
+
+        rfm_run_finished.connect(rfm_run_finished_refresh_segments, dispatch_uid="marketing-segments-after-rfm")
+
 
 # Entries of the side navigation (settings.CRM_NAVIGATION orders the apps).
-NAV_ITEMS = (NavItem(_("Campaigns"), "home", "envelope", (roles.MANAGER,), soon=True),)
+NAV_ITEMS = (
+    NavItem(_("Marketing"), "marketing:home", "envelope", (roles.MANAGER, roles.MARKETER)),
+    NavItem(_("Segments"), "marketing:segment-list", "people", (roles.MANAGER, roles.MARKETER)),
+)

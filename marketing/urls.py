@@ -4,11 +4,30 @@ form endpoints (signed tokens, no login). One block per area."""
 
 from django.urls import path
 
-from .views import leadforms, sequences
+from .views import home, leadforms, sequences
+from .views import segments as segment_views
 
 app_name = "marketing"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", home.home, name="home"),
+]
+
+# --- segments ---------------------------------------------------------------------------
+urlpatterns += [
+    path("segments/", segment_views.SegmentListView.as_view(), name="segment-list"),
+    path("segments/new/", segment_views.segment_create, name="segment-create"),
+    path("segments/preview/", segment_views.segment_preview, name="segment-preview"),
+    path("segments/from-rfm/", segment_views.segment_from_rfm, name="segment-from-rfm"),
+    path("segments/add/", segment_views.segment_add, name="segment-add"),
+    path("segments/<int:pk>/", segment_views.segment_detail, name="segment-detail"),
+    path("segments/<int:pk>/edit/", segment_views.segment_edit, name="segment-edit"),
+    path("segments/<int:pk>/refresh/", segment_views.segment_refresh, name="segment-refresh"),
+    path("segments/<int:pk>/freeze/", segment_views.segment_freeze, name="segment-freeze"),
+    path("segments/<int:pk>/delete/", segment_views.segment_delete, name="segment-delete"),
+    path("segments/<int:pk>/export/", segment_views.segment_export, name="segment-export"),
+    path("segments/<int:pk>/import/", segment_views.segment_import_emails, name="segment-import"),
+]
 
 # --- lead-capture forms (public: f/<slug>/ and f/confirm/<token>/) ---
 urlpatterns += [

@@ -27,6 +27,7 @@ from sales.models import Order
 
 from ..db import ExactSum, crm_midnight, crm_timezone, crm_today
 from ..models import RF_CELLS, RfmRun, RfmScore, RfmSegment
+from ..signals import rfm_run_finished
 
 Progress = Callable[[int, int], None]
 
@@ -72,6 +73,7 @@ def rfm_score_run(
         _insert_scores(run, cells)
         progress(1, 3)
         _finish(run, cells, started)
+    rfm_run_finished.send(sender=RfmRun, run=run)
     progress(2, 3)
     rfm_prune_runs()
     progress(3, 3)

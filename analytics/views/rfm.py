@@ -19,6 +19,7 @@ from jobs.models import JobRun
 from jobs.selectors import jobrun_get_for_user
 from jobs.services import job_enqueue
 
+from .. import registry
 from ..forms import RfmRunForm
 from ..models import RfmRun
 from ..selectors import rfm as selectors
@@ -60,6 +61,8 @@ def _run_context(request, run: RfmRun, segments: dict) -> dict:
         "segment_rows": selectors.rfm_segment_table(run, segments),
         "compare": compare,
         "movement": movement,
+        # Other apps' buttons act on the latest scores: offered on the latest kept run only.
+        "rfm_actions": registry.rfm_actions(request.user) if run.pk == selectors.rfm_latest_kept_run_id() else [],
     }
 
 

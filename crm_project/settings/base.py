@@ -166,6 +166,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "marketing.sequences_run",
         "schedule": env.int("MARKETING_SEQUENCES_SECONDS", default=300),
     },
+    # Marketing: dynamic segments whose refresh interval has passed (each its own refresh_minutes).
+    "marketing-segment-refresh": {
+        "task": "marketing.segment_refresh",
+        "schedule": env.int("MARKETING_SEGMENT_REFRESH_SECONDS", default=300),
+    },
 }
 
 # --- Auth -----------------------------------------------------------------
@@ -321,6 +326,15 @@ CRM_CUSTOMER_LIST_FILTERS: list[str] = [
     "analytics.filters.RFM_CUSTOMER_FILTERS",
     "support.filters.customers.SUPPORT_CUSTOMER_FILTERS",
 ]
+# Links under the customer list's "Views" menu, given the list's current filters (customers.registry.CustomerListLink).
+CRM_CUSTOMER_LIST_LINKS: list[str] = ["marketing.links.MAKE_SEGMENT_LINK"]
+# Extra bulk actions of the customer list (customers.registry.CustomerBulkAction).
+CRM_CUSTOMER_BULK_ACTIONS: list[str] = ["marketing.links.ADD_TO_LIST_ACTION"]
+# Buttons on the RFM report's segment rows and grid cells (analytics.registry.RfmAction).
+CRM_RFM_ACTIONS: list[str] = ["marketing.links.RFM_MAKE_SEGMENT"]
+# Fields segment rules may test besides marketing's own (marketing.rules.SegmentField):
+# dotted paths to a field, or to a callable returning fields. Support adds its own here.
+CRM_SEGMENT_FIELDS: list[str] = []
 # The side navigation, in menu order: each app's NAV_ITEMS (crm_project.navigation.NavItem).
 CRM_NAVIGATION: list[str] = [
     "crm_project.navigation.HOME_ITEMS",

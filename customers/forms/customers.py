@@ -18,6 +18,7 @@ from accounts.models import User
 from accounts.selectors import assignable_users
 from crm_project.versioning import VersionedFormMixin
 
+from .. import registry
 from ..models import Company, Customer, CustomField, Interaction, Tag
 
 
@@ -266,7 +267,8 @@ class BulkActionForm(forms.Form):
     def __init__(self, *args, actions: list[str], **kwargs):
         """`actions`: the ACTIONS the user may use; the others are not offered (nor accepted)."""
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["action"]).choices = [(k, v) for k, v in self.ACTIONS if k in actions]
+        offered = [*self.ACTIONS, *((a.key, a.label) for a in registry.customer_bulk_actions())]
+        cast(forms.ChoiceField, self.fields["action"]).choices = [(k, v) for k, v in offered if k in actions]
         if "assign_owner" in actions:
             cast(forms.ModelChoiceField, self.fields["owner"]).queryset = assignable_users()
         else:

@@ -53,6 +53,7 @@ class CustomerListView(FilteredTableView):
         context["may_create"] = may_create_customers(self.request.user)
         context["may_export"] = may_export_customers(self.request.user)
         context["filter_notes"] = self._scope_notes()
+        context["list_links"] = registry.customer_list_links(self.request.user)
         return context
 
     def _scope_notes(self) -> list[str]:
@@ -78,6 +79,7 @@ def bulk_actions_for(user) -> list[str]:
         actions.append("add_tag")
     if may_export_customers(user):
         actions.append("export")
+    actions += [action.key for action in registry.customer_bulk_actions(user)]
     return actions
 
 
@@ -321,6 +323,9 @@ def customer_bulk(request):
         messages.error(request, " ".join(" ".join(map(str, errors)) for errors in form.errors.values()))
         return redirect(back)
     action, ids = form.cleaned_data["action"], form.cleaned_data["ids"]
+    extension = next((a for a in registry.customer_bulk_actions(request.user) if a.key == action), None)
+    if extension is not None:  # another app's page takes the ids from here
+        return redirect(reverse(extension.url_name) + "?ids=" + ",".join(map(str, ids)))
     if action == "export":
         return redirect(reverse("customers:customer-export", args=["csv"]) + "?ids=" + ",".join(map(str, ids)))
     customers = Customer.objects.editable_by(request.user).filter(pk__in=ids)
