@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,7 +49,7 @@ def segment_create(
     with history_actor(actor):
         segment.save()
     if segment.is_dynamic:
-        segment_refresh(segment=segment)
+        segment = segment_refresh(segment=segment)
     return segment
 
 
@@ -65,7 +65,7 @@ def segment_update(*, segment: Segment, actor: User | None, **fields) -> Segment
     with history_actor(actor):
         segment.save()
     if segment.is_dynamic:
-        segment_refresh(segment=segment)
+        segment = segment_refresh(segment=segment)
     return segment
 
 
@@ -77,14 +77,17 @@ def segment_delete(*, segment: Segment, actor: User | None) -> None:
 
 def _insert_members(segment: Segment, customers: QuerySet[Customer]) -> int:
     """INSERT … SELECT the customers not yet members; returns how many joined."""
-    joiners = customers.exclude(
-        Exists(SegmentMember.objects.filter(segment_id=segment.pk, customer_id=OuterRef("pk")))
-    ).values("pk")
+    joiners = (
+        customers.exclude(Exists(SegmentMember.objects.filter(segment_id=segment.pk, customer_id=OuterRef("pk"))))
+        .order_by()
+        .values(member_id=F("pk"))
+    )
     sql, params = joiners.query.sql_with_params()
     table = SegmentMember._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (segment_id, customer_id, joined_at) SELECT %s, joiner.id, %s FROM ({sql}) joiner",  # noqa: S608 - our own tables and the ORM's SQL
+            f"INSERT INTO {table} (segment_id, customer_id, joined_at) "  # noqa: S608 - our own table and the ORM's SQL
+            f"SELECT %s, joiner.member_id, %s FROM ({sql}) joiner",
             [segment.pk, timezone.now(), *params],
         )
         return cursor.rowcount
@@ -214,6 +217,7 @@ def segment_import_emails(*, segment: Segment, table: kit.ImportTable, actor: Us
             _import_chunk(segment, chunk, result)
             chunk = []
     _import_chunk(segment, chunk, result)
+    result.problems.sort()
     segment_refresh(segment=segment)
     return result
 
