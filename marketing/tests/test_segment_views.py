@@ -280,3 +280,11 @@ def test_the_segment_pages_read_in_turkish(client_for, marketer):
     assert "Ülke" in detail.content.decode()
     editor = client.get(reverse("marketing:segment-create"), headers={"accept-language": "tr"})
     assert "Yeni segment" in editor.content.decode()
+
+
+def test_the_preview_works_from_the_edit_page_which_has_no_kind(client_for, marketer):
+    CustomerFactory(country="DE")
+    data = editor_post()
+    del data["kind"]
+    response = client_for(marketer).post(reverse("marketing:segment-preview"), data)
+    assert response.context["count"] == 1

@@ -105,9 +105,12 @@ def _editor(request, form, formset, *, title, segment=None):
 def segment_preview(request):
     """The editor's live count and first members (htmx): what the segment would hold now."""
     form, formset = segment_editor(request.POST)
-    form.fields["name"].required = False
+    for name in ("name", "kind"):  # the preview counts; naming is for saving (edit has no kind)
+        form.fields[name].required = False
     rules = editor_rules(form, formset)
-    context: dict = {"errors": form.non_field_errors() or [e for e in form.errors.get("filters", [])]}
+    errors = [error for errors in form.errors.values() for error in errors]
+    errors += [error for row in formset.errors for errors in row.values() for error in errors]
+    context: dict = {"errors": errors}
     if rules is not None:
         matches = selectors.segment_matches(filters=form.cleaned_data.get("filters", ""), rules=rules)
         context |= {"count": matches.count(), "members": list(matches.order_by("last_name", "pk")[:PREVIEW_MEMBERS])}

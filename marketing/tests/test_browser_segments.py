@@ -1,0 +1,67 @@
+"""A manager makes a segment from "At Risk" on the RFM report, lands on it with its members,
+then edits its rules and watches the live count change."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from analytics.models import RfmRun, RfmScore, RfmSegment
+from analytics.services.rfm import _finish, rfm_cell_segments
+from customers.tests.factories import CustomerFactory
+from marketing.models import Segment
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def rfm_run(db):
+    """A run with two At Risk customers (R2 F4) and one Champion (R5 F5), and its summary."""
+    migration = importlib.import_module("analytics.migrations.0002_default_segments_and_nightly_run")
+    migration.create_defaults(apps, None)  # transactional tests flush what migrations created
+    run = RfmRun.objects.create(as_of=timezone.now().date())
+    people = [("Grace", "Hopper", 2, 4), ("Alan", "Turing", 2, 4), ("Ada", "Lovelace", 5, 5)]
+    cells = rfm_cell_segments()
+    for first, last, r, f in people:
+        customer = CustomerFactory(first_name=first, last_name=last)
+        RfmScore.objects.create(run=run, customer=customer, recency_days=1, frequency=f, monetary=1, r_score=r,
+                                f_score=f, m_score=3, segment_id=cells[f"{r}{f}"])  # fmt: skip
+    _finish(run, cells, 0)
+    return run
+
+
+def test_a_manager_makes_a_segment_from_at_risk_and_edits_its_rules_with_a_live_count(
+    login_in_browser, manager, rfm_run, live_server
+):
+    assert RfmSegment.objects.filter(name="At Risk").exists()
+    page = login_in_browser(manager)
+    page.goto(f"{live_server.url}/analytics/rfm/")
+
+    at_risk = page.locator('#rfm-segments tr[data-segment="At Risk"]')
+    at_risk.get_by_role("button", name="Make a segment").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("RFM: At Risk")
+    expect(page.get_by_test_id("member-count")).to_have_text("2 members")
+    members = page.locator("#member-table")
+    expect(members).to_contain_text("Grace Hopper")
+    expect(members).to_contain_text("Alan Turing")
+    expect(members).not_to_contain_text("Ada Lovelace")
+    segment = Segment.objects.get(name="RFM: At Risk")
+
+    page.get_by_role("link", name="Edit").click()
+    expect(page.get_by_test_id("live-count")).to_have_text("2")
+    page.locator("#id_rules-0-value").fill("Champions")
+    expect(page.get_by_test_id("live-count")).to_have_text("1")
+    expect(page.get_by_test_id("preview-members")).to_contain_text("Ada Lovelace")
+    page.locator("#id_rules-0-value").fill("Nobody")
+    expect(page.locator("#segment-preview")).to_contain_text("“Nobody” is not an RFM segment")
+    page.locator("#id_rules-0-value").fill("Champions")
+    expect(page.get_by_test_id("live-count")).to_have_text("1")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_test_id("member-count")).to_have_text("1 member")
+    expect(page.locator("#member-table")).to_contain_text("Ada Lovelace")
+    segment.refresh_from_db()
+    assert segment.rules["rules"] == [{"field": "rfm_segment", "op": "eq", "value": "Champions"}]
