@@ -46,6 +46,11 @@ def _report_context(request, *, run_form: RfmRunForm) -> dict:
     }
     if run is not None:
         context |= _run_context(request, run, segments)
+        # Other apps' buttons act on the latest kept scores: offered on that run only (newest first).
+        context["runs"] = list(context["runs"])  # the run menus read this same list
+        latest_kept = next((choice for choice in context["runs"] if choice.scores_kept), None)
+        on_latest = latest_kept is not None and latest_kept.pk == run.pk
+        context["rfm_actions"] = registry.rfm_actions(request.user) if on_latest else []
     return context
 
 
@@ -61,8 +66,6 @@ def _run_context(request, run: RfmRun, segments: dict) -> dict:
         "segment_rows": selectors.rfm_segment_table(run, segments),
         "compare": compare,
         "movement": movement,
-        # Other apps' buttons act on the latest scores: offered on the latest kept run only.
-        "rfm_actions": registry.rfm_actions(request.user) if run.pk == selectors.rfm_latest_kept_run_id() else [],
     }
 
 
