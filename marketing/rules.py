@@ -68,10 +68,17 @@ class SegmentField(Protocol):
     - parse(op, raw): the value to test (raises ValueError when unparsable);
     - q(op, value): a Q on Customer, with value as `parse` returned it."""
 
-    key: str
-    label: Any
-    kind: str
-    ops: tuple[str, ...]
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def label(self) -> Any: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def ops(self) -> tuple[str, ...]: ...
 
     def choices(self) -> list[tuple[str, str]]: ...
 
@@ -300,7 +307,7 @@ class CustomFieldRule:
     custom: CustomField
 
     @property
-    def ops(self) -> tuple[str, ...]:  # type: ignore[override]
+    def ops(self) -> tuple[str, ...]:
         return self._lookup_field().ops
 
     @property
@@ -358,7 +365,6 @@ def _teams():
 
 
 def _fixed_fields() -> list[SegmentField]:
-    stats_missing = {"missing_lookup": "stats"}
     return [
         LookupField("country", gettext_lazy("Country"), "text", "country", TEXT_OPS, iexact=True),
         LookupField(
@@ -387,7 +393,7 @@ def _fixed_fields() -> list[SegmentField]:
             "stats__lifetime_spend",
             ("gt", "lt", "eq"),
             missing=Decimal(0),
-            **stats_missing,
+            missing_lookup="stats",
         ),  # fmt: skip
         LookupField(
             "order_count",
@@ -396,7 +402,7 @@ def _fixed_fields() -> list[SegmentField]:
             "stats__order_count",
             ("eq", "ne", "gt", "lt"),
             missing=Decimal(0),
-            **stats_missing,
+            missing_lookup="stats",
         ),  # fmt: skip
         DaysSinceLastOrderField(),
         RfmField("rfm_segment", gettext_lazy("RFM segment"), "choice", CHOICE_OPS, "segment__name"),
@@ -419,7 +425,8 @@ def segment_fields() -> dict[str, SegmentField]:
     """Every field a rule may use, by key, in the editor's order (read per call: custom
     fields and other apps' fields change without a restart)."""
     custom = [CustomFieldRule(custom) for custom in CustomField.objects.filter(is_active=True)]
-    return {f.key: f for f in [*_fixed_fields(), *custom, *_registered_fields()]}
+    every: list[SegmentField] = [*_fixed_fields(), *custom, *_registered_fields()]
+    return {f.key: f for f in every}
 
 
 # --- rules JSON -------------------------------------------------------------------------
@@ -461,7 +468,7 @@ def _clean_block(block: dict, fields: dict[str, SegmentField], errors: list[str]
 def _rule_error(rule: Any, fields: dict[str, SegmentField]) -> str | None:
     if not isinstance(rule, dict):
         return _("not a rule.")
-    rule_field = fields.get(rule.get("field"))
+    rule_field = fields.get(str(rule.get("field")))
     if rule_field is None:
         return _("unknown field “%(field)s”.") % {"field": rule.get("field")}
     if rule.get("op") not in rule_field.ops:
@@ -477,8 +484,8 @@ def rules_q(rules: dict | None, *, fields: dict[str, SegmentField] | None = None
     """One Q for the whole rules JSON (checked with rules_clean first: raises ValidationError)."""
     rules = rules_clean(rules, fields=fields)
     fields = segment_fields() if fields is None else fields
-    parts = [_block_q(rules, fields)] + [_block_q(group, fields) for group in rules["groups"]]
-    parts = [part for part in parts if part is not None]
+    blocks = [_block_q(rules, fields)] + [_block_q(group, fields) for group in rules["groups"]]
+    parts: list[Q] = [part for part in blocks if part is not None]
     return _combine(parts, rules["match"])
 
 

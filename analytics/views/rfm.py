@@ -5,6 +5,7 @@ go to the customer list and the export, both limited to what the viewer may see.
 """
 
 import csv
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, StreamingHttpResponse
@@ -36,7 +37,7 @@ def report(request):
 def _report_context(request, *, run_form: RfmRunForm) -> dict:
     run = selectors.rfm_run_get(_int_param(request, "run"))
     segments = selectors.rfm_segments()
-    context = {
+    context: dict[str, Any] = {
         "run": run,
         "runs": selectors.rfm_run_list()[:RUN_CHOICES],
         "segments": list(segments.values()),

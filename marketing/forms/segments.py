@@ -2,10 +2,12 @@
 (field, operator, value; group 0 is the top level, 1, 2… are groups). The rows
 become rules JSON, checked by `marketing.rules.rules_clean`: a bad rule is a form error."""
 
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.forms import formset_factory
+from django.forms import BaseFormSet, formset_factory
 from django.utils.translation import gettext_lazy as _
 
 from imports.forms import UploadForm
@@ -59,7 +61,7 @@ class RuleRowForm(forms.Form):
 
     def __init__(self, *args, field_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["field"].choices = [("", "—"), *field_choices]
+        cast(forms.ChoiceField, self.fields["field"]).choices = [("", "—"), *field_choices]
         self.fields["group"].widget.attrs.update({"class": "form-control form-control-sm", "style": "width: 4.5rem"})
 
 
@@ -96,7 +98,7 @@ def rules_from_forms(form: SegmentForm, formset) -> dict:
     return rules_clean(rules)
 
 
-def segment_editor(data=None, *, instance: Segment | None = None) -> tuple[SegmentForm, object]:
+def segment_editor(data=None, *, instance: Segment | None = None) -> tuple[SegmentForm, BaseFormSet]:
     field_choices = [(key, str(f.label)) for key, f in segment_fields().items()]
     initial = rule_rows_initial(instance.rules) if instance is not None else []
     form = SegmentForm(data, instance=instance)
@@ -135,7 +137,7 @@ class AddToListForm(forms.Form):
         return [int(part) for part in parts]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if not cleaned.get("segment") and not (cleaned.get("new_name") or "").strip():
             self.add_error("new_name", _("Choose a list or name a new one."))
         return cleaned

@@ -43,7 +43,8 @@ def customer_filterset(filters: str, queryset: QuerySet[Customer] | None = None)
 
 def filters_kept(filters: str) -> str:
     """The part of a customer list query string that a segment keeps (its valid filters)."""
-    return customer_filterset(filters).data.urlencode()
+    data = customer_filterset(filters).data
+    return data.urlencode() if isinstance(data, QueryDict) else ""
 
 
 def segment_matches(*, filters: str, rules: dict | None) -> QuerySet[Customer]:
@@ -116,13 +117,13 @@ def rules_sentences(rules: dict | None) -> list[str]:
     rules = rules or {}
 
     def line(rule: dict) -> str:
-        f = fields.get(rule.get("field"))
+        f = fields.get(str(rule.get("field")))
         label = str(f.label) if f else rule.get("field", "?")
         labels = dict(f.choices()) if f and f.kind == "choice" else {}
         raw = rule.get("value")
         values = raw if isinstance(raw, list) else [raw]
         shown = ", ".join(str(labels.get(str(value), value)) for value in values)
-        op = str(OPS.get(rule.get("op"), rule.get("op")))
+        op = str(OPS.get(str(rule.get("op")), rule.get("op")))
         return f"{label} {op}" if rule.get("op") == "is_set" else f"{label} {op} {shown}"
 
     lines = [line(rule) for rule in rules.get("rules") or []]

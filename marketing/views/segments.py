@@ -109,7 +109,7 @@ def segment_preview(request):
         form.fields[name].required = False
     rules = editor_rules(form, formset)
     errors = [error for errors in form.errors.values() for error in errors]
-    errors += [error for row in formset.errors for errors in row.values() for error in errors]
+    errors += [error for row in formset.forms for errors in row.errors.values() for error in errors]
     context: dict = {"errors": errors}
     if rules is not None:
         matches = selectors.segment_matches(filters=form.cleaned_data.get("filters", ""), rules=rules)
