@@ -18,8 +18,9 @@ LINK = re.compile(r"https?://\S+/help/(?:t|csat)/\S+/")
 
 def _link_in_mail(ticket: Ticket, kind: str) -> str:
     """The path of the link in the mail of this kind (as the customer would click it)."""
-    body = OutboundEmail.objects.get(ticket=ticket, kind=kind).body
-    return urlsplit(LINK.search(body).group(0)).path
+    found = LINK.search(OutboundEmail.objects.get(ticket=ticket, kind=kind).body)
+    assert found, f"no link in the {kind} mail"
+    return urlsplit(found.group(0)).path
 
 
 def test_a_request_goes_from_the_form_to_a_rated_answer(login_in_browser, browser, live_server, agent):
