@@ -284,8 +284,8 @@ def _insert_select(model: type[models.Model], columns: dict[str, str], tail: str
     """INSERT … SELECT `columns` (SQL over the tail's rows) and every other column's default."""
     names, expressions, defaults = [], [], []
     for field in model._meta.concrete_fields:
-        if field.primary_key or field.column is None:
-            continue
+        if field.primary_key or field.column is None or field.generated:
+            continue  # the database computes generated columns (Ticket.sla_next_due)
         names.append(connection.ops.quote_name(field.column))
         if field.column in columns:
             expressions.append(columns[field.column])
