@@ -132,45 +132,41 @@ class SlaPolicy(models.Model):
 
 class TicketQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """Agents: tickets of the queues they are members of. Managers: their
-        teams' queues (all with CRM_SCOPE_MANAGER="all"). Admins: all. Sales
-        reps: tickets of customers they may see (read-only, public messages)."""
+        """Those who work tickets (see `workable_by`), and sales reps: the tickets of
+        customers they may see (read-only, public messages only)."""
         if not user.is_authenticated:
             return self.none()
-        if roles.is_admin(user):
+        workable = self._workable_q(user)
+        if workable is None:
             return self
-        user_roles = roles.roles_of(user)
-        if roles.MANAGER in user_roles and settings.CRM_SCOPE_MANAGER == "all":
-            return self
-        q = Q(pk__in=[])
-        if roles.SUPPORT_AGENT in user_roles or roles.MANAGER in user_roles:
-            q |= Q(queue__in=Queue.objects.filter(members=user).values("pk"))
-        if roles.MANAGER in user_roles:
-            q |= Q(queue__team__in=sorted(user_team_ids(user)))
-        if roles.SALES_REP in user_roles:
+        if roles.is_sales_rep(user):
             from customers.models import Customer
 
-            q |= Q(customer__in=Customer.objects.visible_to(user).values("pk"))
-        return self.filter(q)
+            workable |= Q(customer__in=Customer.objects.visible_to(user).values("pk"))
+        return self.filter(workable)
 
     def workable_by(self, user):
-        """Tickets the user may answer and change: not a sales rep's read-only view."""
+        """Tickets the user may answer and change. Agents: those of the queues they are
+        members of. Managers: also their teams' queues (all with CRM_SCOPE_MANAGER="all").
+        Admins: all."""
         if not user.is_authenticated:
             return self.none()
-        if roles.is_admin(user):
-            return self
+        workable = self._workable_q(user)
+        return self if workable is None else self.filter(workable)
+
+    def _workable_q(self, user) -> Q | None:
+        """The filter for `workable_by`, or None for "every ticket"."""
         user_roles = roles.roles_of(user)
-        if roles.MANAGER in user_roles and settings.CRM_SCOPE_MANAGER == "all":
-            return self
+        if roles.is_admin(user) or (roles.MANAGER in user_roles and settings.CRM_SCOPE_MANAGER == "all"):
+            return None
         q = Q(pk__in=[])
         if roles.SUPPORT_AGENT in user_roles or roles.MANAGER in user_roles:
             q |= Q(queue__in=Queue.objects.filter(members=user).values("pk"))
         if roles.MANAGER in user_roles:
             q |= Q(queue__team__in=sorted(user_team_ids(user)))
-        return self.filter(q)
+        return q
 
 
-# Statuses whose SLA clocks run (unless paused); see `Ticket.OPEN_STATUSES`.
 _CLOCK_STATUSES = ["new", "open", "on_hold"]
 _UNSOLVED_STATUSES = ["new", "on_hold", "open", "pending"]
 
