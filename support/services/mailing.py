@@ -51,5 +51,17 @@ def _message(row: OutboundEmail) -> EmailMessage:
         in_reply_to=headers.pop("In-Reply-To", None),
         references=mail.message_ids(headers.pop("References", "")),
         auto_submitted=cast(Literal["auto-replied", "auto-generated"], auto) if auto in AUTO_SUBMITTED else None,
+        attachments=_attachments(row),
         extra_headers=headers,
     )
+
+
+def _attachments(row: OutboundEmail) -> list[tuple[str, bytes, str]]:
+    """A reply's files go with it (each within CRM_ATTACHMENT_MAX_BYTES when it was added)."""
+    if row.ticket_message_id is None:
+        return []
+    files = []
+    for attachment in row.ticket_message.attachments.all():
+        with attachment.file.open("rb") as stored:
+            files.append((attachment.original_name, stored.read(), attachment.content_type))
+    return files

@@ -94,3 +94,19 @@ def test_retrying_a_failed_mail_queues_it_once_and_leaves_a_sent_one_alone(
     assert (row.status, row.error) == ("queued", "")
     assert JobRun.objects.filter(name="support.outbound_send").count() == runs_before + 1
     assert JobRun.objects.filter(name="support.outbound_send").latest("pk").kwargs == {"outbound_id": row.pk}
+
+
+def test_a_replys_files_are_attached_to_its_mail(queue, agent, settings, tmp_path, django_capture_on_commit_callbacks):
+    from django.core import mail
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from customers.tests.factories import CustomerFactory
+    from support.services import replies
+    from support.tests.factories import TicketFactory
+
+    settings.MEDIA_ROOT = tmp_path
+    ticket = TicketFactory(queue=queue, customer=CustomerFactory(email="kim@example.com"))
+    upload = SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 corrected", content_type="application/pdf")
+    with django_capture_on_commit_callbacks(execute=True):
+        replies.reply_post(ticket=ticket, actor=agent, body="Here it is", kind="public", uploads=[upload])
+    assert mail.outbox[0].attachments == [("invoice.pdf", b"%PDF-1.4 corrected", "application/pdf")]
