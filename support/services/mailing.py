@@ -58,10 +58,11 @@ def _message(row: OutboundEmail) -> EmailMessage:
 
 def _attachments(row: OutboundEmail) -> list[tuple[str, bytes, str]]:
     """A reply's files go with it (each within CRM_ATTACHMENT_MAX_BYTES when it was added)."""
-    if row.ticket_message_id is None:
+    message = row.ticket_message
+    if message is None:
         return []
     files = []
-    for attachment in row.ticket_message.attachments.all():
+    for attachment in message.attachments.all():
         with attachment.file.open("rb") as stored:
             files.append((attachment.original_name, stored.read(), attachment.content_type))
     return files
