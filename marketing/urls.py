@@ -4,7 +4,7 @@ form endpoints (signed tokens, no login). One block per area."""
 
 from django.urls import path
 
-from .views import home, leadforms, sequences
+from .views import campaigns, home, leadforms, sequences, templates
 from .views import segments as segment_views
 
 app_name = "marketing"
@@ -43,4 +43,21 @@ urlpatterns += [
     path("sequences/", sequences.sequence_list, name="sequence-list"),
     path("sequences/new/", sequences.sequence_create, name="sequence-create"),
     path("sequences/<int:pk>/", sequences.sequence_edit, name="sequence-edit"),
+]
+
+# --- templates and campaigns ---
+urlpatterns += [
+    path("templates/", templates.template_list, name="template-list"),
+    path("templates/new/", templates.template_create, name="template-create"),
+    path("templates/<int:pk>/", templates.template_edit, name="template-edit"),
+    path("campaigns/", campaigns.campaign_list, name="campaign-list"),
+    path("campaigns/new/", campaigns.campaign_create, name="campaign-create"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign-detail"),
+    path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign-edit"),
+    path("campaigns/<int:pk>/schedule/", campaigns.campaign_schedule, name="campaign-schedule"),
+    path("campaigns/<int:pk>/unschedule/", campaigns.campaign_unschedule, name="campaign-unschedule"),
+    path("campaigns/<int:pk>/send/", campaigns.campaign_send_now, name="campaign-send"),
+    path("campaigns/<int:pk>/pause/", campaigns.campaign_pause, name="campaign-pause"),
+    path("campaigns/<int:pk>/resume/", campaigns.campaign_resume, name="campaign-resume"),
+    path("campaigns/<int:pk>/test/", campaigns.campaign_send_test, name="campaign-test"),
 ]

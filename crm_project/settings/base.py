@@ -132,6 +132,10 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Keep a worker's database connection across tasks (Celery's Django fixup closes
+# it after this many): campaign batches are ~100 small UPDATEs each, and a new
+# connection per task cost more than the batch itself.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = env("TIME_ZONE", default="UTC")
 # Periodic jobs live in code; django-celery-beat copies them into the
@@ -170,6 +174,15 @@ CELERY_BEAT_SCHEDULE = {
     "marketing-segment-refresh": {
         "task": "marketing.segment_refresh",
         "schedule": env.int("MARKETING_SEGMENT_REFRESH_SECONDS", default=300),
+    },
+    # Marketing: start campaigns whose time has come; send again batches a dead worker dropped.
+    "marketing-campaign-dispatch-due": {
+        "task": "marketing.campaign_dispatch_due",
+        "schedule": env.int("MARKETING_DISPATCH_SECONDS", default=60),
+    },
+    "marketing-outbox-requeue-stale": {
+        "task": "marketing.outbox_requeue_stale",
+        "schedule": env.int("MARKETING_REQUEUE_SECONDS", default=60),
     },
 }
 
@@ -260,6 +273,18 @@ CRM_SUPPORT_SURVEY_MAX_AGE_DAYS = env.int("CRM_SUPPORT_SURVEY_MAX_AGE_DAYS", def
 CRM_SUPPORT_PUBLIC_POSTS_PER_HOUR = env.int("CRM_SUPPORT_PUBLIC_POSTS_PER_HOUR", default=5)
 # The largest mail support_ingest_email and support_fetch_mail accept.
 CRM_SUPPORT_MAX_EMAIL_BYTES = env.int("CRM_SUPPORT_MAX_EMAIL_BYTES", default=30 * 1024 * 1024)
+
+# Campaign mail: its own server when MARKETING_EMAIL_URL is set (a bulk relay), else EMAIL_URL's.
+MARKETING_EMAIL_URL = env("MARKETING_EMAIL_URL", default="")
+MARKETING_FROM_EMAIL = env("MARKETING_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
+# Message-IDs of campaign mail are made on this domain (stable per recipient, reused on resend).
+MARKETING_EMAIL_DOMAIN = env("MARKETING_EMAIL_DOMAIN", default="mail.crm.localhost")
+# A batch owns its claimed rows this long; past it, outbox_requeue_stale sends them again.
+MARKETING_SEND_LEASE_S = env.int("MARKETING_SEND_LEASE_S", default=300)
+MARKETING_BATCH_SIZE = env.int("MARKETING_BATCH_SIZE", default=100)
+# A recipient the server keeps refusing with 4xx is failed after this many tries.
+MARKETING_MAX_ATTEMPTS = env.int("MARKETING_MAX_ATTEMPTS", default=5)
+MARKETING_RETRY_BACKOFF_S = env.int("MARKETING_RETRY_BACKOFF_S", default=60)
 
 # --- UI -------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
