@@ -109,7 +109,7 @@ def outbox_insert(*, campaign: Campaign, now: datetime) -> int:
         INSERT INTO {outbox} (campaign_id, customer_id, email, status, rfm_segment, message_id,
                               claimed_until, attempts, error, created_at, sent_at)
         SELECT %s, c.id, c.email,
-               CASE WHEN (c.id * {_HOLD_A} + %s * {_HOLD_B}) % {_HOLD_P} % 100 < %s
+               CASE WHEN (c.id * {_HOLD_A} + %s * {_HOLD_B}) %% {_HOLD_P} %% 100 < %s
                     THEN 'holdout' ELSE 'pending' END,
                COALESCE(g.name, ''), '', NULL, 0, '', %s, NULL
         FROM (

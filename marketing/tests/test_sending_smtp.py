@@ -21,7 +21,9 @@ def sending_campaign():
 
 
 def _send_all(campaign):
-    return sending.outbox_send_batch(ids=list(OutboxMessage.objects.filter(campaign=campaign).values_list("pk", flat=True)))
+    return sending.outbox_send_batch(
+        ids=list(OutboxMessage.objects.filter(campaign=campaign).values_list("pk", flat=True))
+    )
 
 
 def test_the_sink_gets_each_message_once_with_its_message_id(settings, sending_campaign):

@@ -1,0 +1,70 @@
+"""A real worker (Redis) sends a campaign to an aiosmtpd sink exactly once, also
+when it is SIGKILLed while the sink holds its reply to one message."""
+
+from collections import Counter
+
+import pytest
+
+from customers.models import Customer
+from customers.tests.factories import CustomerFactory
+from jobs.tests.worker import kill_worker, running_worker, start_worker, stop_worker, using_broker, wait_for
+from marketing.models import Campaign
+from marketing.services import campaigns, sending
+
+from .campaign_fixtures import make_campaign, make_segment, opted_in
+from .smtp_sink import Sink, SinkHandler
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def _campaign(n_in: int, n_out: int):
+    people = opted_in(n_in)
+    out = CustomerFactory.create_batch(n_out, email_consent=Customer.Consent.OPTED_OUT)
+    return make_campaign(include=[make_segment([*people, *out])]), people, out
+
+
+def _status(campaign) -> str:
+    campaign.refresh_from_db()
+    return campaign.status
+
+
+def test_a_real_worker_sends_a_small_campaign_to_the_sink_exactly_once(tmp_path, manager):
+    campaign, people, out = _campaign(6, 2)
+    with Sink() as sink, running_worker(tmp_path, env={"MARKETING_EMAIL_URL": sink.url, "MARKETING_BATCH_SIZE": "2"}):
+        campaigns.campaign_start(campaign=campaign, actor=manager)
+        assert wait_for(lambda: _status(campaign) == Campaign.Status.SENT, seconds=60), (
+            tmp_path / "worker.log"
+        ).read_text()[-3000:]
+
+    assert Counter(r.to for r in sink.handler.received) == Counter({p.email: 1 for p in people})
+
+
+def test_a_worker_killed_while_the_sink_holds_a_reply_leaves_every_recipient_one_message(tmp_path, manager, settings):
+    settings.MARKETING_SEND_LEASE_S = 2  # the test process runs outbox_requeue_stale as beat would
+    campaign, people, out = _campaign(12, 3)
+    env = {"MARKETING_BATCH_SIZE": "4", "MARKETING_SEND_LEASE_S": "2"}
+    with Sink(SinkHandler(hold_at=6)) as sink, using_broker("redis", tmp_path) as broker:
+        env |= {**broker, "MARKETING_EMAIL_URL": sink.url}
+        first = start_worker(tmp_path, name="first", env=env)
+        try:
+            campaigns.campaign_start(campaign=campaign, actor=manager)
+            assert sink.handler.held.wait(60), "the sink never got message 6"
+            kill_worker(first)
+        finally:
+            stop_worker(first)
+        sink.handler.release.set()
+        assert len(sink.handler.received) == 5
+        second = start_worker(tmp_path, name="second", env=env)
+        try:
+
+            def recovered():
+                sending.outbox_requeue_stale()
+                return _status(campaign) == Campaign.Status.SENT
+
+            assert wait_for(recovered, seconds=60, every=1), (tmp_path / "second.log").read_text()[-3000:]
+        finally:
+            stop_worker(second)
+
+    delivered = Counter(r.to for r in sink.handler.received)
+    assert delivered == Counter({p.email: 1 for p in people})
+    assert not {c.email for c in out} & set(delivered)
