@@ -12,6 +12,7 @@ The one window left: the server said 250 and the worker died before its UPDATE;
 that message is sent again with the same Message-ID.
 """
 
+import contextlib
 import logging
 import smtplib
 from datetime import timedelta
@@ -173,11 +174,30 @@ def outbox_send_batch(*, ids: list[int]) -> dict:
     rows = _skip_opted_out(rows)
     counts = {"sent": 0, "retried": 0, "bounced": 0}
     try:
-        _send_rows(campaign, rows, counts)
+        with _async_commit():
+            _send_rows(campaign, rows, counts)
     except Outage as error:
         _pause_for_outage(campaign_id=campaign.pk, error=str(error))
     campaign_finish_if_done(campaign_id=campaign.pk)
     return counts
+
+
+@contextlib.contextmanager
+def _async_commit():
+    """PostgreSQL: the per-message "sent" UPDATEs commit without waiting for the
+    WAL flush (an fsync each: ~8 ms on a busy machine, the batch's largest cost).
+    A worker crash loses nothing by it; only a database crash could lose the last
+    fraction of a second of marks, and those rows are resent with the same Message-ID."""
+    if db.vendor != "postgresql" or db.in_atomic_block:
+        yield
+        return
+    with db.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with db.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def _skip_opted_out(rows: list[OutboxMessage]) -> list[OutboxMessage]:

@@ -10,9 +10,9 @@ from customers.tests.factories import CustomerFactory
 from jobs.tests.worker import kill_worker, running_worker, start_worker, stop_worker, using_broker, wait_for
 from marketing.models import Campaign
 from marketing.services import campaigns, sending
+from marketing.smtp_sink import Sink, SinkHandler
 
 from .campaign_fixtures import make_campaign, make_segment, opted_in
-from .smtp_sink import Sink, SinkHandler
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

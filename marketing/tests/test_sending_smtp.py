@@ -5,9 +5,9 @@ from django.utils import timezone
 
 from marketing.models import Campaign, OutboxMessage
 from marketing.services import campaigns, sending
+from marketing.smtp_sink import Sink, SinkHandler, free_port
 
 from .campaign_fixtures import make_campaign, make_segment, opted_in
-from .smtp_sink import Sink, SinkHandler, free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -1,15 +1,19 @@
-"""An aiosmtpd sink on a free port, for tests and bench_campaign.
+"""An aiosmtpd sink on a free port, for the tests and `manage.py bench_campaign` (aiosmtpd is a dev dependency).
 
 It records accepted messages (recipient, Message-ID) and can answer a chosen
 code to chosen recipients (4xx, 5xx), or hold its reply to the K-th message
 until released (the crash test kills the worker while it waits)."""
 
 import email
+import logging
 import socket
 import threading
 from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
+
+# aiosmtpd logs every SMTP command at INFO: 100k messages would print a million lines.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @dataclass

@@ -1,0 +1,194 @@
+"""Measure a campaign end to end: outbox, batches, rendering, SMTP.
+
+    DATABASE_URL=postgres://… REDIS_URL=redis://… python manage.py bench_campaign --recipients 100000
+    python manage.py bench_campaign --recipients 2000 --opted-out 500 --kill-after 700
+
+Creates opted-in `bench-in-<n>@example.com` and opted-out `bench-out-<n>@example.com`
+customers (set-based), a static segment of them all, a template with merge fields,
+a link and the open pixel, and a campaign, through the services the pages use;
+starts one worker (`-c 2`) and its own aiosmtpd sink (or mails `--smtp HOST:PORT`),
+and prints enqueue time, drain time and recipients/s. `--kill-after K` SIGKILLs the
+worker after K messages, starts another, runs `outbox_requeue_stale` as beat would,
+and prints how many recipients got no message and how many got more than one.
+The bench data is deleted afterwards unless `--keep`. Never in production.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+
+from customers.models import Customer
+from jobs.models import JobRun
+from marketing.models import Campaign, EmailTemplate, OutboxMessage, Segment, SegmentMember, TrackingEvent
+from marketing.services import campaigns, sending, templates
+
+BATCH = 5000
+LEASE_AFTER_KILL = 5  # seconds: rows the killed worker held are sent again this soon
+HTML = (
+    '<p>Hello {{ first_name|default:"there" }} {{ last_name }},</p>'
+    "<p>Our spring offer is waiting for you.</p>"
+    '<p><a href="https://example.com/offer">See the offer</a></p>'
+    '<p style="font-size:12px"><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'
+)
+
+
+class Command(BaseCommand):
+    help = "Send a campaign to N bench recipients through a real worker and an SMTP sink; print the rates."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--recipients", type=int, default=100_000, help="Opted-in recipients (default 100,000).")
+        parser.add_argument("--opted-out", type=int, default=0, help="Opted-out customers in the segment too.")
+        parser.add_argument("--smtp", default="", help="HOST:PORT of an SMTP server instead of the built-in sink.")
+        parser.add_argument("--kill-after", type=int, default=0, help="SIGKILL the worker after K messages.")
+        parser.add_argument("--keep", action="store_true", help="Keep the bench customers and the campaign.")
+
+    def handle(self, *args, recipients, opted_out, smtp, kill_after, keep, **options):
+        if not settings.CRM_DEMO_DATA_ALLOWED:
+            raise CommandError("Benchmarks write test data; they are disabled in these settings (production?).")
+        if recipients <= 0:
+            raise CommandError("--recipients must be positive.")
+        _delete_bench_data()
+        started = time.monotonic()
+        campaign = self._setup(recipients, opted_out)
+        self.stdout.write(f"Set up {recipients:,} + {opted_out:,} customers in {time.monotonic() - started:.1f} s.")
+        sink = None
+        if not smtp:
+            from marketing.smtp_sink import Sink, SinkHandler
+
+            sink = Sink(SinkHandler(keep_raw=False)).__enter__()
+        url = f"smtp://{smtp}" if smtp else sink.url
+        env = {**os.environ, "MARKETING_EMAIL_URL": url}
+        if kill_after:
+            env["MARKETING_SEND_LEASE_S"] = str(LEASE_AFTER_KILL)
+            settings.MARKETING_SEND_LEASE_S = LEASE_AFTER_KILL
+        worker = _start_worker(env)
+        try:
+            self._run(campaign, recipients, env, worker, kill_after, sink)
+        finally:
+            for process in self.workers if hasattr(self, "workers") else [worker]:
+                _stop(process)
+            if sink:
+                sink.__exit__(None, None, None)
+            if not keep:
+                _delete_bench_data()
+
+    def _run(self, campaign, recipients, env, worker, kill_after, sink):
+        self.workers = [worker]
+        started = time.monotonic()
+        campaigns.campaign_start(campaign=campaign, actor=None)
+        inserted = time.monotonic()
+        job = JobRun.objects.filter(name="marketing.campaign_send").order_by("-pk").first()
+        _wait(lambda: JobRun.objects.filter(pk=job.pk, status=JobRun.Status.SUCCEEDED).exists(), 600)
+        enqueued = time.monotonic()
+        self.stdout.write(
+            f"Enqueue: {enqueued - started:.2f} s (outbox INSERT … SELECT {inserted - started:.2f} s, "
+            f"batches {enqueued - inserted:.2f} s)."
+        )
+        if kill_after:
+            sent = OutboxMessage.objects.filter(campaign=campaign, status=OutboxMessage.Status.SENT)
+            _wait(lambda: sent.count() >= kill_after, 600)
+            os.killpg(worker.pid, signal.SIGKILL)  # the worker's own process group: it and its pool
+            worker.wait()
+            self.stdout.write(f"Killed the worker after {sent.count():,} messages; starting another.")
+            self.workers.append(_start_worker(env))
+
+        def done():
+            if kill_after:
+                sending.outbox_requeue_stale()  # as beat would, every minute
+            return Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.SENT).exists()
+
+        if not _wait(done, 3600, every=1 if kill_after else 0.2):
+            raise CommandError("The campaign did not finish within an hour.")
+        drained = time.monotonic()
+        total = drained - started
+        self.stdout.write(f"Drain: {drained - enqueued:.2f} s; end to end {total:.2f} s.")
+        self.stdout.write(f"Recipients/s: {recipients / total:,.0f} (goal: 2,000).")
+        if sink:
+            got = Counter(received.to for received in sink.handler.received)
+            missing = recipients - sum(1 for email in got if email.startswith("bench-in-"))
+            duplicates = sum(1 for count in got.values() if count > 1)
+            stray = sum(1 for email in got if email.startswith("bench-out-"))
+            self.stdout.write(f"Missing: {missing}; duplicates: {duplicates}; opted-out mailed: {stray}.")
+        self.stdout.write(f"Report: /marketing/campaigns/{campaign.pk}/report/")
+
+    @transaction.atomic
+    def _setup(self, recipients: int, opted_out: int) -> Campaign:
+        for prefix, count, consent in (
+            ("bench-in", recipients, Customer.Consent.OPTED_IN),
+            ("bench-out", opted_out, Customer.Consent.OPTED_OUT),
+        ):
+            for first in range(0, count, BATCH):
+                Customer.objects.bulk_create(
+                    Customer(
+                        first_name=f"Bench{n}",
+                        last_name="Recipient",
+                        email=f"{prefix}-{n}@example.com",
+                        email_consent=consent,
+                    )  # fmt: skip
+                    for n in range(first, min(first + BATCH, count))
+                )
+        segment = Segment.objects.create(name="Bench campaign audience", kind=Segment.Kind.STATIC)
+        members, customers = SegmentMember._meta.db_table, Customer._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {members} (segment_id, customer_id, joined_at)"  # noqa: S608 - model table names
+                f" SELECT %s, id, %s FROM {customers} WHERE email LIKE 'bench-%%@example.com'",
+                [segment.pk, segment.created_at],
+            )
+        template = templates.template_create(
+            name="Bench template", subject="Hello {{ first_name }}", html=HTML, actor=None
+        )
+        campaign = Campaign.objects.create(
+            name="Bench campaign", template=template, throttle_per_minute=max(recipients, 1) * 10
+        )
+        campaign.include_segments.set([segment])
+        return campaign
+
+
+def _start_worker(env) -> subprocess.Popen:
+    command = [sys.executable, "-m", "celery", "-A", "crm_project", "worker", "-c", "2", "--loglevel=WARNING"]
+    command += ["--without-gossip", "--without-mingle", f"--hostname=bench-{os.getpid()}-{time.time_ns()}@%h"]
+    # Its own session, so that --kill-after can SIGKILL the pool's processes with it.
+    worker = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, start_new_session=True)  # noqa: S603
+    time.sleep(3)  # let it connect before the first task
+    return worker
+
+
+def _stop(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def _wait(predicate, seconds: float, every: float = 0.2) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return predicate()
+
+
+def _delete_bench_data() -> None:
+    """Set-based: the collector would load every bench row (and their cascades) into memory."""
+    bench = Campaign.objects.filter(name="Bench campaign")
+    outbox = OutboxMessage.objects.filter(campaign__in=bench)
+    TrackingEvent.objects.filter(message__in=outbox)._raw_delete(using="default")
+    outbox._raw_delete(using="default")
+    bench.delete()
+    EmailTemplate.objects.filter(name="Bench template").delete()
+    segments = Segment.objects.filter(name="Bench campaign audience")
+    SegmentMember.objects.filter(segment__in=segments)._raw_delete(using="default")
+    segments.delete()
+    customers = Customer.all_objects.filter(email__startswith="bench-", email__endswith="@example.com")
+    customers._raw_delete(using="default")
