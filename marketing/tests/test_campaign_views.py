@@ -107,3 +107,9 @@ def test_send_now_sends_and_pause_resume_flip_the_status(client_for, manager, dj
     client.post(f"/marketing/campaigns/{campaign.pk}/resume/")
     campaign.refresh_from_db()
     assert campaign.status == "sending"
+
+
+def test_the_campaign_page_reads_in_turkish(client_for, manager):
+    campaign = make_campaign(include=[make_segment(opted_in(1))])
+    page = client_for(manager).get(f"/marketing/campaigns/{campaign.pk}/", HTTP_ACCEPT_LANGUAGE="tr")
+    assert "Bana deneme gönder" in page.content.decode()

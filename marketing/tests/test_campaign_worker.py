@@ -40,9 +40,9 @@ def test_a_real_worker_sends_a_small_campaign_to_the_sink_exactly_once(tmp_path,
 
 
 def test_a_worker_killed_while_the_sink_holds_a_reply_leaves_every_recipient_one_message(tmp_path, manager, settings):
-    settings.MARKETING_SEND_LEASE_S = 2  # the test process runs outbox_requeue_stale as beat would
+    settings.MARKETING_SEND_LEASE_S = 5  # the test process runs outbox_requeue_stale as beat would
     campaign, people, out = _campaign(12, 3)
-    env = {"MARKETING_BATCH_SIZE": "4", "MARKETING_SEND_LEASE_S": "2"}
+    env = {"MARKETING_BATCH_SIZE": "4", "MARKETING_SEND_LEASE_S": "5"}
     with Sink(SinkHandler(hold_at=6)) as sink, using_broker("redis", tmp_path) as broker:
         env |= {**broker, "MARKETING_EMAIL_URL": sink.url}
         first = start_worker(tmp_path, name="first", env=env)

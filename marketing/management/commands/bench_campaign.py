@@ -30,7 +30,9 @@ from marketing.models import Campaign, EmailTemplate, OutboxMessage, Segment, Se
 from marketing.services import campaigns, sending, templates
 
 BATCH = 5000
-LEASE_AFTER_KILL = 5  # seconds: rows the killed worker held are sent again this soon
+# Seconds: rows the killed worker held are sent again this soon. It must outlast a batch
+# (100 messages) on a busy machine, or a live batch's rows are sent a second time.
+LEASE_AFTER_KILL = 30
 HTML = (
     '<p>Hello {{ first_name|default:"there" }} {{ last_name }},</p>'
     "<p>Our spring offer is waiting for you.</p>"
