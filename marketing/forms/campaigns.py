@@ -26,7 +26,6 @@ class CampaignForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.fields["throttle_per_minute"].min_value = 1
 
     def clean_holdout_percent(self):
         value = self.cleaned_data["holdout_percent"]

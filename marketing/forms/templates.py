@@ -34,7 +34,7 @@ class EmailTemplateForm(forms.ModelForm):
         ) % {"fields": ", ".join(merge_fields())}
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         allowed = merge_fields()
         for name in ("subject", "html", "text"):
             for error in merge.validate(cleaned.get(name) or "", fields=allowed):

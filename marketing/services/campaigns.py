@@ -124,7 +124,7 @@ def outbox_insert(*, campaign: Campaign, now: datetime) -> int:
         LEFT JOIN {segment} g ON g.id = s.segment_id
         ON CONFLICT DO NOTHING
     """  # noqa: S608 - table names from models, values as parameters
-    params = [campaign.pk, campaign.pk, campaign.holdout_percent, now, Customer.Consent.OPTED_IN]
+    params: list = [campaign.pk, campaign.pk, campaign.holdout_percent, now, Customer.Consent.OPTED_IN]
     params += [*include, *exclude, rfm_latest_kept_run_id() or 0]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -13,6 +13,7 @@ that message is sent again with the same Message-ID.
 """
 
 import contextlib
+import functools
 import logging
 import smtplib
 from datetime import timedelta
@@ -151,7 +152,7 @@ def outbox_claim(*, ids: list[int]) -> list[int]:
           AND (status = %s OR (status = %s AND claimed_until < %s))
         RETURNING id
     """  # noqa: S608 - the table name comes from the model; values are parameters
-    params = [Status.CLAIMED, now + timedelta(seconds=settings.MARKETING_SEND_LEASE_S)]
+    params: list = [Status.CLAIMED, now + timedelta(seconds=settings.MARKETING_SEND_LEASE_S)]
     params += [f"@{settings.MARKETING_EMAIL_DOMAIN}>", *ids, Status.PENDING, Status.CLAIMED, now]
     with transaction.atomic(), db.cursor() as cursor:
         cursor.execute(sql, params)
@@ -296,9 +297,11 @@ def _retry_later(rows: list[OutboxMessage]) -> None:
         until = now + timedelta(seconds=wait + settings.MARKETING_SEND_LEASE_S)
         OutboxMessage.objects.filter(pk=row.pk).update(status=Status.PENDING, error=row.error, claimed_until=until)
         again.append((row.pk, wait))
-    task = registered_task("marketing.outbox_send_batch") if again else None
+    if not again:
+        return
+    task = registered_task("marketing.outbox_send_batch")
     for pk, wait in again:
-        transaction.on_commit(lambda pk=pk, wait=wait: task.apply_async(kwargs={"ids": [pk]}, countdown=wait))
+        transaction.on_commit(functools.partial(task.apply_async, kwargs={"ids": [pk]}, countdown=wait))
 
 
 def _release(ids: list[int]) -> None:

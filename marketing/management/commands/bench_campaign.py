@@ -65,16 +65,16 @@ class Command(BaseCommand):
             from marketing.smtp_sink import Sink, SinkHandler
 
             sink = Sink(SinkHandler(keep_raw=False)).__enter__()
-        url = f"smtp://{smtp}" if smtp else sink.url
+        url = sink.url if sink else f"smtp://{smtp}"
         env = {**os.environ, "MARKETING_EMAIL_URL": url}
         if kill_after:
             env["MARKETING_SEND_LEASE_S"] = str(LEASE_AFTER_KILL)
             settings.MARKETING_SEND_LEASE_S = LEASE_AFTER_KILL
-        worker = _start_worker(env)
+        self.workers = [_start_worker(env)]
         try:
-            self._run(campaign, recipients, env, worker, kill_after, sink)
+            self._run(campaign, recipients, env, self.workers[0], kill_after, sink)
         finally:
-            for process in self.workers if hasattr(self, "workers") else [worker]:
+            for process in self.workers:
                 _stop(process)
             if sink:
                 sink.__exit__(None, None, None)
@@ -82,11 +82,10 @@ class Command(BaseCommand):
                 _delete_bench_data()
 
     def _run(self, campaign, recipients, env, worker, kill_after, sink):
-        self.workers = [worker]
         started = time.monotonic()
         campaigns.campaign_start(campaign=campaign, actor=None)
         inserted = time.monotonic()
-        job = JobRun.objects.filter(name="marketing.campaign_send").order_by("-pk").first()
+        job = JobRun.objects.filter(name="marketing.campaign_send").latest("pk")
         _wait(lambda: JobRun.objects.filter(pk=job.pk, status=JobRun.Status.SUCCEEDED).exists(), 600)
         enqueued = time.monotonic()
         self.stdout.write(
