@@ -61,3 +61,24 @@ def _load_int(signer: signing.Signer, token: str) -> int | None:
         return int(signer.unsign(token))
     except (signing.BadSignature, ValueError):
         return None
+
+
+def unsubscribe_from_token(token: str) -> dict | None:
+    """{"customer_id", "message_id"} of an unsubscribe link, or None for a tampered token
+    or a message that no longer exists."""
+    from .models import OutboxMessage
+
+    message_id = message_from_unsubscribe_token(token)
+    if message_id is None:
+        return None
+    customer_id = OutboxMessage.objects.filter(pk=message_id).values_list("customer_id", flat=True).first()
+    return None if customer_id is None else {"customer_id": customer_id, "message_id": message_id}
+
+
+def tracking_from_token(token: str, kind: str) -> dict | None:
+    """{"message_id"} of an open pixel, {"message_id", "link_id"} of a click, or None."""
+    if kind == "open":
+        message_id = message_from_open_token(token)
+        return None if message_id is None else {"message_id": message_id}
+    click = click_from_token(token)
+    return None if click is None else {"message_id": click[0], "link_id": click[1]}

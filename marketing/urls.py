@@ -4,7 +4,7 @@ form endpoints (signed tokens, no login). One block per area."""
 
 from django.urls import path
 
-from .views import campaigns, home, leadforms, sequences, templates
+from .views import campaigns, home, leadforms, reports, sequences, templates, tracking
 from .views import segments as segment_views
 
 app_name = "marketing"
@@ -60,4 +60,16 @@ urlpatterns += [
     path("campaigns/<int:pk>/pause/", campaigns.campaign_pause, name="campaign-pause"),
     path("campaigns/<int:pk>/resume/", campaigns.campaign_resume, name="campaign-resume"),
     path("campaigns/<int:pk>/test/", campaigns.campaign_send_test, name="campaign-test"),
+]
+
+# --- tracking: public, signed tokens, no login ---
+urlpatterns += [
+    path("u/<str:token>/", tracking.unsubscribe, name="unsubscribe"),
+    path("t/o/<str:token>.gif", tracking.track_open, name="track-open"),
+    path("t/c/<str:token>/", tracking.track_click, name="track-click"),
+]
+
+# --- campaign reports (managers and marketers) ---
+urlpatterns += [
+    path("campaigns/<int:pk>/report/", reports.campaign_report, name="campaign-report"),
 ]

@@ -345,6 +345,7 @@ CRM_CUSTOMER_PANELS: list[str] = [
     "sales.panels.ORDERS_PANEL",
     "support.panels.TICKETS_PANEL",
     "analytics.panels.RFM_PANEL",
+    "marketing.panels.CAMPAIGNS_PANEL",
 ]
 # Extra filters of the customer list, its exports and bulk actions (customers.registry.CustomerListFilters).
 CRM_CUSTOMER_LIST_FILTERS: list[str] = [
