@@ -274,12 +274,12 @@ def test_the_detail_page_query_count_is_fixed(client_for, owner, customer, djang
     client.get(detail_url(customer))
     # session, user, roles, customer, tags, timeline count, page and entries, consent log,
     # attachments; the sales panels: deals, orders, order totals; the RFM panel; the support
-    # panel's counts (no ticket: nothing more) (the custom fields come from the cache:
-    # crm_project/fragments.py)
-    with django_assert_num_queries(15):
+    # panel's counts (no ticket: nothing more); the marketing campaigns panel (the custom
+    # fields come from the cache: crm_project/fragments.py)
+    with django_assert_num_queries(16):
         client.get(detail_url(customer))
     InteractionFactory.create_batch(40, customer=customer)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         response = client.get(detail_url(customer))
     assert len(response.context["timeline_page"].object_list) == 20
 

