@@ -170,3 +170,8 @@ def test_the_click_url_carries_no_target_to_redirect_to(message):
     assert "shop.example.com" not in url
     response = Client().get(urlsplit(url).path + "?next=https://evil.example.net/")
     assert response["Location"] == "https://shop.example.com/sale"
+
+
+def test_the_unsubscribe_page_speaks_turkish_to_a_turkish_browser(message):
+    response = csrf_client().get(unsubscribe_path(message), HTTP_ACCEPT_LANGUAGE="tr")
+    assert "Aboneliğimi iptal et" in response.content.decode()

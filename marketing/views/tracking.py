@@ -66,8 +66,10 @@ def track_click(request, token):
     if data is None:
         raise Http404
     message = OutboxMessage.objects.filter(pk=data["message_id"]).first()
-    link = CampaignLink.objects.filter(pk=data["link_id"], campaign_id=getattr(message, "campaign_id", None)).first()
-    if message is None or link is None:
+    if message is None:
+        raise Http404
+    link = CampaignLink.objects.filter(pk=data["link_id"], campaign_id=message.campaign_id).first()
+    if link is None:
         raise Http404
     tracking.tracking_event_record(
         message=message, kind=TrackingEvent.Kind.CLICK, user_agent=_agent(request), link=link
