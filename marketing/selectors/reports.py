@@ -103,11 +103,9 @@ def campaign_report(*, campaign: Campaign) -> CampaignReport:
         return rows.setdefault(segment, ReportRow(segment=segment))
 
     for item in _outbox_counts(campaign):
-        row(item["rfm_segment"]).__dict__.update({k: v for k, v in item.items() if k != "rfm_segment"})
+        _fill(row(item.pop("rfm_segment")), item)
     for item in _event_counts(campaign):
-        row(item["message__rfm_segment"]).__dict__.update(
-            {k: v for k, v in item.items() if k != "message__rfm_segment"}
-        )
+        _fill(row(item.pop("message__rfm_segment")), item)
     for item in _revenue(campaign):
         target = row(item["rfm_segment"])
         if item["status"] == OutboxMessage.Status.HOLDOUT:
@@ -185,6 +183,11 @@ def _revenue(campaign: Campaign):
         .annotate(revenue=Sum("bought"), converted=Count("pk", filter=Q(bought__gt=0)))
         .order_by()
     )
+
+
+def _fill(row: ReportRow, figures: dict) -> None:
+    for name, value in figures.items():
+        setattr(row, name, value)
 
 
 def _ratio(amount: Decimal, count: int) -> Decimal | None:
