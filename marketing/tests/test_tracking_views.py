@@ -35,7 +35,7 @@ def message(db):
 
 
 def unsubscribe_path(message) -> str:
-    return reverse("marketing:unsubscribe", args=[tokens.unsubscribe_token(message, customer_id=message.customer_id)])
+    return reverse("marketing:unsubscribe", args=[tokens.unsubscribe_token(message.pk)])
 
 
 def csrf_client() -> Client:
@@ -86,24 +86,16 @@ def test_unsubscribing_twice_logs_the_change_once(message):
     assert TrackingEvent.objects.filter(kind=TrackingEvent.Kind.UNSUBSCRIBE).count() == 1
 
 
-def test_a_link_without_a_message_still_unsubscribes_the_customer(message):
-    path = reverse("marketing:unsubscribe", args=[tokens.unsubscribe_token(None, customer_id=message.customer_id)])
-    csrf_client().post(path)
-    message.customer.refresh_from_db()
-    assert message.customer.email_consent == Customer.Consent.OPTED_OUT
-    assert not TrackingEvent.objects.exists()
-
-
 def test_bad_tokens_get_404_on_every_endpoint(message):
     link = CampaignLinkFactory(campaign=message.campaign)
-    forged = tokens.open_token(message)[:-3] + "xyz"
+    forged = tokens.open_token(message.pk)[:-3] + "xyz"
     client = csrf_client()
     assert client.get(reverse("marketing:unsubscribe", args=[forged])).status_code == 404
     assert client.post(reverse("marketing:unsubscribe", args=[forged])).status_code == 404
     assert client.get(reverse("marketing:track-open", args=[forged])).status_code == 404
     assert client.get(reverse("marketing:track-click", args=[forged])).status_code == 404
     # A genuine token of another kind is no good either.
-    click = tokens.click_token(message, link)
+    click = tokens.click_token(message.pk, link.pk)
     assert client.get(reverse("marketing:track-open", args=[click])).status_code == 404
     assert client.get(reverse("marketing:unsubscribe", args=[click])).status_code == 404
     message.customer.refresh_from_db()
@@ -128,7 +120,7 @@ def test_unsubscribe_is_rate_limited_per_address(message, settings):
 
 def test_the_open_pixel_is_a_gif_that_is_never_cached_and_records_the_open(message):
     response = Client().get(
-        reverse("marketing:track-open", args=[tokens.open_token(message)]), HTTP_USER_AGENT=HUMAN_AGENT
+        reverse("marketing:track-open", args=[tokens.open_token(message.pk)]), HTTP_USER_AGENT=HUMAN_AGENT
     )
     assert response.status_code == 200
     assert response["Content-Type"] == "image/gif"
@@ -141,7 +133,7 @@ def test_the_open_pixel_is_a_gif_that_is_never_cached_and_records_the_open(messa
 def test_a_click_redirects_to_the_stored_link_and_records_it(message):
     link = CampaignLinkFactory(campaign=message.campaign, url="https://shop.example.com/sale")
     response = Client().get(
-        reverse("marketing:track-click", args=[tokens.click_token(message, link)]), HTTP_USER_AGENT=HUMAN_AGENT
+        reverse("marketing:track-click", args=[tokens.click_token(message.pk, link.pk)]), HTTP_USER_AGENT=HUMAN_AGENT
     )
     assert response.status_code == 302
     assert response["Location"] == "https://shop.example.com/sale"
@@ -151,7 +143,7 @@ def test_a_click_redirects_to_the_stored_link_and_records_it(message):
 
 def test_a_click_token_cannot_lead_to_another_campaigns_link(message):
     other_campaigns_link = CampaignLinkFactory(url="https://evil.example.net/")
-    token = tokens.click_token(message, other_campaigns_link)
+    token = tokens.click_token(message.pk, other_campaigns_link.pk)
     response = Client().get(reverse("marketing:track-click", args=[token]))
     assert response.status_code == 404
     assert not TrackingEvent.objects.exists()
@@ -159,14 +151,14 @@ def test_a_click_token_cannot_lead_to_another_campaigns_link(message):
 
 def test_a_click_on_a_link_no_longer_stored_gets_404(message):
     link = CampaignLinkFactory(campaign=message.campaign)
-    token = tokens.click_token(message, link)
+    token = tokens.click_token(message.pk, link.pk)
     link.delete()
     assert Client().get(reverse("marketing:track-click", args=[token])).status_code == 404
 
 
 def test_the_click_url_carries_no_target_to_redirect_to(message):
     link = CampaignLinkFactory(campaign=message.campaign, url="https://shop.example.com/sale")
-    url = tokens.click_url(message, link)
+    url = tokens.click_url(message.pk, link.pk)
     assert "shop.example.com" not in url
     response = Client().get(urlsplit(url).path + "?next=https://evil.example.net/")
     assert response["Location"] == "https://shop.example.com/sale"
