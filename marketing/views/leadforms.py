@@ -4,7 +4,6 @@ double opt-in confirmation that strangers open (no login)."""
 from copy import copy
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,6 +11,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
+
+from crm_project.throttling import client_ip, over_limit
 
 from ..forms.leadforms import FieldFormSet, LeadFormForm, PublicLeadForm
 from ..models import LeadForm
@@ -78,14 +79,8 @@ def _own_origin(request) -> str:
 
 
 def _too_many(request) -> bool:
-    """A fixed one-minute window per IP in the cache (shared by web processes with Redis)."""
-    key = f"marketing:form-posts:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=60)
-    try:
-        return cache.incr(key) > RATE_LIMIT
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=60)
-        return False
+    """A fixed one-minute window per address (crm_project.throttling)."""
+    return over_limit(scope="form-posts", keys=[client_ip(request)], limit=RATE_LIMIT, window_seconds=60)
 
 
 @csrf_exempt  # anonymous and cross-site: no session to protect; defended below instead

@@ -4,13 +4,13 @@ signed token is the credential, and a bad one gets 404."""
 
 import base64
 
-from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from crm_project.throttling import client_ip, over_limit
 from customers.models import Customer
 
 from .. import tokens
@@ -89,12 +89,9 @@ def _agent(request) -> str:
 
 def _rate_limited(request) -> bool:
     """A light per-address counter: enough to stop a script walking tokens, not a real person."""
-    key = f"marketing-unsubscribe-rate:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=60)
-    try:
-        return cache.incr(key) > UNSUBSCRIBE_RATE_PER_MINUTE
-    except ValueError:  # the key expired between add and incr
-        return False
+    return over_limit(
+        scope="unsubscribe", keys=[client_ip(request)], limit=UNSUBSCRIBE_RATE_PER_MINUTE, window_seconds=60
+    )
 
 
 def _masked(email: str) -> str:

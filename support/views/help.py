@@ -1,10 +1,11 @@
 """The customers' pages (no login): a new request, the ticket link, the survey.
 
-Each form posts to its own URL and is rate-limited (support/throttling.py).
+Each form posts to its own URL and is rate-limited (crm_project/throttling.py).
 A link is all a customer has, so these pages show the one ticket it names,
 its public messages only, and nothing at all for a tampered link; they are
 never cached (a shared proxy must not keep someone's thread)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse
 from django.shortcuts import redirect, render
@@ -13,7 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from .. import throttling
+from crm_project.throttling import client_ip, over_limit
+
 from ..forms.help import HelpReplyForm, HelpRequestForm, SurveyForm
 from ..models import Ticket
 from ..selectors import help as selectors
@@ -25,6 +27,11 @@ from ..services import tickets as ticket_services
 CLOSED = (Ticket.Status.CLOSED,)
 
 
+def _over_limit(scope: str, keys: list[str]) -> bool:
+    """The customers' pages share one hourly limit (CRM_SUPPORT_PUBLIC_POSTS_PER_HOUR)."""
+    return over_limit(scope=scope, keys=keys, limit=settings.CRM_SUPPORT_PUBLIC_POSTS_PER_HOUR)
+
+
 def too_many_requests(request):
     return render(request, "support/help/too_many.html", status=429)
 
@@ -34,7 +41,7 @@ def help_new(request):
     form = HelpRequestForm(request.POST or None)
     if request.method == "POST":
         email = request.POST.get("email", "").strip().lower()
-        if throttling.over_limit(scope="help-new", keys=[f"ip:{throttling.client_ip(request)}", f"email:{email}"]):
+        if _over_limit("help-new", [f"ip:{client_ip(request)}", f"email:{email}"]):
             return too_many_requests(request)
         if form.is_valid():
             # A filled honeypot gets the same thanks page, so a bot learns nothing.
@@ -72,7 +79,7 @@ def help_ticket_reply(request, token):
         ticket = selectors.ticket_from_link(token)
     except selectors.LinkExpired:
         return _link_expired(request, token)
-    if throttling.over_limit(scope="help-reply", keys=[f"ip:{throttling.client_ip(request)}", f"ticket:{ticket.pk}"]):
+    if _over_limit("help-reply", [f"ip:{client_ip(request)}", f"ticket:{ticket.pk}"]):
         return too_many_requests(request)
     if ticket.status in CLOSED:
         messages.error(request, _("This request is closed. Please open a new one."))
@@ -101,7 +108,7 @@ def help_ticket_attachment(request, token, pk):
 def help_ticket_fresh_link(request, token):
     """Mail a fresh link to the ticket's customer; the page says the same whatever happened."""
     ticket = selectors.expired_ticket_from_link(token)
-    if throttling.over_limit(scope="help-link", keys=[f"ip:{throttling.client_ip(request)}", f"ticket:{ticket.pk}"]):
+    if _over_limit("help-link", [f"ip:{client_ip(request)}", f"ticket:{ticket.pk}"]):
         return too_many_requests(request)
     help_services.outbound_link(ticket=ticket)
     return render(request, "support/help/link_sent.html")
@@ -135,7 +142,7 @@ def help_csat(request, token):
         return render(request, "support/help/csat_answered.html", {"survey": survey}, status=status)
     form = SurveyForm(request.POST or None)
     if request.method == "POST":
-        if throttling.over_limit(scope="help-csat", keys=[f"ip:{throttling.client_ip(request)}"]):
+        if _over_limit("help-csat", [f"ip:{client_ip(request)}"]):
             return too_many_requests(request)
         if form.is_valid():
             try:
@@ -155,7 +162,7 @@ def help_csat_thanks(request, token):
 @require_POST
 def help_csat_fresh_link(request, token):
     survey = selectors.expired_survey_from_link(token)
-    if throttling.over_limit(scope="help-link", keys=[f"ip:{throttling.client_ip(request)}", f"survey:{survey.pk}"]):
+    if _over_limit("help-link", [f"ip:{client_ip(request)}", f"survey:{survey.pk}"]):
         return too_many_requests(request)
     help_services.outbound_survey_link(survey=survey)
     return render(request, "support/help/link_sent.html")

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm_project.throttling import client_ip, over_limit
 from crm_project.versioning import StaleEdit, refused_edit_form
 
-from .. import throttling
 from ..forms.help import VoteForm
 from ..forms.kb import KbArticleForm
 from ..selectors import kb as selectors
@@ -47,7 +47,7 @@ def help_article(request, slug):
 def help_article_vote(request, slug):
     article = selectors.public_article_get(slug=slug)
     # A new session per vote would get around "one per session": an address gets a few dozen an hour.
-    if throttling.over_limit(scope="kb-vote", keys=[f"ip:{throttling.client_ip(request)}"], limit=VOTES_PER_HOUR):
+    if over_limit(scope="kb-vote", keys=[f"ip:{client_ip(request)}"], limit=VOTES_PER_HOUR):
         return render(request, "support/help/too_many.html", status=429)
     form = VoteForm(request.POST)
     if form.is_valid():
