@@ -137,3 +137,93 @@ class RfmScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.r_score}{self.f_score}{self.m_score}"
+
+
+class ClvRun(models.Model):
+    """One fit of the buy-till-you-die models (BG/NBD and Gamma-Gamma) and its scoring.
+
+    The fitted parameters, the calibration/holdout figures and the timings are kept
+    for ever; the per-customer ClvScore rows only for the latest runs, as for RFM.
+    """
+
+    class Unit(models.TextChoices):
+        DAYS = "days", _("days")
+        WEEKS = "weeks", _("weeks")
+
+    Trigger = RfmRun.Trigger
+
+    calibration_end = models.DateField(_("calibration end"))
+    holdout_end = models.DateField(_("holdout end"), null=True, blank=True)
+    unit = models.CharField(_("time unit"), max_length=5, choices=Unit, default=Unit.WEEKS)
+    horizon = models.FloatField(_("horizon (in the unit)"))
+    discount_rate = models.FloatField(_("monthly discount rate"))
+    penalizer = models.FloatField(_("L2 penalty"), default=0.0)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(_("duration (ms)"), null=True, blank=True)
+    trigger = models.CharField(_("started by"), max_length=16, choices=RfmRun.Trigger, default=RfmRun.Trigger.SCHEDULE)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # {"r": …, "alpha": …, "a": …, "b": …} and {"p": …, "q": …, "v": …}
+    bgnbd_params = models.JSONField(_("BG/NBD parameters"), default=dict, blank=True)
+    gamma_gamma_params = models.JSONField(_("Gamma-Gamma parameters"), default=dict, blank=True)
+    log_likelihood = models.FloatField(_("log-likelihood"), null=True, blank=True)
+    n_customers = models.PositiveIntegerField(_("customers fitted"), default=0)
+    n_repeat = models.PositiveIntegerField(_("customers with repeat purchases"), default=0)
+    # {"predicted": …, "actual": …, "mae": …, "by_frequency": [{"frequency": 0, "customers": …,
+    #  "predicted": …, "actual": …}, …]} when the run has a holdout end; {} otherwise.
+    holdout = models.JSONField(_("holdout check"), default=dict, blank=True)
+    # {"summary_s": …, "bgnbd_s": …, "gamma_gamma_s": …, "scores_s": …, "peak_mb": …}
+    timings = models.JSONField(_("timings"), default=dict, blank=True)
+    # Totals for the report page, so it never scans the scores: expected revenue over the
+    # horizon, the CLV distribution's buckets, counts by p_alive band.
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    scores_kept = models.BooleanField(_("scores kept"), default=True)
+
+    class Meta:
+        verbose_name = _("CLV run")
+        verbose_name_plural = _("CLV runs")
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return _("CLV run %(id)s to %(end)s") % {"id": self.pk, "end": self.calibration_end.isoformat()}
+
+
+class ClvScore(models.Model):
+    """One customer's summary and predictions in one CLV run, written set-based.
+
+    No foreign-key constraints, as for RfmScore: a million rows per run are
+    written in bulk from existing customers. Recency and T are in the run's unit.
+    """
+
+    pk = models.CompositePrimaryKey("run", "customer")
+    run = models.ForeignKey(ClvRun, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    frequency = models.PositiveIntegerField(_("repeat purchase periods"))
+    recency = models.FloatField(_("recency"))
+    T = models.FloatField(_("age (T)"))  # noqa: N815 - the literature's name for the customer's age
+    monetary_value = models.DecimalField(_("mean repeat value"), max_digits=16, decimal_places=2)
+    p_alive = models.FloatField(_("probability still active"))
+    expected_purchases = models.FloatField(_("expected purchases"))
+    expected_average_value = models.DecimalField(_("expected average value"), max_digits=16, decimal_places=2)
+    clv = models.DecimalField(_("lifetime value"), max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("CLV score")
+        verbose_name_plural = _("CLV scores")
+        indexes = [
+            # The report's top customers and the list's CLV sort, within one run.
+            models.Index(fields=["run", "-clv"], name="clvscore_run_clv_idx"),
+            models.Index(fields=["run", "p_alive"], name="clvscore_run_palive_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clv}"

@@ -391,6 +391,11 @@ JOBS_KEEP_DAYS = env.int("JOBS_KEEP_DAYS", default=90)
 # a migration (analytics-rfm-nightly), not CELERY_BEAT_SCHEDULE, so that its
 # time and window set in the admin survive restarts.
 RFM_KEEP_RUNS = env.int("RFM_KEEP_RUNS", default=12)
+# Customer lifetime value (analytics.btyd): the horizon and monthly discount rate of the CLV figures,
+# and how many CLV runs keep their per-customer scores.
+CLV_HORIZON_MONTHS = env.int("CLV_HORIZON_MONTHS", default=12)
+CLV_DISCOUNT_RATE = env.float("CLV_DISCOUNT_RATE", default=0.01)
+CLV_KEEP_RUNS = env.int("CLV_KEEP_RUNS", default=8)
 
 # Django's own console handler would print every django.* line a second time
 # through the root's: its records go to the root handler only.
