@@ -396,6 +396,8 @@ RFM_KEEP_RUNS = env.int("RFM_KEEP_RUNS", default=12)
 CLV_HORIZON_MONTHS = env.int("CLV_HORIZON_MONTHS", default=12)
 CLV_DISCOUNT_RATE = env.float("CLV_DISCOUNT_RATE", default=0.01)
 CLV_KEEP_RUNS = env.int("CLV_KEEP_RUNS", default=8)
+# A customer is "slipping away" when p_alive falls below this since the run before.
+CLV_SLIPPING_P_ALIVE = env.float("CLV_SLIPPING_P_ALIVE", default=0.5)
 
 # Django's own console handler would print every django.* line a second time
 # through the root's: its records go to the root handler only.
