@@ -6,6 +6,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,8 +15,8 @@ from analytics.selectors.rfm import rfm_latest_kept_run_id
 from customers.models import Customer
 from jobs.services import job_enqueue
 
-from ..models import Campaign, CampaignLink, OutboxMessage, SegmentMember
-from . import sending, templates
+from ..models import Campaign, CampaignLink, OutboxMessage, Segment, SegmentMember
+from . import segments, sending, templates
 
 # Holdout pick: (customer id · A + campaign id · B) mod P mod 100 < percent. Deterministic
 # (the same campaign holds out the same people on a retry), spread over ids, and the
@@ -66,8 +67,10 @@ def campaign_unschedule(*, campaign: Campaign, actor) -> Campaign:
 @transaction.atomic
 def campaign_start(*, campaign: Campaign, actor, from_status=(Campaign.Status.DRAFT, Campaign.Status.SCHEDULED)) -> int:
     """Claim the campaign (a conditional UPDATE: two beats or two clicks cannot both
-    start it), write its outbox in one statement, and enqueue the sending job after
-    commit. Returns the number of recipients to send to (holdout excluded)."""
+    start it), bring its dynamic segments up to date, write its outbox in one
+    statement, and enqueue the sending job after commit. Returns the number of
+    recipients to send to (holdout excluded). A segment whose rules no longer
+    validate raises ValidationError and nothing is started."""
     now = timezone.now()
     claimed = Campaign.objects.filter(pk=campaign.pk, status__in=from_status).update(
         status=Campaign.Status.SENDING, started_at=now, error=""
@@ -75,10 +78,28 @@ def campaign_start(*, campaign: Campaign, actor, from_status=(Campaign.Status.DR
     if not claimed:
         raise ValidationError(_("This campaign has already been started."))
     campaign.refresh_from_db()
+    campaign_refresh_segments(campaign=campaign)
     _write_links(campaign)
     outbox_insert(campaign=campaign, now=now)
     job_enqueue(task="marketing.campaign_send", actor=actor, kwargs={"campaign_id": campaign.pk})
     return OutboxMessage.objects.filter(campaign=campaign, status=OutboxMessage.Status.PENDING).count()
+
+
+def campaign_refresh_segments(*, campaign: Campaign) -> int:
+    """Refresh the dynamic include and exclude segments (set-based, a few statements
+    each) so the outbox reads who matches now, not who matched at the last beat
+    refresh. Static lists are left as they are. Returns how many were refreshed."""
+    wanted = Segment.objects.filter(kind=Segment.Kind.DYNAMIC).filter(
+        Q(pk__in=campaign.include_segments.values("pk")) | Q(pk__in=campaign.exclude_segments.values("pk"))
+    )
+    chosen = list(wanted.order_by("pk"))  # one lock order: two campaigns never wait on each other's segments
+    for segment in chosen:
+        try:
+            segments.segment_refresh(segment=segment)
+        except ValidationError as error:  # a rule whose field is gone: say which segment
+            message = _("The segment “%(name)s” could not be refreshed: %(error)s")
+            raise ValidationError(message % {"name": segment.name, "error": " ".join(error.messages)}) from error
+    return len(chosen)
 
 
 def _write_links(campaign: Campaign) -> None:
@@ -158,8 +179,13 @@ def campaign_dispatch_due(*, now: datetime | None = None) -> int:
     for campaign in due.order_by("scheduled_at"):
         try:
             campaign_start(campaign=campaign, actor=None, from_status=(Campaign.Status.SCHEDULED,))
-        except ValidationError:
-            continue  # another beat started it first
+        except ValidationError as error:
+            # Another beat started it first (no longer scheduled: nothing to note), or a
+            # segment's rules no longer validate: the campaign stays scheduled, with the reason shown.
+            Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.SCHEDULED).update(
+                error=" ".join(error.messages)
+            )
+            continue
         started += 1
     return started
 
