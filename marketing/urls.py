@@ -47,10 +47,10 @@ urlpatterns += [
 
 # --- templates and campaigns ---
 urlpatterns += [
-    path("templates/", templates.template_list, name="template-list"),
+    path("templates/", templates.TemplateListView.as_view(), name="template-list"),
     path("templates/new/", templates.template_create, name="template-create"),
     path("templates/<int:pk>/", templates.template_edit, name="template-edit"),
-    path("campaigns/", campaigns.campaign_list, name="campaign-list"),
+    path("campaigns/", campaigns.CampaignListView.as_view(), name="campaign-list"),
     path("campaigns/new/", campaigns.campaign_create, name="campaign-create"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign-detail"),
     path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign-edit"),

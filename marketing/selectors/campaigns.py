@@ -9,7 +9,8 @@ from ..models import Campaign, EmailTemplate, OutboxMessage
 
 
 def template_list():
-    return EmailTemplate.objects.order_by("name")
+    # A list shows names and subjects: the bodies (often tens of kB each) stay in the database.
+    return EmailTemplate.objects.select_related("created_by").defer("html", "text").order_by("name")
 
 
 def template_get(*, pk: int) -> EmailTemplate:
@@ -17,7 +18,11 @@ def template_get(*, pk: int) -> EmailTemplate:
 
 
 def campaign_list():
-    return Campaign.objects.select_related("template").order_by("-created_at", "-pk")
+    return (
+        Campaign.objects.select_related("template")
+        .defer("template__html", "template__text", "template__subject")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def campaign_get(*, pk: int) -> Campaign:

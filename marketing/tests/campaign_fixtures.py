@@ -28,7 +28,8 @@ def opted_in(n: int, **fields) -> list[Customer]:
 
 
 def make_campaign(*, include, exclude=(), template=None, **fields) -> Campaign:
-    campaign = Campaign.objects.create(name="Spring sale", template=template or make_template(), **fields)
+    fields = {"name": "Spring sale"} | fields
+    campaign = Campaign.objects.create(template=template or make_template(), **fields)
     campaign.include_segments.set(include)
     campaign.exclude_segments.set(exclude)
     return campaign

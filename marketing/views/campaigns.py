@@ -4,19 +4,34 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from crm_project.lists import FilteredTableView
+
+from ..filters.campaigns import CampaignFilter
 from ..forms.campaigns import CampaignForm, ScheduleForm
 from ..models import Campaign
-from ..permissions import marketing_required
+from ..permissions import MarketingRequiredMixin, marketing_required
 from ..selectors import campaigns as selectors
 from ..services import campaigns as services
+from ..tables.campaigns import CampaignTable
 
 
-@marketing_required
-def campaign_list(request):
-    return render(request, "marketing/campaign_list.html", {"campaigns": selectors.campaign_list()})
+class CampaignListView(MarketingRequiredMixin, FilteredTableView):
+    table_class = CampaignTable
+    filterset_class = CampaignFilter
+    template_name = "marketing/campaign_list.html"
+    page_title = gettext_lazy("Campaigns")
+
+    def get_queryset(self):
+        return selectors.campaign_list()
+
+    @property
+    def create_link(self):  # type: ignore[override]
+        return (_("New campaign"), reverse("marketing:campaign-create"))
 
 
 @marketing_required

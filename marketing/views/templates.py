@@ -2,17 +2,31 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from crm_project.lists import FilteredTableView
+
+from ..filters.campaigns import TemplateFilter
 from ..forms.templates import EmailTemplateForm, PreviewForm
-from ..permissions import marketing_required
+from ..permissions import MarketingRequiredMixin, marketing_required
 from ..selectors import campaigns as selectors
 from ..services import templates as services
+from ..tables.campaigns import TemplateTable
 
 
-@marketing_required
-def template_list(request):
-    return render(request, "marketing/template_list.html", {"templates": selectors.template_list()})
+class TemplateListView(MarketingRequiredMixin, FilteredTableView):
+    table_class = TemplateTable
+    filterset_class = TemplateFilter
+    page_title = gettext_lazy("Email templates")
+
+    def get_queryset(self):
+        return selectors.template_list()
+
+    @property
+    def create_link(self):  # type: ignore[override]
+        return (_("New template"), reverse("marketing:template-create"))
 
 
 @marketing_required
