@@ -4,7 +4,10 @@ A published lead form `newsletter` (email, first name, consent), a static list o
 opted-in customers (the segments' rules are another part's), a template, and a
 campaign already SENT to that list: its outbox rows (a 5 % holdout not sent, a
 few bounces), opens and clicks (people, privacy proxies, scanners), built with
-bulk_create because the demo shows a report, not a send."""
+bulk_create because the demo shows a report, not a send. And an active drip
+sequence "Welcome" triggered by the newsletter form: the welcome mail at once,
+a tag after 3 days, a task for the customer's owner 7 days after that; it ends
+when the subscriber places an order."""
 
 import random
 from datetime import timedelta
@@ -14,7 +17,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.models import User
-from customers.models import Customer
+from customers.models import Customer, Tag
 
 from .models import (
     Campaign,
@@ -24,8 +27,11 @@ from .models import (
     OutboxMessage,
     Segment,
     SegmentMember,
+    Sequence,
+    SequenceStep,
     TrackingEvent,
 )
+from .services.sequences import sequence_save
 
 CAMPAIGN = "Spring offer (demo)"
 OFFER_URL = "https://example.com/offer"
@@ -38,7 +44,7 @@ PERSON_AGENT = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.1
 
 @transaction.atomic
 def seed_demo(*, customers: int, stdout) -> None:
-    _newsletter_form()
+    _welcome_sequence(_newsletter_form())
     template = _template()
     segment = _opted_in_list()
     if Campaign.objects.filter(name=CAMPAIGN).exists():
@@ -63,6 +69,45 @@ def _newsletter_form() -> LeadForm:
             "is_published": True,
         },
     )[0]
+
+
+WELCOME = "Welcome (demo)"
+
+
+def _welcome_sequence(form: LeadForm) -> Sequence:
+    """Created once (by name): a second seed_demo leaves it, and an edited copy, alone."""
+    existing = Sequence.objects.filter(name=WELCOME).first()
+    if existing is not None:
+        return existing
+    template = EmailTemplate.objects.get_or_create(
+        name="Welcome",
+        defaults={
+            # Plain fields only: the drip engine's merge knows no filters yet (services.sequences._merge).
+            "subject": "Welcome, {{ first_name }}",
+            "html": (
+                "<p>Hi {{ first_name }},</p><p>Thank you for subscribing to our newsletter. "
+                f'Our <a href="{OFFER_URL}">current offers</a> are a good place to start.</p>'
+            ),
+        },
+    )[0]
+    tag = Tag.objects.get_or_create(name="newsletter")[0]
+    steps = [
+        {"kind": SequenceStep.Kind.SEND, "template": template},
+        {"kind": SequenceStep.Kind.WAIT, "wait_days": 3},
+        {"kind": SequenceStep.Kind.TAG, "tag": tag},
+        {"kind": SequenceStep.Kind.WAIT, "wait_days": 7},
+        {"kind": SequenceStep.Kind.TASK, "task_title": "Call the new newsletter subscriber"},
+    ]
+    return sequence_save(
+        sequence=Sequence(),
+        steps=steps,
+        actor=None,
+        name=WELCOME,
+        trigger=Sequence.Trigger.SUBMITS_FORM,
+        form=form,
+        goal=Sequence.Goal.ORDER,
+        is_active=True,
+    )
 
 
 def _template() -> EmailTemplate:
