@@ -31,6 +31,7 @@ from .models import (
     SequenceStep,
     TrackingEvent,
 )
+from .services import templates
 from .services.sequences import sequence_save
 
 CAMPAIGN = "Spring offer (demo)"
@@ -79,17 +80,17 @@ def _welcome_sequence(form: LeadForm) -> Sequence:
     existing = Sequence.objects.filter(name=WELCOME).first()
     if existing is not None:
         return existing
-    template = EmailTemplate.objects.get_or_create(
+    # Plain fields only: the drip engine's merge knows no filters yet (services.sequences._merge).
+    # Through the service, so the HTML is sanitised and the text part made, as in the editor.
+    template = EmailTemplate.objects.filter(name="Welcome").first() or templates.template_create(
         name="Welcome",
-        defaults={
-            # Plain fields only: the drip engine's merge knows no filters yet (services.sequences._merge).
-            "subject": "Welcome, {{ first_name }}",
-            "html": (
-                "<p>Hi {{ first_name }},</p><p>Thank you for subscribing to our newsletter. "
-                f'Our <a href="{OFFER_URL}">current offers</a> are a good place to start.</p>'
-            ),
-        },
-    )[0]
+        subject="Welcome, {{ first_name }}",
+        html=(
+            "<p>Hi {{ first_name }},</p><p>Thank you for subscribing to our newsletter. "
+            f'Our <a href="{OFFER_URL}">current offers</a> are a good place to start.</p>'
+        ),
+        actor=None,
+    )
     tag = Tag.objects.get_or_create(name="newsletter")[0]
     steps = [
         {"kind": SequenceStep.Kind.SEND, "template": template},

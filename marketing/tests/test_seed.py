@@ -44,6 +44,7 @@ def test_a_newsletter_subscriber_gets_the_welcome_mail_then_a_tag_then_a_task_fo
 
     sequences_run()
     assert [(m.to, m.subject) for m in mail.outbox] == [(["ann@example.com"], "Welcome, Ann")]
+    assert mail.outbox[0].body.startswith("Hi Ann,")  # the text part, made from the HTML when seeded
     assert not ann.tags.exists()
 
     time_machine.move_to(START + timedelta(days=3, minutes=1), tick=False)
