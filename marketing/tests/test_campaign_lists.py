@@ -125,7 +125,8 @@ def test_the_lists_read_in_turkish(client_for, marketer, audience):
     client = client_for(marketer)
     campaigns = client.get(CAMPAIGNS, HTTP_ACCEPT_LANGUAGE="tr").content.decode()
     assert "Kampanyalar" in campaigns and "Zamanlandı" in campaigns
-    assert "Güncellendi" in client.get(TEMPLATES, HTTP_ACCEPT_LANGUAGE="tr").content.decode()
+    templates = client.get(TEMPLATES, HTTP_ACCEPT_LANGUAGE="tr").content.decode()
+    assert "Güncellendi" in templates and "Ad veya konu" in templates
 
 
 # --- query counts ---------------------------------------------------------------------------
