@@ -92,7 +92,7 @@ def _welcome_sequence(form: LeadForm) -> Sequence:
         actor=None,
     )
     tag = Tag.objects.get_or_create(name="newsletter")[0]
-    steps = [
+    steps: list[dict] = [
         {"kind": SequenceStep.Kind.SEND, "template": template},
         {"kind": SequenceStep.Kind.WAIT, "wait_days": 3},
         {"kind": SequenceStep.Kind.TAG, "tag": tag},
