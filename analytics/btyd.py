@@ -137,12 +137,19 @@ def _log_death_odds(params: BgNbdParams, x: Array, t_x: Array, T: Array) -> Arra
 
 
 def _alive_purchases(params: BgNbdParams, t: Array | float, x: Array, T: Array) -> Array:  # noqa: N803
-    """The numerator of equation (10): expected purchases in (T, T+t] of a customer known to be alive at T."""
+    """The numerator of equation (10): expected purchases in (T, T+t] of a customer known to be alive at T,
+
+    (a+b+x-1)/(a-1) · [1 - ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x-1; z)],  z = t/(α+T+t),
+
+    evaluated after Euler's transformation 2F1(A, B; C; z) = (1-z)^(C-A-B) · 2F1(C-A, C-B; C; z):
+    (1-z)^(r+x) · 2F1(r+x, b+x; …) = (1-z)^(a-1) · 2F1(a+b-1-r, a-1; a+b+x-1; z). As published, the
+    function overflows for loyal customers over long horizons (CDNOW's parameters in days, a 10-year
+    horizon: inf or nan from x ≈ 280 repeat days); transformed, x is left only in C and it stays finite.
+    """
     r, alpha, a, b = params.r, params.alpha, params.a, params.b
     z = t / (alpha + T + t)
-    # (α+T)/(α+T+t) raised to r+x, in log space: r+x can be large for loyal customers.
-    shrink = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
-    return (a + b + x - 1) / (a - 1) * (1.0 - shrink * hyp2f1(r + x, b + x, a + b + x - 1, z))
+    shrink = np.exp((a - 1) * (np.log(alpha + T) - np.log(alpha + T + t)))  # (1-z)^(a-1)
+    return (a + b + x - 1) / (a - 1) * (1.0 - shrink * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z))
 
 
 def _distinct_pairs(x: Array, T: Array) -> tuple[Array, Array, Index]:  # noqa: N803

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.integrate import quad
 from scipy.special import hyp2f1
 
 from analytics import btyd
@@ -229,6 +230,37 @@ def test_the_expectation_over_distinct_x_and_T_is_each_customers_equation_10():
         top *= 1 - ((alpha + age) / (alpha + age + t)) ** (r + n) * hyper
         bottom = 1 + (n > 0) * a / (b + n - 1) * ((alpha + age) / (alpha + recency)) ** (r + n)
         assert batch[i] == pytest.approx(top / bottom, rel=1e-10)
+
+
+def expected_purchases_by_integration(params: btyd.BgNbdParams, t: float, x: int, t_x: float, T: float) -> float:
+    """Equation (10) without the hypergeometric function. A customer alive at T with rate λ and dropout
+    probability p makes (1 - e^(-λpt))/p purchases in the next t on average; given alive, λ ~ Gamma(r+x, α+T)
+    (integrated out in closed form) and p ~ Beta(a, b+x) (integrated numerically); times P(alive)."""
+    r, alpha, a, b = params.r, params.alpha, params.a, params.b
+
+    def bought_in_t(p: float) -> float:
+        if p == 0:
+            return (r + x) * t / (alpha + T)  # the limit: never dropping out, buying at the mean rate
+        return -math.expm1(-(r + x) * math.log1p(p * t / (alpha + T))) / p
+
+    integral, _ = quad(bought_in_t, 0, 1, weight="alg", wvar=(a - 1, b + x - 1), epsabs=0, epsrel=1e-12)
+    beta = math.exp(math.lgamma(a) + math.lgamma(b + x) - math.lgamma(a + b + x))
+    p_alive = 1 / (1 + (x > 0) * a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x))
+    return integral / beta * p_alive
+
+
+IN_DAYS = btyd.BgNbdParams(r=CDNOW.r, alpha=7 * CDNOW.alpha, a=CDNOW.a, b=CDNOW.b)
+
+
+@pytest.mark.parametrize(
+    ("x", "t_x", "T", "t"),
+    [(0, 0, 0, 365.0), (3, 100, 200, 365.0), (150, 200, 210, 365.0), (200, 1000, 1095, 30.4), (300, 299, 300, 3652.5)],
+)
+def test_expected_purchases_agree_with_integrating_over_the_customers_rate_and_dropout(x, t_x, T, t):
+    # The last case, a daily buyer over ten years, is inf in the closed form as published (see _alive_purchases).
+    computed = btyd.bgnbd_expected_purchases(IN_DAYS, t, [x], [t_x], [T])[0]
+
+    assert computed == pytest.approx(expected_purchases_by_integration(IN_DAYS, t, x, t_x, T), rel=1e-8)
 
 
 def clv_inputs() -> tuple[np.ndarray, ...]:
