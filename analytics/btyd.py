@@ -266,6 +266,11 @@ def fit_bgnbd(
     x, t_x, T = _arrays(x, t_x, T)
     w = _weights(weights, x, what="customers")
     _check_finite(x, t_x, T, what="BG/NBD")
+    if np.any(x < 0) or np.any(t_x < 0) or np.any(t_x > T) or np.any((x > 0) & (t_x <= 0)):
+        # A repeat purchase at the moment of the first makes the likelihood unbounded (α → 0 wins).
+        raise FitError(
+            "The BG/NBD fit needs 0 ≤ recency ≤ T and a recency above 0 for every customer with repeat purchases."
+        )
     if not np.any((x > 0) & (w > 0)):
         # Without a repeat purchase r and α run off and a and b are not identified at all.
         raise FitError("No customer has bought again yet: the BG/NBD fit needs repeat purchases.")

@@ -342,6 +342,16 @@ def test_a_fit_on_values_that_are_not_numbers_is_refused(cdnow_like):
         btyd.fit_gamma_gamma(sample["x"], m)
 
 
+@pytest.mark.parametrize(
+    ("x", "t_x", "T"),
+    [([1.0, 0.0], [0.0, 0.0], [5.0, 5.0]), ([1.0, 0.0], [6.0, 0.0], [5.0, 5.0]), ([-1.0, 1.0], [0.0, 2.0], [5.0, 5.0])],
+    ids=["repeat purchase at time 0", "recency after T", "negative frequency"],
+)
+def test_a_fit_on_impossible_customers_is_refused(x, t_x, T):
+    with pytest.raises(btyd.FitError, match="recency"):
+        btyd.fit_bgnbd(x, t_x, T)
+
+
 def test_a_fit_that_runs_out_of_iterations_is_refused(cdnow_like, monkeypatch):
     sample = small(cdnow_like)
     monkeypatch.setattr(btyd, "MAX_ITERATIONS", 2)
@@ -384,7 +394,7 @@ def test_compress_round_trips_and_counts_each_distinct_row():
 
 def test_a_fit_on_compressed_rows_is_the_fit_on_every_customer(cdnow_like):
     sample = small(cdnow_like)
-    days = {name: np.floor(sample[name] * 7) for name in ("t_x", "T")}  # whole days, so customers share rows
+    days = {name: np.ceil(sample[name] * 7) for name in ("t_x", "T")}  # whole days, so customers share rows
     (x, t_x, T), counts, _ = btyd.compress(sample["x"], days["t_x"], days["T"])
 
     compressed = btyd.fit_bgnbd(x, t_x, T, weights=counts)
