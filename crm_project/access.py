@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
+from django.db.models.sql.where import OR, WhereNode
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -77,13 +78,30 @@ class ScopedQuerySet(models.QuerySet):
         q = self._scope_q(user, self.read_scope(user))
         if q is not None and self.managers_see_unassigned and roles.is_manager(user):
             q |= Q(**{f"{self.owner_field}__isnull": True, f"{self.team_field}__isnull": True})
-        return self if q is None else self.filter(q)
+        return self if q is None else _marked_scope(self.filter(q))
 
     def editable_by(self, user):
         if not user.is_authenticated:
             return self.none()
         q = self._scope_q(user, self.write_scope(user))
-        return self if q is None else self.filter(q)
+        return self if q is None else _marked_scope(self.filter(q))
+
+
+class ScopeNode(WhereNode):
+    """The scope's OR of branches (own records, the teams' records, unassigned ones) in
+    a queryset's WHERE, marked so that a list can page each branch along its own index
+    and merge them (crm_project.lists.scope_branches): PostgreSQL cannot walk one index
+    in list order for `owner = me OR team IN (…)`, so it read and sorted every row of a
+    manager's scope for each page (issue 11). It compiles exactly as a WhereNode."""
+
+
+def _marked_scope(queryset):
+    """Mark the OR that `filter(scope)` just added (the last condition of the WHERE)."""
+    where = queryset.query.where
+    last = where.children[-1] if where.children and where.connector != OR else None
+    if type(last) is WhereNode and last.connector == OR and not last.negated:
+        where.children[-1] = ScopeNode.create(children=list(last.children), connector=OR)
+    return queryset
 
 
 class OwnedModel(models.Model):

@@ -18,6 +18,7 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
+from django.db.models.sql.where import AND
 from django.http import HttpRequest
 from django.template import Engine
 from django.urls import reverse
@@ -35,6 +36,7 @@ from django_tables2.data import TableQuerysetData
 from django_tables2.rows import BoundRows
 from django_tables2.utils import AttributeDict
 
+from .access import ScopeNode
 from .fragments import cache_model_choices
 from .saved_views import COLUMNS_PARAMETER, VIEW_PARAMETER, SavedViewsMixin
 
@@ -77,6 +79,12 @@ class ListPaginator(CappedPaginator):
       an indexed column lets PostgreSQL walk that index and discard rows that fail
       the filter, which took seconds when the matches sort late; sorting the few
       thousand matches found through their own indexes takes milliseconds.
+    - A scope of several branches (`owner = me OR team IN (…)`, see
+      access.ScopeNode) above CRM_LIST_SORT_WHOLE_MAX rows is paged branch by
+      branch: each branch's first rows in list order come from its own index
+      (customer_alive_owner_name_idx, …, index-only), their UNION is ordered and
+      sliced; it is counted the same way, capped per branch. Sorting a manager's
+      10,000 customers for every page read 10,000 heap pages (40 ms).
     The primary key ends every ordering, so pages never share or skip a row."""
 
     def __init__(self, object_list, per_page, *args, **kwargs):
@@ -84,6 +92,7 @@ class ListPaginator(CappedPaginator):
         self.queryset = _queryset_of(object_list)
         self.has_next_after: dict[int, bool] = {}
         self._sorted_ids: list | None = None
+        self._branches: list[QuerySet] | None = None
 
     @cached_property
     def _counted(self) -> tuple[int, bool, int | None]:
@@ -95,7 +104,10 @@ class ListPaginator(CappedPaginator):
         estimate = planner_rows(queryset)
         if estimate > max(threshold, settings.CRM_LIST_SORT_ALL_MAX):
             return estimate, False, estimate
-        if _may_defer(queryset):
+        if estimate > settings.CRM_LIST_SORT_WHOLE_MAX and (branches := _pageable_branches(queryset)):
+            self._branches = branches
+            counted = _branches_count(branches, threshold)
+        elif _may_defer(queryset):
             # A small set: its ids, in list order, count it and page it in one query.
             ordering = [_unindexed(item) for item in _with_pk(queryset.query.order_by)]
             self._sorted_ids = list(queryset.order_by(*ordering).values_list("pk", flat=True)[: threshold + 1])
@@ -158,6 +170,8 @@ class ListPaginator(CappedPaginator):
         queryset = self.queryset
         assert queryset is not None  # noqa: S101 - page() checked
         ordered = queryset.order_by(*_with_pk(queryset.query.order_by))
+        if self._branches is not None:
+            return list(ordered.filter(pk__in=_branches_page_ids(self._branches, ordered.query.order_by, bottom, top)))
         if self._sorted_ids is not None and top <= len(self._sorted_ids):
             return list(ordered.filter(pk__in=self._sorted_ids[bottom:top]))
         if not _may_defer(queryset):
@@ -233,6 +247,80 @@ def _may_defer(queryset: QuerySet) -> bool:
     if query.distinct or query.combinator or query.is_sliced or query.group_by is not None:
         return False
     return not any(getattr(annotation, "contains_aggregate", False) for annotation in query.annotations.values())
+
+
+def scope_branches(queryset: QuerySet) -> list[QuerySet] | None:
+    """The queryset once per branch of its scope (access.ScopeNode), every other
+    condition kept; None when it has no scope of two branches or more. Together the
+    branches hold exactly the queryset's rows (a row may be in several)."""
+    where = queryset.query.where
+    if where.connector != AND or where.negated:
+        return None
+    for index, child in enumerate(where.children):
+        if isinstance(child, ScopeNode) and len(child.children) > 1:
+            branches = []
+            for branch in child.children:
+                clone = queryset.all()  # a clone: its WHERE is a copy
+                clone.query.where.children[index] = branch
+                branches.append(clone)
+            return branches
+    return None
+
+
+def _pageable_branches(queryset: QuerySet) -> list[QuerySet] | None:
+    """The scope's branches, if the list is sorted by the model's own ordering
+    (either way): that is the order the branches' indexes keep. Sorted otherwise,
+    each branch would be sorted whole, and the set once is cheaper."""
+    if not _may_defer(queryset) or queryset.query.select_for_update:
+        return None
+    ordering = _without_pk(queryset.query.order_by)
+    default = _without_pk(queryset.model._meta.ordering)
+    if not ordering or ordering not in (default, [_reversed(item) for item in default]):
+        return None
+    return scope_branches(queryset)
+
+
+def _without_pk(ordering) -> list[str]:
+    return [str(item) for item in ordering if str(item).lstrip("-") not in ("pk", "id")]
+
+
+def _reversed(item: str) -> str:
+    return item[1:] if item.startswith("-") else f"-{item}"
+
+
+def _capped_ids_sql(queryset: QuerySet, limit: int) -> tuple[str, tuple]:
+    """The first `limit` ids in the model's order: which rows does not matter to a
+    capped count, but in that order PostgreSQL reads them from the branch's index
+    alone (unordered, it picked the owner index and fetched every row's page)."""
+    ordered = queryset.order_by(*_with_pk(queryset.model._meta.ordering)).values("pk")[:limit]
+    sql, params = ordered.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _branches_count(branches: list[QuerySet], threshold: int) -> int:
+    """How many rows the branches hold together, up to threshold + 1: one query
+    counts each branch (capped); only when none passes the threshold does a second
+    count their UNION (a row may be in several branches)."""
+    parts = [_capped_ids_sql(branch, threshold + 1) for branch in branches]
+    sql = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM ({part}) AS branch)" for part, _params in parts)  # noqa: S608 - the ORM's SQL
+    params = tuple(param for _part, part_params in parts for param in part_params)
+    with connections[branches[0].db].cursor() as cursor:
+        cursor.execute(sql, params)
+        counts = cursor.fetchone()
+        if max(counts) > threshold:
+            return threshold + 1
+        union = " UNION ".join(f"({part})" for part, _params in parts)
+        cursor.execute(f"SELECT COUNT(*) FROM ({union}) AS scope", params)  # noqa: S608 - the ORM's SQL
+        return cursor.fetchone()[0]
+
+
+def _branches_page_ids(branches: list[QuerySet], ordering, bottom: int, top: int) -> list:
+    """The ids of rows bottom..top in list order: each branch gives its first `top`
+    rows (with the columns the list sorts by), their UNION is sorted and sliced."""
+    names = list(dict.fromkeys(["pk", *(item.lstrip("-") for item in ordering)]))
+    parts = [branch.order_by(*ordering).values_list(*names)[:top] for branch in branches]
+    page = parts[0].union(*parts[1:]).order_by(*ordering)[bottom:top]
+    return [row[0] for row in page]
 
 
 def _unindexed(item):

@@ -203,8 +203,21 @@ class Customer(OwnedModel, VersionedModel, Address):
             # Imports and duplicate checks match emails case-insensitively.
             models.Index(Lower("email"), name="customer_email_lower_idx"),
             models.Index(fields=["phone_normalized"], name="customer_phone_idx"),
-            models.Index(fields=["owner", "last_name"], name="customer_owner_name_idx"),
-            models.Index(fields=["team", "last_name"], name="customer_team_name_idx"),
+            # A scope's branches (owner = me, team = mine) in list order, alive rows
+            # only: a manager's list reads its page and its capped count from these
+            # alone (index-only; the other column for the scope's OR is included).
+            models.Index(
+                fields=["owner", "last_name", "first_name", "id"],
+                include=["team"],
+                condition=Q(deleted_at__isnull=True),
+                name="customer_alive_owner_name_idx",
+            ),
+            models.Index(
+                fields=["team", "last_name", "first_name", "id"],
+                include=["owner"],
+                condition=Q(deleted_at__isnull=True),
+                name="customer_alive_team_name_idx",
+            ),
             models.Index(fields=["company", "last_name"], name="customer_company_idx"),
             models.Index(fields=["lifecycle_stage"], name="customer_stage_idx"),
             models.Index(fields=["country"], name="customer_country_idx"),

@@ -302,6 +302,9 @@ CRM_LIST_EXACT_COUNT = env.int("CRM_LIST_EXACT_COUNT", default=10_000)
 # A filtered list with at most this many rows (estimated) is sorted whole rather
 # than read along an index in sort order (see crm_project.lists.ListPaginator).
 CRM_LIST_SORT_ALL_MAX = env.int("CRM_LIST_SORT_ALL_MAX", default=50_000)
+# Above this many rows (estimated) a scope of several branches (owner = me OR team
+# IN …) is paged branch by branch along the branches' own indexes (same module).
+CRM_LIST_SORT_WHOLE_MAX = env.int("CRM_LIST_SORT_WHOLE_MAX", default=2_000)
 # Models whose rows cached fragments show (the filter bars' menus, saved views): every write bumps
 # their version (crm_project/fragments.py); set-based writes call bump_cache_version.
 CRM_CACHED_MODELS: list[str] = [

@@ -4,9 +4,10 @@ id-list pages that hold the same rows as plain OFFSET paging."""
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.urls import reverse
 
-from crm_project.lists import ListPaginator
+from crm_project.lists import ListPaginator, scope_branches
 from customers.models import Customer
 from customers.selectors.customers import customer_search
 from customers.tests.factories import CustomerFactory
@@ -162,3 +163,58 @@ def test_the_name_cell_shows_the_name_and_one_secondary_line(client_for, admin_u
     assert "Ada Kaya</a>" in html
     assert ">ada@example.com</div>" in html
     assert "Buyer" not in html  # one secondary line: the email when there is one
+
+
+def _scoped_people(manager, team, outsider, count: int) -> None:
+    """A manager's scope of both kinds, overlapping: their own customers, their
+    team's, both at once, and customers they may not see."""
+    for n in range(count):
+        kind = n % 4
+        CustomerFactory(
+            first_name=["Ada", "Alan"][n % 2],
+            last_name=["Kaya", "Smith", "Yilmaz"][n % 3],
+            owner=manager if kind in (0, 2) else outsider,
+            team=team if kind in (1, 2) else None,
+        )
+
+
+@pytest.mark.django_db
+def test_the_scopes_branches_together_hold_exactly_the_visible_customers(manager, team, outsider):
+    _scoped_people(manager, team, outsider, 16)
+    visible = Customer.objects.visible_to(manager)
+    branches = scope_branches(visible)
+    assert branches is not None and len(branches) == 2
+    in_branches = {pk for branch in branches for pk in branch.values_list("pk", flat=True)}
+    assert in_branches == set(visible.values_list("pk", flat=True))
+    assert in_branches == set(Customer.objects.filter(Q(owner=manager) | Q(team=team)).values_list("pk", flat=True))
+    assert scope_branches(Customer.objects.visible_to(outsider)) is None  # one branch: their own
+
+
+@on_postgresql
+@pytest.mark.django_db
+@pytest.mark.parametrize("ordering", [("last_name", "first_name"), ("-last_name", "-first_name")])
+def test_a_scope_paged_branch_by_branch_holds_the_same_rows_as_offset_paging(
+    settings, manager, team, outsider, ordering
+):
+    settings.CRM_LIST_SORT_WHOLE_MAX = 0  # the branches, however small the scope
+    _scoped_people(manager, team, outsider, 30)
+    _analyze()
+    visible = Customer.objects.visible_to(manager)
+    paginator = ListPaginator(visible.order_by(*ordering), 4)
+    assert (paginator.count, paginator.count_is_exact) == (visible.count(), True)  # customers in both count once
+    assert paginator._branches is not None
+    numbers = range(1, paginator.num_pages + 1)
+    offset = visible.order_by(*ordering, "pk").values_list("pk", flat=True)
+    assert _pages(paginator, len(numbers)) == [list(offset[(number - 1) * 4 : number * 4]) for number in numbers]
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_a_scope_with_a_branch_over_the_threshold_reads_as_threshold_plus(settings, manager, team, outsider):
+    settings.CRM_LIST_SORT_WHOLE_MAX = 0
+    settings.CRM_LIST_EXACT_COUNT = 5
+    _scoped_people(manager, team, outsider, 30)
+    _analyze()
+    paginator = ListPaginator(Customer.objects.visible_to(manager).order_by("last_name", "first_name"), 5)
+    assert (paginator.count_is_exact, paginator.count_label) == (False, "5+")
+    assert [len(paginator.page(number)) for number in (1, 5, 6)] == [5, 3, 0]  # 23 visible
