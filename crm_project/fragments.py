@@ -21,9 +21,18 @@ cached. Who may see what is never cached: access (roles, team scope) reads the
 database on every request.
 
 Watched models: settings.CRM_CACHED_MODELS ("app_label.Model").
+
+Round trips: a list page asked Redis ten times (each fragment read its entry, then
+the versions it depends on). Within a request the versions are read once, all of
+them, on first use (`request_started` opens that memo, `request_finished` closes it,
+and this process's own bumps drop the names they bump from it); entries are also
+kept in this process, pickled as Redis keeps them, and used while their versions
+are current. A warm page then asks Redis once. Outside requests (workers, shells)
+versions are read on every call, as before.
 """
 
 import hashlib
+import pickle
 import re
 import secrets
 from collections.abc import Iterable, Iterator
@@ -31,11 +40,13 @@ from contextlib import contextmanager
 from functools import cache as memoize
 from typing import TypeVar, cast
 
+from asgiref.local import Local
 from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
+from django.core.signals import request_finished, request_started
 from django.db import connections, models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils.translation import get_language
@@ -58,8 +69,39 @@ def version_name(model: type[models.Model]) -> str:
     return model._meta.label_lower
 
 
+# This request's versions (None outside a request): see the module's docstring.
+_request = Local()
+# Entries this process read or wrote: key -> pickled entry. Cleared when full.
+_local_entries: dict[str, bytes] = {}
+LOCAL_ENTRIES_MAX = 2048
+
+
+def _open_request_memo(**kwargs) -> None:
+    _request.versions = {}
+
+
+def _close_request_memo(**kwargs) -> None:
+    _request.versions = None
+
+
+request_started.connect(_open_request_memo, dispatch_uid="crm-fragments-request-started")
+request_finished.connect(_close_request_memo, dispatch_uid="crm-fragments-request-finished")
+
+
 def cache_versions(names: Iterable[str]) -> dict[str, int]:
-    """The current version of each name (one cache round trip when all exist)."""
+    """The current version of each name (one cache round trip when all exist; none
+    when this request has read them already)."""
+    names = list(names)
+    memo = getattr(_request, "versions", None)
+    if memo is None:
+        return _read_versions(names)
+    if any(name not in memo for name in names):
+        # Every watched name at once: the page's other fragments need theirs too.
+        memo.update(_read_versions(sorted({*names, *_watched_tables.values()} - memo.keys())))
+    return {name: memo[name] for name in names}
+
+
+def _read_versions(names: Iterable[str]) -> dict[str, int]:
     keys = {name: VERSION_KEY.format(name) for name in names}
     found = cache.get_many(keys.values())
     missing = [key for key in keys.values() if key not in found]
@@ -78,6 +120,9 @@ def bump_cache_version(model: type[models.Model] | str, *, using: str | None = N
 
 
 def _bump(name: str) -> None:
+    memo = getattr(_request, "versions", None)
+    if memo is not None:
+        memo.pop(name, None)
     key = VERSION_KEY.format(name)
     try:
         cache.incr(key)
@@ -131,8 +176,12 @@ def cached_rows(queryset: models.QuerySet) -> list:
     except EmptyResultSet:
         return []
     key = ROWS_KEY.format(_digest((queryset.model._meta.label, queryset.db, sql, params)))
+    entry = _local_get(key)
+    if entry is not None and cache_versions(entry["versions"]) == entry["versions"]:
+        return entry["rows"]
     entry = cache.get(key)
     if entry is not None and cache_versions(entry["versions"]) == entry["versions"]:
+        _local_set(key, entry)
         return entry["rows"]
     before = cache_versions(sorted(set(_watched_tables.values())))
     with _tables_read(queryset.db) as tables:
@@ -140,7 +189,20 @@ def cached_rows(queryset: models.QuerySet) -> list:
     versions = _versions_of(tables, before)
     if versions is not None:
         cache.set(key, {"rows": rows, "versions": versions}, timeout=CHOICES_TIMEOUT)
+        _local_set(key, {"rows": rows, "versions": versions})
     return rows
+
+
+def _local_get(key: str) -> dict | None:
+    """This process's copy of an entry (a fresh one: callers may change the rows)."""
+    pickled = _local_entries.get(key)
+    return None if pickled is None else pickle.loads(pickled)  # noqa: S301 - pickled by this process
+
+
+def _local_set(key: str, entry: dict) -> None:
+    if len(_local_entries) >= LOCAL_ENTRIES_MAX:
+        _local_entries.clear()
+    _local_entries[key] = pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
 
 
 def _versions_of(tables: set[str], before: dict[str, int]) -> dict[str, int] | None:
@@ -167,23 +229,32 @@ def cache_model_choices(form: FormT) -> FormT:
     keys = {id(field): key for field in fields if (key := _choices_key(field)) is not None}
     if not keys:
         return form
-    entries = cache.get_many(keys.values())
-    names = {name for entry in entries.values() for name in entry["versions"]}
-    current = cache_versions(names) if names else {}
+    entries = {key: entry for key in keys.values() if (entry := _local_get(key)) is not None}
+    missing = [key for key in keys.values() if key not in entries or not _current(entries[key])]
+    for key, entry in cache.get_many(missing).items() if missing else ():
+        entries[key] = entry
+        _local_set(key, entry)
     fresh = {}
     for field in fields:
         key = keys.get(id(field))
         if key is None:
             continue
         entry = entries.get(key)
-        if entry is None or any(current.get(name) != version for name, version in entry["versions"].items()):
+        if entry is None or not _current(entry):
             entry = _read_choices(field)
             if entry["versions"] is not None:
                 fresh[key] = entry
+                _local_set(key, entry)
         _use_choices(field, entry["choices"])
     if fresh:
         cache.set_many(fresh, timeout=CHOICES_TIMEOUT)
     return form
+
+
+def _current(entry: dict) -> bool:
+    """Whether every table the entry was read from is still at the version it was read at."""
+    versions = entry["versions"]
+    return not versions or cache_versions(versions) == versions
 
 
 def _cacheable(field: forms.Field) -> bool:

@@ -250,3 +250,45 @@ def test_tags_an_import_creates_show_in_the_filter_bar_at_once(client_for, manag
     table = imports.import_table_read(data=data, filename="people.csv")
     imports.customers_import(table=table, mapping=imports.import_mapping_guess(table.headers, []), actor=manager)
     assert "Imported" in menu(client.get(LIST), "id_tag")
+
+
+def test_a_rename_by_another_process_shows_on_the_next_request_though_this_one_kept_the_menu(client_for, manager):
+    tag = TagFactory(name="VIP")
+    client = client_for(manager)
+    assert "VIP" in menu(client.get(LIST), "id_tag")
+    # Another process: its write and its bump reach the database and the cache, not this process.
+    Tag.objects.filter(pk=tag.pk).update(name="Gold")
+    cache.incr(VERSION_KEY.format(version_name(Tag)))
+    assert menu(client.get(LIST), "id_tag") == ["---------", "Gold"]
+
+
+def test_a_warm_list_page_asks_the_cache_once(client_for, manager, monkeypatch):
+    TagFactory(name="VIP")
+    client = client_for(manager)
+    client.get(LIST)
+    recorder = _CacheCalls()
+    for name in ("get", "get_many", "add", "set", "set_many", "incr"):
+        monkeypatch.setattr(cache, name, recorder.wrap(getattr(cache, name), name))
+    response = client.get(LIST)
+    assert "VIP" in menu(response, "id_tag")
+    assert recorder.calls == ["get_many"]  # every version at once; menus and rows are this process's copies
+
+
+class _CacheCalls:
+    """The cache methods called from outside the cache (the local-memory cache's get_many calls its own get)."""
+
+    def __init__(self):
+        self.calls: list[str] = []
+        self.depth = 0
+
+    def wrap(self, method, name: str):
+        def wrapper(*args, **kwargs):
+            if not self.depth:
+                self.calls.append(name)
+            self.depth += 1
+            try:
+                return method(*args, **kwargs)
+            finally:
+                self.depth -= 1
+
+        return wrapper
