@@ -108,7 +108,10 @@ class ListPaginator(CappedPaginator):
             return estimate, False, estimate
         if estimate > settings.CRM_LIST_SORT_WHOLE_MAX and (branches := _pageable_branches(queryset)):
             self._branches = branches
-            counted = _branches_count(branches, threshold)
+            bottom, top = self._wanted_rows()
+            page = _branches_page(branches, _with_pk(queryset.query.order_by), bottom, top)
+            counted, ids = _branches_count(branches, threshold, page)
+            self._first_ids = (bottom, ids, len(ids) < top - bottom)
         elif _may_defer(queryset):
             counted = self._count_with_page(queryset, threshold)
         else:
@@ -117,12 +120,16 @@ class ListPaginator(CappedPaginator):
             return threshold, False, estimate
         return counted, True, estimate
 
+    def _wanted_rows(self) -> tuple[int, int]:
+        """The rows of the page asked for, and one more (is there a next page?)."""
+        bottom = (self._wanted_page - 1) * self.per_page
+        return bottom, bottom + self.per_page + max(1, self.orphans)
+
     def _count_with_page(self, queryset: QuerySet, threshold: int) -> int:
         """A small set: one query counts it (a window over every match) and reads the
         wanted page's ids, the first rows of a top-N sort (sorting every match for
         its first 10,001 ids took a third longer, the search "smith" at 1M rows)."""
-        bottom = (self._wanted_page - 1) * self.per_page
-        top = bottom + self.per_page + max(1, self.orphans)  # one more: is there a next page?
+        bottom, top = self._wanted_rows()
         ordering = [_unindexed(item) for item in _with_pk(queryset.query.order_by)]
         counted = queryset.order_by(*ordering).annotate(_list_total=Window(Count("*")))
         rows = list(counted.values_list("pk", "_list_total")[bottom:top])
@@ -185,12 +192,13 @@ class ListPaginator(CappedPaginator):
         queryset = self.queryset
         assert queryset is not None  # noqa: S101 - page() checked
         ordered = queryset.order_by(*_with_pk(queryset.query.order_by))
-        if self._branches is not None:
-            return list(ordered.filter(pk__in=_branches_page_ids(self._branches, ordered.query.order_by, bottom, top)))
         if self._first_ids is not None and self._first_ids[0] == bottom:
             _bottom, first_ids, at_end = self._first_ids
             if at_end or top - bottom <= len(first_ids):
                 return list(ordered.filter(pk__in=first_ids[: top - bottom]))
+        if self._branches is not None:
+            page = _branches_page(self._branches, ordered.query.order_by, bottom, top)
+            return list(ordered.filter(pk__in=[row[0] for row in page]))
         if not _may_defer(queryset):
             return list(ordered[bottom:top])
         ids = ordered.order_by(*self._inner_ordering([*ordered.query.order_by])).values("pk")[bottom:top]
@@ -314,30 +322,33 @@ def _capped_ids_sql(queryset: QuerySet, limit: int) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
-def _branches_count(branches: list[QuerySet], threshold: int) -> int:
-    """How many rows the branches hold together, up to threshold + 1: one query
-    counts each branch (capped); only when none passes the threshold does a second
-    count their UNION (a row may be in several branches)."""
+def _branches_count(branches: list[QuerySet], threshold: int, page: QuerySet) -> tuple[int, list]:
+    """How many rows the branches hold together, up to threshold + 1, and the ids
+    of the wanted `page` (_branches_page), in one query: it counts each branch
+    (capped); only when none passes the threshold does a second query count their
+    UNION (a row may be in several branches)."""
     parts = [_capped_ids_sql(branch, threshold + 1) for branch in branches]
-    sql = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM ({part}) AS branch)" for part, _params in parts)  # noqa: S608 - the ORM's SQL
-    params = tuple(param for _part, part_params in parts for param in part_params)
+    page_sql, page_params = page.query.sql_with_params()
+    counts = ", ".join(f"(SELECT COUNT(*) FROM ({part}) AS branch)" for part, _params in parts)  # noqa: S608
+    sql = f'SELECT ARRAY(SELECT page."pk" FROM ({page_sql}) AS page), {counts}'  # noqa: S608 - the ORM's SQL
+    params = (*page_params, *(param for _part, part_params in parts for param in part_params))
     with connections[branches[0].db].cursor() as cursor:
         cursor.execute(sql, params)
-        counts = cursor.fetchone()
-        if max(counts) > threshold:
-            return threshold + 1
+        ids, *counted = cursor.fetchone()
+        if max(counted) > threshold:
+            return threshold + 1, ids
         union = " UNION ".join(f"({part})" for part, _params in parts)
-        cursor.execute(f"SELECT COUNT(*) FROM ({union}) AS scope", params)  # noqa: S608 - the ORM's SQL
-        return cursor.fetchone()[0]
+        union_params = tuple(param for _part, part_params in parts for param in part_params)
+        cursor.execute(f"SELECT COUNT(*) FROM ({union}) AS scope", union_params)  # noqa: S608 - the ORM's SQL
+        return cursor.fetchone()[0], ids
 
 
-def _branches_page_ids(branches: list[QuerySet], ordering, bottom: int, top: int) -> list:
-    """The ids of rows bottom..top in list order: each branch gives its first `top`
-    rows (with the columns the list sorts by), their UNION is sorted and sliced."""
+def _branches_page(branches: list[QuerySet], ordering, bottom: int, top: int) -> QuerySet:
+    """Rows bottom..top in list order, as (pk, sort columns…): each branch gives its
+    first `top` rows along its index, their UNION is sorted and sliced."""
     names = list(dict.fromkeys(["pk", *(item.lstrip("-") for item in ordering)]))
     parts = [branch.order_by(*ordering).values_list(*names)[:top] for branch in branches]
-    page = parts[0].union(*parts[1:]).order_by(*ordering)[bottom:top]
-    return [row[0] for row in page]
+    return parts[0].union(*parts[1:]).order_by(*ordering)[bottom:top]
 
 
 def _unindexed(item):
