@@ -133,8 +133,8 @@ class ListPaginator(CappedPaginator):
         ordering = [_unindexed(item) for item in _with_pk(queryset.query.order_by)]
         counted = queryset.order_by(*ordering).annotate(_list_total=Window(Count("*")))
         rows = list(counted.values_list("pk", "_list_total")[bottom:top])
-        if not rows:  # past the end (or nothing matches): the count alone
-            return queryset.order_by()[: threshold + 1].count()
+        if not rows:  # nothing matches, or the page is past the end: then the count alone
+            return 0 if bottom == 0 else queryset.order_by()[: threshold + 1].count()
         self._first_ids = (bottom, [pk for pk, _total in rows], len(rows) < top - bottom)
         return rows[0][1]
 
