@@ -277,7 +277,7 @@ def test_a_warm_list_page_asks_the_cache_once(client_for, manager, monkeypatch):
 class _CacheCalls:
     """The cache methods called from outside the cache (the local-memory cache's get_many calls its own get)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.calls: list[str] = []
         self.depth = 0
 
