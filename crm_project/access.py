@@ -37,6 +37,10 @@ class ScopedQuerySet(models.QuerySet):
     # Records with neither owner nor team (e.g. leads from a web form) wait for
     # a manager to assign them: let managers see them.
     managers_see_unassigned = False
+    # Whether each branch of the scope has an index in the model's order (owner,
+    # then the ordering's columns; team, then the same): lists then page a wide
+    # scope branch by branch (crm_project.lists.ListPaginator).
+    scope_branch_indexes = False
 
     def read_scope(self, user) -> str:
         return self._widest_scope(user, for_writing=False)

@@ -293,10 +293,10 @@ def scope_branches(queryset: QuerySet) -> list[QuerySet] | None:
 
 
 def _pageable_branches(queryset: QuerySet) -> list[QuerySet] | None:
-    """The scope's branches, if the list is sorted by the model's own ordering
-    (either way): that is the order the branches' indexes keep. Sorted otherwise,
-    each branch would be sorted whole, and the set once is cheaper."""
-    if not _may_defer(queryset) or queryset.query.select_for_update:
+    """The scope's branches, if the model has an index per branch in its own order
+    (ScopedQuerySet.scope_branch_indexes) and the list is sorted that way (either
+    way round). Otherwise each branch would be sorted whole: the set once is cheaper."""
+    if not getattr(queryset, "scope_branch_indexes", False) or not _may_defer(queryset):
         return None
     ordering = _without_pk(queryset.query.order_by)
     default = _without_pk(queryset.model._meta.ordering)

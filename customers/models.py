@@ -24,6 +24,8 @@ class AliveManager(models.Manager):
 class CustomerQuerySet(ScopedQuerySet):
     # Support agents read every customer (tickets come from anyone) but write none.
     agent_scope = ALL
+    # customer_alive_owner_name_idx and customer_alive_team_name_idx keep each branch in list order.
+    scope_branch_indexes = True
 
 
 class CompanyQuerySet(ScopedQuerySet):
