@@ -4,8 +4,8 @@ It records accepted messages (recipient, Message-ID) and can answer a chosen
 code to chosen recipients (4xx, 5xx), or hold its reply to the K-th message
 until released (the crash test kills the worker while it waits)."""
 
-import email
 import logging
+import re
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 
 # aiosmtpd logs every SMTP command at INFO: 100k messages would print a million lines.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
+_MESSAGE_ID = re.compile(rb"^message-id:([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass
@@ -51,12 +52,13 @@ class SinkHandler:
                 await _sleep(0.05)
             return "451 Released without delivery"
         data = envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode()
-        header = email.message_from_bytes(data.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n")
+        # The Message-ID by a regex over the head, not the email parser (~100 µs a message
+        # in the bench, where the sink's time is the floor of the sending rate).
+        found = _MESSAGE_ID.search(data.split(b"\r\n\r\n", 1)[0])
+        message_id = found.group(1).strip().decode(errors="replace") if found else ""
         with self.lock:
             for to in envelope.rcpt_tos:
-                self.received.append(
-                    Received(to=to, message_id=header["Message-ID"] or "", raw=data if self.keep_raw else b"")
-                )
+                self.received.append(Received(to=to, message_id=message_id, raw=data if self.keep_raw else b""))
         return "250 Message accepted"
 
 

@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.db import connection as db
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -28,7 +29,7 @@ from django.utils import timezone
 from customers.models import Customer
 from jobs.services import registered_task
 
-from .. import tokens
+from .. import mime, tokens
 from ..models import Campaign, CampaignLink, OutboxMessage
 from . import templates
 
@@ -222,29 +223,36 @@ def _send_rows(campaign: Campaign, rows: list[OutboxMessage], counts: dict) -> N
     except (OSError, smtplib.SMTPException) as error:
         _release([row.pk for row in rows])
         raise Outage(f"{type(error).__name__}: {error}") from error
+    # Django's SMTP backend: its open connection takes the prebuilt bytes directly
+    # (send_messages would sanitise both addresses again, ~80 µs a message); any
+    # other backend (locmem in tests, console) gets the message object as usual.
+    smtp = connection.connection if isinstance(connection, SmtpBackend) else None
+    sender = mime.address(settings.MARKETING_FROM_EMAIL)
     retry: list[OutboxMessage] = []
     try:
-        for index, row in enumerate(rows):
-            try:
-                accepted = connection.send_messages([_message(row, prepared, connection)])
-            except smtplib.SMTPRecipientsRefused as error:
-                code, text = next(iter(error.recipients.values()))
-                _refused(row, code, text, retry, counts)
-                continue
-            except smtplib.SMTPResponseException as error:
-                _refused(row, error.smtp_code, error.smtp_error, retry, counts)
-                continue
-            except (OSError, smtplib.SMTPException) as error:
-                _release([later.pk for later in rows[index:]])
-                raise Outage(f"{type(error).__name__}: {error}") from error
-            if not accepted:
-                _release([later.pk for later in rows[index:]])
-                raise Outage("the mail server accepted nothing")
-            # Its own tiny UPDATE, committed at once: a crash later cannot unsend it.
-            OutboxMessage.objects.filter(pk=row.pk).update(
-                status=Status.SENT, sent_at=timezone.now(), claimed_until=None, error=""
-            )
-            counts["sent"] += 1
+        with db.cursor() as cursor:
+            for index, row in enumerate(rows):
+                message = _message(row, prepared, connection)
+                try:
+                    if smtp is not None:
+                        smtp.sendmail(sender, [mime.address(row.email)], message.raw())
+                    elif not connection.send_messages([message]):
+                        _release([later.pk for later in rows[index:]])
+                        raise Outage("the mail server accepted nothing")
+                except smtplib.SMTPRecipientsRefused as error:
+                    code, text = next(iter(error.recipients.values()))
+                    _refused(row, code, text, retry, counts)
+                    continue
+                except smtplib.SMTPResponseException as error:
+                    _refused(row, error.smtp_code, error.smtp_error, retry, counts)
+                    continue
+                except (OSError, smtplib.SMTPException) as error:
+                    _release([later.pk for later in rows[index:]])
+                    raise Outage(f"{type(error).__name__}: {error}") from error
+                # Its own tiny UPDATE, committed at once (autocommit): a crash later cannot
+                # unsend it, so at most the one message in flight is sent again after a crash.
+                cursor.execute(_MARK_SENT, [Status.SENT, timezone.now(), row.pk])
+                counts["sent"] += 1
     finally:
         _retry_later(retry)
         try:
@@ -253,7 +261,14 @@ def _send_rows(campaign: Campaign, rows: list[OutboxMessage], counts: dict) -> N
             logger.info("Closing the SMTP connection failed; the batch is done anyway.")
 
 
-def _message(row: OutboxMessage, prepared: templates.PreparedTemplate, connection) -> EmailMultiAlternatives:
+# One statement per accepted message: plain SQL, not the ORM's UPDATE (~100 µs to compile each).
+_MARK_SENT = (
+    f"UPDATE {OutboxMessage._meta.db_table} SET status = %s, sent_at = %s, claimed_until = NULL, error = ''"  # noqa: S608
+    " WHERE id = %s"
+)
+
+
+def _message(row: OutboxMessage, prepared: templates.PreparedTemplate, connection) -> mime.CampaignEmail:
     unsubscribe = tokens.unsubscribe_url(row.pk)
     context = templates.customer_context(customer=row.customer, unsubscribe_url=unsubscribe)
     context["email"] = row.email
@@ -266,7 +281,7 @@ def _message(row: OutboxMessage, prepared: templates.PreparedTemplate, connectio
         "List-Unsubscribe": f"<{unsubscribe}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
-    message = EmailMultiAlternatives(
+    message = mime.CampaignEmail(
         subject, text, settings.MARKETING_FROM_EMAIL, [row.email], headers=headers, connection=connection
     )
     message.attach_alternative(html, "text/html")

@@ -7,7 +7,11 @@ Creates opted-in `bench-in-<n>@example.com` and opted-out `bench-out-<n>@example
 customers (set-based), a static segment of them all, a template with merge fields,
 a link and the open pixel, and a campaign, through the services the pages use;
 starts one worker (`-c 2`) and its own aiosmtpd sink (or mails `--smtp HOST:PORT`),
-and prints enqueue time, drain time and recipients/s. `--kill-after K` SIGKILLs the
+and prints enqueue time, drain time and recipients/s. Before the campaign it times a
+FLOOR against the same sink: raw smtplib sending prebuilt copies of one campaign
+message over one connection (one process), then over two connections at once (two
+processes, as the worker's `-c 2` has), and prints the sending rate as a ratio of
+the better floor, with the load average. `--kill-after K` SIGKILLs the
 worker after K messages, starts another, runs `outbox_requeue_stale` as beat would,
 and prints how many recipients got no message and how many got more than one.
 The bench data is deleted afterwards unless `--keep`. Never in production.
@@ -26,6 +30,7 @@ from django.db import connection, transaction
 
 from customers.models import Customer
 from jobs.models import JobRun
+from marketing import mime, tokens
 from marketing.models import Campaign, EmailTemplate, OutboxMessage, Segment, SegmentMember, TrackingEvent
 from marketing.services import campaigns, sending, templates
 
@@ -40,6 +45,20 @@ HTML = (
     '<p style="font-size:12px"><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>'
 )
 
+# The floor's client: no Django, prebuilt bytes, one connection; prints its seconds.
+FLOOR_CLIENT = """
+import smtplib, sys, time
+host, port, path, first, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+data = open(path, "rb").read()
+smtp = smtplib.SMTP(host, port)
+smtp.ehlo()
+started = time.monotonic()
+for n in range(first, first + count):
+    smtp.sendmail("bench@example.com", [f"floor-{n}@example.com"], data)
+print(time.monotonic() - started)
+smtp.quit()
+"""
+
 
 class Command(BaseCommand):
     help = "Send a campaign to N bench recipients through a real worker and an SMTP sink; print the rates."
@@ -50,8 +69,11 @@ class Command(BaseCommand):
         parser.add_argument("--smtp", default="", help="HOST:PORT of an SMTP server instead of the built-in sink.")
         parser.add_argument("--kill-after", type=int, default=0, help="SIGKILL the worker after K messages.")
         parser.add_argument("--keep", action="store_true", help="Keep the bench customers and the campaign.")
+        parser.add_argument(
+            "--floor-messages", type=int, default=20_000, help="Messages the SMTP floor sends (default 20,000)."
+        )
 
-    def handle(self, *args, recipients, opted_out, smtp, kill_after, keep, **options):
+    def handle(self, *args, recipients, opted_out, smtp, kill_after, keep, floor_messages, **options):
         if not settings.CRM_DEMO_DATA_ALLOWED:
             raise CommandError("Benchmarks write test data; they are disabled in these settings (production?).")
         if recipients <= 0:
@@ -66,6 +88,7 @@ class Command(BaseCommand):
 
             sink = Sink(SinkHandler(keep_raw=False)).__enter__()
         url = sink.url if sink else f"smtp://{smtp}"
+        self.floor = self._floor(campaign, url, floor_messages, sink) if floor_messages > 0 else 0.0
         env = {**os.environ, "MARKETING_EMAIL_URL": url}
         if kill_after:
             env["MARKETING_SEND_LEASE_S"] = str(LEASE_AFTER_KILL)
@@ -110,7 +133,10 @@ class Command(BaseCommand):
         drained = time.monotonic()
         total = drained - started
         self.stdout.write(f"Drain: {drained - enqueued:.2f} s; end to end {total:.2f} s.")
-        self.stdout.write(f"Recipients/s: {recipients / total:,.0f} (goal: 2,000).")
+        rate = recipients / total
+        self.stdout.write(f"Recipients/s: {rate:,.0f} (goal: 2,000); load average {_load()}.")
+        if self.floor:
+            self.stdout.write(f"Ratio to the SMTP floor: {rate / self.floor:.2f} (floor {self.floor:,.0f} messages/s).")
         if sink:
             got = Counter(received.to for received in sink.handler.received)
             missing = recipients - sum(1 for email in got if email.startswith("bench-in-"))
@@ -118,6 +144,34 @@ class Command(BaseCommand):
             stray = sum(1 for email in got if email.startswith("bench-out-"))
             self.stdout.write(f"Missing: {missing}; duplicates: {duplicates}; opted-out mailed: {stray}.")
         self.stdout.write(f"Report: /marketing/campaigns/{campaign.pk}/report/")
+
+    def _floor(self, campaign: Campaign, url: str, count: int, sink) -> float:
+        """Messages/s of raw smtplib against the same server: one connection, then two at once."""
+        import tempfile
+
+        host, port = url.removeprefix("smtp://").rsplit(":", 1)
+        with tempfile.NamedTemporaryFile(suffix=".eml") as sample:
+            sample.write(_sample_message(campaign))
+            sample.flush()
+            best = 0.0
+            for connections in (1, 2):
+                share = count // connections
+                command = [sys.executable, "-c", FLOOR_CLIENT, host, port, sample.name]
+                clients = [
+                    subprocess.Popen([*command, str(n * share), str(share)], stdout=subprocess.PIPE, text=True)  # noqa: S603
+                    for n in range(connections)
+                ]
+                seconds = max(float(client.communicate()[0]) for client in clients)
+                rate = share * connections / seconds
+                best = max(best, rate)
+                self.stdout.write(
+                    f"Floor, raw smtplib, {connections} connection(s): {rate:,.0f} messages/s "
+                    f"({share * connections:,} messages, load average {_load()})."
+                )
+        if sink:
+            with sink.handler.lock:
+                sink.handler.received.clear()
+        return best
 
     @transaction.atomic
     def _setup(self, recipients: int, opted_out: int) -> Campaign:
@@ -151,6 +205,31 @@ class Command(BaseCommand):
         )
         campaign.include_segments.set([segment])
         return campaign
+
+
+def _sample_message(campaign: Campaign) -> bytes:
+    """One campaign message as the worker builds it (merge fields, tracked link, pixel, headers)."""
+    links = {url: n for n, url in enumerate(templates.template_links(campaign.template.html), start=1)}
+    prepared = templates.prepare(template=campaign.template, links=links)
+    unsubscribe = tokens.unsubscribe_url(1)
+    context: dict[str, object] = {"first_name": "Bench1", "last_name": "Recipient", "full_name": "Bench1 Recipient"}
+    context |= {"email": "bench-in-1@example.com", "company": "", "unsubscribe_url": unsubscribe}
+    context["open_pixel_url"] = tokens.open_pixel_url(1)
+    context |= {f"link_{n}": tokens.click_url(1, link) for n, link in enumerate(prepared.link_ids)}
+    subject, html, text = prepared.render(context)
+    headers = {
+        "Message-ID": f"<mkt-1-{campaign.pk}@{settings.MARKETING_EMAIL_DOMAIN}>",
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    return mime.build(
+        from_email=settings.MARKETING_FROM_EMAIL, to="bench-in-1@example.com", subject=subject, text=text,
+        html=html, headers=headers,
+    )  # fmt: skip
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def _start_worker(env) -> subprocess.Popen:
