@@ -93,10 +93,11 @@ def campaign_enqueue_batches(*, campaign_id: int) -> dict:
     batches = 0
     for slot, start in enumerate(range(0, len(ids), per_minute)):
         minute = ids[start : start + per_minute]
-        # A pending row is not stale before its slot's time plus the lease.
-        OutboxMessage.objects.filter(pk__in=minute, status=Status.PENDING).update(
-            claimed_until=now + timedelta(minutes=slot) + lease
-        )
+        # A pending row is not stale before its slot's time plus the lease. The slot is a
+        # range of this campaign's sorted pending ids: a range, not 100k ids in an IN list.
+        OutboxMessage.objects.filter(
+            campaign_id=campaign_id, status=Status.PENDING, pk__gte=minute[0], pk__lte=minute[-1]
+        ).update(claimed_until=now + timedelta(minutes=slot) + lease)
         for first in range(0, len(minute), size):
             task.apply_async(kwargs={"ids": minute[first : first + size]}, countdown=slot * 60)
             batches += 1
