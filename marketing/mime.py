@@ -55,13 +55,13 @@ class CampaignEmail(EmailMultiAlternatives):
     """One campaign message: text body, one HTML alternative, one recipient."""
 
     def message(self):  # type: ignore[override]  # Django's backends only call as_bytes/as_string/get_charset
-        html = next((content for content, mimetype in self.alternatives if mimetype == "text/html"), "")
+        html = next((str(content) for content, mimetype in self.alternatives if mimetype == "text/html"), "")
         return RawMessage(
             build(
                 from_email=self.from_email,
                 to=self.to[0],
                 subject=str(self.subject),
-                text=self.body,
+                text=str(self.body),
                 html=html,
                 headers=self.extra_headers,
             )

@@ -102,8 +102,8 @@ def segment_refresh(*, segment: Segment) -> Segment:
     count; a static list only gets its count (deleted customers are not counted)."""
     segment = Segment.objects.select_for_update().get(pk=segment.pk)  # one refresh of a segment at a time
     if segment.is_dynamic and connection.vendor == "postgresql":
-        count = _refresh_in_one_pass(segment, segment_queryset(segment))
-        Segment.objects.filter(pk=segment.pk).update(member_count=count, refreshed_at=timezone.now())
+        members = _refresh_in_one_pass(segment, segment_queryset(segment))
+        Segment.objects.filter(pk=segment.pk).update(member_count=members, refreshed_at=timezone.now())
         segment.refresh_from_db(fields=["member_count", "refreshed_at"])
         return segment
     if segment.is_dynamic:
@@ -125,7 +125,9 @@ def _refresh_in_one_pass(segment: Segment, matching: QuerySet[Customer]) -> int:
     returns how many match (all alive: that is the member count). NOT IN over ids
     (never NULL) is a hashed subplan whatever the estimates: a NOT EXISTS against the
     CTE was once planned as a nested loop (members × matches, minutes). The rule's
-    hash joins get 64 MB for this transaction instead of 4 MB spilled to disk."""
+    hash joins get 64 MB for this transaction instead of 4 MB spilled to disk; the
+    hashed NOT IN needs its ids to fit in hash memory (64 MB × hash_mem_multiplier:
+    a few million ids), so segments far beyond that want a temporary table instead."""
     sql, params = matching.order_by().values(member_id=F("pk")).query.sql_with_params()
     table = SegmentMember._meta.db_table
     statement = f"""

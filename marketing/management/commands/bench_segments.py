@@ -2,10 +2,11 @@
 
     DATABASE_URL=postgres://… python manage.py bench_segments --customers 1000000
 
-Up to N live customers are made "SEG-<n>" set-based (kept for the next run; `--fresh`
-makes them again): five countries, order figures (CustomerStats) for two in three,
-and, when no RFM run has kept scores, a run whose scores are written directly (one
-RFM segment per customer, round robin). Two dynamic segments are timed through
+N live customers "SEG-<n>" are made set-based (kept for the next run; `--fresh`
+makes them again; the rules run over every customer in the database): five
+countries, order figures (CustomerStats) for two in three, and, when no RFM run
+has kept scores, a run whose scores are written directly (one RFM segment per
+customer, round robin). Two dynamic segments are timed through
 `segment_refresh`, the service beat and the pages use:
 (a) country DE or FR, lifetime spend > 500, last order more than 90 days ago;
 (b) RFM segment "At Risk" (or the first RFM segment).
@@ -29,7 +30,6 @@ from django.utils import timezone
 
 from analytics.models import RfmRun, RfmScore, RfmSegment
 from analytics.selectors.rfm import rfm_latest_kept_run_id
-from crm_project.management.commands.bench_search import _insert_series, _pick
 from customers.models import Customer
 from marketing.models import Segment, SegmentMember
 from marketing.selectors.segments import segment_queryset
@@ -40,6 +40,12 @@ MARK = "SEG-"
 NAME = "BENCH segment refresh"
 COUNTRIES = ["DE", "FR", "GB", "TR", "US"]
 CHURN = 0.05
+BATCH = 10_000
+
+
+def _pick(values: list[str], index_sql: str) -> str:
+    cases = " ".join(f"WHEN {i} THEN '{value}'" for i, value in enumerate(values))
+    return f"(CASE {index_sql} {cases} END)"
 
 
 class Command(BaseCommand):
@@ -107,7 +113,7 @@ class Command(BaseCommand):
     def _ensure_data(self, customers: int, fresh: bool) -> int:
         if fresh:
             _delete_customers()
-        missing = customers - Customer.objects.count()
+        missing = customers - Customer.objects.filter(external_ref__startswith=MARK).count()
         if missing > 0:
             _make_customers(missing)
         _analyze()
@@ -177,24 +183,26 @@ def _restore(changed: tuple[list[int], list[int]]) -> None:
 
 @transaction.atomic
 def _make_customers(count: int) -> None:
-    """Customers SEG-<n>, order figures for two in three, and RFM scores when no run kept any."""
-    start = Customer.all_objects.filter(external_ref__startswith=MARK).count()
-    offset = f"(n + {start})"
-    _insert_series(
-        Customer,
-        count,
-        {
-            "first_name": f"'Seg' || {offset}",
-            "last_name": "'Bench'",
-            "email": f"'bench' || {offset} || '@example.com'",
-            "country": _pick(COUNTRIES, f"{offset} % {len(COUNTRIES)}"),
-            "email_consent": f"'{Customer.Consent.OPTED_IN}'",
-            "external_ref": f"'{MARK}' || {offset}",
-        },
-    )
+    """Customers SEG-<n> (bulk_create in batches), order figures for two in three, RFM scores if no run kept any."""
+    start = Customer.all_objects.filter(external_ref__startswith=MARK).count() + 1  # numbered from 1
+    for first in range(start, start + count, BATCH):
+        Customer.objects.bulk_create(
+            Customer(
+                first_name=f"Seg{n}",
+                last_name="Bench",
+                email=f"bench{n}@example.com",
+                country=COUNTRIES[n % len(COUNTRIES)],
+                email_consent=Customer.Consent.OPTED_IN,
+                external_ref=f"{MARK}{n}",
+            )  # fmt: skip
+            for n in range(first, min(first + BATCH, start + count))
+        )
     q = connection.ops.quote_name
     customer, stats = q(Customer._meta.db_table), q(CustomerStats._meta.db_table)
-    first_new = f"SELECT id FROM {customer} WHERE external_ref LIKE %s AND id NOT IN (SELECT customer_id FROM {stats})"  # noqa: S608
+    first_new = (
+        f"SELECT id FROM {customer} c WHERE external_ref LIKE %s"  # noqa: S608
+        f" AND NOT EXISTS (SELECT 1 FROM {stats} s WHERE s.customer_id = c.id)"
+    )
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
