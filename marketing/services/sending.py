@@ -256,7 +256,7 @@ def _send_rows(campaign: Campaign, rows: list[OutboxMessage], counts: dict) -> N
                     raise Outage(f"{type(error).__name__}: {error}") from error
                 # Its own tiny UPDATE, committed at once (autocommit): a crash later cannot
                 # unsend it, so at most the one message in flight is sent again after a crash.
-                cursor.execute(_MARK_SENT, [Status.SENT, timezone.now(), row.pk])
+                cursor.execute(_MARK_SENT, [Status.SENT, db.ops.adapt_datetimefield_value(timezone.now()), row.pk])
                 counts["sent"] += 1
     finally:
         _retry_later(retry)
