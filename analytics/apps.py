@@ -15,4 +15,5 @@ NAV_ITEMS = (
     NavItem(_("Analytics"), "analytics:overview", "bar-chart", (roles.MANAGER,)),
     NavItem(_("RFM segments"), "analytics:rfm", "grid-3x3", (roles.MANAGER,)),
     NavItem(_("Cohorts"), "analytics:cohorts", "calendar3", (roles.MANAGER,)),
+    NavItem(_("Lifetime value"), "analytics:clv", "graph-up-arrow", (roles.MANAGER,)),
 )

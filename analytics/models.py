@@ -204,8 +204,15 @@ class ClvScore(models.Model):
 
     pk = models.CompositePrimaryKey("run", "customer")
     run = models.ForeignKey(ClvRun, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    # No reverse accessor on Customer, but a query name: the customer list sorts by CLV
+    # with a join on one run's scores (the (run, -clv) index), not a subquery per customer.
     customer = models.ForeignKey(
-        Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+        Customer,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+        related_query_name="clv_scores",
     )
     frequency = models.PositiveIntegerField(_("repeat purchase periods"))
     recency = models.FloatField(_("recency"))

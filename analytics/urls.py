@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import dashboard, rfm
+from .views import clv, dashboard, rfm
 
 app_name = "analytics"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("rfm/run/", rfm.run_now, name="rfm-run"),
     path("rfm/job/<int:pk>/", rfm.job_status, name="rfm-job"),
     path("rfm/export.csv", rfm.export, name="rfm-export"),
+    path("clv/", clv.report, name="clv"),
+    path("clv/export.csv", clv.export, name="clv-export"),
 ]
