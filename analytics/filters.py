@@ -1,7 +1,9 @@
-"""The RFM drill-down filters that analytics adds to the customer list
-(settings.CRM_CUSTOMER_LIST_FILTERS): a segment or R+F cell of a run (default:
-the latest), optionally only customers who were in another segment in an
-earlier run. Links from the RFM report set them; the list shows the segment."""
+"""The filters that analytics adds to the customer list (settings.CRM_CUSTOMER_LIST_FILTERS).
+
+RFM: a segment or R+F cell of a run (default: the latest), optionally only customers who
+were in another segment in an earlier run. Links from the RFM report set them; the list
+shows the segment. Lifetime value: CLV from/up to, p_alive at most, and the CLV report's
+drill-downs (top customers, slipping away) in the latest kept run or a chosen one."""
 
 from typing import Any
 
@@ -13,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Customer
 
 from .models import RfmSegment
+from .selectors.clv_report import TOP_CUSTOMERS, clv_filter_customers
 from .selectors.rfm import rfm_filter_customers
 
 
@@ -76,3 +79,62 @@ class RfmCustomerFilters:
 
 
 RFM_CUSTOMER_FILTERS = RfmCustomerFilters()
+
+
+# --- lifetime value ------------------------------------------------------------------------
+class _FlagFilter(django_filters.BooleanFilter):
+    """A drill-down set by the CLV report's links (`?clv_slipping=1`): a chip, not a field."""
+
+    def __init__(self, *, label, chip: str, **kwargs):
+        super().__init__(label=label, widget=forms.HiddenInput, method=_read_later, **kwargs)
+        self.chip = chip
+
+    def chip_display(self, value) -> str:
+        return str(self.chip)
+
+
+class _PercentFilter(django_filters.NumberFilter):
+    def chip_display(self, value) -> str:
+        return f"{value} %"
+
+
+class ClvCustomerFilters:
+    """Lifetime value (from, up to), the chance a customer is still active (at most, in %),
+    and the CLV report's drill-downs: its top customers and those slipping away. They read
+    the latest kept run, or the run `clv_run` names."""
+
+    def declare(self) -> dict[str, django_filters.Filter]:
+        return {
+            "clv_min": django_filters.NumberFilter(label=_("Lifetime value from"), min_value=0, method=_read_later),
+            "clv_max": django_filters.NumberFilter(label=_("Lifetime value up to"), min_value=0, method=_read_later),
+            "p_alive_max": _PercentFilter(
+                label=_("Chance still active, at most (%)"), min_value=0, max_value=100, method=_read_later
+            ),
+            "clv_top": _FlagFilter(label=_("Lifetime value"), chip=_("top %(n)s") % {"n": TOP_CUSTOMERS}),
+            "clv_slipping": _FlagFilter(label=_("Lifetime value"), chip=_("slipping away")),
+            "clv_run": _RunFilter(label=_("CLV run"), widget=forms.HiddenInput, method=_read_later),
+        }
+
+    def apply(self, queryset: QuerySet[Customer], data: dict[str, Any]) -> QuerySet[Customer]:
+        return clv_filter_customers(
+            queryset,
+            run_id=data.get("clv_run"),
+            clv_min=data.get("clv_min"),
+            clv_max=data.get("clv_max"),
+            p_alive_max=data.get("p_alive_max"),
+            top=bool(data.get("clv_top")),
+            slipping=bool(data.get("clv_slipping")),
+        )
+
+    def scope_note(self, data: dict[str, Any], *, user) -> str | None:
+        """A team manager opening "slipping away" sees only their team's share of it."""
+        if not data.get("clv_slipping"):
+            return None
+        shown = self.apply(Customer.objects.visible_to(user), data).count()
+        total = self.apply(Customer.objects.all(), data).count()
+        if shown >= total:
+            return None
+        return _("%(shown)s of %(total)s: the others belong to other teams.") % {"shown": shown, "total": total}
+
+
+CLV_CUSTOMER_FILTERS = ClvCustomerFilters()

@@ -1,10 +1,14 @@
-"""What analytics adds to other apps' pages, registered in settings: the RFM card
-on the customer's page (CRM_CUSTOMER_PANELS) and on the manager's home (CRM_HOME_CARDS)."""
+"""What analytics adds to other apps' pages, registered in settings: the RFM and lifetime-value
+cards on the customer's page (CRM_CUSTOMER_PANELS) and the RFM card on the manager's home
+(CRM_HOME_CARDS)."""
+
+from django.conf import settings
 
 from accounts import roles
 from crm_project.home import HomeCard
 from customers.registry import CustomerPanel
 
+from .selectors.clv_report import clv_customer_latest_score
 from .selectors.rfm import rfm_customer_history, rfm_run_get, rfm_segment_sizes
 
 
@@ -21,6 +25,20 @@ def _rfm_context(request, customer) -> dict:
 
 RFM_PANEL = CustomerPanel(
     html_id="rfm-panel", template="analytics/partials/customer_rfm_panel.html", context=_rfm_context
+)
+
+
+def _clv_context(request, customer) -> dict:
+    """The customer's score in the latest kept CLV run (one query); the card is left out without one."""
+    return {
+        "score": clv_customer_latest_score(customer),
+        "currency": settings.CRM_CURRENCY,
+        "may_see_report": roles.is_manager_or_admin(request.user),
+    }
+
+
+CLV_PANEL = CustomerPanel(
+    html_id="clv-panel", template="analytics/partials/customer_clv_panel.html", context=_clv_context
 )
 
 

@@ -8,6 +8,8 @@ dotted paths in settings that the composition root fills in:
 - CRM_CUSTOMER_PANELS: cards on the customer's 360° page (`CustomerPanel`);
 - CRM_CUSTOMER_LIST_FILTERS: extra filters of the customer list, which also
   drive its exports and bulk actions (`CustomerListFilters`);
+- CRM_CUSTOMER_LIST_COLUMNS: extra columns of the customer list, sortable by
+  what they annotate (`CustomerListColumn`, e.g. analytics' lifetime value);
 - CRM_TIMELINE_SOURCES: other apps' records on the customer's timeline
   (`TimelineSource`);
 - CRM_TIMELINE_SENTENCES: how each app's system entries read on a timeline,
@@ -76,6 +78,20 @@ class TimelineSource:
     rows: Callable[[Customer], QuerySet]
     load: Callable[[list[int]], dict]
     template: str
+
+
+@dataclass(frozen=True)
+class CustomerListColumn:
+    """A column of the customer list: `column()` makes the django-tables2 column called
+    `name`; `annotate(queryset)` adds the value it shows (and sorts by) to the list's rows."""
+
+    name: str
+    column: Callable[[], Any]
+    annotate: Callable[[QuerySet[Customer]], QuerySet[Customer]]
+
+
+def customer_list_columns() -> list[CustomerListColumn]:
+    return [import_string(dotted) for dotted in getattr(settings, "CRM_CUSTOMER_LIST_COLUMNS", [])]
 
 
 def customer_panels() -> list[CustomerPanel]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import CharField, F, QuerySet, Value
+from django.db.models import CharField, F, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -148,3 +148,50 @@ def clv_export_rows(scores: QuerySet[ClvScore]) -> Iterator[tuple]:
             score.expected_average_value,
             score.clv,
         )
+
+
+# --- the customer list's CLV filters -------------------------------------------------------
+def clv_filter_customers(
+    customers: QuerySet[Customer],
+    *,
+    run_id: int | None,
+    clv_min: Decimal | None = None,
+    clv_max: Decimal | None = None,
+    p_alive_max: Decimal | None = None,
+    top: bool = False,
+    slipping: bool = False,
+) -> QuerySet[Customer]:
+    """Customers whose score in the run (default: the latest kept) passes every given test.
+
+    p_alive_max is in per cent. `top`: the TOP_CUSTOMERS highest CLVs among `customers` (so
+    among those the viewer may see, as on the report). `slipping`: clv_slipping_away.
+    Without a kept run nobody passes.
+    """
+    if clv_min is None and clv_max is None and p_alive_max is None and not top and not slipping:
+        return customers
+    run = _kept_run(run_id)
+    if run is None:
+        return customers.none()
+    scores = clv_slipping_away(run=run, previous=clv_previous_run(run)) if slipping else ClvScore.objects.all()
+    scores = scores.filter(run_id=run.pk)
+    if clv_min is not None:
+        scores = scores.filter(clv__gte=clv_min)
+    if clv_max is not None:
+        scores = scores.filter(clv__lte=clv_max)
+    if p_alive_max is not None:
+        scores = scores.filter(p_alive__lte=float(p_alive_max) / 100)
+    if top:
+        best = scores.filter(customer_id__in=customers.values("pk")).order_by("-clv", "customer_id")
+        return customers.filter(pk__in=best.values("customer_id")[:TOP_CUSTOMERS])
+    return customers.filter(pk__in=scores.values("customer_id"))
+
+
+def _kept_run(run_id: int | None) -> ClvRun | None:
+    runs = clv_run_list().filter(scores_kept=True)
+    return runs.filter(pk=run_id).first() if run_id else runs.order_by("-pk").first()
+
+
+def clv_customer_latest_score(customer: Customer) -> ClvScore | None:
+    """The customer's score in the latest kept run, with the run, in one query."""
+    latest = clv_run_list().filter(scores_kept=True).order_by("-pk").values("pk")[:1]
+    return ClvScore.objects.filter(customer=customer, run_id=Subquery(latest)).select_related("run").first()

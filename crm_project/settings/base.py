@@ -348,13 +348,17 @@ CRM_CUSTOMER_PANELS: list[str] = [
     "sales.panels.ORDERS_PANEL",
     "support.panels.TICKETS_PANEL",
     "analytics.panels.RFM_PANEL",
+    "analytics.panels.CLV_PANEL",
     "marketing.panels.CAMPAIGNS_PANEL",
 ]
 # Extra filters of the customer list, its exports and bulk actions (customers.registry.CustomerListFilters).
 CRM_CUSTOMER_LIST_FILTERS: list[str] = [
     "analytics.filters.RFM_CUSTOMER_FILTERS",
     "support.filters.customers.SUPPORT_CUSTOMER_FILTERS",
+    "analytics.filters.CLV_CUSTOMER_FILTERS",
 ]
+# Extra columns of the customer list, sortable (customers.registry.CustomerListColumn).
+CRM_CUSTOMER_LIST_COLUMNS: list[str] = ["analytics.tables.CLV_COLUMN"]
 # Links under the customer list's "Views" menu, given the list's current filters (customers.registry.CustomerListLink).
 CRM_CUSTOMER_LIST_LINKS: list[str] = ["marketing.links.MAKE_SEGMENT_LINK"]
 # Extra bulk actions of the customer list (customers.registry.CustomerBulkAction).

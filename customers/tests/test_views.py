@@ -273,13 +273,13 @@ def test_the_detail_page_query_count_is_fixed(client_for, owner, customer, djang
     InteractionFactory.create_batch(5, customer=customer)
     client.get(detail_url(customer))
     # session, user, roles, customer, tags, timeline count, page and entries, consent log,
-    # attachments; the sales panels: deals, orders, order totals; the RFM panel; the support
-    # panel's counts (no ticket: nothing more); the marketing campaigns panel (the custom
-    # fields come from the cache: crm_project/fragments.py)
-    with django_assert_num_queries(16):
+    # attachments; the sales panels: deals, orders, order totals; the RFM panel; the lifetime-value
+    # panel; the support panel's counts (no ticket: nothing more); the marketing campaigns panel
+    # (the custom fields come from the cache: crm_project/fragments.py)
+    with django_assert_num_queries(17):
         client.get(detail_url(customer))
     InteractionFactory.create_batch(40, customer=customer)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         response = client.get(detail_url(customer))
     assert len(response.context["timeline_page"].object_list) == 20
 

@@ -37,7 +37,10 @@ class CustomerListView(FilteredTableView):
     page_title = gettext_lazy("Customers")
 
     def get_queryset(self):
-        return selectors.customer_list_for_user(user=self.request.user)
+        customers = selectors.customer_list_for_user(user=self.request.user)
+        for column in registry.customer_list_columns():
+            customers = column.annotate(customers)
+        return customers
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
@@ -65,8 +68,13 @@ class CustomerListView(FilteredTableView):
         return [note for note in notes if note]
 
     def get_table_kwargs(self):
+        kwargs: dict = {
+            "extra_columns": [(column.name, column.column()) for column in registry.customer_list_columns()]
+        }
         # Without bulk actions the rows need no checkboxes.
-        return {} if bulk_actions_for(self.request.user) else {"exclude": ("ids",)}
+        if not bulk_actions_for(self.request.user):
+            kwargs["exclude"] = ("ids",)
+        return kwargs
 
 
 def bulk_actions_for(user) -> list[str]:
@@ -191,8 +199,10 @@ def customer_detail(request, pk):
 
 
 def _panels(request, customer) -> list[dict]:
-    """The cards other apps add to the page, rendered in the order settings list them."""
-    return [{"html_id": panel.html_id, "html": panel.render(request, customer)} for panel in registry.customer_panels()]
+    """The cards other apps add to the page, rendered in the order settings list them;
+    a panel with nothing to say renders nothing and takes no column."""
+    rendered = [(panel.html_id, panel.render(request, customer)) for panel in registry.customer_panels()]
+    return [{"html_id": html_id, "html": html} for html_id, html in rendered if html.strip()]
 
 
 def _timeline_page(customer, number):
