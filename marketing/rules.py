@@ -10,7 +10,9 @@ OR-ed rules cannot multiply rows.
 Fields: the customer's own (country, stage, owner, team, tags, consent, the
 active custom fields), its order figures (`sales.CustomerStats`: lifetime spend,
 order count, days since the last order), its RFM segment and R/F/M scores in the
-latest run that keeps its scores (as the customer list's RFM filters read it),
+latest run that keeps its scores (as the customer list's RFM filters read it), its
+lifetime value, chance of being still active and "slipping away" in the latest kept
+CLV run (as the customer list's CLV filters read them),
 and whatever other apps list in settings `CRM_SEGMENT_FIELDS`: dotted paths to a
 `SegmentField` or to a callable returning several (support adds "open tickets"
 and "last CSAT" that way; marketing never imports support).
@@ -36,7 +38,8 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Team
 from accounts.selectors import active_users
-from analytics.models import RfmScore, RfmSegment
+from analytics.models import ClvScore, RfmScore, RfmSegment
+from analytics.selectors.clv import clv_latest_run, clv_latest_run_id, clv_previous_run, clv_slipping_away
 from analytics.selectors.rfm import rfm_latest_kept_run_id
 from customers.models import Customer, CustomField, Tag
 
@@ -300,6 +303,64 @@ class RfmField:
 
 
 @dataclass(frozen=True)
+class ClvField:
+    """A customer's lifetime value or chance of being still active (in per cent) in the latest
+    CLV run that keeps its scores. Customers that run did not score match no rule."""
+
+    key: str
+    label: Any
+    column: str  # "clv" or "p_alive"
+    kind: str = "number"
+    ops: tuple[str, ...] = ("gt", "lt")
+
+    def choices(self) -> list[tuple[str, str]]:
+        return []
+
+    def parse(self, op: str, raw: Any) -> Any:
+        number = _number(raw)
+        if self.column == "p_alive" and not 0 <= number <= 100:
+            raise ValueError(_("Give a percentage from 0 to 100."))
+        return number
+
+    def q(self, op: str, value: Any) -> Q:
+        run_id = clv_latest_run_id()
+        if run_id is None:
+            return Q(pk__in=[])
+        threshold = float(value) / 100 if self.column == "p_alive" else value
+        scores = ClvScore.objects.filter(compare_q(op, threshold, lookup=self.column), run_id=run_id)
+        return Q(pk__in=scores.values("customer_id"))
+
+
+YES, NO = "yes", "no"
+
+
+@dataclass(frozen=True)
+class ClvSlippingField:
+    """Slipping away in the latest kept CLV run (analytics.selectors.clv.clv_slipping_away):
+    "yes" or "no"; customers the run did not score are not slipping."""
+
+    key: str = "clv_slipping"
+    label: Any = gettext_lazy("Slipping away (lifetime value)")
+    kind: str = "choice"
+    ops: tuple[str, ...] = ("eq",)
+
+    def choices(self) -> list[tuple[str, str]]:
+        return [(YES, str(gettext_lazy("yes"))), (NO, str(gettext_lazy("no")))]
+
+    def parse(self, op: str, raw: Any) -> Any:
+        value = str(raw or "").strip().lower()
+        if value not in (YES, NO):
+            raise ValueError(_("Choose yes or no."))
+        return value
+
+    def q(self, op: str, value: Any) -> Q:
+        run = clv_latest_run()
+        slipping = clv_slipping_away(run=run, previous=clv_previous_run(run)) if run else ClvScore.objects.none()
+        matched = Q(pk__in=slipping.values("customer_id"))
+        return matched if value == YES else ~matched
+
+
+@dataclass(frozen=True)
 class CustomFieldRule:
     """One active customers.CustomField. Values are stored as JSON strings (numbers as
     decimal strings, dates ISO), so numbers are cast before comparing."""
@@ -409,6 +470,9 @@ def _fixed_fields() -> list[SegmentField]:
         RfmField("rfm_r", gettext_lazy("RFM recency score (R)"), "number", NUMBER_OPS, "r_score"),
         RfmField("rfm_f", gettext_lazy("RFM frequency score (F)"), "number", NUMBER_OPS, "f_score"),
         RfmField("rfm_m", gettext_lazy("RFM monetary score (M)"), "number", NUMBER_OPS, "m_score"),
+        ClvField("clv", gettext_lazy("Lifetime value"), "clv"),
+        ClvField("p_alive", gettext_lazy("Chance still active (%)"), "p_alive"),
+        ClvSlippingField(),
     ]
 
 
