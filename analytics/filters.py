@@ -10,6 +10,7 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
@@ -85,7 +86,7 @@ RFM_CUSTOMER_FILTERS = RfmCustomerFilters()
 class _FlagFilter(django_filters.BooleanFilter):
     """A drill-down set by the CLV report's links (`?clv_slipping=1`): a chip, not a field."""
 
-    def __init__(self, *, label, chip: str, **kwargs):
+    def __init__(self, *, label, chip, **kwargs):
         super().__init__(label=label, widget=forms.HiddenInput, method=_read_later, **kwargs)
         self.chip = chip
 
@@ -110,7 +111,7 @@ class ClvCustomerFilters:
             "p_alive_max": _PercentFilter(
                 label=_("Chance still active, at most (%)"), min_value=0, max_value=100, method=_read_later
             ),
-            "clv_top": _FlagFilter(label=_("Lifetime value"), chip=_("top %(n)s") % {"n": TOP_CUSTOMERS}),
+            "clv_top": _FlagFilter(label=_("Lifetime value"), chip=format_lazy(_("top {n}"), n=TOP_CUSTOMERS)),
             "clv_slipping": _FlagFilter(label=_("Lifetime value"), chip=_("slipping away")),
             "clv_run": _RunFilter(label=_("CLV run"), widget=forms.HiddenInput, method=_read_later),
         }

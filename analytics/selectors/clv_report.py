@@ -137,7 +137,7 @@ def clv_export_rows(scores: QuerySet[ClvScore]) -> Iterator[tuple]:
     rows = scores.annotate(customer_ref=reference)
     for score in rows:
         yield (
-            score.customer_ref,  # type: ignore[attr-defined]  # annotated above
+            score.customer_ref,  # annotated above
             score.customer.full_name,
             score.frequency,
             round(score.recency, 2),

@@ -33,7 +33,7 @@ def test_a_manager_reads_the_fit_and_drills_into_the_customers_slipping_away(
     )
     page = login_in_browser(manager)
     errors: list = []
-    page.on("pageerror", errors.append)
+    page.on("pageerror", lambda error: errors.append(error))
 
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Lifetime value").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Lifetime value")
