@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts import roles
 from customers.models import Customer
 
 from .models import RfmSegment
@@ -128,8 +129,9 @@ class ClvCustomerFilters:
         )
 
     def scope_note(self, data: dict[str, Any], *, user) -> str | None:
-        """A team manager opening "slipping away" sees only their team's share of it."""
-        if not data.get("clv_slipping"):
+        """A team manager opening "slipping away" sees only their team's share of it.
+        (Admins see everyone: no need to count the selection twice.)"""
+        if not data.get("clv_slipping") or roles.is_admin(user):
             return None
         shown = self.apply(Customer.objects.visible_to(user), data).count()
         total = self.apply(Customer.objects.all(), data).count()
