@@ -222,3 +222,16 @@ def test_a_team_managers_slipping_export_holds_only_their_team(client_for, manag
 
 def test_an_unknown_list_is_not_exported(client_for, manager, runs):
     assert client_for(manager).get(EXPORT, {"run": runs["latest"].pk, "list": "all"}).status_code == 404
+
+
+def test_the_report_and_the_customer_card_read_in_turkish(client_for, manager, runs):
+    client = client_for(manager)
+
+    report = client.get(REPORT, headers={"accept-language": "tr"}).content.decode()
+    card = client.get(
+        reverse("customers:customer-detail", args=[runs["big"].pk]), headers={"accept-language": "tr"}
+    ).content.decode()
+
+    assert "Tipik bir aktif müşteri yaklaşık her 16,0 haftada bir alışveriş yapıyor." in report
+    assert "Kaybedilmek üzere" in report
+    assert "Modelin önümüzdeki 52 haftada beklediği tekrar alışverişler." in card
