@@ -162,7 +162,17 @@ def test_the_chooser_keeps_the_lists_own_exclusions(client_for, agent, vip):
 def test_the_chooser_offers_every_column_but_the_name_and_checkboxes(client_for, owner, vip):
     response = client_for(owner).get(LIST, {"cols": "email"})
     choices = {choice.name: choice.shown for choice in response.context["column_choices"]}
-    assert list(choices) == ["email", "phone", "company", "lifecycle_stage", "country", "owner", "tags", "created_at"]
+    assert list(choices) == [
+        "email",
+        "phone",
+        "company",
+        "lifecycle_stage",
+        "country",
+        "owner",
+        "tags",
+        "created_at",
+        "clv",
+    ]
     assert [name for name, shown in choices.items() if shown] == ["email"]
 
 

@@ -354,16 +354,16 @@ def test_orders_appear_on_the_timeline_in_time_order(client_for, owner, django_a
     InteractionFactory(customer=customer, summary="Newer call", occurred_at=now - timedelta(days=1))
     client = client_for(owner)
     client.get(reverse("customers:customer-detail", args=[customer.pk]))
-    # the orders of the page load in one more query; the support panel's counts and marketing's
-    # campaigns panel one more each
-    with django_assert_num_queries(17):
+    # the orders of the page load in one more query; the support panel's counts, marketing's
+    # campaigns panel and analytics' lifetime-value panel one more each
+    with django_assert_num_queries(18):
         response = client.get(reverse("customers:customer-detail", args=[customer.pk]))
     content = response.content.decode()
     newer, order, older = (content.index(text) for text in ("Newer call", "SHOP-1", "Older call"))
     assert newer < order < older
     for _ in range(30):
         OrderFactory(customer=customer, ordered_at=now - timedelta(days=10))
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         client.get(reverse("customers:customer-detail", args=[customer.pk]))
     page_two = client.get(reverse("customers:customer-timeline", args=[customer.pk]), {"page": 2})
     assert page_two.content.decode().count('data-kind="order"') == 13  # 33 entries: 20 on page one
