@@ -1,6 +1,7 @@
 """What the sales app adds to other apps' pages, registered in settings:
 the deals and orders cards on the customer's page (CRM_CUSTOMER_PANELS), and
-"my day" and the team's sales cards on the role homes (CRM_HOME_CARDS)."""
+"my day" and the team's sales cards on the role homes (CRM_HOME_CARDS), with the
+sections higher apps register for them (CRM_MY_DAY_SECTIONS, sales.registry)."""
 
 from django.urls import reverse
 
@@ -8,6 +9,7 @@ from accounts import roles
 from crm_project.home import HomeCard
 from customers.registry import CustomerPanel
 
+from .registry import my_day_sections
 from .selectors.deals import customer_deals_for_user, may_create_deal_for, may_use_sales
 from .selectors.forecast import manager_overview
 from .selectors.orders import customer_order_totals, customer_orders_recent
@@ -49,11 +51,23 @@ TEAM_CARDS = ("team_pipeline", "team_deals_closing", "team_overdue_tasks", "team
 
 
 def home_cards(*, request, role) -> list[HomeCard]:
-    """Reps get "my day"; managers and admins the team's sales figures (one read for all cards)."""
+    """Reps get "my day"; managers and admins the team's sales figures (one read for all cards).
+    Both start with the registered sections (the next best action), the day's first stop."""
     if role == roles.SALES_REP:
         context = my_day(user=request.user)
-        return [HomeCard(f"sales/partials/home/{name}.html", context) for name in MY_DAY_CARDS]
-    if role in (roles.ADMIN, roles.MANAGER):
+        cards = [HomeCard(f"sales/partials/home/{name}.html", context) for name in MY_DAY_CARDS]
+    elif role in (roles.ADMIN, roles.MANAGER):
         context = manager_overview(user=request.user)
-        return [HomeCard(f"sales/partials/home/{name}.html", context, "col-md-6 col-xl-4") for name in TEAM_CARDS]
-    return []
+        cards = [HomeCard(f"sales/partials/home/{name}.html", context, "col-md-6 col-xl-4") for name in TEAM_CARDS]
+    else:
+        return []
+    return [*_section_cards(request), *cards]
+
+
+def _section_cards(request) -> list[HomeCard]:
+    cards = []
+    for section in my_day_sections():
+        context = section.context(request)
+        if context is not None:
+            cards.append(HomeCard(section.template, context, section.width))
+    return cards

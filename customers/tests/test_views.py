@@ -487,3 +487,20 @@ def test_the_bulk_bar_and_the_filter_bar_name_their_fields_apart(client_for, man
     content = client_for(manager).get(reverse("customers:customer-list")).content.decode()
     assert content.count('id="id_tag"') == 1 and content.count('id="id_owner"') == 1  # the filters
     assert 'id="bulk_tag"' in content and 'for="bulk_tag"' in content
+
+
+def test_logging_a_call_from_another_page_returns_there_with_next(client_for, owner, customer):
+    response = client_for(owner).post(
+        reverse("customers:interaction-create", args=[customer.pk]),
+        {"kind": "call", "summary": "Called back", "next": "/"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert Interaction.objects.filter(customer=customer, kind="call", summary="Called back").exists()
+
+
+def test_logging_a_call_never_returns_to_another_site(client_for, owner, customer):
+    response = client_for(owner).post(
+        reverse("customers:interaction-create", args=[customer.pk]),
+        {"kind": "call", "summary": "Called back", "next": "//evil.example/"},
+    )
+    assert response["Location"] == detail_url(customer)

@@ -228,11 +228,13 @@ def interaction_create(request, pk):
     if not may_log_interactions(request.user, customer):
         raise PermissionDenied
     form = InteractionForm(request.POST)
+    # Forms elsewhere (the next best action on "My day") send the user back with `next`.
+    back = next_url(request, customer.get_absolute_url())
     if form.is_valid():
         entry = services.interaction_log(customer=customer, actor=request.user, **form.cleaned_data)
         if not request.htmx:
             messages.success(request, _("Logged."))
-            return redirect(customer)
+            return redirect(back)
         return render(
             request,
             "customers/partials/interaction_logged.html",
@@ -240,7 +242,7 @@ def interaction_create(request, pk):
         )
     if not request.htmx:
         messages.error(request, _("The entry was not logged: %(errors)s") % {"errors": form.errors.as_text()})
-        return redirect(customer)
+        return redirect(back)
     return render(request, "customers/partials/interaction_form.html", {"customer": customer, "form": form})
 
 

@@ -79,13 +79,16 @@ def my_day_deals_closing(*, user, today: date | None = None) -> QuerySet[Deal]:
     return _open_deals(user).filter(expected_close_date__lt=following)
 
 
-def stuck_condition(pipelines, now: datetime) -> Q:
+def stuck_condition(pipelines, now: datetime, *, since: str = "stage_changed_at") -> Q:
     """Deals in a stage longer than their pipeline's threshold. One Q per pipeline keeps the
-    date arithmetic in Python, so the query is the same on SQLite and PostgreSQL."""
+    date arithmetic in Python, so the query is the same on SQLite and PostgreSQL.
+
+    `since` names the moment counted from: the stage change, or an annotation such as
+    analytics' "last activity" (a deal gone quiet is stuck counted from its last touch)."""
     condition = Q(pk__in=[])
     for pipeline in pipelines:
         cutoff = now - timedelta(days=pipeline.stuck_after_days + 1)
-        condition |= Q(pipeline_id=pipeline.pk, stage_changed_at__lte=cutoff)
+        condition |= Q(pipeline_id=pipeline.pk, **{f"{since}__lte": cutoff})
     return condition
 
 

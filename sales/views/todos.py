@@ -20,6 +20,7 @@ from customers.selectors.customers import customer_get_for_user
 
 from ..filters.todos import TaskFilter
 from ..forms.todos import TaskForm
+from ..registry import my_day_section
 from ..selectors.deals import deal_get_for_user
 from ..selectors.leads import lead_get_for_user
 from ..selectors.todos import my_day, task_get_for_user, task_list_for_user
@@ -143,8 +144,17 @@ def _toggle(request, pk, *, done: bool):
 
 @login_required
 def my_day_card(request, card):
-    """One card of the rep's home, re-rendered after an action in it (htmx)."""
+    """One card of the rep's home, re-rendered after an action in it (htmx), or
+    a section another app registered (CRM_MY_DAY_SECTIONS)."""
     if card not in MY_DAY_CARDS:
-        raise Http404
+        return _my_day_section(request, card)
     part, template = MY_DAY_CARDS[card]
     return render(request, template, my_day(user=request.user, parts=(part,)))
+
+
+def _my_day_section(request, slug):
+    section = my_day_section(slug)
+    context = section.context(request) if section is not None else None
+    if section is None or context is None:
+        raise Http404
+    return render(request, section.template, context)
