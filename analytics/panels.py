@@ -1,14 +1,17 @@
 """What analytics adds to other apps' pages, registered in settings: the RFM and lifetime-value
-cards on the customer's page (CRM_CUSTOMER_PANELS) and the RFM card on the manager's home
-(CRM_HOME_CARDS)."""
+cards on the customer's page (CRM_CUSTOMER_PANELS), the RFM card on the manager's home
+(CRM_HOME_CARDS), and the next best action on "My day" and the team overview (CRM_MY_DAY_SECTIONS)."""
 
 from django.conf import settings
+from django.urls import reverse
 
 from accounts import roles
 from crm_project.home import HomeCard
 from customers.registry import CustomerPanel
+from sales.registry import MyDaySection
 
 from .selectors.clv_report import clv_customer_latest_score
+from .selectors.next_action import next_actions
 from .selectors.rfm import rfm_customer_history, rfm_run_get, rfm_segment_sizes
 
 
@@ -49,3 +52,21 @@ def home_cards(*, request, role) -> list[HomeCard]:
     run = rfm_run_get(None)
     context = {"run": run, "sizes": rfm_segment_sizes(run)}
     return [HomeCard("analytics/partials/home_rfm.html", context, "col-md-6 col-xl-4")]
+
+
+def _next_action_context(request) -> dict | None:
+    """Reps: their own customers to contact today; managers and admins: their teams' (with the owner)."""
+    user = request.user
+    if not (roles.is_sales_rep(user) or roles.is_manager_or_admin(user)):
+        return None
+    return {
+        "actions": next_actions(user=user),
+        "team": roles.is_manager_or_admin(user),
+        "currency": settings.CRM_CURRENCY,
+        "back": reverse("home"),  # where "Log call" and "Create task" return to
+    }
+
+
+NEXT_ACTION_SECTION = MyDaySection(
+    slug="next-best-action", template="analytics/partials/home_next_action.html", context=_next_action_context
+)

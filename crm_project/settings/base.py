@@ -380,6 +380,8 @@ CRM_NAVIGATION: list[str] = [
 ]
 # Cards on the role homes: "module.function(*, request, role) -> list[crm_project.home.HomeCard]".
 CRM_HOME_CARDS: list[str] = ["sales.panels.home_cards", "analytics.panels.home_cards", "support.panels.home_cards"]
+# Sections at the top of "My day" and the team overview: "module.NAME" of a sales.registry.MyDaySection.
+CRM_MY_DAY_SECTIONS: list[str] = ["analytics.panels.NEXT_ACTION_SECTION"]
 
 # seed_demo refuses to run unless this is on (local and test settings only).
 CRM_DEMO_DATA_ALLOWED = False
