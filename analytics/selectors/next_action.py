@@ -4,7 +4,8 @@ A rep sees their own customers; managers (and admins) every customer in their sc
 that is their teams'. Four signals, each read by one bounded, set-based query:
 
 - high lifetime value with a falling p_alive between the two latest kept CLV runs
-  (`clv_slipping_away`, or a drop of at least P_ALIVE_DROP among the top quarter by CLV);
+  (slipping away as `clv_slipping_away` has it, or a drop of at least P_ALIVE_DROP among
+  the top quarter by CLV);
 - the "Can't Lose Them" or "At Risk" segment in the latest kept RFM run (the seeded names);
 - an open deal gone quiet: sales' "stuck" rule (the pipeline's stuck_after_days) counted
   from the deal's last touch, its stage change or the customer's last logged activity;
@@ -13,15 +14,20 @@ that is their teams'. Four signals, each read by one bounded, set-based query:
 Each signal has a weight (SIGNAL_WEIGHTS); a customer's score is the sum of their signals'
 weights, ties go to the higher CLV, so the order can be explained in one sentence. A customer
 drops out once acted on today: a call, email or meeting logged for today, or a task created today.
-The number of queries does not depend on how many customers there are.
+
+The ranking (ids and reasons, not words) is cached per user for NEXT_ACTION_CACHE_SECONDS; every
+call then loads the customers in one query that re-checks the scope and "acted on today", so a
+customer just called leaves at once. Reading the signals takes ten queries, however many
+customers there are; a cached ranking one.
 """
 
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -35,7 +41,7 @@ from sales.selectors.todos import stuck_condition
 from sales.services.todos import local_day_bounds
 
 from ..models import ClvRun, ClvScore, RfmScore
-from .clv import clv_latest_run, clv_previous_run, clv_scores_of, clv_slipping_away
+from .clv import clv_latest_run, clv_previous_run, clv_scores_of
 from .rfm import rfm_latest_kept_run_id
 
 NEXT_ACTION_LIMIT = 10
@@ -51,16 +57,47 @@ RFM_SEGMENT_SIGNALS = {"Can't Lose Them": CANT_LOSE, "At Risk": AT_RISK}
 CONTACT_KINDS = (Interaction.Kind.CALL, Interaction.Kind.EMAIL, Interaction.Kind.MEETING)
 SUMMARY_LENGTH = 200  # Interaction.summary's max_length
 TOP_QUARTILE_CACHE_SECONDS = 7 * 24 * 3600  # a run's scores never change
+# The ranking is kept this long per user: a new overdue task or RFM run shows within two minutes.
+NEXT_ACTION_CACHE_SECONDS = 120
+# Customers kept in the cached ranking: enough to fill the list after a morning of calls.
+NEXT_ACTION_RANKED = 50
 
 
 @dataclass(frozen=True)
 class Reason:
+    """One signal for one customer; its words are made when read, in the reader's language
+    and counted to that moment (the ranking may come from the cache)."""
+
     signal: str
-    text: str
+    params: tuple  # see reason_text()
 
     @property
     def weight(self) -> int:
         return SIGNAL_WEIGHTS[self.signal]
+
+    @property
+    def text(self) -> str:
+        return reason_text(self)
+
+
+def reason_text(reason: Reason) -> str:
+    if reason.signal == SLIPPING:
+        was, now = reason.params
+        text = gettext("high lifetime value, chance still active down from %(was)s%% to %(now)s%%")
+        return text % {"was": round(was * 100), "now": round(now * 100)}
+    if reason.signal in (CANT_LOSE, AT_RISK):
+        (name,) = reason.params
+        return gettext("%(segment)s in RFM") % {"segment": gettext(name)}
+    if reason.signal == QUIET_DEAL:
+        title, last_activity = reason.params
+        days = (timezone.now() - last_activity).days
+        text = ngettext(
+            "open deal “%(title)s” quiet for %(days)d day", "open deal “%(title)s” quiet for %(days)d days", days
+        )
+        return text % {"title": title, "days": days}
+    count, oldest = reason.params
+    text = ngettext("a task overdue for %(time)s", "%(count)d tasks overdue, the oldest for %(time)s", count)
+    return text % {"count": count, "time": timesince(oldest, depth=1)}
 
 
 @dataclass
@@ -94,18 +131,42 @@ def next_action_customers(user) -> QuerySet[Customer]:
 
 def not_contacted_today(customers: QuerySet[Customer], *, now: datetime) -> QuerySet[Customer]:
     """Leave out customers called, emailed or met today, or given a new task today.
-    The subqueries skip rows without a customer: NOT IN over a NULL would drop everyone."""
+    NOT EXISTS per customer probes the customer's timeline and tasks by their customer
+    indexes (neither table has an index on the time alone)."""
     start = local_day_bounds(timezone.localdate(now))[0]
-    contacted = Interaction.objects.filter(
-        customer_id__isnull=False, kind__in=CONTACT_KINDS, occurred_at__gte=start
-    ).values("customer_id")
-    tasked = Task.objects.filter(customer_id__isnull=False, created_at__gte=start).values("customer_id")
-    return customers.exclude(pk__in=contacted).exclude(pk__in=tasked)
+    contacted = Interaction.objects.filter(customer_id=OuterRef("pk"), kind__in=CONTACT_KINDS, occurred_at__gte=start)
+    tasked = Task.objects.filter(customer_id=OuterRef("pk"), created_at__gte=start)
+    return customers.filter(~Exists(contacted), ~Exists(tasked))
+
+
+# One entry of the cached ranking: (customer id, its reasons, its CLV or None).
+Ranked = tuple[int, list[Reason], Decimal | None]
 
 
 def next_actions(*, user, now: datetime | None = None, limit: int = NEXT_ACTION_LIMIT) -> list[NextAction]:
-    """The user's customers to contact today, the strongest reasons first (at most `limit`)."""
+    """The user's customers to contact today, the strongest reasons first (at most `limit`).
+
+    The signals are read at most every NEXT_ACTION_CACHE_SECONDS per user (they cost the most);
+    the scope and "acted on today" are checked on every call, in the one query that loads the
+    customers, so a customer just called leaves the list at once."""
     now = now or timezone.now()
+    key = f"analytics:next-action:{user.pk}:{timezone.localdate(now).isoformat()}"
+    ranking: list[Ranked] | None = cache.get(key)
+    if ranking is None:
+        ranking = next_action_ranking(user=user, now=now)
+        cache.set(key, ranking, NEXT_ACTION_CACHE_SECONDS)
+    ids = [customer_id for customer_id, _reasons, _clv in ranking]
+    customers = not_contacted_today(next_action_customers(user).filter(pk__in=ids), now=now)
+    loaded = customers.select_related("owner").in_bulk()
+    actions = [
+        NextAction(customer=loaded[pk], reasons=reasons, clv=clv) for pk, reasons, clv in ranking if pk in loaded
+    ]
+    return actions[:limit]
+
+
+def next_action_ranking(*, user, now: datetime) -> list[Ranked]:
+    """Every signal of the user's customers not yet acted on today, one entry per customer,
+    the highest score first, CLV breaking ties; the first NEXT_ACTION_RANKED of them."""
     customer_ids = not_contacted_today(next_action_customers(user), now=now).values("pk")
     clv_run = clv_latest_run()
     found: dict[int, list[Reason]] = {}
@@ -120,13 +181,8 @@ def next_actions(*, user, now: datetime | None = None, limit: int = NEXT_ACTION_
     if not found:
         return []
     clvs = _clv_of(clv_run, list(found))
-    ranked = sorted(found, key=lambda pk: (-_score(found[pk]), -(clvs.get(pk) or Decimal(-1)), pk))[:limit]
-    customers = Customer.objects.select_related("owner").in_bulk(ranked)
-    return [
-        NextAction(customer=customers[pk], reasons=sorted(found[pk], key=lambda r: -r.weight), clv=clvs.get(pk))
-        for pk in ranked
-        if pk in customers
-    ]
+    ranked = sorted(found, key=lambda pk: (-_score(found[pk]), -(clvs.get(pk) or Decimal(-1)), pk))
+    return [(pk, sorted(found[pk], key=lambda r: -r.weight), clvs.get(pk)) for pk in ranked[:NEXT_ACTION_RANKED]]
 
 
 def _score(reasons: list[Reason]) -> int:
@@ -135,11 +191,17 @@ def _score(reasons: list[Reason]) -> int:
 
 # --- the signals: each returns {customer id: its reason} -----------------------------------
 def _clv_reasons(run: ClvRun | None, customer_ids) -> dict[int, Reason]:
-    """High value, fading: slipping away since the previous run, or a steep fall among the top quarter."""
+    """High value, fading: slipping away since the previous run (the rule of `clv_slipping_away`,
+    tested per customer here), or a steep fall among the top quarter by CLV; the steepest first.
+
+    Read from the viewer's customers (one probe into each run per customer), never a whole run:
+    `clv_slipping_away` over a million scores is a hash join of two runs, too slow for a home page."""
     previous = clv_previous_run(run) if run else None
     if run is None or previous is None:
         return {}
-    condition = Q(customer_id__in=clv_slipping_away(run=run, previous=previous).values("customer_id"))
+    threshold = settings.CLV_SLIPPING_P_ALIVE
+    high_value_from = Decimal(str(run.summary.get("high_value_from", 0)))
+    condition = Q(p_alive__lt=threshold, was__gte=threshold, past_value__gte=high_value_from)
     top_quartile = clv_top_quartile(run)
     if top_quartile is not None:
         # A small tolerance: 0.85 - 0.65 is 0.19999999999999996 in floating point.
@@ -149,16 +211,12 @@ def _clv_reasons(run: ClvRun | None, customer_ids) -> dict[int, Reason]:
         clv_scores_of(run.pk)
         .filter(customer_id__in=customer_ids)
         .annotate(was=Subquery(was))
-        .alias(p_alive_drop=F("was") - F("p_alive"))
+        .alias(p_alive_drop=F("was") - F("p_alive"), past_value=F("frequency") * F("monetary_value"))
         .filter(condition)
-        .order_by("-clv", "customer_id")
+        .order_by(F("p_alive_drop").desc(), "customer_id")
         .values_list("customer_id", "was", "p_alive")[:CANDIDATES_PER_SIGNAL]
     )
-    text = gettext("high lifetime value, chance still active down from %(was)s%% to %(now)s%%")
-    return {
-        customer_id: Reason(SLIPPING, text % {"was": round(was * 100), "now": round(p_alive * 100)})
-        for customer_id, was, p_alive in rows
-    }
+    return {customer_id: Reason(SLIPPING, (was, p_alive)) for customer_id, was, p_alive in rows}
 
 
 def clv_top_quartile(run: ClvRun) -> Decimal | None:
@@ -183,10 +241,7 @@ def _rfm_reasons(customer_ids) -> dict[int, Reason]:
         .order_by("-monetary", "customer_id")
         .values_list("customer_id", "segment__name")[:CANDIDATES_PER_SIGNAL]
     )
-    text = gettext("%(segment)s in RFM")
-    return {
-        customer_id: Reason(RFM_SEGMENT_SIGNALS[name], text % {"segment": gettext(name)}) for customer_id, name in rows
-    }
+    return {customer_id: Reason(RFM_SEGMENT_SIGNALS[name], (name,)) for customer_id, name in rows}
 
 
 def _quiet_deal_reasons(user, customer_ids, *, now: datetime) -> dict[int, Reason]:
@@ -208,11 +263,7 @@ def _quiet_deal_reasons(user, customer_ids, *, now: datetime) -> dict[int, Reaso
     )
     reasons: dict[int, Reason] = {}
     for customer_id, title, last_activity in rows:
-        days = (now - last_activity).days
-        text = ngettext(
-            "open deal “%(title)s” quiet for %(days)d day", "open deal “%(title)s” quiet for %(days)d days", days
-        )
-        reasons.setdefault(customer_id, Reason(QUIET_DEAL, text % {"title": title, "days": days}))
+        reasons.setdefault(customer_id, Reason(QUIET_DEAL, (title, last_activity)))
     return reasons
 
 
@@ -224,12 +275,7 @@ def _overdue_task_reasons(user, customer_ids, *, now: datetime) -> dict[int, Rea
         .annotate(count=Count("pk"), oldest=Min("due_at"))
         .order_by("oldest", "customer_id")[:CANDIDATES_PER_SIGNAL]
     )
-    reasons = {}
-    for row in rows:
-        text = ngettext("a task overdue for %(time)s", "%(count)d tasks overdue, the oldest for %(time)s", row["count"])
-        time = timesince(row["oldest"], now, depth=1)
-        reasons[row["customer_id"]] = Reason(OVERDUE_TASK, text % {"count": row["count"], "time": time})
-    return reasons
+    return {row["customer_id"]: Reason(OVERDUE_TASK, (row["count"], row["oldest"])) for row in rows}
 
 
 def _clv_of(run: ClvRun | None, customer_ids: list[int]) -> dict[int, Decimal]:

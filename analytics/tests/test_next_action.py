@@ -92,6 +92,24 @@ def test_a_steep_fall_counts_only_among_the_top_quarter_by_clv(owner, clv_runs):
     assert reasons_by_customer(owner) == {top.pk: "high lifetime value, chance still active down from 95% to 70%"}
 
 
+def test_slipping_away_means_what_clv_slipping_away_says(owner, clv_runs):
+    from analytics.selectors.clv import clv_slipping_away
+
+    previous, latest = clv_runs
+    # (p_alive before, now, repeat periods): past value is periods × 50.00, "high" from 100.00
+    cases = [(0.9, 0.3, 5), (0.9, 0.3, 1), (0.55, 0.45, 5), (0.45, 0.2, 5), (0.9, 0.6, 5)]
+    for was, now, frequency in cases:
+        customer = CustomerFactory(owner=owner)
+        clv_score(previous, customer, p_alive=was, frequency=frequency, clv="10.00")
+        clv_score(latest, customer, p_alive=now, frequency=frequency, clv="10.00")
+    for customer in CustomerFactory.create_batch(5, owner=owner):  # the top quarter by CLV, not falling
+        clv_score(previous, customer, p_alive=0.9, clv="1000.00")
+        clv_score(latest, customer, p_alive=0.9, clv="1000.00")
+    expected = set(clv_slipping_away(run=latest, previous=previous).values_list("customer_id", flat=True))
+    assert len(expected) == 2
+    assert set(reasons_by_customer(owner)) == expected
+
+
 def test_without_a_previous_clv_run_nobody_is_slipping_yet(owner):
     customer = CustomerFactory(owner=owner)
     clv_score(clv_run(), customer, p_alive=0.1)
@@ -244,6 +262,7 @@ def test_logging_the_call_from_my_day_returns_there_and_the_item_is_gone(client_
     customer = CustomerFactory(owner=owner, last_name="Lovelace")
     in_segment(rfm_run(), customer, "At Risk")
     client = client_for(owner)
+    assert len(client.get(HOME).context["actions"]) == 1  # the ranking is now cached
     response = client.post(
         reverse("customers:interaction-create", args=[customer.pk]),
         {"kind": "call", "summary": "At Risk in RFM", "next": HOME},
@@ -309,13 +328,21 @@ def _customer_with_every_signal(owner, previous, latest, rfm):
     overdue_task(owner, customer)
 
 
-def test_the_selector_query_count_does_not_grow_with_customers(owner, clv_runs, django_assert_num_queries):
+@pytest.fixture
+def no_ranking_cache(monkeypatch):
+    """Every call reads the signals (a timeout of 0 caches nothing)."""
+    monkeypatch.setattr("analytics.selectors.next_action.NEXT_ACTION_CACHE_SECONDS", 0)
+
+
+def test_the_selector_query_count_does_not_grow_with_customers(
+    owner, clv_runs, django_assert_num_queries, no_ranking_cache
+):
     previous, latest = clv_runs
     rfm = rfm_run()
     _customer_with_every_signal(owner, previous, latest, rfm)
     next_actions(user=owner)  # the top quarter's CLV is cached per run after this
     # latest and previous CLV run, CLV signal, RFM run, RFM signal, pipelines, quiet deals,
-    # overdue tasks, the candidates' CLV, the customers with their owners
+    # overdue tasks, the candidates' CLV, the customers (in scope, not acted on) with their owners
     with django_assert_num_queries(10):
         assert len(next_actions(user=owner)) == 1
     for _ in range(12):
@@ -324,23 +351,43 @@ def test_the_selector_query_count_does_not_grow_with_customers(owner, clv_runs, 
         assert len(next_actions(user=owner)) == NEXT_ACTION_LIMIT
 
 
+def test_a_cached_ranking_costs_one_query_and_still_drops_whom_the_rep_just_called(owner, django_assert_num_queries):
+    run = rfm_run()
+    called, waiting = CustomerFactory.create_batch(2, owner=owner)
+    in_segment(run, called, "At Risk", monetary="900.00")
+    in_segment(run, waiting, "At Risk")
+    assert [action.customer for action in next_actions(user=owner)] == [called, waiting]
+    Interaction.objects.create(customer=called, kind="call", summary="Spoke", user=owner)
+    with django_assert_num_queries(1):  # the customers, in scope and not acted on today
+        assert [action.customer for action in next_actions(user=owner)] == [waiting]
+
+
+# sales' own cards (sales/tests/test_my_day.py) plus the section's queries: with the ranking
+# cached one, without it ten; the manager's RFM card also reads the segments and the
+# previous run once a run exists
+PINNED_HOME_QUERIES = {
+    ("owner", "cached"): 10 + 1,
+    ("owner", "read"): 10 + 10,
+    ("manager", "cached"): 14 + 2 + 1,
+    ("manager", "read"): 14 + 2 + 10,
+}
+
+
+@pytest.mark.parametrize("ranking", ["cached", "read"])
 @pytest.mark.parametrize("persona", ["owner", "manager"])
 def test_the_home_with_the_next_best_action_has_a_pinned_query_count(
-    request, client_for, owner, persona, clv_runs, django_assert_num_queries
+    request, client_for, owner, persona, ranking, clv_runs, django_assert_num_queries, monkeypatch
 ):
+    if ranking == "read":
+        monkeypatch.setattr("analytics.selectors.next_action.NEXT_ACTION_CACHE_SECONDS", 0)
     previous, latest = clv_runs
     rfm = rfm_run()
     _customer_with_every_signal(owner, previous, latest, rfm)
     client = client_for(request.getfixturevalue(persona))
     client.get(HOME)
-    with django_assert_num_queries(PINNED_HOME_QUERIES[persona]) as captured:
+    with django_assert_num_queries(PINNED_HOME_QUERIES[persona, ranking]):
         client.get(HOME)
     for _ in range(12):
         _customer_with_every_signal(owner, previous, latest, rfm)
-    with django_assert_num_queries(len(captured)):
+    with django_assert_num_queries(PINNED_HOME_QUERIES[persona, ranking]):
         client.get(HOME)
-
-
-# sales' own cards (sales/tests/test_my_day.py) plus the section's ten queries; the manager's
-# RFM card also reads the segments and the previous run once a run exists
-PINNED_HOME_QUERIES = {"owner": 10 + 10, "manager": 14 + 2 + 10}
