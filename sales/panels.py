@@ -52,7 +52,7 @@ TEAM_CARDS = ("team_pipeline", "team_deals_closing", "team_overdue_tasks", "team
 
 def home_cards(*, request, role) -> list[HomeCard]:
     """Reps get "my day"; managers and admins the team's sales figures (one read for all cards).
-    Both start with the registered sections (the next best action), the day's first stop."""
+    Both start with the sections other apps register, the day's first stop."""
     if role == roles.SALES_REP:
         context = my_day(user=request.user)
         cards = [HomeCard(f"sales/partials/home/{name}.html", context) for name in MY_DAY_CARDS]
