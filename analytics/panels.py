@@ -54,10 +54,14 @@ def home_cards(*, request, role) -> list[HomeCard]:
     return [HomeCard("analytics/partials/home_rfm.html", context, "col-md-6 col-xl-4")]
 
 
+def _gets_next_actions(request) -> bool:
+    return roles.is_sales_rep(request.user) or roles.is_manager_or_admin(request.user)
+
+
 def _next_action_context(request) -> dict | None:
     """Reps: their own customers to contact today; managers and admins: their teams' (with the owner)."""
     user = request.user
-    if not (roles.is_sales_rep(user) or roles.is_manager_or_admin(user)):
+    if not _gets_next_actions(request):
         return None
     return {
         "actions": next_actions(user=user),
@@ -67,6 +71,12 @@ def _next_action_context(request) -> dict | None:
     }
 
 
+# Lazy: a cold ranking reads every signal over the viewer's customers (seconds for a manager of
+# 100,000), so the home shows at once and the section follows.
 NEXT_ACTION_SECTION = MyDaySection(
-    slug="next-best-action", template="analytics/partials/home_next_action.html", context=_next_action_context
+    slug="next-best-action",
+    template="analytics/partials/home_next_action.html",
+    context=_next_action_context,
+    lazy=True,
+    shown_to=_gets_next_actions,
 )

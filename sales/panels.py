@@ -50,6 +50,9 @@ MY_DAY_CARDS = ("my_tasks", "my_deals_closing", "my_deals_stuck", "my_leads")
 TEAM_CARDS = ("team_pipeline", "team_deals_closing", "team_overdue_tasks", "team_activity", "leaderboard")
 
 
+LAZY_SECTION_TEMPLATE = "sales/partials/home/lazy_section.html"
+
+
 def home_cards(*, request, role) -> list[HomeCard]:
     """Reps get "my day"; managers and admins the team's sales figures (one read for all cards).
     Both start with the sections other apps register, the day's first stop."""
@@ -67,6 +70,10 @@ def home_cards(*, request, role) -> list[HomeCard]:
 def _section_cards(request) -> list[HomeCard]:
     cards = []
     for section in my_day_sections():
+        if section.lazy:
+            if section.shown_to is None or section.shown_to(request):
+                cards.append(HomeCard(LAZY_SECTION_TEMPLATE, {"section": section}, section.width))
+            continue
         context = section.context(request)
         if context is not None:
             cards.append(HomeCard(section.template, context, section.width))

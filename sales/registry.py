@@ -6,6 +6,8 @@ of dotted paths in settings.CRM_MY_DAY_SECTIONS, each naming a `MyDaySection`.
 A section's `context(request)` returns its template's context, or None when the
 viewer gets nothing from it (its role, say). The same section re-renders on its
 own through `sales:my-day-card <slug>` after an action in it (htmx "refresh").
+A `lazy` section costs the home nothing: the home shows a placeholder that loads
+the section from that URL once the page is up, so a slow read never delays the page.
 """
 
 from collections.abc import Callable
@@ -22,6 +24,9 @@ class MyDaySection:
     template: str
     context: Callable[[HttpRequest], dict | None]
     width: str = "col-12"  # the Bootstrap column classes on the home
+    lazy: bool = False  # loaded after the page (htmx), for sections whose read can take a while
+    # Lazy sections only: whether the viewer gets the section at all, decided without reading it.
+    shown_to: Callable[[HttpRequest], bool] | None = None
 
 
 def my_day_sections() -> list[MyDaySection]:
