@@ -387,7 +387,7 @@ CRM_MY_DAY_SECTIONS: list[str] = ["analytics.panels.NEXT_ACTION_SECTION"]
 CRM_DEMO_DATA_ALLOWED = False
 
 # Jobs that managers and admins may start by hand from /jobs/ (Celery task names).
-JOBS_RUNNABLE = ["jobs.housekeeping", "sales.task_reminders", "analytics.rfm_score"]
+JOBS_RUNNABLE = ["jobs.housekeeping", "sales.task_reminders", "analytics.rfm_score", "analytics.clv_fit"]
 # A worker beats on its running job every JOBS_HEARTBEAT_SECONDS; a run silent for
 # JOBS_STALE_AFTER_SECONDS lost its worker, and housekeeping sends it again, at most
 # JOBS_MAX_RESTARTS times, before marking it failed.
