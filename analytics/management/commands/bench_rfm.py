@@ -51,7 +51,7 @@ SQL = {
         # PostgreSQL's own 64-bit integer hash (the one hash partitioning uses).
         "uniform": "((hashint8extended(s.n, {k}) & 4294967295)::float8 / 4294967296)",
         "floor": "floor({x})::bigint",
-        "ref": "'" + REF + "' || lpad(g.n::text, 7, '0')",
+        "ref": "'{ref}' || lpad(g.n::text, 7, '0')",
         "before": "%s::timestamptz - make_interval(secs => {seconds})",
     },
     "sqlite": {
@@ -62,7 +62,7 @@ SQL = {
         # Multiplicative hashing, a different odd multiplier per salt: good enough at SQLite sizes.
         "uniform": "(((s.n * {multiplier}) %% 4294967296) / 4294967296.0)",
         "floor": "CAST({x} AS INTEGER)",
-        "ref": "printf('" + REF + "%%07d', g.n)",
+        "ref": "printf('{ref}%%07d', g.n)",
         "before": "datetime(%s, '-' || {seconds} || ' seconds')",
     },
 }
@@ -210,15 +210,15 @@ def _movement(previous: int, latest: int) -> int:
 
 
 # --- generating and deleting the data -----------------------------------------------------
-def _bench_customers():
-    return Customer.all_objects.filter(external_ref__startswith=REF)
+def _bench_customers(ref: str = REF):
+    return Customer.all_objects.filter(external_ref__startswith=ref)
 
 
-def _bench_counts() -> tuple[int, int]:
-    return _bench_customers().count(), Order.objects.filter(customer__in=_bench_customers()).count()
+def _bench_counts(ref: str = REF) -> tuple[int, int]:
+    return _bench_customers(ref).count(), Order.objects.filter(customer__in=_bench_customers(ref)).count()
 
 
-def _delete_bench_data() -> tuple[int, int]:
+def _delete_bench_data(ref: str = REF) -> tuple[int, int]:
     """In SQL: Django's delete() would load every row (and ten million orders take gigabytes)."""
     q = connection.ops.quote_name
     orders, lines, people = (q(model._meta.db_table) for model in (Order, OrderLine, Customer))
@@ -226,19 +226,21 @@ def _delete_bench_data() -> tuple[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {lines} WHERE order_id IN (SELECT id FROM {orders} WHERE customer_id IN ({bench}))",  # noqa: S608
-            [REF + "%"],
+            [ref + "%"],
         )
-        cursor.execute(f"DELETE FROM {orders} WHERE customer_id IN ({bench})", [REF + "%"])  # noqa: S608
+        cursor.execute(f"DELETE FROM {orders} WHERE customer_id IN ({bench})", [ref + "%"])  # noqa: S608
         deleted_orders = cursor.rowcount
-        cursor.execute(f"DELETE FROM {people} WHERE external_ref LIKE %s", [REF + "%"])  # noqa: S608
+        cursor.execute(f"DELETE FROM {people} WHERE external_ref LIKE %s", [ref + "%"])  # noqa: S608
         return deleted_orders, cursor.rowcount
 
 
-def _generate_customers(count: int) -> int:
-    """Customers RFM-0000001…, with contiguous ids; returns the first id."""
-    template = Customer(last_name="RFM bench", source=Customer.Source.IMPORT, lifecycle_stage=Customer.Stage.CUSTOMER)
-    _insert_series(template, {"external_ref": (SQL[connection.vendor]["ref"], [])}, rows=count)
-    ids = _bench_customers().aggregate(first=Min("pk"), last=Max("pk"))
+def _generate_customers(count: int, ref: str = REF) -> int:
+    """Customers RFM-0000001… (or another prefix), with contiguous ids; returns the first id."""
+    template = Customer(
+        last_name=f"{ref.strip('-')} bench", source=Customer.Source.IMPORT, lifecycle_stage=Customer.Stage.CUSTOMER
+    )
+    _insert_series(template, {"external_ref": (SQL[connection.vendor]["ref"].format(ref=ref), [])}, rows=count)
+    ids = _bench_customers(ref).aggregate(first=Min("pk"), last=Max("pk"))
     if ids["last"] - ids["first"] + 1 != count:
         raise CommandError("The bench customers' ids are not contiguous (someone else inserted customers?).")
     return ids["first"]
