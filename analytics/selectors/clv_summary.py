@@ -19,7 +19,7 @@ from datetime import date, timedelta
 
 import numpy as np
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncDate
 from numpy.typing import NDArray
 
@@ -61,8 +61,14 @@ class PurchaseSummary:
     holdout_purchases: NDArray[np.float64]  # zeros without a holdout end
 
 
-def clv_purchase_summary(*, calibration_end: date, holdout_end: date | None = None, unit: str) -> PurchaseSummary:
-    sql, params = _summary_sql(calibration_end=calibration_end, last_day=holdout_end or calibration_end)
+def clv_purchase_summary(
+    *, calibration_end: date, holdout_end: date | None = None, unit: str, customer_ids: tuple[int, int] | None = None
+) -> PurchaseSummary:
+    """The summary of every buyer, or of the customers with ids in the `customer_ids` range (benchmarks)."""
+    orders = Order.objects.filter(status=Order.Status.PAID)
+    if customer_ids is not None:
+        orders = orders.filter(customer_id__gte=customer_ids[0], customer_id__lte=customer_ids[1])
+    sql, params = _summary_sql(orders, calibration_end=calibration_end, last_day=holdout_end or calibration_end)
     # customer, repeat days, last − first day, calibration end − first day, repeat cents, holdout days
     table = _fetch_int_rows(sql, params, columns=6)
     customer_id, frequency, recency_days, age_days, repeat_cents, holdout = table.T
@@ -79,9 +85,9 @@ def clv_purchase_summary(*, calibration_end: date, holdout_end: date | None = No
     )
 
 
-def _summary_sql(*, calibration_end: date, last_day: date) -> tuple[str, list]:
+def _summary_sql(orders: QuerySet[Order], *, calibration_end: date, last_day: date) -> tuple[str, list]:
     by_day = (
-        Order.objects.filter(status=Order.Status.PAID, ordered_at__lt=crm_midnight(last_day + timedelta(days=1)))
+        orders.filter(ordered_at__lt=crm_midnight(last_day + timedelta(days=1)))
         .order_by()
         .annotate(day=TruncDate("ordered_at", tzinfo=crm_timezone()))
         .values("customer_id", "day")

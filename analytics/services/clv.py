@@ -62,8 +62,10 @@ def clv_fit_run(
     trigger: str = ClvRun.Trigger.COMMAND,
     actor: User | None = None,
     progress: Progress | None = None,
+    customer_ids: tuple[int, int] | None = None,
 ) -> ClvRun:
-    """Fit, score every customer with a purchase by the calibration end, store the run; prune old scores."""
+    """Fit, score every customer with a purchase by the calibration end, store the run; prune old scores.
+    `customer_ids` (first, last) limits the run to a range of customers: for benchmarks only."""
     progress = progress or (lambda done, total: None)
     calibration_end = calibration_end or crm_today()
     if unit not in ClvRun.Unit.values:
@@ -75,7 +77,9 @@ def clv_fit_run(
     started_at, started, timings = timezone.now(), time.monotonic(), {}
 
     with _timed(timings, "summary_s"):
-        history = clv_purchase_summary(calibration_end=calibration_end, holdout_end=holdout_end, unit=unit)
+        history = clv_purchase_summary(
+            calibration_end=calibration_end, holdout_end=holdout_end, unit=unit, customer_ids=customer_ids
+        )
     progress(1, STEPS)
     with _timed(timings, "bgnbd_s"):
         bgnbd = _fit_bgnbd(history, penalizer=penalizer)

@@ -55,3 +55,14 @@ def test_a_second_bench_reuses_the_data_and_keeps_the_runs_it_times():
 def test_the_bench_refuses_to_run_where_demo_data_is_not_allowed():
     with pytest.raises(CommandError):
         bench()
+
+
+def test_the_bench_fits_its_own_customers_only_beside_bench_rfms_data():
+    call_command("bench_rfm", customers=50, orders=400, stdout=StringIO())
+
+    bench()
+
+    run = ClvRun.objects.get()
+    scored = Customer.objects.filter(pk__in=ClvScore.objects.filter(run=run).values("customer_id"))
+    assert scored.count() == run.n_customers
+    assert not scored.exclude(external_ref__startswith="CLV-").exists()

@@ -128,3 +128,13 @@ def test_the_summary_is_empty_without_orders():
 
     assert len(summary.customer_id) == 0
     assert summary.frequency.dtype == np.float64
+
+
+def test_a_range_of_customer_ids_limits_the_summary():
+    inside, outside = CustomerFactory(), CustomerFactory()
+    order(inside, on(1))
+    order(outside, on(1))
+
+    summary = clv_purchase_summary(calibration_end=END, unit="days", customer_ids=(inside.pk, inside.pk))
+
+    assert summary.customer_id.tolist() == [inside.pk]

@@ -9,8 +9,8 @@ and kept: the same sizes reuse them, --fresh generates them again. bench_rfm's o
 not suit the models (every customer buys evenly over three years and spends alike, so the
 likelihoods have no maximum): here each customer has a first day in the last three years, a
 period of activity after it (about a third are still active), and a typical basket; the skew
-of orders over customers is bench_rfm's. The fit covers every customer in the database, so
-bench on a database holding only the bench data.
+of orders over customers is bench_rfm's. The runs fit the bench customers only (by their id
+range), so bench_rfm's data may share the database.
 
 Each run fits to today in the chosen unit and writes every customer's scores, as the weekly
 job does. Every figure is printed with the 1-minute load average when it was taken: the
@@ -26,6 +26,7 @@ import statistics
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.db.models import Max, Min
 from django.utils import timezone
 
 from analytics.db import crm_today
@@ -72,6 +73,7 @@ class Command(BaseCommand):
         self._ensure_data(customers=customers, orders=orders, fresh=fresh)
         clv.clv_prune_runs(keep=max(0, settings.CLV_KEEP_RUNS - repeat))
         memory_before = _peak_mb()
+        ids = bench_rfm._bench_customers(REF).aggregate(first=Min("pk"), last=Max("pk"))
         runs, loads = [], []
         for _ in range(repeat):
             marks: list[float] = []
@@ -80,6 +82,7 @@ class Command(BaseCommand):
                     calibration_end=crm_today(),
                     unit=unit,
                     progress=lambda done, total, marks=marks: marks.append(_load()),
+                    customer_ids=(ids["first"], ids["last"]),
                 )
             )
             loads.append(marks)
