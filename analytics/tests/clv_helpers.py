@@ -16,7 +16,7 @@ def simulated_customers(
 ) -> list[Customer]:
     """`count` customers, each with a first purchase in the `first_days` days up to `end`, then
     repeat purchases at a Gamma-distributed rate until they drop out (probability p after each
-    purchase, p Beta-distributed), up to `end` + `holdout_days`; values Gamma-distributed."""
+    repeat purchase, p Beta-distributed), up to `end` + `holdout_days`; values Gamma-distributed."""
     rng = np.random.default_rng(seed)
     customers = Customer.objects.bulk_create(
         Customer(last_name=f"Buyer {n}", external_ref=f"CLV-{n:05d}" if n % 2 else "") for n in range(count)
@@ -27,11 +27,11 @@ def simulated_customers(
         rate = rng.gamma(0.9, 1 / 12.0)  # purchases per day
         drop_out = rng.beta(1.2, 4.0)
         basket = rng.gamma(6.0, 15.0)
-        moment = stop - timedelta(days=int(holdout_days) + 1 + float(rng.uniform(0, first_days)))
+        moment = first = stop - timedelta(days=int(holdout_days) + 1 + float(rng.uniform(0, first_days)))
         while moment < stop:
             orders.append(_order(customer, moment, basket * rng.gamma(4.0, 0.25)))
-            if rng.random() < drop_out:
-                break
+            if moment != first and rng.random() < drop_out:
+                break  # only a repeat purchase can be the last one (BG/NBD)
             moment += timedelta(days=float(rng.exponential(1 / rate)))
     Order.objects.bulk_create(orders, batch_size=2000)
     return customers

@@ -172,3 +172,26 @@ def test_seed_demo_adds_a_marketer_the_newsletter_form_and_a_sent_campaign_with_
     call_command("seed_demo", customers=200)
     assert Campaign.objects.count() == 1 and LeadForm.objects.count() == 1
     assert list(OutboxMessage.objects.order_by("customer_id").values_list("customer_id", "status")) == rows
+
+
+def test_seed_demo_fits_the_clv_models_once_with_a_holdout_check_then_to_today(db):
+    from analytics.db import crm_today
+    from analytics.models import ClvRun, ClvScore
+
+    call_command("seed_demo", customers=200)
+
+    checked, latest = ClvRun.objects.order_by("pk")
+    assert (checked.holdout_end, latest.calibration_end, latest.holdout_end) == (crm_today(), crm_today(), None)
+    assert checked.holdout["by_frequency"] and latest.n_customers > checked.n_customers > 50
+    assert ClvScore.objects.filter(run=latest).count() == latest.n_customers
+    call_command("seed_demo", customers=200)
+    assert ClvRun.objects.count() == 2  # idempotent
+
+
+def test_a_tiny_demo_says_it_is_too_small_for_a_clv_fit(db, capsys):
+    from analytics.models import ClvRun
+
+    call_command("seed_demo", customers=50)
+
+    assert "too few for a CLV fit" in capsys.readouterr().out
+    assert not ClvRun.objects.exists()

@@ -3,8 +3,10 @@
 About 60% of the customers have bought: 1 to 12 orders each over the last 24 months
 (never before the customer was created), mostly paid, a few refunded or cancelled,
 totals between 20 and 2,000 with two decimals, about half with a shop order number.
-The history is shaped for RFM scoring: most buyers order once or twice and a few
-often; each buyer has their own typical basket; some are active, others lapsed.
+The history follows the buy-till-you-die story the CLV models assume (each buyer's own order
+rate and chance of stopping after each order), which also suits RFM scoring: most buyers order
+once or twice and a few often; each buyer has their own typical basket; some are active, others
+lapsed.
 """
 
 import math
@@ -48,13 +50,22 @@ def seed_demo(*, customers: int, stdout) -> None:
 
 
 def _history(rng: random.Random, customer_id: int, *, since, now) -> list[Order]:
-    count = min(MAX_ORDERS, 1 + int(rng.expovariate(1 / 2.2)))  # mostly 1-3 orders, a few up to 12
+    """The buy-till-you-die story the CLV models assume: a first order some time after `since`,
+    then orders at the buyer's own rate, each repeat order followed by the buyer's own chance of
+    stopping for good. Most buyers order once to three times, a few up to 12; some are active, others lapsed."""
     basket = rng.lognormvariate(math.log(150), 0.7)  # this customer's typical order value
+    rate = rng.gammavariate(0.9, 1 / 40)  # orders per day, about one in 45 days on average
+    stop = rng.betavariate(1.3, 3.0)
     window = max(1, int((now - since).total_seconds()))
-    # Lapsed buyers stopped ordering a while ago; active ones ordered recently.
-    last = now - timedelta(seconds=int(window * rng.random() ** 2))
-    span = max(1, int((last - since).total_seconds()))
-    moments = sorted({last - timedelta(seconds=rng.randrange(span)) for _ in range(count - 1)} | {last})
+    moment = since + timedelta(seconds=rng.randrange(window))
+    moments = [moment]
+    while len(moments) < MAX_ORDERS:
+        moment += timedelta(days=rng.expovariate(rate))
+        if moment >= now:
+            break
+        moments.append(moment)
+        if rng.random() < stop:
+            break  # no orders after this one
     return [
         Order(
             customer_id=customer_id,
