@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import ConfigHistoryAdmin, ReadOnlyAdmin
 
-from .models import RfmRun, RfmSegment
+from .models import ClvRun, RfmRun, RfmSegment
 from .selectors.rfm import rfm_segment_table, rfm_segments
 
 
@@ -41,3 +41,21 @@ class RfmRunAdmin(ReadOnlyAdmin):
             return _("Only the latest runs keep their scores.")
         url = reverse("analytics:rfm") + f"?run={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("Open this run in the RFM report"))
+
+
+@admin.register(ClvRun)
+class ClvRunAdmin(ReadOnlyAdmin):
+    """CLV fits are written by the fit service only (the weekly job, "Run now", manage.py clv_fit);
+    the admin shows each run's parameters and figures. Its scores are on the CLV report."""
+
+    list_display = [
+        "pk", "calibration_end", "holdout_end", "unit", "n_customers", "n_repeat", "log_likelihood",
+        "trigger", "triggered_by", "finished_at", "scores_kept",
+    ]  # fmt: skip
+    list_filter = ["trigger", "unit", "scores_kept"]
+    readonly_fields = ["parameters"]
+
+    @admin.display(description=_("parameters"))
+    def parameters(self, obj):
+        figures = [*obj.bgnbd_params.items(), *obj.gamma_gamma_params.items()]
+        return format_html_join(", ", "{} = {}", ((name, f"{value:.4g}") for name, value in figures))

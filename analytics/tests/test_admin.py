@@ -77,3 +77,25 @@ def test_an_rfm_runs_admin_page_shows_its_segment_sizes_and_links_to_its_scores(
     assert ": 1" in page
     assert f"/analytics/rfm/?run={run.pk}" in page
     assert client.get(reverse("admin:analytics_rfmrun_add")).status_code == 403
+
+
+def test_admins_read_a_clv_run_but_cannot_add_or_change_one(client_for, admin_user):
+    from analytics.models import ClvRun
+
+    run = ClvRun.objects.create(
+        calibration_end="2026-03-10",
+        horizon=52.18,
+        discount_rate=0.01,
+        bgnbd_params={"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426},
+        gamma_gamma_params={"p": 6.25, "q": 3.74, "v": 15.44},
+    )
+    client = client_for(admin_user)
+
+    assert "2026" in client.get(reverse("admin:analytics_clvrun_changelist")).content.decode()
+    page = client.get(reverse("admin:analytics_clvrun_change", args=[run.pk])).content.decode()
+    assert "alpha = 4.414" in page and "q = 3.74" in page
+    assert client.get(reverse("admin:analytics_clvrun_add")).status_code == 403
+    response = client.post(reverse("admin:analytics_clvrun_change", args=[run.pk]), {"unit": "days"})
+    assert response.status_code == 403
+    run.refresh_from_db()
+    assert run.unit == "weeks"
