@@ -51,13 +51,18 @@ COPY_TRAILER = (-1).to_bytes(2, "big", signed=True)
 # scale, then base-10000 digits, most significant first. Five digits of weight 3 hold any value
 # below 10^16 with two decimals; numeric_recv strips the leading zero digits.
 NUMERIC_CENTS_DIGITS = 5
-COPY_TYPES = {"int8": ">i8", "int4": ">i4", "float8": ">f8", "cents": (">i2", 4 + NUMERIC_CENTS_DIGITS)}
+COPY_TYPES: dict[str, str | tuple[str, int]] = {
+    "int8": ">i8",
+    "int4": ">i4",
+    "float8": ">f8",
+    "cents": (">i2", 4 + NUMERIC_CENTS_DIGITS),
+}
 
 
 def copy_rows_binary(table: str, columns: list[tuple[str, str, np.ndarray]], *, chunk: int = 200_000) -> None:
     """Write rows into `table` with binary COPY: `columns` are (column name, kind, values),
     kind one of COPY_TYPES ("cents": integer cents into a numeric with two decimals, ≥ 0)."""
-    dtype = [("fields", ">i2")]
+    dtype: list[tuple] = [("fields", ">i2")]
     for name, kind, _values in columns:
         dtype += [(f"{name}_length", ">i4"), (name, COPY_TYPES[kind])]
     quoted = ", ".join(connection.ops.quote_name(name) for name, _kind, _values in columns)

@@ -74,7 +74,8 @@ def clv_fit_run(
         raise ValueError("The holdout end must come after the calibration end.")
     if horizon is None:
         horizon = settings.CLV_HORIZON_MONTHS * btyd.DAYS_PER_MONTH / btyd.UNIT_DAYS[unit]
-    started_at, started, timings = timezone.now(), time.monotonic(), {}
+    started_at, started = timezone.now(), time.monotonic()
+    timings: dict[str, float] = {}
 
     with _timed(timings, "summary_s"):
         history = clv_purchase_summary(
@@ -201,7 +202,7 @@ def _write_scores(run: ClvRun, history: PurchaseSummary, predictions: Prediction
 
 
 def _copy_scores(run: ClvRun, history: PurchaseSummary, predictions: Predictions) -> None:
-    column = {field.name: field.column for field in ClvScore._meta.concrete_fields}
+    column = {field.name: str(field.column) for field in ClvScore._meta.concrete_fields}
     copy_rows_binary(
         ClvScore._meta.db_table,
         [

@@ -77,12 +77,13 @@ class Command(BaseCommand):
         runs, loads = [], []
         for _ in range(repeat):
             marks: list[float] = []
+
+            def mark_load(done: int, total: int, marks: list[float] = marks) -> None:
+                marks.append(_load())
+
             runs.append(
                 clv.clv_fit_run(
-                    calibration_end=crm_today(),
-                    unit=unit,
-                    progress=lambda done, total, marks=marks: marks.append(_load()),
-                    customer_ids=(ids["first"], ids["last"]),
+                    calibration_end=crm_today(), unit=unit, progress=mark_load, customer_ids=(ids["first"], ids["last"])
                 )
             )
             loads.append(marks)
@@ -118,7 +119,7 @@ class Command(BaseCommand):
         for key, label in PHASES:
             seconds = statistics.median(run.timings[key] for run in runs)
             self._line(label + of, f"{seconds:.2f} s", loads[-1][load_after[key]])
-        total = statistics.median(run.duration_ms for run in runs) / 1000
+        total = statistics.median(run.duration_ms or 0 for run in runs) / 1000
         self._line("whole run: fit, score and store" + of, f"{total:.2f} s", loads[-1][3])
         self._line("peak memory inside the run", f"{latest.timings['peak_mb']} MB")
         bgnbd, spend = latest.bgnbd_params, latest.gamma_gamma_params
