@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import numpy as np
+from scipy.optimize import OptimizeResult
 
 from customers.models import Customer
 from sales.models import Order
@@ -44,4 +45,17 @@ def _order(customer: Customer, when: datetime, value: float) -> Order:
         status=Order.Status.PAID,
         total=Decimal(round(value * 100)).scaleb(-2),
         source=Order.Source.IMPORT,
+    )
+
+
+def stuck_optimiser(objective, start, **options) -> OptimizeResult:
+    """scipy's minimize as if it ran out of iterations (a fit that does not converge)."""
+    return OptimizeResult(
+        success=False,
+        status=1,
+        message="Maximum number of iterations has been exceeded.",
+        x=np.asarray(start, dtype=float),
+        fun=1.0,
+        nit=1000,
+        jac=np.ones(len(start)),
     )

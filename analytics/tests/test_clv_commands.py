@@ -5,16 +5,14 @@ import json
 from datetime import timedelta
 from io import StringIO
 
-import numpy as np
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from scipy.optimize import OptimizeResult
 
 from analytics import btyd
 from analytics.models import ClvRun, ClvScore
 from analytics.services.clv import clv_prune_runs
-from analytics.tests.clv_helpers import CALIBRATION_END, simulated_customers
+from analytics.tests.clv_helpers import CALIBRATION_END, simulated_customers, stuck_optimiser
 
 pytestmark = pytest.mark.django_db
 
@@ -58,8 +56,7 @@ def test_clv_fit_refuses_bad_dates_and_reports_a_failed_fit(buyers, monkeypatch)
         fit("--calibration-end", "10.03.2026")
     with pytest.raises(CommandError, match="holdout end must come after"):
         fit("--holdout-end", CALIBRATION_END.isoformat())
-    stuck = OptimizeResult(success=False, message="Maximum number of iterations has been exceeded.", x=np.ones(4))
-    monkeypatch.setattr(btyd, "minimize", lambda *args, **kwargs: stuck)
+    monkeypatch.setattr(btyd, "minimize", stuck_optimiser)
     with pytest.raises(CommandError, match="The BG/NBD fit did not converge"):
         fit()
     assert not ClvRun.objects.exists()

@@ -6,14 +6,13 @@ from decimal import Decimal
 import numpy as np
 import pytest
 from django.db import connection
-from scipy.optimize import OptimizeResult
 
 from analytics import btyd
 from analytics.db import copy_rows_binary
 from analytics.models import ClvRun, ClvScore
 from analytics.selectors.clv_summary import clv_purchase_summary
 from analytics.services.clv import clv_fit_run, clv_prune_runs
-from analytics.tests.clv_helpers import CALIBRATION_END, simulated_customers
+from analytics.tests.clv_helpers import CALIBRATION_END, simulated_customers, stuck_optimiser
 
 pytestmark = pytest.mark.django_db
 
@@ -117,8 +116,7 @@ def test_the_holdout_check_compares_predicted_and_actual_repeat_days():
 
 
 def test_a_fit_that_does_not_converge_raises_and_stores_nothing(buyers, monkeypatch):
-    stuck = OptimizeResult(success=False, message="Maximum number of iterations has been exceeded.", x=np.ones(4))
-    monkeypatch.setattr(btyd, "minimize", lambda *args, **kwargs: stuck)
+    monkeypatch.setattr(btyd, "minimize", stuck_optimiser)
 
     with pytest.raises(btyd.FitError, match="The BG/NBD fit did not converge: Maximum number of iterations"):
         clv_fit_run(calibration_end=CALIBRATION_END)

@@ -3,17 +3,15 @@
 import json
 from datetime import timedelta
 
-import numpy as np
 import pytest
 from django.urls import reverse
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
-from scipy.optimize import OptimizeResult
 
 from analytics import btyd
 from analytics.db import crm_today
 from analytics.models import ClvRun, ClvScore
 from analytics.tasks import clv_fit
-from analytics.tests.clv_helpers import simulated_customers
+from analytics.tests.clv_helpers import simulated_customers, stuck_optimiser
 from crm_project.celery import app as celery_app
 from jobs.models import JobRun
 from jobs.selectors import jobrun_error_message
@@ -73,8 +71,7 @@ def test_the_schedule_fits_a_day_once_even_if_beat_fires_twice(buyers):
 
 
 def test_a_fit_that_does_not_converge_fails_the_job_with_the_reason(buyers, monkeypatch):
-    stuck = OptimizeResult(success=False, message="Maximum number of iterations has been exceeded.", x=np.ones(4))
-    monkeypatch.setattr(btyd, "minimize", lambda *args, **kwargs: stuck)
+    monkeypatch.setattr(btyd, "minimize", stuck_optimiser)
 
     with pytest.raises(btyd.FitError):  # eager tasks propagate errors in tests; a worker logs them
         clv_fit.apply()
