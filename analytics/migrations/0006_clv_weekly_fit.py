@@ -30,7 +30,7 @@ def remove_weekly_fit(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("analytics", "0004_clv"),
+        ("analytics", "0005_clvscore_customer_query_name"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
