@@ -180,3 +180,20 @@ def login_in_browser(browser_page, live_server):
         return browser_page
 
     return login
+
+
+@pytest.fixture
+def smtp_sink(settings):
+    """A running SMTP sink (crm_project.smtp_sink), and Django's real SMTP backend
+    pointed at it; campaign mail (MARKETING_EMAIL_URL) goes there too."""
+    from crm_project.smtp_sink import Sink
+
+    sink = Sink().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    settings.MARKETING_EMAIL_URL = sink.url
+    yield sink
+    sink.stop()

@@ -27,7 +27,6 @@ from email.message import Message
 from email.policy import compat32
 from email.policy import default as default_policy
 from email.utils import getaddresses, parsedate_to_datetime
-from html.parser import HTMLParser
 from typing import Literal
 
 import nh3
@@ -35,6 +34,8 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from crm_project.text import html_to_text
 
 # ---------------------------------------------------------------- results
 
@@ -251,70 +252,6 @@ def reply_subject(ticket_id: int, subject: str) -> str:
 
 
 # ---------------------------------------------------------------- bodies
-
-
-class _TextExtractor(HTMLParser):
-    """HTML to readable text: block elements break lines, blockquotes become "> " quotes."""
-
-    _BLOCKS = {"p", "div", "tr", "li", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "pre"}
-    _SKIP = {"script", "style", "head", "title", "template"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[str] = []
-        self._current: list[str] = []
-        self._skip = 0
-        self._quote = 0
-        self._pre = 0
-
-    def _flush(self, *, force: bool = False) -> None:
-        text = "".join(self._current)
-        spacer = "\xa0" in text and not text.strip()  # Outlook's <p>&nbsp;</p> is its blank line
-        text = text.strip("\n") if self._pre else " ".join(text.split())
-        if text or force or spacer:
-            self.lines.append("> " * self._quote + text)
-        self._current = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self._skip += 1
-        elif tag == "br":
-            self._flush(force=True)
-        elif tag == "blockquote":
-            self._flush()
-            self._quote += 1
-        elif tag in self._BLOCKS:
-            self._flush()
-            self._pre += tag == "pre"
-            if tag == "li":
-                self._current.append("- ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self._skip = max(0, self._skip - 1)
-        elif tag == "blockquote":
-            self._flush()
-            self._quote = max(0, self._quote - 1)
-        elif tag in ("td", "th"):
-            self._current.append(" ")  # cells of a row stay on one line
-        elif tag in self._BLOCKS:
-            self._flush()
-            if tag == "pre":
-                self._pre = max(0, self._pre - 1)
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self._current.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """Readable plain text from an HTML body (for mail that sent no text/plain part)."""
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    parser._flush()
-    text = "\n".join(line.rstrip() for line in parser.lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def sanitise_html(html: str) -> str:

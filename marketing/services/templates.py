@@ -4,56 +4,23 @@ parts a campaign sends (tracked links, the open pixel, an unsubscribe footer).""
 import html as html_lib
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 
 import nh3
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.history import history_actor
+from crm_project.text import html_to_text
 
 from .. import merge
 from ..models import EmailTemplate
 
 _HREF = re.compile(r'href="(https?://[^"]+)"', re.IGNORECASE)
-_BLOCKS = {"p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "table", "ul", "ol", "blockquote"}
 
 
 def sanitise_html(html: str) -> str:
     """nh3's allow-list: scripts, styles, event handlers and javascript: links gone; merge fields kept."""
     return nh3.clean(html, clean_content_tags={"script", "style", "title", "template"}).strip()
-
-
-class _Text(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.href = ""
-
-    def handle_starttag(self, tag, attrs):
-        if tag in _BLOCKS:
-            self.out.append("\n")
-        if tag == "a":
-            self.href = dict(attrs).get("href") or ""
-
-    def handle_endtag(self, tag):
-        if tag == "a" and self.href:
-            self.out.append(f" ({self.href})")
-            self.href = ""
-        if tag in _BLOCKS:
-            self.out.append("\n")
-
-    def handle_data(self, data):
-        self.out.append(re.sub(r"\s+", " ", data))
-
-
-def html_to_text(html: str) -> str:
-    """A readable text part: blocks on their own lines, links written out after their text."""
-    parser = _Text()
-    parser.feed(html)
-    parser.close()
-    lines = (line.strip() for line in "".join(parser.out).splitlines())
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def template_links(html: str) -> list[str]:
@@ -64,7 +31,7 @@ def template_links(html: str) -> list[str]:
 def _clean(template: EmailTemplate) -> None:
     template.html = sanitise_html(template.html)
     if not template.text.strip():
-        template.text = html_to_text(template.html)
+        template.text = html_to_text(template.html, links=True)
 
 
 @transaction.atomic
@@ -109,7 +76,7 @@ def prepare(*, template: EmailTemplate, links: dict[str, int], tracking: bool = 
     """Compile subject, HTML and text; rewrite the stored links to `{{ link_<n> }}`
     (each recipient's signed click URL), add the open pixel, and an unsubscribe
     footer where the template has no unsubscribe link."""
-    html, text = template.html, template.text or html_to_text(template.html)
+    html, text = template.html, template.text or html_to_text(template.html, links=True)
     link_ids: list[int] = []
     if tracking:
 

@@ -5,7 +5,6 @@ import pytest
 from accounts import roles
 from accounts.tests.factories import UserFactory
 from support.tests.factories import QueueFactory
-from support.tests.smtp_sink import smtp_sink  # noqa: F401 - an SMTP server for the mail tests
 
 
 @pytest.fixture

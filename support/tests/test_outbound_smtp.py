@@ -27,9 +27,10 @@ def mailed_ticket(settings, django_capture_on_commit_callbacks, tmp_path):
 
 
 def test_the_acknowledgement_is_auto_replied_threaded_and_carries_the_link(smtp_sink, mailed_ticket):
-    ((sender, recipients, ack),) = smtp_sink.received
+    (received,) = smtp_sink.received
+    ack = received.message
 
-    assert recipients == ["cagri.ozturk@example.com.tr"] and sender == "destek@example-crm.test"
+    assert received.recipients == ("cagri.ozturk@example.com.tr",) and received.mail_from == "destek@example-crm.test"
     assert ack["Auto-Submitted"] == "auto-replied"
     assert ack["In-Reply-To"] == f"<{CUSTOMER_MESSAGE_ID}>" and ack["References"] == f"<{CUSTOMER_MESSAGE_ID}>"
     # Python folds a long encoded subject onto the next line; readers drop the fold's space.

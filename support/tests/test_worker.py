@@ -25,7 +25,7 @@ def test_a_reply_is_sent_once_by_a_real_worker_even_when_its_task_is_delivered_a
         body="Help", channel="email", message_fields={"message_id": "first@example.com"},
     )  # fmt: skip
 
-    with running_worker(tmp_path, broker="redis", env={"CRM_TEST_EMAIL_URL": smtp_sink.email_url()}):
+    with running_worker(tmp_path, broker="redis", env={"CRM_TEST_EMAIL_URL": smtp_sink.url}):
         reply = tickets.ticket_reply(ticket=ticket, actor=agent, body="On its way")  # commits: the task is sent
         row = OutboundEmail.objects.get(ticket_message=reply)
         run = JobRun.objects.get(name="support.outbound_send", kwargs={"outbound_id": row.pk})
@@ -38,8 +38,9 @@ def test_a_reply_is_sent_once_by_a_real_worker_even_when_its_task_is_delivered_a
         assert wait_for(finished(again), seconds=30), "the worker did not run the second task"
 
     assert len(smtp_sink.received) == 1
-    (_sender, recipients, sent) = smtp_sink.received[0]
-    assert recipients == ["kim@example.com"] and sent["Message-ID"] == f"<{reply.message_id}>"
+    received = smtp_sink.received[0]
+    sent = received.message
+    assert received.recipients == ("kim@example.com",) and sent["Message-ID"] == f"<{reply.message_id}>"
     assert sent["In-Reply-To"] == "<first@example.com>" and "On its way" in sent.get_content()
     row.refresh_from_db()
     assert (row.status, row.attempts) == (OutboundEmail.Status.SENT, 1)

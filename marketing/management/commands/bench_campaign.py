@@ -84,9 +84,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Set up {recipients:,} + {opted_out:,} customers in {time.monotonic() - started:.1f} s.")
         sink = None
         if not smtp:
-            from marketing.smtp_sink import Sink, SinkHandler
+            from crm_project.smtp_sink import Sink, SinkHandler
 
-            sink = Sink(SinkHandler(keep_raw=False)).__enter__()
+            sink = Sink(SinkHandler(keep_raw=False)).start()
         url = sink.url if sink else f"smtp://{smtp}"
         self.floor = self._floor(campaign, url, floor_messages, sink) if floor_messages > 0 else 0.0
         env = {**os.environ, "MARKETING_EMAIL_URL": url}
@@ -100,7 +100,7 @@ class Command(BaseCommand):
             for process in self.workers:
                 _stop(process)
             if sink:
-                sink.__exit__(None, None, None)
+                sink.stop()
             if not keep:
                 _delete_bench_data()
 
@@ -138,7 +138,7 @@ class Command(BaseCommand):
         if self.floor:
             self.stdout.write(f"Ratio to the SMTP floor: {rate / self.floor:.2f} (floor {self.floor:,.0f} messages/s).")
         if sink:
-            got = Counter(received.to for received in sink.handler.received)
+            got = Counter(sink.addresses())
             missing = recipients - sum(1 for email in got if email.startswith("bench-in-"))
             duplicates = sum(1 for count in got.values() if count > 1)
             stray = sum(1 for email in got if email.startswith("bench-out-"))

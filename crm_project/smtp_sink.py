@@ -1,0 +1,129 @@
+"""A real SMTP server (aiosmtpd, a dev dependency) on a free local port, for the
+tests of support and marketing and for `manage.py bench_campaign`.
+
+It records each accepted message (sender, recipients, Message-ID, raw bytes;
+`message` parses it), can answer a chosen code to chosen recipients (4xx, 5xx),
+can hold its reply to the K-th message until released (the crash test kills the
+worker while it waits), and stops and starts again on the same port (a mail
+server that went down and came back)."""
+
+import asyncio
+import email
+import logging
+import re
+import socket
+import threading
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import default as default_policy
+
+from aiosmtpd.controller import Controller
+
+# aiosmtpd logs every SMTP command at INFO: 100k messages would print a million lines.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+_MESSAGE_ID = re.compile(rb"^message-id:([^\r\n]*)", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Received:
+    mail_from: str
+    recipients: tuple[str, ...]
+    message_id: str
+    raw: bytes  # empty when the sink keeps no raw messages (the benchmark)
+
+    @property
+    def message(self) -> EmailMessage:
+        if not self.raw:
+            raise ValueError("This sink keeps no raw messages (keep_raw=False).")
+        return email.message_from_bytes(self.raw, policy=default_policy)
+
+
+@dataclass
+class SinkHandler:
+    answers: dict[str, str] = field(default_factory=dict)  # recipient -> "451 Try later"
+    hold_at: int | None = None  # hold the reply to this message (1-based) until `release` is set
+    keep_raw: bool = True
+    received: list[Received] = field(default_factory=list)
+    seen: int = 0
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook
+        answer = self.answers.get(address)
+        if answer:
+            return answer
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        with self.lock:
+            self.seen += 1
+            number = self.seen
+        if self.hold_at is not None and number == self.hold_at:
+            self.held.set()
+            while not self.release.is_set():  # the client is killed meanwhile; nothing is recorded
+                await asyncio.sleep(0.05)
+            return "451 Released without delivery"
+        data = envelope.content if isinstance(envelope.content, bytes) else envelope.content.encode()
+        # The Message-ID by a regex over the head, not the email parser (~100 µs a message
+        # in the bench, where the sink's time is the floor of the sending rate).
+        found = _MESSAGE_ID.search(data.split(b"\r\n\r\n", 1)[0])
+        received = Received(
+            mail_from=envelope.mail_from or "",
+            recipients=tuple(envelope.rcpt_tos),
+            message_id=found.group(1).strip().decode(errors="replace") if found else "",
+            raw=data if self.keep_raw else b"",
+        )
+        with self.lock:
+            self.received.append(received)
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Sink:
+    """`with Sink() as sink:` or `start()`/`stop()` (again on the same port)."""
+
+    def __init__(self, handler: SinkHandler | None = None, port: int | None = None):
+        self.handler = handler or SinkHandler()
+        self.port = port or free_port()
+        self._controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        """For EMAIL_URL / MARKETING_EMAIL_URL."""
+        return f"smtp://127.0.0.1:{self.port}"
+
+    @property
+    def received(self) -> list[Received]:
+        return self.handler.received
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return [received.message for received in self.received]
+
+    def addresses(self) -> list[str]:
+        """Every recipient address delivered to, once per delivery."""
+        return [to for received in self.received for to in received.recipients]
+
+    def start(self) -> "Sink":
+        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.handler.release.set()  # a held reply must not keep the server's loop busy
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def __enter__(self) -> "Sink":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
