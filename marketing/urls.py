@@ -36,6 +36,7 @@ urlpatterns += [
     path("forms/<int:pk>/", leadforms.form_edit, name="form-edit"),
     path("f/confirm/<str:token>/", leadforms.form_confirm, name="form-confirm"),
     path("f/<slug:slug>/", leadforms.form_public, name="form-public"),
+    path("f/<slug:slug>/token/", leadforms.form_token, name="form-token"),
 ]
 
 # --- drip sequences ---

@@ -68,15 +68,23 @@ def render_token(form: LeadForm) -> str:
     return signing.dumps({"f": form.pk, "t": time.time()}, salt=RENDER_SALT)
 
 
-def render_token_ok(form: LeadForm, token: str) -> bool:
-    """True for a token this server made for this form at least MIN_FILL_SECONDS ago."""
+def render_token_check(form: LeadForm, token: str) -> str:
+    """ "ok" for a token this server made for this form at least MIN_FILL_SECONDS ago;
+    "missing" (no token at all: an embed without the snippet's script), "fresh"
+    (posted too soon: a bot) or "bad" (forged, expired or another form's)."""
+    if not token:
+        return "missing"
     try:
-        data = signing.loads(token or "", salt=RENDER_SALT, max_age=RENDER_MAX_AGE)
+        data = signing.loads(token, salt=RENDER_SALT, max_age=RENDER_MAX_AGE)
     except signing.BadSignature:
-        return False
+        return "bad"
     if not isinstance(data, dict) or data.get("f") != form.pk:
-        return False
-    return time.time() - float(data.get("t", 0)) >= MIN_FILL_SECONDS
+        return "bad"
+    return "ok" if time.time() - float(data.get("t", 0)) >= MIN_FILL_SECONDS else "fresh"
+
+
+def render_token_ok(form: LeadForm, token: str) -> bool:
+    return render_token_check(form, token) == "ok"
 
 
 # --- a valid post -----------------------------------------------------------------------

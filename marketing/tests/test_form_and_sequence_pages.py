@@ -1,3 +1,5 @@
+from html import unescape
+
 import pytest
 from django.urls import reverse
 
@@ -35,7 +37,10 @@ def test_a_marketer_creates_a_form_and_gets_its_embed_snippets(client_for, marke
     assert form.fields[0]["required"] is True
     html = response.content.decode()
     assert '&lt;iframe src="http://testserver/marketing/f/newsletter/"' in html
-    assert '&lt;input name="first_name"&gt;' in html
+    snippet = unescape(html.split('id="snippet-html"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0])
+    assert snippet.startswith('<form method="post" action="http://testserver/marketing/f/newsletter/"')
+    assert '<input name="first_name">' in snippet and '<input type="hidden" name="token">' in snippet
+    assert 'name="homepage"' in snippet and 'fetch("http://testserver/marketing/f/newsletter/token/"' in snippet
 
 
 def test_a_form_without_an_email_field_is_refused(client_for, marketer):

@@ -1,4 +1,5 @@
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail, signing
@@ -7,7 +8,7 @@ from django.urls import reverse
 from customers.models import ConsentEvent, Customer
 from customers.tests.factories import CustomerFactory
 from marketing.models import FormSubmission, LeadForm
-from marketing.services.leadforms import RENDER_SALT, render_token
+from marketing.services.leadforms import RENDER_SALT, render_token, render_token_check
 from sales.models import Lead
 
 FIELDS = [
@@ -67,8 +68,8 @@ def test_a_post_within_two_seconds_of_rendering_is_thanked_and_dropped(client, n
     assert not FormSubmission.objects.exists() and not Lead.objects.exists()
 
 
-@pytest.mark.parametrize("token", ["", "garbage", "tampered"])
-def test_a_missing_or_tampered_token_is_thanked_and_dropped(client, newsletter, token):
+@pytest.mark.parametrize("token", ["garbage", "tampered"])
+def test_a_forged_or_tampered_token_is_thanked_and_dropped(client, newsletter, token):
     if token == "tampered":
         token = aged_token(newsletter)[:-2] + "xx"
     response = post(client, newsletter, token=token)
@@ -179,3 +180,83 @@ def test_confirming_without_a_customer_creates_one_with_the_consent(
 def test_a_tampered_confirmation_link_is_not_found(client, newsletter):
     assert client.get("/marketing/f/confirm/nonsense/").status_code == 404
     assert client.post("/marketing/f/confirm/nonsense/").status_code == 404
+
+
+def test_a_post_without_a_token_is_refused_with_a_clear_error_and_nothing_is_created(client, newsletter):
+    response = post(client, newsletter, token="", headers={"Origin": "https://www.example.com"})
+    html = response.content.decode()
+    assert response.status_code == 400 and "form-thanks" not in html
+    assert "arrived without its security token" in html
+    assert not FormSubmission.objects.exists() and not Lead.objects.exists()
+
+
+def test_a_bot_filling_the_honeypot_without_a_token_still_gets_the_thanks_page(client, newsletter):
+    response = post(client, newsletter, token="", homepage="http://spam.example")
+    assert response.status_code == 200 and b"form-thanks" in response.content
+    assert not FormSubmission.objects.exists()
+
+
+# --- the render token for plain-HTML embeds -----------------------------------------------------
+def token_from(client, form, origin=None):
+    headers = {"Origin": origin} if origin else {}
+    return client.get(reverse("marketing:form-token", args=[form.slug]), headers=headers)
+
+
+def test_the_token_endpoint_lets_an_allowed_site_read_a_fresh_token(client, newsletter):
+    response = token_from(client, newsletter, "https://www.example.com")
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "https://www.example.com"
+    assert "Origin" in response["Vary"] and "no-store" in response["Cache-Control"]
+    assert render_token_check(newsletter, response.json()["token"]) == "fresh"
+
+
+def test_the_token_endpoint_refuses_a_foreign_site_without_a_cors_header(client, newsletter):
+    response = token_from(client, newsletter, "https://evil.example")
+    assert response.status_code == 403
+    assert "Access-Control-Allow-Origin" not in response
+    assert "token" not in response.json()
+
+
+def test_the_token_endpoint_answers_the_crm_itself_without_a_cors_header(client, newsletter):
+    response = token_from(client, newsletter)
+    assert response.status_code == 200 and "Access-Control-Allow-Origin" not in response
+    assert response.json()["token"]
+
+
+def test_the_token_endpoint_of_an_unpublished_or_unknown_form_is_not_found(client, newsletter):
+    newsletter.is_published = False
+    newsletter.save()
+    assert token_from(client, newsletter, "https://www.example.com").status_code == 404
+    assert client.get("/marketing/f/nothing-here/token/").status_code == 404
+
+
+def test_the_token_endpoint_takes_only_get(client, newsletter):
+    assert client.post(reverse("marketing:form-token", args=[newsletter.slug])).status_code == 405
+
+
+def test_the_thirty_first_token_from_one_ip_within_a_minute_gets_429(client, newsletter):
+    for _n in range(30):
+        assert token_from(client, newsletter, "https://www.example.com").status_code == 200
+    response = token_from(client, newsletter, "https://www.example.com")
+    assert response.status_code == 429
+    assert response["Access-Control-Allow-Origin"] == "https://www.example.com"  # the site's script can read why
+
+
+def test_a_plain_html_post_with_a_fetched_token_is_refused_within_two_seconds_and_accepted_after(
+    client, newsletter, time_machine
+):
+    start = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    time_machine.move_to(start, tick=False)
+    token = token_from(client, newsletter, "https://www.example.com").json()["token"]
+    site = {"Origin": "https://www.example.com"}
+
+    time_machine.move_to(start + timedelta(seconds=1.5), tick=False)
+    response = post(client, newsletter, token=token, headers=site)
+    assert b"form-thanks" in response.content  # a bot learns nothing
+    assert not FormSubmission.objects.exists() and not Lead.objects.exists()
+
+    time_machine.move_to(start + timedelta(seconds=2.5), tick=False)
+    response = post(client, newsletter, token=token, headers=site)
+    assert response.status_code == 200 and b"form-thanks" in response.content
+    assert FormSubmission.objects.count() == 1
+    assert Lead.objects.get().email == "ann@example.com"

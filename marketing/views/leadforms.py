@@ -5,12 +5,16 @@ from copy import copy
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
 
 from crm_project.throttling import client_ip, over_limit
 
@@ -20,6 +24,7 @@ from ..permissions import marketing_required
 from ..services import leadforms as service
 
 RATE_LIMIT = 10  # posts per IP per minute
+TOKEN_RATE_LIMIT = 30  # render tokens per IP per minute (one per page view of an embedding site)
 
 
 # --- the editor -------------------------------------------------------------------------
@@ -70,6 +75,14 @@ def _editor(request, form, formset, *, leadform, title):
     context = {"form": form, "formset": formset, "leadform": leadform, "title": title, "crumbs": crumbs}
     if leadform is not None:
         context["public_url"] = request.build_absolute_uri(reverse("marketing:form-public", args=[leadform.slug]))
+        context["html_snippet"] = render_to_string(
+            "marketing/forms/snippet.html",
+            {
+                "leadform": leadform,
+                "public_url": context["public_url"],
+                "token_url": request.build_absolute_uri(reverse("marketing:form-token", args=[leadform.slug])),
+            },
+        )
     return render(request, "marketing/forms/edit.html", context)
 
 
@@ -78,17 +91,42 @@ def _own_origin(request) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
 
-def _too_many(request) -> bool:
+def _too_many(request, *, scope: str = "form-posts", limit: int = RATE_LIMIT) -> bool:
     """A fixed one-minute window per address (crm_project.throttling)."""
-    return over_limit(scope="form-posts", keys=[client_ip(request)], limit=RATE_LIMIT, window_seconds=60)
+    return over_limit(scope=scope, keys=[client_ip(request)], limit=limit, window_seconds=60)
+
+
+def _published(slug: str) -> LeadForm:
+    leadform = LeadForm.objects.filter(slug=slug, is_published=True).first()
+    if leadform is None:
+        raise Http404
+    return leadform
+
+
+@never_cache  # each answer is a new token: its age is what the 2-second rule measures
+@require_GET
+def form_token(request, slug):
+    """The signed render token for a form in the site's own HTML (the snippet's script
+    fetches it when the page loads). CORS lets only the form's allowed sites read it."""
+    leadform = _published(slug)
+    origin = request.headers.get("Origin", "").rstrip("/")
+    allowed = service.leadform_origins(leadform)
+    if origin and origin not in {_own_origin(request), *allowed}:
+        response = JsonResponse({"error": _("This form may not be embedded on that site.")}, status=403)
+    elif _too_many(request, scope="form-tokens", limit=TOKEN_RATE_LIMIT):
+        response = JsonResponse({"error": _("Too many requests; please wait a minute.")}, status=429)
+    else:
+        response = JsonResponse({"token": service.render_token(leadform)})
+    if origin in allowed:
+        response["Access-Control-Allow-Origin"] = origin
+    patch_vary_headers(response, ["Origin"])
+    return response
 
 
 @csrf_exempt  # anonymous and cross-site: no session to protect; defended below instead
 @xframe_options_exempt  # meant to be embedded in an <iframe> on the company's site
 def form_public(request, slug):
-    leadform = LeadForm.objects.filter(slug=slug, is_published=True).first()
-    if leadform is None:
-        raise Http404
+    leadform = _published(slug)
     context = {"leadform": leadform}
     if request.method != "POST":
         form = PublicLeadForm(leadform=leadform, initial={"token": service.render_token(leadform)})
@@ -99,8 +137,12 @@ def form_public(request, slug):
     if _too_many(request):
         return HttpResponse(_("Too many posts; please wait a minute."), status=429)
     form = PublicLeadForm(request.POST, leadform=leadform)
+    verdict = service.render_token_check(leadform, request.POST.get("token", ""))
+    if verdict == "missing" and not request.POST.get(service.HONEYPOT):
+        # Not a bot's trick but a page that posts without the snippet's script: say so.
+        return render(request, "marketing/forms/public.html", {**context, "no_token": True}, status=400)
     # Bots get the same thanks page as people, so they learn nothing; nothing is stored.
-    if request.POST.get(service.HONEYPOT) or not service.render_token_ok(leadform, request.POST.get("token", "")):
+    if request.POST.get(service.HONEYPOT) or verdict != "ok":
         return render(request, "marketing/forms/public.html", {**context, "thanks": True})
     if not form.is_valid():
         # The posted token (already old enough) goes back in the form, so the correction is accepted.
