@@ -341,15 +341,35 @@ class SequenceEnrollment(models.Model):
 
 
 class SequenceStepRun(models.Model):
-    """Proof a step happened for a customer: unique, so each step happens once."""
+    """Proof a step happened for a customer: unique, so each step happens once.
+
+    For a "send a template" step the row is also that mail's outbox row, claimed
+    and sent like a campaign's OutboxMessage (same statuses, lease and Message-ID)."""
+
+    class Status(models.TextChoices):
+        DONE = "done", _("Done")  # steps that send nothing
+        PENDING = "pending", _("Pending")
+        CLAIMED = "claimed", _("Sending")
+        SENT = "sent", _("Sent")
+        BOUNCED = "bounced", _("Bounced")
+        SKIPPED = "skipped", _("Skipped (opted out)")
+        FAILED = "failed", _("Failed")
 
     sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
     step = models.ForeignKey(SequenceStep, on_delete=models.CASCADE, related_name="+")
     ran_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status, default=Status.DONE)
+    email = models.EmailField(blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["sequence", "customer", "step"], name="sequence_step_runs_once")]
+        indexes = [models.Index(fields=["status", "claimed_until"], name="step_run_mail_due_idx")]
 
     def __str__(self) -> str:
         return f"{self.step_id}: {self.customer_id}"

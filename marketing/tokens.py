@@ -2,7 +2,8 @@
 
 Each carries an OutboxMessage id (and a CampaignLink id for clicks) signed with
 its own salt, so a token of one kind is no use as another and a tampered one
-loads as None. They do not expire: an unsubscribe link must work for ever.
+loads as None. Drip mail's unsubscribe link carries its SequenceStepRun id under
+a salt of its own, and opens the same unsubscribe page. They do not expire: an unsubscribe link must work for ever.
 The plain `Signer` (no JSON, no timestamp) keeps tokens short and cheap to make
 at 100k per campaign.
 """
@@ -13,6 +14,7 @@ from django.core import signing
 _UNSUBSCRIBE = signing.Signer(salt="marketing.unsubscribe")
 _OPEN = signing.Signer(salt="marketing.open")
 _CLICK = signing.Signer(salt="marketing.click")
+_UNSUBSCRIBE_DRIP = signing.Signer(salt="marketing.unsubscribe.drip")
 
 
 def unsubscribe_token(message_id: int) -> str:
@@ -48,6 +50,10 @@ def unsubscribe_url(message_id: int) -> str:
     return f"{settings.CRM_SITE_URL}/marketing/u/{unsubscribe_token(message_id)}/"
 
 
+def drip_unsubscribe_url(step_run_id: int) -> str:
+    return f"{settings.CRM_SITE_URL}/marketing/u/{_UNSUBSCRIBE_DRIP.sign(str(step_run_id))}/"
+
+
 def open_pixel_url(message_id: int) -> str:
     return f"{settings.CRM_SITE_URL}/marketing/t/o/{open_token(message_id)}.gif"
 
@@ -64,13 +70,17 @@ def _load_int(signer: signing.Signer, token: str) -> int | None:
 
 
 def unsubscribe_from_token(token: str) -> dict | None:
-    """{"customer_id", "message_id"} of an unsubscribe link, or None for a tampered token
-    or a message that no longer exists."""
-    from .models import OutboxMessage
+    """{"customer_id", "message_id"} of an unsubscribe link (message_id None for a drip
+    mail's), or None for a tampered token or a message that no longer exists."""
+    from .models import OutboxMessage, SequenceStepRun
 
     message_id = message_from_unsubscribe_token(token)
     if message_id is None:
-        return None
+        step_run_id = _load_int(_UNSUBSCRIBE_DRIP, token)
+        if step_run_id is None:
+            return None
+        customer_id = SequenceStepRun.objects.filter(pk=step_run_id).values_list("customer_id", flat=True).first()
+        return None if customer_id is None else {"customer_id": customer_id, "message_id": None}
     customer_id = OutboxMessage.objects.filter(pk=message_id).values_list("customer_id", flat=True).first()
     return None if customer_id is None else {"customer_id": customer_id, "message_id": message_id}
 

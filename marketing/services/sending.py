@@ -10,13 +10,17 @@
 - `outbox_requeue_stale` (beat) sends again the rows a killed worker left behind.
 The one window left: the server said 250 and the worker died before its UPDATE;
 that message is sent again with the same Message-ID.
+
+Drip mail (services/sequences.py) goes the same way over its own rows: it shares
+`claim_rows`, `may_send`, `open_connection`/`send_message`, `marketing_message`
+(the headers) and `retry_at` (the 4xx backoff).
 """
 
 import contextlib
 import functools
 import logging
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -141,19 +145,27 @@ def outbox_claim(*, ids: list[int]) -> list[int]:
     """Claim the rows still pending (or claimed past their lease) for this
     process; store each row's Message-ID (kept on resend). The ids it returns
     are this caller's alone."""
+    return claim_rows(model=OutboxMessage, ids=ids, message_id_sql="'<mkt-' || id || '-' || campaign_id")
+
+
+def claim_rows(*, model, ids: list[int], message_id_sql: str) -> list[int]:
+    """One conditional UPDATE … RETURNING over an outbox-shaped table (status,
+    claimed_until, attempts, message_id): pending rows, or claimed ones past their
+    lease, become claimed by this caller with a fresh lease; a row without a
+    Message-ID gets `message_id_sql` || "@MARKETING_EMAIL_DOMAIN>" (code, never input).
+    Campaign rows and drip-step rows are claimed by it alike."""
     if not ids:
         return []
     now = timezone.now()
-    table = OutboxMessage._meta.db_table
+    table = model._meta.db_table
     sql = f"""
         UPDATE {table}
         SET status = %s, claimed_until = %s, attempts = attempts + 1,
-            message_id = CASE WHEN message_id = '' THEN '<mkt-' || id || '-' || campaign_id || %s
-                              ELSE message_id END
+            message_id = CASE WHEN message_id = '' THEN {message_id_sql} || %s ELSE message_id END
         WHERE id IN ({", ".join(["%s"] * len(ids))})
           AND (status = %s OR (status = %s AND claimed_until < %s))
         RETURNING id
-    """  # noqa: S608 - the table name comes from the model; values are parameters
+    """  # noqa: S608 - the table name and the id expression come from code; values are parameters
     params: list = [Status.CLAIMED, now + timedelta(seconds=settings.MARKETING_SEND_LEASE_S)]
     params += [f"@{settings.MARKETING_EMAIL_DOMAIN}>", *ids, Status.PENDING, Status.CLAIMED, now]
     with transaction.atomic(), db.cursor() as cursor:
@@ -209,14 +221,15 @@ def _async_commit():
 
 def _skip_opted_out(rows: list[OutboxMessage]) -> list[OutboxMessage]:
     """Whoever opted out (or was deleted) since the campaign started is skipped, not sent."""
-    gone = [row.pk for row in rows if not _may_send(row.customer)]
+    gone = [row.pk for row in rows if not may_send(row.customer)]
     if gone:
         OutboxMessage.objects.filter(pk__in=gone).update(status=Status.SKIPPED, claimed_until=None)
     return [row for row in rows if row.pk not in set(gone)]
 
 
-def _may_send(customer: Customer) -> bool:
-    return customer.email_consent == Customer.Consent.OPTED_IN and customer.deleted_at is None
+def may_send(customer: Customer) -> bool:
+    """Marketing mail (campaigns and drips) goes only to live, opted-in customers, judged at send time."""
+    return customer.email_consent == Customer.Consent.OPTED_IN and customer.deleted_at is None and bool(customer.email)
 
 
 def _send_rows(campaign: Campaign, rows: list[OutboxMessage], counts: dict) -> None:
@@ -280,17 +293,80 @@ def _message(row: OutboxMessage, prepared: templates.PreparedTemplate, connectio
     context["open_pixel_url"] = tokens.open_pixel_url(row.pk)
     for index, link_id in enumerate(prepared.link_ids):
         context[f"link_{index}"] = tokens.click_url(row.pk, link_id)
-    subject, html, text = prepared.render(context)
+    return marketing_message(
+        to=row.email,
+        rendered=prepared.render(context),
+        message_id=row.message_id,
+        unsubscribe_url=unsubscribe,
+        connection=connection,
+    )
+
+
+def marketing_message(
+    *, to: str, rendered: tuple[str, str, str], message_id: str, unsubscribe_url: str, connection
+) -> mime.CampaignEmail:
+    """A marketing mail (campaign or drip): subject, text and HTML as rendered, a stable
+    Message-ID, and the RFC 8058 one-click unsubscribe headers."""
+    subject, html, text = rendered
     headers = {
-        "Message-ID": row.message_id,
-        "List-Unsubscribe": f"<{unsubscribe}>",
+        "Message-ID": message_id,
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
     message = mime.CampaignEmail(
-        subject, text, settings.MARKETING_FROM_EMAIL, [row.email], headers=headers, connection=connection
+        subject, text, settings.MARKETING_FROM_EMAIL, [to], headers=headers, connection=connection
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+def open_connection():
+    """An open connection to the marketing mail server, or Outage."""
+    connection = mail_connection()
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as error:
+        raise Outage(f"{type(error).__name__}: {error}") from error
+    return connection
+
+
+def close_connection(connection) -> None:
+    try:
+        connection.close()
+    except (OSError, smtplib.SMTPException):
+        logger.info("Closing the SMTP connection failed; the batch is done anyway.")
+
+
+def send_message(connection, message: EmailMultiAlternatives) -> tuple[int, str] | None:
+    """Send one message over an open connection (the drips' path; campaigns inline the
+    same rules over prebuilt bytes): None once the server accepted it, (code, text) when
+    it refused the recipient or the message (4xx: try later, 5xx: bounced); Outage when
+    the server is gone or accepted nothing."""
+    try:
+        accepted = connection.send_messages([message])
+    except smtplib.SMTPRecipientsRefused as error:
+        code, text = next(iter(error.recipients.values()))
+        return code, _text(text)
+    except smtplib.SMTPResponseException as error:
+        return error.smtp_code, _text(error.smtp_error)
+    except (OSError, smtplib.SMTPException) as error:
+        raise Outage(f"{type(error).__name__}: {error}") from error
+    if not accepted:
+        raise Outage("the mail server accepted nothing")
+    return None
+
+
+def _text(text) -> str:
+    return text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+
+
+def retry_at(*, attempts: int, now: datetime) -> datetime | None:
+    """When a recipient refused with 4xx is tried again (the wait doubles per attempt),
+    or None once MARKETING_MAX_ATTEMPTS are spent (the row is failed)."""
+    if attempts >= settings.MARKETING_MAX_ATTEMPTS:
+        return None
+    wait = settings.MARKETING_RETRY_BACKOFF_S * 2 ** (attempts - 1)
+    return now + timedelta(seconds=wait)
 
 
 def _refused(row: OutboxMessage, code: int, text, retry: list, counts: dict) -> None:
@@ -310,13 +386,13 @@ def _retry_later(rows: list[OutboxMessage]) -> None:
     now = timezone.now()
     again = []
     for row in rows:
-        if row.attempts >= settings.MARKETING_MAX_ATTEMPTS:
+        at = retry_at(attempts=row.attempts, now=now)
+        if at is None:
             OutboxMessage.objects.filter(pk=row.pk).update(status=Status.FAILED, error=row.error, claimed_until=None)
             continue
-        wait = settings.MARKETING_RETRY_BACKOFF_S * 2 ** (row.attempts - 1)
-        until = now + timedelta(seconds=wait + settings.MARKETING_SEND_LEASE_S)
+        until = at + timedelta(seconds=settings.MARKETING_SEND_LEASE_S)
         OutboxMessage.objects.filter(pk=row.pk).update(status=Status.PENDING, error=row.error, claimed_until=until)
-        again.append((row.pk, wait))
+        again.append((row.pk, (at - now).total_seconds()))
     if not again:
         return
     task = registered_task("marketing.outbox_send_batch")

@@ -4,7 +4,14 @@ The engine is set-based: enrolment is one INSERT … SELECT per sequence, exits 
 two UPDATEs, and each due step is claimed with one INSERT … SELECT … ON CONFLICT
 DO NOTHING RETURNING into SequenceStepRun, whose unique (sequence, customer, step)
 row makes every step happen once however often (or concurrently) the run repeats.
-Only the customers that INSERT returned get the step's effect."""
+Only the customers that INSERT returned get the step's effect.
+
+A "send a template" step goes the campaigns' way (marketing.services.sending): its
+run rows are written pending, committed, then claimed with the same conditional
+UPDATE and lease as campaign rows, rendered per customer by the locked-down merge
+engine with the unsubscribe footer and one-click headers, sent only to customers
+opted in at that moment, and marked sent one by one. A retried run finds its rows
+claimed or sent; rows a dead process left behind are sent (once) after the lease."""
 
 import logging
 from collections.abc import Callable
@@ -12,16 +19,25 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from customers.models import Customer
 from sales.models import Order, Task
 
-from ..models import FormSubmission, SegmentMember, Sequence, SequenceEnrollment, SequenceStep, SequenceStepRun
+from .. import tokens
+from ..models import (
+    EmailTemplate,
+    FormSubmission,
+    SegmentMember,
+    Sequence,
+    SequenceEnrollment,
+    SequenceStep,
+    SequenceStepRun,
+)
+from . import sending, templates
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +75,10 @@ def sequences_run(*, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     enrolled = sum(_enrol(sequence=sequence, now=now) for sequence in Sequence.objects.filter(is_active=True))
     exited = sequences_exit()
-    steps = _advance(now=now)
-    return {"enrolled": enrolled, "exited": exited, "steps": steps}
+    counts = _mail_counts()
+    sequence_mail_send(run_ids=_mail_left_behind(now=now), counts=counts)
+    steps = _advance(now=now, counts=counts)
+    return {"enrolled": enrolled, "exited": exited, "steps": steps, "mailed": counts["sent"]}
 
 
 def _trigger_customers(sequence: Sequence, *, since: datetime | None, until: datetime) -> QuerySet[Customer]:
@@ -133,7 +151,7 @@ def sequences_exit() -> int:
     return opted_out + goal
 
 
-def _advance(*, now: datetime) -> int:
+def _advance(*, now: datetime, counts: dict) -> int:
     steps = {(step.sequence_id, step.position): step for step in SequenceStep.objects.select_related("template", "tag")}
     done = 0
     for _pass in range(MAX_PASSES):
@@ -149,32 +167,46 @@ def _advance(*, now: datetime) -> int:
             if step is None:  # past the last step
                 group.update(status=SequenceEnrollment.Status.DONE)
                 continue
-            done += step_run(step=step, enrollments=group, now=now)
+            run_ids = step_run(step=step, enrollments=group, now=now)
+            done += len(run_ids)
+            if step.kind == SequenceStep.Kind.SEND:
+                # After step_run committed its pending rows: a crash from here on leaves
+                # them for _mail_left_behind, never a step that happens twice.
+                sequence_mail_send(run_ids=run_ids, counts=counts)
     return done
 
 
 @transaction.atomic
-def step_run(*, step: SequenceStep, enrollments: QuerySet[SequenceEnrollment], now: datetime) -> int:
-    """Claim the step for these enrollments, do it for the customers claimed, move them on."""
-    customer_ids = _claim(step=step, enrollments=enrollments, now=now)
-    if customer_ids:
-        PERFORM[step.kind](step=step, customer_ids=customer_ids, now=now)
+def step_run(*, step: SequenceStep, enrollments: QuerySet[SequenceEnrollment], now: datetime) -> list[int]:
+    """Claim the step for these enrollments, do it for the customers claimed, move
+    them on; the ids of the run rows claimed (a send step's rows wait, pending, for
+    sequence_mail_send once this commits)."""
+    claimed = _claim(step=step, enrollments=enrollments, now=now)
+    if claimed:
+        PERFORM[step.kind](step=step, customer_ids=[customer for _run, customer in claimed], now=now)
     wait = timedelta(days=step.wait_days) if step.kind == SequenceStep.Kind.WAIT else timedelta(0)
     enrollments.update(next_position=step.position + 1, next_run_at=now + wait)
-    return len(customer_ids)
+    return [run for run, _customer in claimed]
 
 
-def _claim(*, step: SequenceStep, enrollments: QuerySet[SequenceEnrollment], now: datetime) -> list[int]:
+def _claim(*, step: SequenceStep, enrollments: QuerySet[SequenceEnrollment], now: datetime) -> list[tuple[int, int]]:
+    """(run id, customer id) of the customers this call claimed the step for."""
     select_sql, params = enrollments.values("customer_id").order_by().query.sql_with_params()
     table = SequenceStepRun._meta.db_table
+    mail = step.kind == SequenceStep.Kind.SEND
+    status = SequenceStepRun.Status.PENDING if mail else SequenceStepRun.Status.DONE
+    # A pending row belongs to this run until the lease ends; then _mail_left_behind sends it.
+    lease = now + timedelta(seconds=settings.MARKETING_SEND_LEASE_S) if mail else None
+    stamp, until = connection.ops.adapt_datetimefield_value(now), connection.ops.adapt_datetimefield_value(lease)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (sequence_id, customer_id, step_id, ran_at) "  # noqa: S608 - the ORM's SQL
-            f"SELECT %s, due.customer_id, %s, %s FROM ({select_sql}) due WHERE 1=1 "
-            "ON CONFLICT (sequence_id, customer_id, step_id) DO NOTHING RETURNING customer_id",
-            [step.sequence_id, step.pk, connection.ops.adapt_datetimefield_value(now), *params],
+            f"INSERT INTO {table} (sequence_id, customer_id, step_id, ran_at, status, email, message_id, "  # noqa: S608 - the ORM's SQL
+            "claimed_until, attempts, error) "
+            f"SELECT %s, due.customer_id, %s, %s, %s, '', '', %s, 0, '' FROM ({select_sql}) due WHERE 1=1 "
+            "ON CONFLICT (sequence_id, customer_id, step_id) DO NOTHING RETURNING id, customer_id",
+            [step.sequence_id, step.pk, stamp, status, until, *params],
         )
-        return [row[0] for row in cursor.fetchall()]
+        return [(row[0], row[1]) for row in cursor.fetchall()]
 
 
 # --- what each step does -----------------------------------------------------------------------
@@ -202,44 +234,114 @@ def _task(*, step: SequenceStep, customer_ids: list[int], now: datetime) -> None
 
 
 def _send(*, step: SequenceStep, customer_ids: list[int], now: datetime) -> None:
-    """The template to each opted-in customer, one SMTP connection, a stable Message-ID
-    (a resend after a lost commit is recognisably the same message). A failure is logged:
-    the step's run row is already written, so a step is sent at most once."""
-    template = step.template
-    if template is None:
+    """Nothing yet: the claimed run rows are this step's outbox, sent once they are
+    committed (sequence_mail_send), so no mail leaves for a claim that rolls back."""
+
+
+# --- drip mail: the campaigns' sending path over SequenceStepRun rows --------------------------
+MailStatus = SequenceStepRun.Status
+
+
+def _mail_counts() -> dict:
+    return {"sent": 0, "skipped": 0, "retried": 0, "bounced": 0, "failed": 0}
+
+
+def _mail_left_behind(*, now: datetime) -> list[int]:
+    """Send-step rows left pending or claimed past their lease (a process died
+    between the claim and the mail, or a 4xx answer's wait is over)."""
+    stale = SequenceStepRun.objects.filter(status__in=[MailStatus.PENDING, MailStatus.CLAIMED]).filter(
+        Q(claimed_until__lt=now) | Q(claimed_until__isnull=True)
+    )
+    return list(stale.order_by("pk").values_list("pk", flat=True)[:10_000])
+
+
+def sequence_mail_claim(*, run_ids: list[int]) -> list[int]:
+    """The campaigns' conditional claim over drip rows: the ids returned are this caller's alone."""
+    return sending.claim_rows(model=SequenceStepRun, ids=run_ids, message_id_sql="'<seq-' || id")
+
+
+def sequence_mail_send(*, run_ids: list[int], counts: dict | None = None) -> dict:
+    """Claim, then send each claimed row's template to its customer if still opted in,
+    marking it sent the moment the server accepted it. Safe to repeat with the same ids."""
+    counts = counts if counts is not None else _mail_counts()
+    claimed = sequence_mail_claim(run_ids=run_ids)
+    if not claimed:
+        return counts
+    rows = list(SequenceStepRun.objects.filter(pk__in=claimed).select_related("customer__company", "step__template"))
+    sendable: list[tuple[SequenceStepRun, EmailTemplate]] = []
+    for row in rows:
+        template = row.step.template
+        if template is None or not sending.may_send(row.customer):
+            _mark(row, status=MailStatus.SKIPPED)  # opted out (or gone) since enrolling: skipped, never sent
+            counts["skipped"] += 1
+        else:
+            sendable.append((row, template))
+    if sendable:
+        _mail_rows(sendable, counts)
+    return counts
+
+
+def _mail_rows(rows: list[tuple[SequenceStepRun, EmailTemplate]], counts: dict) -> None:
+    prepared: dict[int, templates.PreparedTemplate] = {}
+    try:
+        mail = sending.open_connection()
+    except sending.Outage as error:
+        _release([row for row, _template in rows], error)
         return
-    recipients = Customer.objects.filter(
-        pk__in=customer_ids, email_consent=Customer.Consent.OPTED_IN, deleted_at__isnull=True
-    ).exclude(email="")
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or "localhost"
-    with get_connection() as mail:
-        for customer in recipients.only("pk", "email", "first_name", "last_name"):
-            message = EmailMultiAlternatives(
-                subject=_merge(template.subject, customer),
-                body=_merge(template.text or template.html, customer),
-                to=[customer.email],
-                connection=mail,
-                headers={"Message-ID": f"<seq-{step.sequence_id}-{step.pk}-{customer.pk}@{domain}>"},
-            )
-            message.attach_alternative(_merge(template.html, customer, html=True), "text/html")
+    try:
+        for index, (row, template) in enumerate(rows):
+            if template.pk not in prepared:  # no click tracking: drip rows have no CampaignLinks
+                prepared[template.pk] = templates.prepare(template=template, links={}, tracking=False)
             try:
-                message.send()
-            except Exception:  # one bad address must not stop the others
-                logger.exception(
-                    "Sequence %s step %s: mail to customer %s failed", step.sequence_id, step.pk, customer.pk
-                )
+                refusal = sending.send_message(mail, _drip_message(row, prepared[template.pk], mail))
+            except sending.Outage as error:
+                _release([later for later, _template in rows[index:]], error)
+                return
+            if refusal is None:
+                _mark(row, status=MailStatus.SENT, sent_at=timezone.now(), email=row.customer.email, error="")
+                counts["sent"] += 1
+            else:
+                _refused(row, *refusal, counts=counts)
+    finally:
+        sending.close_connection(mail)
 
 
-def _merge(text: str, customer: Customer, *, html: bool = False) -> str:
-    """The merge fields a drip mail may use; marketing.merge (the campaigns' engine) replaces this when it lands."""
-    from django.utils.html import escape
+def _drip_message(row: SequenceStepRun, prepared: templates.PreparedTemplate, mail):
+    unsubscribe = tokens.drip_unsubscribe_url(row.pk)
+    context = templates.customer_context(customer=row.customer, unsubscribe_url=unsubscribe)
+    return sending.marketing_message(
+        to=row.customer.email,
+        rendered=prepared.render(context),
+        message_id=row.message_id,
+        unsubscribe_url=unsubscribe,
+        connection=mail,
+    )
 
-    values = {"first_name": customer.first_name, "last_name": customer.last_name, "email": customer.email}
-    for name, value in values.items():
-        value = escape(value) if html else value
-        for spelling in ("{{ " + name + " }}", "{{" + name + "}}"):
-            text = text.replace(spelling, value)
-    return text
+
+def _refused(row: SequenceStepRun, code: int, text: str, *, counts: dict) -> None:
+    """As for campaigns: 4xx waits and is tried again (by a later run), 5xx bounces."""
+    error = f"{code} {text}"[:500]
+    at = sending.retry_at(attempts=row.attempts, now=timezone.now()) if 400 <= code < 500 else None
+    if at is not None:
+        _mark(row, status=MailStatus.PENDING, claimed_until=at, error=error)
+        counts["retried"] += 1
+        return
+    bounced = code >= 500
+    _mark(row, status=MailStatus.BOUNCED if bounced else MailStatus.FAILED, error=error)
+    counts["bounced" if bounced else "failed"] += 1
+
+
+def _release(rows: list[SequenceStepRun], error: Exception) -> None:
+    """The mail server is unreachable: the rows wait, pending, for the next run."""
+    logger.warning("Drip mail deferred: the mail server failed: %s", error)
+    SequenceStepRun.objects.filter(pk__in=[row.pk for row in rows], status=MailStatus.CLAIMED).update(
+        status=MailStatus.PENDING, claimed_until=None, error=str(error)[:500]
+    )
+
+
+def _mark(row: SequenceStepRun, *, status: str, claimed_until: datetime | None = None, **fields) -> None:
+    # Its own small UPDATE, committed at once (as a campaign row's): a crash later cannot unsend it.
+    SequenceStepRun.objects.filter(pk=row.pk).update(status=status, claimed_until=claimed_until, **fields)
 
 
 PERFORM: dict[str, Callable[..., None]] = {
