@@ -83,10 +83,6 @@ def render_token_check(form: LeadForm, token: str) -> str:
     return "ok" if time.time() - float(data.get("t", 0)) >= MIN_FILL_SECONDS else "fresh"
 
 
-def render_token_ok(form: LeadForm, token: str) -> bool:
-    return render_token_check(form, token) == "ok"
-
-
 # --- a valid post -----------------------------------------------------------------------
 @transaction.atomic
 def submission_create(*, form: LeadForm, data: dict, consent: bool, confirm_url_for=None) -> FormSubmission:
