@@ -260,3 +260,9 @@ def test_a_plain_html_post_with_a_fetched_token_is_refused_within_two_seconds_an
     assert response.status_code == 200 and b"form-thanks" in response.content
     assert FormSubmission.objects.count() == 1
     assert Lead.objects.get().email == "ann@example.com"
+
+
+def test_the_missing_token_error_reads_in_the_visitors_language(client, newsletter):
+    response = post(client, newsletter, token="", headers={"Accept-Language": "tr"})
+    assert response.status_code == 400
+    assert "güvenlik belirteci olmadan geldi" in response.content.decode()
