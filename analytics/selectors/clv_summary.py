@@ -129,8 +129,14 @@ def _fetch_int_rows(sql: str, params: list, *, columns: int) -> NDArray[np.int64
     chunks = [np.empty((0, columns), dtype=np.int64)]
     with transaction.atomic(), connection.chunked_cursor() as cursor:
         if connection.vendor == "postgresql":
-            with connection.cursor() as settings_cursor:  # set_config(…, true) lasts for this transaction
-                settings_cursor.execute("SELECT set_config('work_mem', %s, true)", [SUMMARY_WORK_MEM])
+            # set_config(…, true) lasts for this transaction. A server-side cursor is planned for its
+            # first 10% of rows (cursor_tuple_fraction), which made PostgreSQL walk the customer index
+            # for rows already in order; the summary wants all of them, so plan for all.
+            with connection.cursor() as settings_cursor:
+                settings_cursor.execute(
+                    "SELECT set_config('work_mem', %s, true), set_config('cursor_tuple_fraction', '1.0', true)",
+                    [SUMMARY_WORK_MEM],
+                )
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(FETCH_ROWS):
             chunks.append(np.array(rows, dtype=np.int64))
