@@ -5,17 +5,16 @@ drill-downs into the customer list and the export hold only customers the viewer
 The fit itself is a job (`analytics.clv_fit`), started from the job log's "Run now".
 """
 
-import csv
 from typing import Any
 
 from django.conf import settings
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from crm_project.csv_export import csv_response
 from crm_project.permissions import manager_or_admin_required
-from customers.services.exports import neutralise
 
 from ..models import ClvRun
 from ..selectors import clv_report as selectors
@@ -77,18 +76,4 @@ def export(request):
     if run is None or not run.scores_kept or which not in LISTS:
         raise Http404
     rows = selectors.clv_export_rows(selectors.clv_list_scores(run, which=which, user=request.user))
-    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="clv-run-{run.pk}-{which}.csv"'
-    return response
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_lines(rows):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(selectors.EXPORT_COLUMNS)
-    for row in rows:
-        yield writer.writerow([neutralise(str(row[0])), neutralise(row[1]), *row[2:]])
+    return csv_response(rows, filename=f"clv-run-{run.pk}-{which}.csv", header=selectors.EXPORT_COLUMNS)

@@ -4,18 +4,17 @@ The report's figures are company-wide (managers and admins only); drill-downs
 go to the customer list and the export, both limited to what the viewer may see.
 """
 
-import csv
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm_project.csv_export import csv_response
 from crm_project.permissions import manager_or_admin_required
-from customers.services.exports import neutralise
 from jobs.models import JobRun
 from jobs.selectors import jobrun_get_for_user
 from jobs.services import job_enqueue
@@ -112,18 +111,4 @@ def export(request):
         raise Http404
     scores = selectors.rfm_scores_of(run_id=run.pk, segment=segment, cell=cell or None)
     rows = selectors.rfm_export_rows(scores, user=request.user)
-    response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="rfm-run-{run.pk}.csv"'
-    return response
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_lines(rows):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(selectors.EXPORT_COLUMNS)
-    for row in rows:
-        yield writer.writerow([neutralise(row[0]), *row[1:]])
+    return csv_response(rows, filename=f"rfm-run-{run.pk}.csv", header=selectors.EXPORT_COLUMNS)

@@ -12,6 +12,8 @@ import openpyxl
 from django.db.models import QuerySet
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from crm_project.csv_export import neutralise
+
 from ..models import Customer, CustomField
 
 COLUMNS = (
@@ -19,7 +21,6 @@ COLUMNS = (
     "postal_code", "country", "lifecycle_stage", "source", "email_consent", "owner", "team", "tags", "created_at",
 )  # fmt: skip
 CHUNK_SIZE = 2000
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def customers_export_rows(queryset: QuerySet[Customer], custom_fields: list[CustomField]) -> Iterator[list]:
@@ -54,13 +55,6 @@ def _row(customer: Customer, custom_fields: list[CustomField]) -> list:
         customer.created_at.isoformat(),
         *(customer.custom_data.get(field.key, "") for field in custom_fields),
     ]
-
-
-def neutralise(value):
-    """Make a text cell safe from formula injection; other values pass through."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 class _Echo:

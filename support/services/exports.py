@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from customers.services.exports import neutralise
+from crm_project.csv_export import neutralise
 
 from .. import sla
 from ..models import Ticket
