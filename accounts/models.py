@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from .history import ConfigHistory
 
 
-class User(AbstractUser):
+# django-stubs cannot type the reverse manager of api.ApiToken (its base, knox, ships no types).
+class User(AbstractUser):  # type: ignore[django-manager-missing]
     """A CRM user. Roles are Django groups (see accounts.roles)."""
 
     # Who is in which role (groups) and the account's fields; never the password hash, nor the

@@ -16,6 +16,8 @@ urlpatterns = [
     path("analytics/", include("analytics.urls")),
     path("marketing/", include("marketing.urls")),
     path("", include("support.urls")),  # /support/… for agents, /help/… for customers
+    path("api/", include("api.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -35,6 +35,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "simple_history",
+    "rest_framework",
+    "knox",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "drf_standardized_errors",
     # Project
     "crm_project",
     "accounts",
@@ -45,6 +50,8 @@ INSTALLED_APPS = [
     "marketing",
     "support",
     "analytics",
+    "api",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +186,16 @@ CELERY_BEAT_SCHEDULE = {
     "marketing-campaign-dispatch-due": {
         "task": "marketing.campaign_dispatch_due",
         "schedule": env.int("MARKETING_DISPATCH_SECONDS", default=60),
+    },
+    # API: forget stored Idempotency-Key responses after CRM_API_IDEMPOTENCY_HOURS.
+    "api-idempotency-keys-prune": {
+        "task": "api.idempotency_keys_prune",
+        "schedule": env.int("API_IDEMPOTENCY_PRUNE_SECONDS", default=3600),
+    },
+    # Webhooks: deliver what is due (retries, and deliveries a dead worker held).
+    "webhooks-deliveries-due": {
+        "task": "webhooks.deliveries_due",
+        "schedule": env.int("WEBHOOKS_DUE_SECONDS", default=15),
     },
     "marketing-outbox-requeue-stale": {
         "task": "marketing.outbox_requeue_stale",
@@ -454,3 +471,73 @@ CRM_IMPORT_KINDS = {
 # --- Sales: forecast and reminders ----------------------------------------------
 # Open deals at or above this stage probability (%) count as "commit" in the forecast.
 CRM_FORECAST_COMMIT_PROBABILITY = env.int("CRM_FORECAST_COMMIT_PROBABILITY", default=75)
+
+# --- Domain events (crm_project/events.py) ------------------------------------------
+# Called inside the transaction of every change that emits an event; the webhook outbox listens.
+CRM_EVENT_SINKS: list[str] = ["webhooks.sinks.outbox_sink"]
+
+# --- REST API (api/) -------------------------------------------------------------------
+REST_FRAMEWORK = {
+    # Resources take personal access tokens only; the docs and schema views add the session.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.TokenScopes"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenBurstThrottle", "api.throttling.TokenSustainedThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "burst": env("CRM_API_RATE_BURST", default="120/min"),
+        "sustained": env("CRM_API_RATE_SUSTAINED", default="20000/day"),
+    },
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
+    "PAGE_SIZE": 25,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+DRF_STANDARDIZED_ERRORS = {
+    "EXCEPTION_FORMATTER_CLASS": "api.errors.ProblemDetailsFormatter",
+    "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CRM API",
+    "DESCRIPTION": "Customers, sales, analytics, support and marketing, with the same access rules as the pages.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the drf-spectacular-sidecar package, served by the CRM itself (no CDN).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
+        "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
+        "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "drf_spectacular.hooks.postprocess_schema_enums",
+    ],
+}
+# Personal access tokens: django-rest-knox stores a SHA-512 digest, never the token.
+KNOX_TOKEN_MODEL = "api.ApiToken"  # noqa: S105  # a model label, not a secret
+REST_KNOX = {
+    "TOKEN_PREFIX": "crm_",
+    "AUTH_HEADER_PREFIX": "Bearer",
+    "TOKEN_TTL": None,  # each token's own expiry (api.services.tokens.api_token_create)
+    "AUTO_REFRESH": False,
+}
+CRM_API_TOKEN_DEFAULT_DAYS = env.int("CRM_API_TOKEN_DEFAULT_DAYS", default=90)
+CRM_API_TOKEN_MAX_DAYS = env.int("CRM_API_TOKEN_MAX_DAYS", default=365)
+# A token's last use is written at most this often (seconds), not on every request.
+CRM_API_LAST_USED_INTERVAL = env.int("CRM_API_LAST_USED_INTERVAL", default=60)
+CRM_API_PAGE_SIZE_MAX = 100
+# How long an Idempotency-Key's stored response is replayed.
+CRM_API_IDEMPOTENCY_HOURS = env.int("CRM_API_IDEMPOTENCY_HOURS", default=24)
+
+# --- Outbound webhooks (webhooks/) --------------------------------------------------------
+# Endpoints on loopback, link-local or private addresses are refused unless this is on.
+CRM_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("CRM_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
+CRM_WEBHOOKS_TIMEOUT_SECONDS = env.float("CRM_WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+# An endpoint failing for this long is disabled and its owner told.
+CRM_WEBHOOKS_DISABLE_AFTER_HOURS = env.int("CRM_WEBHOOKS_DISABLE_AFTER_HOURS", default=24)

@@ -10,7 +10,19 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-PACKAGES = ("accounts", "crm_project", "jobs", "imports", "customers", "sales", "analytics", "support", "marketing")
+PACKAGES = (
+    "accounts",
+    "crm_project",
+    "jobs",
+    "imports",
+    "customers",
+    "sales",
+    "analytics",
+    "support",
+    "marketing",
+    "api",
+    "webhooks",
+)
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 

@@ -1,0 +1,21 @@
+"""The API's representation of a record, for whoever needs it outside a request
+(webhook payloads carry exactly what GET /api/v1/<resource>/<id>/ returns)."""
+
+from django.db.models import Model
+from rest_framework.serializers import Serializer
+
+from customers.models import Customer
+
+from .serializers.customers import CustomerSerializer
+
+# model -> its serializer. Each resource registers its model here.
+SERIALIZERS: dict[type[Model], type[Serializer]] = {
+    Customer: CustomerSerializer,
+}
+
+
+def represent(instance: Model) -> dict:
+    serializer_class = SERIALIZERS.get(type(instance))
+    if serializer_class is None:
+        return {"id": instance.pk, "object": instance._meta.label_lower}
+    return dict(serializer_class(instance).data)

@@ -1,0 +1,28 @@
+"""/api/v1/ resources, /api/schema/ (OpenAPI 3) and /api/docs/ (Swagger UI, served locally)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.routers import SimpleRouter
+
+from .authentication import ApiTokenAuthentication
+from .views import customers
+
+app_name = "api"
+
+router = SimpleRouter()
+router.register("customers", customers.CustomerViewSet, basename="customer")
+
+# The docs are the only views that take the browser's session (DRF's SessionAuthentication
+# enforces CSRF); the resources take tokens only.
+DOCS_AUTHENTICATION = [SessionAuthentication, ApiTokenAuthentication]
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(authentication_classes=DOCS_AUTHENTICATION), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api:schema", authentication_classes=DOCS_AUTHENTICATION),
+        name="docs",
+    ),
+]

@@ -1,0 +1,73 @@
+"""The base of every API resource: the same access helpers as the pages.
+
+A resource names its entity's list selector (`list_for_user`, which starts from
+`visible_to(user)`) and its access helper (`get_for_user`, 404 out of scope, 403
+when visible but read-only). Lists, filters, retrieves and every write start
+there, so a token can never see or do more than its user in the browser.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.db.models import Model, QuerySet
+from rest_framework import viewsets
+from rest_framework.permissions import SAFE_METHODS
+
+from .. import idempotency
+from ..models import ApiToken
+from ..serializers.base import expansions
+
+logger = logging.getLogger("crm.api")
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    # The app a token must allow (api.models.APPS).
+    api_app: ClassVar[str]
+    # `list_for_user(*, user) -> QuerySet` and `get_for_user(*, user, pk, write) -> Model`
+    list_for_user: ClassVar[Callable[..., QuerySet]]
+    get_for_user: ClassVar[Callable[..., Model]]
+
+    def get_queryset(self) -> QuerySet:
+        queryset = type(self).list_for_user(user=self.request.user)
+        related = expansions(self.get_serializer_class(), self.request)
+        return queryset.select_related(*related) if related else queryset
+
+    def get_object(self) -> Any:
+        write = self.request.method not in SAFE_METHODS
+        obj = type(self).get_for_user(user=self.request.user, pk=self.kwargs[self.lookup_field], write=write)
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def initial(self, request, *args: Any, **kwargs: Any) -> None:
+        request._api_started = time.monotonic()
+        super().initial(request, *args, **kwargs)
+        key = request.headers.get(idempotency.HEADER)
+        if request.method == "POST" and key:
+            handler = self.post  # type: ignore[has-type]  # bound by the router for this request
+
+            def post_once(request, *args, **kwargs):
+                return idempotency.run_once(request=request, key=key, handler=lambda: handler(request, *args, **kwargs))
+
+            self.post = post_once
+
+    def finalize_response(self, request, response, *args: Any, **kwargs: Any):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        _log(request, response)
+        return response
+
+
+def _log(request, response) -> None:
+    # Method, path, status, user and token name: never bodies, query strings or tokens.
+    token = request.auth if isinstance(getattr(request, "auth", None), ApiToken) else None
+    started = getattr(request, "_api_started", None)
+    logger.info(
+        "api %s %s %s user=%s token=%s%s",
+        request.method,
+        request.path,
+        response.status_code,
+        getattr(request.user, "pk", None),
+        token.name if token else "-",
+        f" {1000 * (time.monotonic() - started):.0f}ms" if started else "",
+    )
