@@ -14,7 +14,9 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
@@ -49,6 +51,12 @@ Sink = Callable[..., None]
 @cache
 def _sinks() -> list[Sink]:
     return [import_string(path) for path in settings.CRM_EVENT_SINKS]
+
+
+@receiver(setting_changed)
+def _forget_sinks(*, setting: str, **kwargs) -> None:
+    if setting == "CRM_EVENT_SINKS":
+        _sinks.cache_clear()
 
 
 def event_emit(name: str, *, instance: models.Model, actor=None, data: dict | None = None) -> None:

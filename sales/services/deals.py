@@ -12,6 +12,7 @@ from simple_history.utils import bulk_create_with_history
 
 from accounts.models import User
 from accounts.selectors import team_for_owner
+from crm_project.events import event_emit
 from crm_project.fragments import bump_cache_version
 from crm_project.services import apply_changes
 from crm_project.versioning import version_claim
@@ -159,6 +160,10 @@ def deal_move_stage(*, deal: Deal, stage: Stage, actor: User | None, lost_reason
             "to_name": stage.name,
         },
     )
+    context = {"from_stage": previous.pk, "from_stage_name": previous.name}
+    event_emit("deal.stage_changed", instance=deal, actor=actor, data=context)
+    if not stage.is_open:
+        event_emit(f"deal.{deal.status}", instance=deal, actor=actor, data=context)
     return deal
 
 
