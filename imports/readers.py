@@ -88,7 +88,7 @@ def records(stream: Any, *, extension: str, limits: Limits) -> Generator[tuple[i
             if len(values) > limits.max_columns:
                 raise ImportFileError(_too_many_columns(number, len(values), limits))
             if from_csv:  # strings, each already held to the cell limit by the csv module
-                yield number, [_clean_text(value) for value in values]
+                yield number, _clean_csv_record(values)
             else:
                 yield number, [clean_cell(value, number=number, limits=limits) for value in values]
 
@@ -121,6 +121,15 @@ def clean_cell(value, *, number: int = 0, limits: Limits | None = None) -> str:
     if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
         text = text[1:]
     return text
+
+
+def _clean_csv_record(values: list[str]) -> list[str]:
+    joined = "".join(values)
+    if joined.isprintable() and "'" not in joined:
+        # Most rows: no control characters and no quote to undo, so cleaning is stripping
+        # (mapped in C: a Python call per cell cost a third of reading a million rows).
+        return list(map(str.strip, values))
+    return [_clean_text(value) for value in values]
 
 
 def _clean_text(text: str) -> str:

@@ -59,6 +59,7 @@ STORAGE_DIR = "imports"
 HEAD_ROWS = 50  # rows kept in the .json for examples and the preview
 HEAD_CELL_CHARS = 200
 PROGRESS_EVERY = 10_000
+SPOOL_CHUNK_ROWS = 10_000
 _NAME = re.compile(r"^imports/([a-z]+)-[0-9a-f]{32}\.(csv|xlsx)$")
 _ANY_FILE = re.compile(r"^imports/[a-z]+-[0-9a-f]{32}\.(csv|xlsx)(\.rows|\.json)?$")
 _KEEP_UPLOADS = timedelta(days=1)
@@ -251,7 +252,10 @@ def uploads_prune(*, older_than: timedelta = _KEEP_UPLOADS) -> int:
 # --- reading ---------------------------------------------------------------------------------------
 def _read(source, *, kind: ImportKind, filename: str, extension: str, spool, progress=None) -> ImportTable:
     """One pass over the file: the header, then every non-blank row into `spool` (CSV: number, cells)."""
-    writer = csv.writer(spool)
+    # Rows are written to the spool a chunk at a time: a write per row to the (read-write)
+    # temporary file cost as much as parsing the row.
+    chunk = io.StringIO()
+    writer = csv.writer(chunk)
     headers: list[str] | None = None
     head: list[tuple[int, list[str]]] = []
     count = 0
@@ -267,13 +271,22 @@ def _read(source, *, kind: ImportKind, filename: str, extension: str, spool, pro
             if len(head) < HEAD_ROWS:
                 head.append((number, [cell[:HEAD_CELL_CHARS] for cell in cells]))
             writer.writerow([number, *cells])
+            if count % SPOOL_CHUNK_ROWS == 0:
+                _spool_chunk(chunk, spool)
             if progress and count % PROGRESS_EVERY == 0:
                 progress(count)
+    _spool_chunk(chunk, spool)
     if headers is None:
         raise ImportFileError(_("The file is empty."))
     if not count:
         raise ImportFileError(kind.no_rows_message())
     return ImportTable(filename=filename, headers=headers, row_count=count, head=head)
+
+
+def _spool_chunk(chunk: io.StringIO, spool) -> None:
+    spool.write(chunk.getvalue())
+    chunk.seek(0)
+    chunk.truncate()
 
 
 def _check_header(stored, *, kind: ImportKind, extension: str) -> None:
