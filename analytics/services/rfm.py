@@ -23,6 +23,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import User
+from crm_project.events import event_emit
 from sales.models import Order
 
 from ..db import ExactSum, crm_midnight, crm_timezone, crm_today
@@ -73,6 +74,7 @@ def rfm_score_run(
         _insert_scores(run, cells)
         progress(1, 3)
         _finish(run, cells, started)
+        event_emit("rfm.run_completed", instance=run, actor=actor)
     rfm_run_finished.send(sender=RfmRun, run=run)
     progress(2, 3)
     rfm_prune_runs()

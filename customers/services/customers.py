@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import team_for_owner
+from crm_project.events import event_emit
 from crm_project.helpers import normalize_phone
 from crm_project.services import apply_changes
 from crm_project.versioning import version_claim
@@ -101,6 +102,7 @@ def customer_create(*, actor: User | None, tags: Iterable[Tag] = (), **fields) -
     if tags:
         customer.tags.set(tags)
     timeline_record(action="customer.created", actor=actor, customer=customer)
+    event_emit("customer.created", instance=customer, actor=actor)
     return customer
 
 
@@ -138,6 +140,7 @@ def customer_update(
             customer=customer,
             data={"fields": changed},
         )
+        event_emit("customer.updated", instance=customer, actor=actor, data={"fields": changed})
     return customer
 
 
@@ -160,6 +163,8 @@ def customer_reassign(*, customer: Customer, owner: User, actor: User | None) ->
             "to_name": str(owner),
         },
     )
+    if owner != previous:
+        event_emit("customer.updated", instance=customer, actor=actor, data={"fields": ["owner"]})
     return customer
 
 
@@ -223,7 +228,11 @@ def _bulk_timeline(customer_ids: list[int], *, action: str, actor, data: dict) -
 # --- consent -----------------------------------------------------------------------
 @transaction.atomic
 def consent_record(*, customer: Customer, status: str, source: str, actor: User | None, note: str = "") -> ConsentEvent:
-    """Append to the consent log and update the customer's current consent."""
+    """Append to the consent log and update the customer's current consent.
+
+    Every call is logged (a confirmation of the same status too); the event
+    consent.changed goes out only when the status changes."""
+    previous = customer.email_consent
     event = ConsentEvent.objects.create(customer=customer, status=status, source=source, actor=actor, note=note)
     customer.email_consent = status
     customer.email_consent_at = event.created_at
@@ -234,6 +243,9 @@ def consent_record(*, customer: Customer, status: str, source: str, actor: User 
         customer=customer,
         data={"status": status, "source": source},
     )
+    if status != previous:
+        context = {"from_status": previous, "status": status, "source": source}
+        event_emit("consent.changed", instance=customer, actor=actor, data=context)
     return event
 
 

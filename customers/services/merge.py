@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import team_for_owner
+from crm_project.events import event_emit
 from crm_project.helpers import normalize_phone
 
 from ..models import Customer
@@ -72,6 +73,7 @@ def customer_merge(*, survivor: Customer, other: Customer, field_values: dict, a
         other.external_ref = ""
         other.save(update_fields=["external_ref"])
     changed = _apply(survivor, values)
+    consent_before = survivor.email_consent
     _keep_latest_consent(survivor, other)
     survivor.full_clean(exclude=["owner", "team"])
     survivor.save()
@@ -88,7 +90,16 @@ def customer_merge(*, survivor: Customer, other: Customer, field_values: dict, a
         action="customer.merged_away", actor=actor, customer=other,
         data={"merged_into": survivor.pk, "merged_into_name": str(survivor)},
     )  # fmt: skip
+    _emit_events(survivor=survivor, other=other, consent_before=consent_before, actor=actor)
     return survivor
+
+
+def _emit_events(*, survivor: Customer, other: Customer, consent_before: str, actor: User | None) -> None:
+    event_emit("customer.merged", instance=survivor, actor=actor, data={"merged_customer": other.pk})
+    if survivor.email_consent != consent_before:
+        # The other record's later decision now stands for the survivor (source "merge": no form, no import).
+        context = {"from_status": consent_before, "status": survivor.email_consent, "source": "merge"}
+        event_emit("consent.changed", instance=survivor, actor=actor, data=context)
 
 
 def _lock(survivor_pk: int, other_pk: int) -> tuple[Customer, Customer]:

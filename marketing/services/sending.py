@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from crm_project.events import event_emit
 from customers.models import Customer
 from jobs.services import registered_task
 
@@ -128,14 +129,19 @@ def outbox_requeue_stale() -> dict:
     return {"requeued": len(ids)}
 
 
+@transaction.atomic(savepoint=False)  # the UPDATE and its event commit together; no SAVEPOINT per batch
 def campaign_finish_if_done(*, campaign_id: int) -> bool:
-    """Sent once no row is left pending or claimed (one conditional UPDATE)."""
+    """Sent once no row is left pending or claimed (one conditional UPDATE); the
+    UPDATE that makes it sent is the one that tells campaign.sent, so it goes out once."""
     open_rows = OutboxMessage.objects.filter(campaign=OuterRef("pk"), status__in=OPEN)
-    return bool(
+    finished = bool(
         Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.SENDING)
         .exclude(Exists(open_rows))
         .update(status=Campaign.Status.SENT, finished_at=timezone.now())
     )
+    if finished:
+        event_emit("campaign.sent", instance=Campaign.objects.get(pk=campaign_id))
+    return finished
 
 
 # ------------------------------------------------------------------ one batch

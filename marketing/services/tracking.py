@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from crm_project.events import event_emit
 from customers.models import ConsentEvent, Customer
 from customers.services import customers as customer_services
 
@@ -79,6 +80,8 @@ def customer_unsubscribe(*, customer: Customer, message: OutboxMessage | None, u
             source=ConsentEvent.Source.UNSUBSCRIBE,
             actor=None,
         )
+        context = {"campaign": message.campaign_id if message else None, "message": message.pk if message else None}
+        event_emit("email.unsubscribed", instance=customer, data=context)
     if message is not None and not message.events.filter(kind=TrackingEvent.Kind.UNSUBSCRIBE).exists():
         TrackingEvent.objects.create(
             message=message,

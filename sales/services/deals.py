@@ -96,6 +96,7 @@ def deal_create(
         customer=customer,
         data={"deal": deal.pk, "title": title},
     )
+    event_emit("deal.created", instance=deal, actor=actor)
     return deal
 
 

@@ -17,6 +17,7 @@ from accounts import roles
 from accounts.history import history_actor
 from accounts.models import User
 from accounts.selectors import team_for_owner
+from crm_project.events import event_emit
 from crm_project.helpers import email_domain
 from crm_project.services import apply_changes
 from crm_project.versioning import version_claim
@@ -58,6 +59,8 @@ def lead_create(*, actor: User | None, owner: User | None = None, **fields) -> L
     lead_record(lead=lead, action="lead.created", actor=actor)
     if owner is None:
         lead_assign(lead=lead, actor=actor)
+    # After the assignment rules: the event carries the lead's owner.
+    event_emit("lead.created", instance=lead, actor=actor)
     return lead
 
 
@@ -343,6 +346,8 @@ def lead_convert(
     # Each side names the other: the sentence is chosen by which name is there (sales.timeline).
     lead_record(lead=lead, action="lead.converted", actor=actor, data={**data, "customer_name": str(customer)})
     timeline_record(action="lead.converted", actor=actor, customer=customer, data={**data, "lead_name": lead.full_name})
+    context = {"customer": customer.pk, "customer_created": existing_customer is None, "deal": data["deal"]}
+    event_emit("lead.converted", instance=lead, actor=actor, data=context)
     return customer, deal
 
 

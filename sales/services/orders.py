@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.history import history_actor
 from accounts.models import User
+from crm_project.events import event_emit
 from customers.services import timeline_record
 
 from ..models import Deal, Order, OrderLine, Product
@@ -83,6 +84,7 @@ def order_create_from_deal(*, deal: Deal, actor: User | None) -> Order:
             "currency": order.currency,
         },
     )
+    event_emit("order.created", instance=order, actor=actor, data={"deal": deal.pk})
     return order
 
 

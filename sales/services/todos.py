@@ -19,6 +19,7 @@ from django.utils.translation import ngettext
 from accounts.models import User
 from accounts.selectors import team_for_owner
 from accounts.services import notification_create
+from crm_project.events import event_emit
 from crm_project.services import apply_changes
 from crm_project.versioning import version_claim
 from customers.models import Customer
@@ -118,6 +119,7 @@ def task_complete(*, task: Task, actor: User | None) -> Task:
     task.done_at = timezone.now()
     task.save(update_fields=["done_at"])
     _audit(task, action="task.completed", actor=actor)
+    event_emit("task.completed", instance=task, actor=actor)
     return task
 
 

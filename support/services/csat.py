@@ -3,6 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
+from crm_project.events import event_emit
+
 from ..models import CsatSurvey
 from .tickets import ticket_event
 
@@ -25,4 +27,5 @@ def survey_answer(*, survey: CsatSurvey, score: int, comment: str = "") -> CsatS
     locked.score, locked.comment, locked.answered_at = score, comment.strip(), timezone.now()
     locked.save(update_fields=["score", "comment", "answered_at"])
     ticket_event(ticket=locked.ticket, actor=None, action="csat_answered", new=str(score))
+    event_emit("csat.answered", instance=locked, data={"ticket": locked.ticket_id, "score": score})
     return locked

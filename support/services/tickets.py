@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from crm_project.events import event_emit
 from customers.models import Customer, Tag
 from customers.services.customers import customer_create, timeline_record
 
@@ -79,6 +80,7 @@ def ticket_open(
         customer=customer,
         data={"ticket": ticket.pk, "subject": ticket.subject[:120]},
     )
+    event_emit("ticket.created", instance=ticket, actor=actor)
     if from_customer and queue.auto_acknowledge:
         outbound.outbound_acknowledge(ticket=ticket)
     return ticket
@@ -149,6 +151,7 @@ def ticket_set_status(*, ticket: Ticket, status: str, actor: User | None) -> Tic
             customer=ticket.customer,
             data={"ticket": ticket.pk, "subject": ticket.subject[:120]},
         )
+        event_emit("ticket.solved", instance=ticket, actor=actor, data={"from_status": old})
         outbound.outbound_survey(ticket=ticket)
     return ticket
 
