@@ -6,8 +6,11 @@ team, `agent` is a support agent and `admin_user` is a superuser.
 """
 
 import os
+from unittest import mock
 
 import pytest
+from django.apps import apps
+from django.test import override_settings
 
 from accounts import roles
 from accounts.tests.factories import PASSWORD, TeamFactory, UserFactory
@@ -197,3 +200,44 @@ def smtp_sink(settings):
     settings.MARKETING_EMAIL_URL = sink.url
     yield sink
     sink.stop()
+
+
+# --- domain events (crm_project.events) -----------------------------------------
+EMITTED_EVENTS: list[dict] = []
+
+
+def record_event(**event) -> None:
+    """A sink for settings.CRM_EVENT_SINKS that keeps what it is told (installed by `emitted`)."""
+    EMITTED_EVENTS.append(event)
+
+
+@pytest.fixture
+def emitted(db):
+    """The events the services emit during the test, in order: [{"name", "instance", "actor", "data"}, …]."""
+    EMITTED_EVENTS.clear()
+    with override_settings(CRM_EVENT_SINKS=["conftest.record_event"]):
+        yield EMITTED_EVENTS
+    EMITTED_EVENTS.clear()
+
+
+class WebhookOutbox:
+    """The webhook outbox as the tests of an emitting app see it (the models by name:
+    the apps below webhooks do not import it)."""
+
+    def subscribe(self, *events: str):
+        endpoint = apps.get_model("webhooks", "WebhookEndpoint")
+        return endpoint.objects.create(name="Receiver", url="https://example.com/hook", events=list(events))
+
+    def events(self) -> list[str]:
+        return list(apps.get_model("webhooks", "WebhookEvent").objects.order_by("pk").values_list("name", flat=True))
+
+    def deliveries(self) -> int:
+        return apps.get_model("webhooks", "WebhookDelivery").objects.count()
+
+
+@pytest.fixture
+def webhook_outbox(db):
+    """The real sink (webhooks.sinks.outbox_sink), nobody subscribed until `subscribe`;
+    no delivery is ever attempted (the enqueueing after commit is stubbed)."""
+    with override_settings(CRM_EVENT_SINKS=["webhooks.sinks.outbox_sink"]), mock.patch("webhooks.sinks._enqueue"):
+        yield WebhookOutbox()
