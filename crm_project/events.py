@@ -7,6 +7,11 @@ there, so a change that rolls back sends nothing and one that commits is never
 lost. A lower app names its events here and emits them; the app that listens
 registers a sink (the way CRM_TIMELINE_SOURCES lets a higher app extend a lower
 one). Sinks must be cheap when nobody listens: they run on every change.
+
+An event goes out once per change: a save that changes nothing emits nothing.
+Set-based writes emit nothing per row (the customer and order imports, the
+customer list's bulk owner and tag actions, deals following a stage's won/lost
+flags): a file of a million rows must not become a million webhook calls.
 """
 
 from collections.abc import Callable
