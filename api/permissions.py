@@ -18,3 +18,16 @@ class TokenScopes(BasePermission):
             return True
         scope = READ if request.method in SAFE_METHODS else WRITE
         return token.allows(scope=scope, app=getattr(view, "api_app", None))
+
+
+def role_required(check, message: str) -> type[BasePermission]:
+    """A permission for a resource whose pages a role check guards (`may_market`,
+    `is_manager_or_admin`, …): other roles get the 403 the page gives them. Records
+    within the resource are still the access helpers' job (404 out of scope)."""
+
+    class RoleRequired(BasePermission):
+        def has_permission(self, request, view) -> bool:
+            return bool(request.user and request.user.is_authenticated and check(request.user))
+
+    RoleRequired.message = message
+    return RoleRequired
