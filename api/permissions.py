@@ -1,3 +1,7 @@
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.functional import Promise
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from .models import READ, WRITE, ApiToken
@@ -20,14 +24,15 @@ class TokenScopes(BasePermission):
         return token.allows(scope=scope, app=getattr(view, "api_app", None))
 
 
-def role_required(check, message: str) -> type[BasePermission]:
+def role_required(check: Callable[[Any], bool], denied: str | Promise) -> type[BasePermission]:
     """A permission for a resource whose pages a role check guards (`may_market`,
     `is_manager_or_admin`, …): other roles get the 403 the page gives them. Records
     within the resource are still the access helpers' job (404 out of scope)."""
 
     class RoleRequired(BasePermission):
+        message = denied
+
         def has_permission(self, request, view) -> bool:
             return bool(request.user and request.user.is_authenticated and check(request.user))
 
-    RoleRequired.message = message
     return RoleRequired
