@@ -4,13 +4,23 @@
 from django.db.models import Model
 from rest_framework.serializers import Serializer
 
+from analytics.models import ClvRun, RfmRun
 from customers.models import Customer
+from marketing.models import Campaign, Segment
+from support.models import Ticket, TicketMessage
 
+from .serializers import analytics, marketing, support
 from .serializers.customers import CustomerSerializer
 
 # model -> its serializer. Each resource registers its model here.
 SERIALIZERS: dict[type[Model], type[Serializer]] = {
     Customer: CustomerSerializer,
+    RfmRun: analytics.RfmRunSerializer,
+    ClvRun: analytics.ClvRunSerializer,
+    Ticket: support.TicketSerializer,
+    TicketMessage: support.TicketMessageSerializer,
+    Campaign: marketing.CampaignSerializer,
+    Segment: marketing.SegmentSerializer,
 }
 
 

@@ -6,12 +6,20 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.routers import SimpleRouter
 
 from .authentication import ApiTokenAuthentication
-from .views import customers
+from .views import analytics, customers, marketing, support
 
 app_name = "api"
 
 router = SimpleRouter()
 router.register("customers", customers.CustomerViewSet, basename="customer")
+router.register("rfm/scores", analytics.RfmScoreViewSet, basename="rfm-score")
+router.register("rfm/segments", analytics.RfmSegmentViewSet, basename="rfm-segment")
+router.register("rfm/runs", analytics.RfmRunViewSet, basename="rfm-run")
+router.register("clv/scores", analytics.ClvScoreViewSet, basename="clv-score")
+router.register("clv/runs", analytics.ClvRunViewSet, basename="clv-run")
+router.register("tickets", support.TicketViewSet, basename="ticket")
+router.register("campaigns", marketing.CampaignViewSet, basename="campaign")
+router.register("segments", marketing.SegmentViewSet, basename="segment")
 
 # The docs are the only views that take the browser's session (DRF's SessionAuthentication
 # enforces CSRF); the resources take tokens only.
