@@ -11,6 +11,7 @@ from django.utils import timezone
 from analytics.models import RfmRun, RfmScore, RfmSegment
 from analytics.services.rfm import _finish, rfm_cell_segments
 from analytics.tests.clv_factory import clv_run
+from api.representations import represent
 from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -169,3 +170,8 @@ def test_analytics_is_read_only(api_client, admin_user, rfm_run):
     client = api_client(admin_user)
     assert client.post("/api/v1/rfm/scores/", {}, format="json").status_code == 405
     assert client.delete(f"/api/v1/rfm/runs/{rfm_run.pk}/").status_code == 405
+
+
+def test_a_runs_webhook_representation_is_the_run_as_the_api_lists_it(api_client, admin_user, rfm_run):
+    listed = api_client(admin_user).get("/api/v1/rfm/runs/").json()["results"][0]
+    assert represent(rfm_run) == listed

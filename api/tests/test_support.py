@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts import roles
 from accounts.tests.factories import UserFactory
+from api.representations import represent
 from customers.tests.factories import CustomerFactory, TagFactory
 from support.models import Ticket, TicketEvent, TicketMessage
 from support.tests.factories import QueueFactory, TicketFactory, TicketMessageFactory
@@ -263,3 +264,7 @@ def test_a_rep_cannot_open_a_ticket_as_on_the_page(api_client, owner, queue):
     body = {"customer": customer.pk, "queue": queue.pk, "subject": "x", "body": "y"}
     assert api_client(owner).post("/api/v1/tickets/", body, format="json").status_code == 403
     assert not Ticket.objects.exists()
+
+
+def test_a_tickets_webhook_representation_is_what_the_api_returns(api_client, admin_user, ticket):
+    assert represent(ticket) == api_client(admin_user).get(f"/api/v1/tickets/{ticket.pk}/").json()
