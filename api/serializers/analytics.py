@@ -35,6 +35,8 @@ class RfmScoreSerializer(ApiSerializer):
 class RfmSegmentSerializer(ApiSerializer):
     """A segment rule with its figures in the latest run (company-wide, as on the report)."""
 
+    # The run the figures come from (the latest); null before the first run.
+    run = serializers.IntegerField(read_only=True, allow_null=True)
     customers = serializers.IntegerField(read_only=True)
     share = serializers.FloatField(read_only=True)
     revenue = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
@@ -51,6 +53,7 @@ class RfmSegmentSerializer(ApiSerializer):
             "meaning",
             "action",
             "color",
+            "run",
             "customers",
             "share",
             "revenue",

@@ -102,7 +102,7 @@ def test_a_manager_gets_the_segment_rules_with_the_latest_runs_counts(api_client
     assert response.status_code == 200
     rows = {row["name"]: row for row in response.json()}
     assert rows["Champions"]["customers"] == 1 and rows["At Risk"]["customers"] == 1
-    assert rows["Hibernating"]["customers"] == 0
+    assert rows["Hibernating"]["customers"] == 0 and rows["Hibernating"]["run"] == rfm_run.pk
     assert [row["name"] for row in response.json()] == list(RfmSegment.objects.values_list("name", flat=True))
 
 

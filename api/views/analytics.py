@@ -81,6 +81,8 @@ class ClvScoreFilter(django_filters.FilterSet):
 
 
 class RfmScoreViewSet(mixins.ListModelMixin, ScopedViewSet):
+    """RFM scores in the latest kept run of the customers you may see, by customer id."""
+
     api_app = "analytics"
     list_for_user = rfm_score_list_for_user
     serializer_class = serializers.RfmScoreSerializer
@@ -89,6 +91,8 @@ class RfmScoreViewSet(mixins.ListModelMixin, ScopedViewSet):
 
 
 class ClvScoreViewSet(mixins.ListModelMixin, ScopedViewSet):
+    """Lifetime-value predictions in the latest kept CLV run of the customers you may see."""
+
     api_app = "analytics"
     list_for_user = clv_score_list_for_user
     serializer_class = serializers.ClvScoreSerializer
@@ -125,6 +129,8 @@ def clv_run_get_for_user(*, user, pk, write: bool = False) -> ClvRun:
 
 
 class RfmRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """RFM scoring runs, newest first (managers and admins); one run with its summary."""
+
     api_app = "analytics"
     lookup_value_regex = r"\d+"
     permission_classes = [TokenScopes, ManagersAndAdmins]
@@ -136,6 +142,8 @@ class RfmRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
 
 
 class ClvRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Lifetime-value fits, newest first (managers and admins); one run with its holdout check and summary."""
+
     api_app = "analytics"
     lookup_value_regex = r"\d+"
     permission_classes = [TokenScopes, ManagersAndAdmins]
@@ -163,6 +171,7 @@ class RfmSegmentViewSet(ScopedViewSet):
         rows = {row.key: row for row in rfm_selectors.rfm_segment_table(run, segments)} if run else {}
         for segment in segments.values():
             row = rows.get(str(segment.pk))
+            segment.run = run.pk if run else None  # type: ignore[attr-defined]
             segment.customers = row.customers if row else 0  # type: ignore[attr-defined]
             segment.share = row.share if row else 0.0  # type: ignore[attr-defined]
             segment.revenue = row.revenue if row else 0  # type: ignore[attr-defined]

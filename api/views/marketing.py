@@ -51,6 +51,8 @@ def segment_members_of(segment: Segment) -> QuerySet[SegmentMember]:
 
 
 class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Email campaigns, newest first; one campaign with its progress and its report's totals."""
+
     api_app = "marketing"
     lookup_value_regex = r"\d+"
     permission_classes = [TokenScopes, Marketers]
@@ -64,6 +66,8 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 
 
 class SegmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Customer segments (dynamic and static lists) and their members."""
+
     api_app = "marketing"
     lookup_value_regex = r"\d+"
     permission_classes = [TokenScopes, Marketers]

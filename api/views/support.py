@@ -43,6 +43,9 @@ def ticket_api_list_for_user(*, user) -> QuerySet[Ticket]:
 
 
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Tickets. The list (unsolved by default, `?status=all` for every status) and new tickets
+    are for agents, managers and admins; a sales rep reads their customers' tickets by id."""
+
     api_app = "support"
     lookup_value_regex = r"\d+"
     list_for_user = ticket_api_list_for_user
