@@ -5,9 +5,11 @@ from rest_framework import serializers
 from analytics.models import ClvRun, ClvScore, RfmRun, RfmScore, RfmSegment
 
 from .base import ApiSerializer
+from .customers import CustomerSerializer
 
 
 class RfmScoreSerializer(ApiSerializer):
+    expandable = {"customer": lambda: CustomerSerializer}
     # A score row has no id of its own: it is (run, customer).
     segment_name = serializers.SerializerMethodField()
 
@@ -85,6 +87,8 @@ class RfmRunDetailSerializer(RfmRunSerializer):
 
 
 class ClvScoreSerializer(ApiSerializer):
+    expandable = {"customer": lambda: CustomerSerializer}
+
     class Meta:
         model = ClvScore
         fields = [

@@ -175,3 +175,12 @@ def test_analytics_is_read_only(api_client, admin_user, rfm_run):
 def test_a_runs_webhook_representation_is_the_run_as_the_api_lists_it(api_client, admin_user, rfm_run):
     listed = api_client(admin_user).get("/api/v1/rfm/runs/").json()["results"][0]
     assert represent(rfm_run) == listed
+
+
+def test_scores_expand_their_customer_and_trim_to_the_fields_asked(api_client, owner, people, rfm_run, clv):
+    client = api_client(owner)
+    row = client.get("/api/v1/rfm/scores/?expand=customer&fields=customer,segment_name").json()["results"][0]
+    assert row == {"customer": row["customer"], "segment_name": "Champions"}
+    assert row["customer"]["email"] == people["mine"].email
+    clv_row = client.get("/api/v1/clv/scores/?expand=customer").json()["results"][0]
+    assert clv_row["customer"]["id"] == people["mine"].pk
