@@ -29,6 +29,14 @@ def clean_country_code(value: str) -> str:
     return country
 
 
+def clean_domain(value: str) -> str:
+    """A company's domain as people paste it (a URL, www.) reduced to the bare name."""
+    domain = value.strip().lower()
+    for prefix in ("https://", "http://", "www."):
+        domain = domain.removeprefix(prefix)
+    return domain.rstrip("/")
+
+
 class CrispyMixin:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -316,10 +324,7 @@ class CompanyForm(CrispyMixin, VersionedFormMixin, forms.ModelForm):
             del self.fields["owner"]
 
     def clean_domain(self):
-        domain = self.cleaned_data["domain"].strip().lower()
-        for prefix in ("https://", "http://", "www."):
-            domain = domain.removeprefix(prefix)
-        return domain.rstrip("/")
+        return clean_domain(self.cleaned_data["domain"])
 
     def clean_country(self):
         return clean_country_code(self.cleaned_data["country"])

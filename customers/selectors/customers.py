@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
+from django.http import Http404
 
 from crm_project.access import get_for_user
 from crm_project.fragments import cached_rows
@@ -24,12 +25,18 @@ def company_get_for_user(*, user, pk, write: bool = False) -> Company:
     return get_for_user(Company.objects.select_related("owner", "team"), user=user, pk=pk, write=write)
 
 
+def interaction_get_for_user(*, user, pk) -> Interaction:
+    """A timeline entry is visible exactly when its customer (or, without one, its company) is."""
+    entry = interaction_list_for_user(user=user).filter(pk=pk).first()
+    if entry is None:
+        raise Http404
+    return entry
+
+
 def attachment_get_for_user(*, user, pk) -> Attachment:
     """An attachment is visible exactly when its customer or company is."""
     attachment = Attachment.objects.filter(pk=pk).first()
     if attachment is None:
-        from django.http import Http404
-
         raise Http404
     if attachment.customer_id:
         customer_get_for_user(user=user, pk=attachment.customer_id)
@@ -53,6 +60,16 @@ def company_list_for_user(*, user) -> QuerySet[Company]:
         .select_related("owner")
         .annotate(people_count=Count("people", filter=Q(people__deleted_at__isnull=True)))
     )
+
+
+def interaction_list_for_user(*, user) -> QuerySet[Interaction]:
+    """Every timeline entry of the customers the user sees, and the company-only
+    entries of the companies they see (a deleted customer's entries are gone with them)."""
+    customers = Customer.objects.visible_to(user).values("pk")
+    companies = Company.objects.visible_to(user).values("pk")
+    return Interaction.objects.filter(
+        Q(customer__in=customers) | Q(customer__isnull=True, company__in=companies)
+    ).select_related("user")
 
 
 # Only words made of phone characters search phone numbers ("kaya123" does not).
