@@ -516,6 +516,8 @@ SPECTACULAR_SETTINGS = {
         # Several models have a `status` with their own choices: one enum name each.
         "TicketStatusEnum": "support.models.Ticket.Status",
         "CampaignStatusEnum": "marketing.models.Campaign.Status",
+        # A customer's consent and a consent log entry's status share one set of choices.
+        "ConsentStatusEnum": "customers.models.Customer.Consent",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
