@@ -5,16 +5,19 @@ from django.db.models import Model
 from rest_framework.serializers import Serializer
 
 from analytics.models import ClvRun, RfmRun
-from customers.models import Customer
+from customers.models import Company, ConsentEvent, Customer, Interaction
 from marketing.models import Campaign, Segment
 from support.models import Ticket, TicketMessage
 
 from .serializers import analytics, marketing, support
-from .serializers.customers import CustomerSerializer
+from .serializers.customers import CompanySerializer, ConsentEventSerializer, CustomerSerializer, InteractionSerializer
 
 # model -> its serializer. Each resource registers its model here.
 SERIALIZERS: dict[type[Model], type[Serializer]] = {
     Customer: CustomerSerializer,
+    Company: CompanySerializer,
+    Interaction: InteractionSerializer,
+    ConsentEvent: ConsentEventSerializer,
     RfmRun: analytics.RfmRunSerializer,
     ClvRun: analytics.ClvRunSerializer,
     Ticket: support.TicketSerializer,

@@ -6,12 +6,14 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.routers import SimpleRouter
 
 from .authentication import ApiTokenAuthentication
-from .views import analytics, customers, marketing, support
+from .views import analytics, companies, customers, interactions, marketing, support
 
 app_name = "api"
 
 router = SimpleRouter()
 router.register("customers", customers.CustomerViewSet, basename="customer")
+router.register("companies", companies.CompanyViewSet, basename="company")
+router.register("interactions", interactions.InteractionViewSet, basename="interaction")
 router.register("rfm/scores", analytics.RfmScoreViewSet, basename="rfm-score")
 router.register("rfm/segments", analytics.RfmSegmentViewSet, basename="rfm-segment")
 router.register("rfm/runs", analytics.RfmRunViewSet, basename="rfm-run")

@@ -1,42 +1,118 @@
+"""Customers: the list page's filters, the pages' access rules, the customers services."""
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from customers.filters import CustomerFilter
-from customers.selectors.customers import customer_get_for_user, customer_list_for_user
+from customers.models import Customer
+from customers.selectors import customers as selectors
 from customers.services import customers as customer_services
+from customers.views.customers import may_create_customers
 
-from ..serializers.customers import CustomerSerializer
+from ..serializers.customers import ConsentEventSerializer, CustomerSerializer
 from .base import ScopedViewSet
 
 
-class CustomerViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    ScopedViewSet,
-):
+class CustomerFilterBackend(DjangoFilterBackend):
+    """The list page's FilterSet with the active custom fields (`cf_<key>`), as the page builds it."""
+
+    def get_filterset_kwargs(self, request, queryset, view) -> dict:
+        kwargs = super().get_filterset_kwargs(request, queryset, view)
+        return {**kwargs, "custom_fields": selectors.custom_fields_active()}
+
+
+def tag_changes(customer: Customer, tags: list | None) -> tuple[list, list]:
+    """The service adds and removes tags (so a tag added meanwhile by a bulk action
+    survives an edit that did not name it); a sent list is the wanted set."""
+    if tags is None:
+        return [], []
+    current = set(customer.tags.all())
+    return sorted(set(tags) - current, key=str), sorted(current - set(tags), key=str)
+
+
+class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     api_app = "customers"
-    list_for_user = customer_list_for_user
-    get_for_user = customer_get_for_user
+    list_for_user = selectors.customer_list_for_user
+    get_for_user = selectors.customer_get_for_user
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
+    filter_backends = [CustomerFilterBackend]
 
     def create(self, request, *args, **kwargs) -> Response:
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
-        fields.pop("version", None)
-        customer = customer_services.customer_create(actor=request.user, **fields)
-        return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
+        return self._create(request.data)
+
+    def update(self, request, *args, **kwargs) -> Response:
+        customer = self._update(self.get_object(), request.data, partial=kwargs.get("partial", False))
+        return Response(self.get_serializer(customer).data)
 
     def partial_update(self, request, *args, **kwargs) -> Response:
-        customer = self.get_object()
-        serializer = self.get_serializer(customer, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        fields = dict(serializer.validated_data)
-        version = fields.pop("version", None)
-        customer = customer_services.customer_update(customer=customer, actor=request.user, version=version, **fields)
-        return Response(self.get_serializer(customer).data)
+        return self.update(request, *args, partial=True, **kwargs)
 
     def destroy(self, request, *args, **kwargs) -> Response:
         customer_services.customer_delete(customer=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=CustomerSerializer,
+        responses={200: CustomerSerializer, 201: CustomerSerializer},
+        parameters=[OpenApiParameter("external_ref", str, OpenApiParameter.PATH)],
+        description="Create (201) or update (200) the customer with this external reference. "
+        "A customer out of your scope is a 404 and is not changed.",
+    )
+    @action(detail=False, methods=["put"], url_path=r"by-ref/(?P<external_ref>[^/]+)")
+    def by_ref(self, request, external_ref: str) -> Response:
+        data = {**request.data, "external_ref": external_ref} if isinstance(request.data, dict) else request.data
+        pk = _pk_by_ref(external_ref)
+        if pk is None:
+            try:
+                with transaction.atomic():
+                    return self._create(data)
+            except IntegrityError:  # a concurrent upsert created it first: update that one
+                pk = _pk_by_ref(external_ref)
+        # Deleted customers keep their reference: the access helper answers 404 for them.
+        customer = selectors.customer_get_for_user(user=request.user, pk=pk, write=True)
+        return Response(self.get_serializer(self._update(customer, data, partial=False)).data)
+
+    @extend_schema(methods=["GET"], request=None, responses=ConsentEventSerializer(many=True))
+    @extend_schema(methods=["POST"], request=ConsentEventSerializer, responses={201: ConsentEventSerializer})
+    @action(detail=True, methods=["get", "post"], serializer_class=ConsentEventSerializer)
+    def consent(self, request, pk=None) -> Response:
+        """The customer's consent log (newest first); POST records a change, as the page's consent form does."""
+        customer = self.get_object()
+        if request.method == "GET":
+            log = selectors.customer_consent_log(customer=customer)
+            return Response(self.get_serializer(log, many=True).data)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = customer_services.consent_record(customer=customer, actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(event).data, status=status.HTTP_201_CREATED)
+
+    def _create(self, data) -> Response:
+        if not may_create_customers(self.request.user):
+            raise PermissionDenied
+        serializer = self.get_serializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        fields.pop("version", None)
+        customer = customer_services.customer_create(actor=self.request.user, **fields)
+        return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
+
+    def _update(self, customer: Customer, data, *, partial: bool) -> Customer:
+        serializer = self.get_serializer(customer, data=data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        version = fields.pop("version", None)
+        added, removed = tag_changes(customer, fields.pop("tags", None))
+        return customer_services.customer_update(
+            customer=customer, actor=self.request.user, version=version, add_tags=added, remove_tags=removed, **fields
+        )
+
+
+def _pk_by_ref(external_ref: str) -> int | None:
+    # Every customer, deleted ones too: a reference is never given to a second record.
+    return Customer.all_objects.filter(external_ref=external_ref).values_list("pk", flat=True).first()
