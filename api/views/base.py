@@ -28,6 +28,8 @@ class ScopedViewSet(viewsets.GenericViewSet):
     # `list_for_user(*, user) -> QuerySet` and `get_for_user(*, user, pk, write) -> Model`
     list_for_user: ClassVar[Callable[..., QuerySet]]
     get_for_user: ClassVar[Callable[..., Model]]
+    # Ids are numbers: /customers/abc/ is no route (404), not a query that fails (500).
+    lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> QuerySet:
         queryset = type(self).list_for_user(user=self.request.user)
