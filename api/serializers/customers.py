@@ -194,7 +194,8 @@ def custom_data_clean(value: dict, *, stored: dict) -> dict:
     """Each value cleaned by the form's own field for it, merged into the stored values;
     an empty value removes the key, as the form does."""
     fields = {field.key: field for field in custom_fields_active()}
-    data, errors = dict(stored), {}
+    data = dict(stored)
+    errors: dict[str, list] = {}
     for key, raw in value.items():
         if key not in fields:
             errors[key] = [_("No active custom field has this key.")]

@@ -12,6 +12,7 @@ from customers.views.customers import may_create_customers
 
 from ..serializers.customers import CompanySerializer
 from .base import ScopedViewSet
+from .customers import actor
 
 
 class CompanyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -47,4 +48,4 @@ class CompanyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
 
     def _save(self, company: Company, fields: dict) -> Company:
         version = fields.pop("version", None)
-        return customer_services.company_update(company=company, actor=self.request.user, version=version, **fields)
+        return customer_services.company_update(company=company, actor=actor(self), version=version, **fields)
