@@ -264,3 +264,10 @@ def test_an_unknown_consent_status_is_refused(api_client, owner, customer):
     response = api_client(owner).post(url(customer, "consent/"), {"status": "maybe"}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == "status"
+
+
+def test_a_refused_owner_is_explained_in_turkish(api_client, owner, teammate, customer):
+    response = api_client(owner).patch(url(customer), {"owner": teammate.pk}, format="json", HTTP_ACCEPT_LANGUAGE="tr")
+    assert (
+        response.json()["errors"][0]["detail"] == "Sahip atamayı yalnızca yöneticiler ve sistem yöneticileri yapabilir."
+    )
