@@ -56,7 +56,7 @@ class TagsField(serializers.Field):
         return [tag.name for tag in value.all()]
 
     def to_internal_value(self, data) -> list[Tag]:
-        if not isinstance(data, list) or not all(isinstance(item, str | int) for item in data):
+        if not isinstance(data, list) or not all(type(item) in (str, int) for item in data):
             self.fail("not_a_list")
         names = {item for item in data if isinstance(item, str)}
         ids = {item for item in data if isinstance(item, int)}

@@ -1,7 +1,11 @@
 """Customers through the API, for every persona, as the pages allow (customers/tests/test_views.py)."""
 
-import pytest
+import json
 
+import pytest
+from django.core.serializers.json import DjangoJSONEncoder
+
+from api.representations import represent
 from customers.models import ConsentEvent, Customer, CustomField, Interaction
 from customers.tests.factories import CompanyFactory, CustomerFactory, TagFactory
 
@@ -271,3 +275,9 @@ def test_a_refused_owner_is_explained_in_turkish(api_client, owner, teammate, cu
     assert (
         response.json()["errors"][0]["detail"] == "Sahip atamayı yalnızca yöneticiler ve sistem yöneticileri yapabilir."
     )
+
+
+def test_a_webhook_payload_carries_what_the_api_returns(api_client, owner, customer):
+    customer.tags.add(TagFactory(name="vip"))
+    shown = api_client(owner).get(url(customer)).json()
+    assert json.loads(json.dumps(represent(Customer.objects.get(pk=customer.pk)), cls=DjangoJSONEncoder)) == shown
