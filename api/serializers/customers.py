@@ -256,3 +256,14 @@ class ConsentEventSerializer(ApiSerializer):
         fields = ["id", "customer", "channel", "status", "source", "note", "actor", "created_at"]
         read_only_fields = ["customer", "channel", "actor", "created_at"]
         extra_kwargs = {"source": {"default": ConsentEvent.Source.MANUAL}}
+
+
+# POST /api/v1/customers/bulk-upsert/: at most this many customers per request.
+BULK_MAX = 100
+
+
+class BulkUpsertResultSerializer(serializers.Serializer):
+    external_ref = serializers.CharField()
+    status = serializers.ChoiceField(choices=["created", "updated", "not_found", "forbidden", "invalid"])
+    id = serializers.IntegerField(required=False)
+    errors = serializers.DictField(required=False)

@@ -3,11 +3,15 @@
 from typing import cast
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.models import User
@@ -17,7 +21,12 @@ from customers.selectors import customers as selectors
 from customers.services import customers as customer_services
 from customers.views.customers import may_create_customers
 
-from ..serializers.customers import ConsentEventSerializer, CustomerSerializer
+from ..serializers.customers import (
+    BULK_MAX,
+    BulkUpsertResultSerializer,
+    ConsentEventSerializer,
+    CustomerSerializer,
+)
 from .base import ScopedViewSet
 
 
@@ -52,7 +61,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     filter_backends = [CustomerFilterBackend]
 
     def create(self, request, *args, **kwargs) -> Response:
-        return self._create(request.data)
+        customer = self._create(request.data)
+        return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs) -> Response:
         customer = self._update(self.get_object(), request.data, partial=kwargs.get("partial", False))
@@ -75,16 +85,45 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     @action(detail=False, methods=["put"], url_path=r"by-ref/(?P<external_ref>[^/]+)")
     def by_ref(self, request, external_ref: str) -> Response:
         data = {**request.data, "external_ref": external_ref} if isinstance(request.data, dict) else request.data
+        created, customer = self._upsert(external_ref, data)
+        return Response(self.get_serializer(customer).data, status=201 if created else 200)
+
+    @extend_schema(
+        request=inline_serializer("CustomerBulkUpsert", {"customers": CustomerSerializer(many=True)}),
+        responses=inline_serializer("CustomerBulkUpsertResults", {"results": BulkUpsertResultSerializer(many=True)}),
+        description=f"Create or update up to {BULK_MAX} customers by external reference, each on its own: "
+        "one invalid record does not stop the others. A customer out of your scope is reported as "
+        "`not_found` and is not changed.",
+    )
+    @action(detail=False, methods=["post"], url_path="bulk-upsert")
+    def bulk_upsert(self, request) -> Response:
+        items = _bulk_items(request.data)
+        return Response({"results": [self._upsert_one(item) for item in items]})
+
+    def _upsert_one(self, item: dict) -> dict:
+        ref = item["external_ref"]
+        try:
+            with transaction.atomic():
+                created, customer = self._upsert(ref, item)
+        except Http404:
+            return {"external_ref": ref, "status": "not_found"}
+        except PermissionDenied:
+            return {"external_ref": ref, "status": "forbidden"}
+        except (ValidationError, DjangoValidationError) as error:
+            return {"external_ref": ref, "status": "invalid", "errors": _errors_of(error)}
+        return {"external_ref": ref, "status": "created" if created else "updated", "id": customer.pk}
+
+    def _upsert(self, external_ref: str, data) -> tuple[bool, Customer]:
         pk = _pk_by_ref(external_ref)
         if pk is None:
             try:
                 with transaction.atomic():
-                    return self._create(data)
+                    return True, self._create(data)
             except IntegrityError:  # a concurrent upsert created it first: update that one
                 pk = _pk_by_ref(external_ref)
         # Deleted customers keep their reference: the access helper answers 404 for them.
-        customer = selectors.customer_get_for_user(user=request.user, pk=pk, write=True)
-        return Response(self.get_serializer(self._update(customer, data, partial=False)).data)
+        customer = selectors.customer_get_for_user(user=self.request.user, pk=pk, write=True)
+        return False, self._update(customer, data, partial=False)
 
     @extend_schema(methods=["GET"], request=None, responses=ConsentEventSerializer(many=True))
     @extend_schema(methods=["POST"], request=ConsentEventSerializer, responses={201: ConsentEventSerializer})
@@ -100,15 +139,14 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         event = customer_services.consent_record(customer=customer, actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(event).data, status=status.HTTP_201_CREATED)
 
-    def _create(self, data) -> Response:
+    def _create(self, data) -> Customer:
         if not may_create_customers(self.request.user):
             raise PermissionDenied
         serializer = self.get_serializer(data=data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         fields.pop("version", None)
-        customer = customer_services.customer_create(actor=actor(self), **fields)
-        return Response(self.get_serializer(customer).data, status=status.HTTP_201_CREATED)
+        return customer_services.customer_create(actor=actor(self), **fields)
 
     def _update(self, customer: Customer, data, *, partial: bool) -> Customer:
         serializer = self.get_serializer(customer, data=data, partial=partial)
@@ -119,6 +157,28 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         return customer_services.customer_update(
             customer=customer, actor=actor(self), version=version, add_tags=added, remove_tags=removed, **fields
         )
+
+
+def _bulk_items(data) -> list[dict]:
+    items = data.get("customers") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items:
+        raise ValidationError({"customers": [_("A list of customers is required.")]})
+    if len(items) > BULK_MAX:
+        raise ValidationError({"customers": [_("At most %(max)d customers at a time.") % {"max": BULK_MAX}]})
+    for position, item in enumerate(items):
+        if not isinstance(item, dict) or not str(item.get("external_ref") or "").strip():
+            raise ValidationError({f"customers.{position}.external_ref": [_("Each customer needs an external_ref.")]})
+    return items
+
+
+def _errors_of(error: Exception) -> dict:
+    if isinstance(error, ValidationError):
+        detail = error.detail
+        return detail if isinstance(detail, dict) else {"non_field_errors": detail}
+    django_error = cast(DjangoValidationError, error)
+    if hasattr(django_error, "error_dict"):
+        return django_error.message_dict
+    return {"non_field_errors": django_error.messages}
 
 
 def _pk_by_ref(external_ref: str) -> int | None:
