@@ -10,7 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from accounts import roles
@@ -262,8 +262,14 @@ class ConsentEventSerializer(ApiSerializer):
 BULK_MAX = 100
 
 
-class BulkUpsertResultSerializer(serializers.Serializer):
-    external_ref = serializers.CharField()
-    status = serializers.ChoiceField(choices=["created", "updated", "not_found", "forbidden", "invalid"])
-    id = serializers.IntegerField(required=False)
-    errors = serializers.DictField(required=False)
+# Described for the schema only (a declared `errors` field would shadow Serializer.errors).
+BulkUpsertResultSerializer = inline_serializer(
+    "CustomerBulkUpsertResult",
+    {
+        "external_ref": serializers.CharField(),
+        "status": serializers.ChoiceField(choices=["created", "updated", "not_found", "forbidden", "invalid"]),
+        "id": serializers.IntegerField(required=False),
+        "errors": serializers.DictField(required=False),
+    },
+    many=True,
+)

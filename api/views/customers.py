@@ -90,7 +90,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 
     @extend_schema(
         request=inline_serializer("CustomerBulkUpsert", {"customers": CustomerSerializer(many=True)}),
-        responses=inline_serializer("CustomerBulkUpsertResults", {"results": BulkUpsertResultSerializer(many=True)}),
+        responses=inline_serializer("CustomerBulkUpsertResults", {"results": BulkUpsertResultSerializer}),
         description=f"Create or update up to {BULK_MAX} customers by external reference, each on its own: "
         "one invalid record does not stop the others. A customer out of your scope is reported as "
         "`not_found` and is not changed.",
