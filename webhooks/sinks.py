@@ -1,15 +1,16 @@
 """The event sink (settings.CRM_EVENT_SINKS): events into the webhook outbox.
 
 Called inside the transaction of the change, so the outbox rows commit or roll back
-with it; the delivery tasks are enqueued only after the commit.
+with it; the delivery tasks are enqueued only after the commit, in batches
+(webhooks.services.delivery.deliveries_create).
 """
 
-from django.db import transaction
 from django.utils import timezone
 
 from api.representations import represent
 
-from .models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .models import WebhookEndpoint, WebhookEvent
+from .services.delivery import deliveries_create
 
 
 def _subscribed_endpoint_ids(name: str) -> list[int]:
@@ -26,14 +27,4 @@ def outbox_sink(*, name: str, instance, actor, data: dict) -> None:
     if data:
         payload["context"] = data
     event = WebhookEvent.objects.create(name=name, payload=payload)
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(event=event, endpoint_id=pk) for pk in endpoint_ids]
-    )
-    ids = [delivery.pk for delivery in deliveries]
-    transaction.on_commit(lambda: _enqueue(ids))
-
-
-def _enqueue(delivery_ids: list[int]) -> None:
-    from . import tasks  # the sink is called by every app's services; tasks load Celery
-
-    tasks.deliveries_enqueue(delivery_ids)
+    deliveries_create(event=event, endpoint_ids=endpoint_ids)

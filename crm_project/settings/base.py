@@ -394,6 +394,7 @@ CRM_NAVIGATION: list[str] = [
     "marketing.apps.NAV_ITEMS",
     "analytics.apps.NAV_ITEMS",
     "jobs.apps.NAV_ITEMS",
+    "webhooks.apps.NAV_ITEMS",
 ]
 # Cards on the role homes: "module.function(*, request, role) -> list[crm_project.home.HomeCard]".
 CRM_HOME_CARDS: list[str] = ["sales.panels.home_cards", "analytics.panels.home_cards", "support.panels.home_cards"]
@@ -546,3 +547,8 @@ CRM_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("CRM_WEBHOOKS_ALLOW_PRIVATE_NETWO
 CRM_WEBHOOKS_TIMEOUT_SECONDS = env.float("CRM_WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
 # An endpoint failing for this long is disabled and its owner told.
 CRM_WEBHOOKS_DISABLE_AFTER_HOURS = env.int("CRM_WEBHOOKS_DISABLE_AFTER_HOURS", default=24)
+# A delivery task sends this many deliveries over one connection.
+CRM_WEBHOOKS_BATCH_SIZE = env.int("CRM_WEBHOOKS_BATCH_SIZE", default=50)
+# A worker holds the deliveries it is sending this long (renewed at half time while it
+# sends); after it, a dead worker's deliveries are sent again by webhooks.deliveries_due.
+CRM_WEBHOOKS_LEASE_SECONDS = env.int("CRM_WEBHOOKS_LEASE_SECONDS", default=120)
