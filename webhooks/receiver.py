@@ -27,7 +27,8 @@ class _Handler(BaseHTTPRequestHandler):
         status, reply, delay = self.server.receiver.answer(
             Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
         )
-        if delay:
+        if delay and not self.server.receiver.release.is_set():
+            self.server.receiver.held.set()
             self.server.receiver.release.wait(delay)
         data = reply.encode()
         self.send_response(status)
@@ -59,6 +60,7 @@ class Receiver:
         self.received: list[Received] = []
         self.count = 0
         self.release = threading.Event()
+        self.held = threading.Event()  # an answer is being held (delay), until `release`
         self._lock = threading.Lock()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.receiver = self

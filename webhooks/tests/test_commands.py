@@ -12,7 +12,16 @@ pytestmark = pytest.mark.django_db
 def test_the_command_registers_an_endpoint_and_prints_its_secret_last(settings):
     settings.CRM_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
     out = StringIO()
-    call_command("webhook_endpoint_create", "--url", "http://127.0.0.1:9/hook", "--events", "deal.won,deal.lost", "--name", "ERP", stdout=out)
+    call_command(
+        "webhook_endpoint_create",
+        "--url",
+        "http://127.0.0.1:9/hook",
+        "--events",
+        "deal.won,deal.lost",
+        "--name",
+        "ERP",
+        stdout=out,
+    )
 
     endpoint = WebhookEndpoint.objects.get()
     secret = out.getvalue().strip().splitlines()[-1]

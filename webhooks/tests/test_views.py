@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def endpoint(manager):
-    return WebhookEndpoint.objects.create(name="ERP", url="https://erp.example.com/hook", events=["deal.won"], owner=manager)
+    return WebhookEndpoint.objects.create(
+        name="ERP", url="https://erp.example.com/hook", events=["deal.won"], owner=manager
+    )
 
 
 @pytest.fixture
@@ -48,7 +50,9 @@ def test_managers_and_admins_open_every_webhook_page(persona, request, client_fo
 
 
 @pytest.mark.parametrize("persona", ["owner", "agent", "outsider"])
-def test_sales_reps_agents_and_outsiders_get_403_on_every_page_and_action(persona, request, client_for, endpoint, delivery):
+def test_sales_reps_agents_and_outsiders_get_403_on_every_page_and_action(
+    persona, request, client_for, endpoint, delivery
+):
     client = client_for(request.getfixturevalue(persona))
     for url in _pages(endpoint, delivery):
         assert client.get(url).status_code == 403, url
@@ -122,8 +126,12 @@ def test_a_test_event_goes_to_this_endpoint_only(client_for, manager, endpoint):
 def test_enabling_a_disabled_endpoint_clears_why_it_was_disabled(client_for, manager, endpoint, monkeypatch):
     from django.utils import timezone
 
-    monkeypatch.setattr("webhooks.security._resolve", lambda host, port: [__import__("ipaddress").ip_address("93.184.215.14")])
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False, disabled_at=timezone.now(), disabled_reason="x")
+    monkeypatch.setattr(
+        "webhooks.security._resolve", lambda host, port: [__import__("ipaddress").ip_address("93.184.215.14")]
+    )
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        is_active=False, disabled_at=timezone.now(), disabled_reason="x"
+    )
     client_for(manager).post(
         reverse("webhooks:endpoint-edit", args=[endpoint.pk]),
         {"name": "ERP", "url": endpoint.url, "events": ["deal.won"], "is_active": "on"},

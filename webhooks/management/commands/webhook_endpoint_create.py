@@ -19,6 +19,8 @@ class Command(BaseCommand):
         try:
             endpoint = endpoints.webhook_endpoint_create(name=name or url[:100], url=url, events=names, actor=None)
         except ValidationError as error:
-            raise CommandError("; ".join(f"{field}: {' '.join(m)}" for field, m in error.message_dict.items())) from error
+            raise CommandError(
+                "; ".join(f"{field}: {' '.join(m)}" for field, m in error.message_dict.items())
+            ) from error
         self.stdout.write(f"Endpoint {endpoint.pk} ({endpoint.name}) receives: {', '.join(endpoint.events)}")
         self.stdout.write(endpoint.secret)
