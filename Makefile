@@ -94,3 +94,4 @@ bench: install
 	$(MANAGE) bench_support --tickets $${BENCH_TICKETS:-100000}
 	$(MANAGE) bench_segments --customers $${BENCH_SEGMENT_CUSTOMERS:-1000000}
 	$(MANAGE) bench_campaign --recipients $${BENCH_RECIPIENTS:-100000} --opted-out $${BENCH_OPTED_OUT:-1000}
+	$(MANAGE) bench_webhooks --events $${BENCH_WEBHOOK_EVENTS:-10000}

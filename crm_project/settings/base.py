@@ -552,3 +552,6 @@ CRM_WEBHOOKS_BATCH_SIZE = env.int("CRM_WEBHOOKS_BATCH_SIZE", default=50)
 # A worker holds the deliveries it is sending this long (renewed at half time while it
 # sends); after it, a dead worker's deliveries are sent again by webhooks.deliveries_due.
 CRM_WEBHOOKS_LEASE_SECONDS = env.int("CRM_WEBHOOKS_LEASE_SECONDS", default=120)
+# The Celery queue of the delivery tasks (None: the default queue). A dedicated queue and
+# worker keep webhooks prompt while long jobs run; bench_webhooks uses its own.
+CRM_WEBHOOKS_QUEUE = env("CRM_WEBHOOKS_QUEUE", default=None)

@@ -56,6 +56,10 @@ RETRY_STATUSES = frozenset({408, 429})
 # A fresh row is the on-commit task's for this long; then beat sends it (the task was lost).
 QUEUE_GRACE = timedelta(minutes=2)
 EXCERPT_CHARS = 1000
+# Outcomes are written every RECORD_EVERY deliveries or RECORD_SECONDS, whichever comes first:
+# a worker that dies in between sends those again (same webhook-id), it never loses one.
+RECORD_EVERY = 10
+RECORD_SECONDS = 1.0
 USER_AGENT = "CRM-Webhooks/1"
 
 
@@ -96,7 +100,7 @@ def deliveries_enqueue(*, ids: list[int]) -> int:
     size = settings.CRM_WEBHOOKS_BATCH_SIZE
     batches = [ids[first : first + size] for first in range(0, len(ids), size)]
     for batch in batches:
-        task.apply_async(kwargs={"ids": batch})
+        task.apply_async(kwargs={"ids": batch}, queue=settings.CRM_WEBHOOKS_QUEUE)
     return len(batches)
 
 
@@ -171,14 +175,17 @@ def deliveries_send(*, ids: list[int]) -> dict:
         if not claimed:
             return {"claimed": 0}
         rows = list(WebhookDelivery.objects.filter(pk__in=claimed).select_related("event", "endpoint").order_by("pk"))
+        endpoints = {row.endpoint_id: row.endpoint for row in rows}
         counts: Counter[str] = Counter()
         batch = _Batch(claimed)
         with _client() as client:
             for row in rows:
+                row.endpoint = endpoints[row.endpoint_id]  # one copy per batch: its failing streak
                 batch.keep_lease()
-                outcome = _send(client, row, batch.target(row.endpoint))
-                counts[delivery_record(delivery=row, outcome=outcome)] += 1
-                batch.done(row.pk)
+                batch.sent(row, _send(client, row, batch.target(row.endpoint)))
+                if batch.should_record():
+                    counts.update(batch.record())
+        counts.update(batch.record())
         return dict(counts)
 
 
@@ -189,6 +196,20 @@ class _Batch:
         self.open = set(claimed)
         self.targets: dict[int, Target | UnsafeUrl] = {}
         self.renew_at = time.monotonic() + settings.CRM_WEBHOOKS_LEASE_SECONDS / 2
+        self.results: list[tuple[WebhookDelivery, Outcome]] = []
+        self.record_at = time.monotonic() + RECORD_SECONDS
+
+    def sent(self, row: WebhookDelivery, outcome: Outcome) -> None:
+        self.results.append((row, outcome))
+        self.open.discard(row.pk)
+
+    def should_record(self) -> bool:
+        return len(self.results) >= RECORD_EVERY or time.monotonic() >= self.record_at
+
+    def record(self) -> Counter[str]:
+        results, self.results = self.results, []
+        self.record_at = time.monotonic() + RECORD_SECONDS
+        return deliveries_record(results=results) if results else Counter()
 
     def target(self, endpoint: WebhookEndpoint) -> Target | UnsafeUrl:
         # Checked once per batch and endpoint, right before its first request.
@@ -206,9 +227,6 @@ class _Batch:
         lease = timezone.now() + timedelta(seconds=settings.CRM_WEBHOOKS_LEASE_SECONDS)
         WebhookDelivery.objects.filter(pk__in=self.open, status=Status.DELIVERING).update(lease_until=lease)
         self.renew_at = time.monotonic() + settings.CRM_WEBHOOKS_LEASE_SECONDS / 2
-
-    def done(self, pk: int) -> None:
-        self.open.discard(pk)
 
 
 @functools.cache
@@ -301,31 +319,50 @@ def retry_delay(*, attempt: int) -> timedelta:
 
 
 @transaction.atomic
-def delivery_record(*, delivery: WebhookDelivery, outcome: Outcome) -> str:
-    """Keep the attempt and move the delivery on; returns what became of it."""
-    WebhookAttempt.objects.create(
-        delivery=delivery,
-        started_at=outcome.started_at,
-        duration_ms=outcome.duration_ms,
-        status_code=outcome.status_code,
-        error=outcome.error,
-        response_excerpt=outcome.excerpt,
-    )
+def deliveries_record(*, results: list[tuple[WebhookDelivery, Outcome]]) -> Counter[str]:
+    """Keep the attempts and move the deliveries on, a few at a time (one INSERT, one UPDATE
+    per outcome code, one per retry); returns what became of them."""
     now = timezone.now()
-    attempt = delivery.attempt_count + 1
-    fields: dict = {"attempt_count": F("attempt_count") + 1, "last_status_code": outcome.status_code}
+    WebhookAttempt.objects.bulk_create(
+        WebhookAttempt(
+            delivery=row,
+            started_at=outcome.started_at,
+            duration_ms=outcome.duration_ms,
+            status_code=outcome.status_code,
+            error=outcome.error,
+            response_excerpt=outcome.excerpt,
+        )
+        for row, outcome in results
+    )
+    finished: dict[tuple[str, int | None], list[int]] = {}
+    counts: Counter[str] = Counter()
+    for row, outcome in results:
+        result = _result(row, outcome, now=now)
+        counts["retrying" if result == Status.PENDING else str(result)] += 1
+        if result == Status.PENDING:
+            retry_at = now + retry_delay(attempt=row.attempt_count + 1)
+            WebhookDelivery.objects.filter(pk=row.pk).update(
+                status=result, attempt_count=F("attempt_count") + 1, last_status_code=outcome.status_code,
+                next_attempt_at=retry_at, lease_until=None,
+            )  # fmt: skip
+        else:
+            finished.setdefault((result, outcome.status_code), []).append(row.pk)
+        _endpoint_outcome(endpoint=row.endpoint, succeeded=outcome.succeeded, now=now)
+    for (result, code), pks in finished.items():
+        delivered_at = now if result == Status.SUCCEEDED else None
+        WebhookDelivery.objects.filter(pk__in=pks).update(
+            status=result, attempt_count=F("attempt_count") + 1, last_status_code=code,
+            delivered_at=delivered_at, lease_until=None,
+        )  # fmt: skip
+    return counts
+
+
+def _result(row: WebhookDelivery, outcome: Outcome, *, now: datetime) -> str:
     if outcome.succeeded:
-        result = Status.SUCCEEDED
-        fields |= {"delivered_at": now, "lease_until": None}
-    elif outcome.retryable and delivery.created_at > now - _give_up_after():
-        result = Status.PENDING
-        fields |= {"next_attempt_at": now + retry_delay(attempt=attempt), "lease_until": None}
-    else:
-        result = Status.FAILED
-        fields |= {"lease_until": None}
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(status=result, **fields)
-    _endpoint_outcome(endpoint=delivery.endpoint, succeeded=outcome.succeeded, now=now)
-    return "retrying" if result == Status.PENDING else str(result)
+        return Status.SUCCEEDED
+    if outcome.retryable and row.created_at > now - _give_up_after():
+        return Status.PENDING
+    return Status.FAILED
 
 
 def _give_up_after() -> timedelta:
