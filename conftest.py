@@ -239,5 +239,8 @@ class WebhookOutbox:
 def webhook_outbox(db):
     """The real sink (webhooks.sinks.outbox_sink), nobody subscribed until `subscribe`;
     no delivery is ever attempted (the enqueueing after commit is stubbed)."""
-    with override_settings(CRM_EVENT_SINKS=["webhooks.sinks.outbox_sink"]), mock.patch("webhooks.sinks._enqueue"):
+    with (
+        override_settings(CRM_EVENT_SINKS=["webhooks.sinks.outbox_sink"]),
+        mock.patch("webhooks.services.delivery.deliveries_enqueue"),
+    ):
         yield WebhookOutbox()
