@@ -554,4 +554,4 @@ CRM_WEBHOOKS_BATCH_SIZE = env.int("CRM_WEBHOOKS_BATCH_SIZE", default=50)
 CRM_WEBHOOKS_LEASE_SECONDS = env.int("CRM_WEBHOOKS_LEASE_SECONDS", default=120)
 # The Celery queue of the delivery tasks (None: the default queue). A dedicated queue and
 # worker keep webhooks prompt while long jobs run; bench_webhooks uses its own.
-CRM_WEBHOOKS_QUEUE = env("CRM_WEBHOOKS_QUEUE", default=None)
+CRM_WEBHOOKS_QUEUE = env("CRM_WEBHOOKS_QUEUE", default="") or None
