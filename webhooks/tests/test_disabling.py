@@ -75,3 +75,18 @@ def test_a_success_ends_the_failing_streak(make_endpoint):
     endpoint.refresh_from_db()
     assert endpoint.failing_since is None
     assert WebhookDelivery.objects.get().status == WebhookDelivery.Status.SUCCEEDED
+
+
+def test_the_owner_is_told_in_their_own_language(make_endpoint, manager, django_capture_on_commit_callbacks):
+    manager.language = "tr"
+    manager.save(update_fields=["language"])
+    start = timezone.now()
+    with Receiver(statuses=[503]) as receiver:
+        endpoint = make_endpoint(receiver.url)
+        with transaction.atomic():
+            event_emit("customer.created", instance=CustomerFactory())
+        _fail_for(25, start=start, receiver=receiver)
+
+    endpoint.refresh_from_db()
+    assert "devre dışı bırakıldı" in Notification.objects.get(user=manager).text
+    assert "24 saat" in endpoint.disabled_reason
