@@ -143,3 +143,14 @@ def test_enabling_a_disabled_endpoint_clears_why_it_was_disabled(client_for, man
 def test_the_pages_read_in_turkish(client_for, manager, endpoint):
     page = client_for(manager).get(reverse("webhooks:endpoint-detail", args=[endpoint.pk]), HTTP_ACCEPT_LANGUAGE="tr")
     assert "Teslimat günlüğü" in page.content.decode()
+
+
+def test_the_endpoint_list_counts_waiting_and_failed_deliveries(client_for, manager, endpoint, delivery):
+    Status = WebhookDelivery.Status
+    for status in (Status.PENDING, Status.PENDING, Status.FAILED):
+        WebhookDelivery.objects.create(event=delivery.event, endpoint=endpoint, status=status)
+
+    response = client_for(manager).get(reverse("webhooks:endpoint-list"))
+
+    [row] = response.context["table"].page.object_list
+    assert (row.record.waiting_count, row.record.failed_count) == (2, 1)
