@@ -29,7 +29,3 @@ WHITENOISE_AUTOREFRESH = True
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Test-only jobs, for the workers the real-worker tests start.
 CELERY_IMPORTS = ["jobs.tests.tasks"]
-# knox's own migrations create knox_authtoken (a foreign key to the user) although
-# KNOX_TOKEN_MODEL swaps it for api.ApiToken; Django's flush after a transactional test
-# then cannot TRUNCATE accounts_user on PostgreSQL. Its models are all swapped: no tables.
-MIGRATION_MODULES = {"knox": None}
