@@ -13,6 +13,7 @@ from django.views.i18n import set_language
 from . import services
 from .forms import ProfileForm
 from .models import Notification
+from .registry import profile_sections
 from .selectors import unread_notification_count
 
 NOTIFICATIONS_SHOWN = 50
@@ -43,7 +44,8 @@ def notifications_badge(request):
 
 @login_required
 def profile(request):
-    """The user's name, language and time zone."""
+    """The user's name, language and time zone, then the sections other apps add
+    (settings.CRM_PROFILE_SECTIONS, e.g. the API tokens)."""
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         user = services.profile_update(user=request.user, **form.cleaned_data)
@@ -54,7 +56,9 @@ def profile(request):
         if user.language:
             response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language)
         return response
-    return render(request, "accounts/profile.html", {"form": form, "crumbs": [(_("Profile"), None)]})
+    sections = [section.render(request) for section in profile_sections()]
+    context = {"form": form, "sections": sections, "crumbs": [(_("Profile"), None)]}
+    return render(request, "accounts/profile.html", context)
 
 
 @require_POST

@@ -6,7 +6,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.routers import SimpleRouter
 
 from .authentication import ApiTokenAuthentication
-from .views import analytics, companies, customers, interactions, marketing, support
+from .views import analytics, companies, customers, interactions, marketing, support, tokens
 
 app_name = "api"
 
@@ -29,6 +29,10 @@ DOCS_AUTHENTICATION = [SessionAuthentication, ApiTokenAuthentication]
 
 urlpatterns = [
     path("v1/", include(router.urls)),
+    # Pages (session): create and revoke personal access tokens, the admins' list.
+    path("tokens/", tokens.token_admin_list, name="token-list"),
+    path("tokens/new/", tokens.token_create, name="token-create"),
+    path("tokens/<str:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("schema/", SpectacularAPIView.as_view(authentication_classes=DOCS_AUTHENTICATION), name="schema"),
     path(
         "docs/",

@@ -394,10 +394,13 @@ CRM_NAVIGATION: list[str] = [
     "marketing.apps.NAV_ITEMS",
     "analytics.apps.NAV_ITEMS",
     "jobs.apps.NAV_ITEMS",
+    "api.apps.NAV_ITEMS",
     "webhooks.apps.NAV_ITEMS",
 ]
 # Cards on the role homes: "module.function(*, request, role) -> list[crm_project.home.HomeCard]".
 CRM_HOME_CARDS: list[str] = ["sales.panels.home_cards", "analytics.panels.home_cards", "support.panels.home_cards"]
+# Sections below the profile form, in this order (accounts.registry.ProfileSection).
+CRM_PROFILE_SECTIONS: list[str] = ["api.panels.TOKENS_SECTION"]
 # Sections at the top of "My day" and the team overview: "module.NAME" of a sales.registry.MyDaySection.
 CRM_MY_DAY_SECTIONS: list[str] = ["analytics.panels.NEXT_ACTION_SECTION"]
 
