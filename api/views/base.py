@@ -30,9 +30,21 @@ class ScopedViewSet(viewsets.GenericViewSet):
     get_for_user: ClassVar[Callable[..., Model]]
     # Ids are numbers: /customers/abc/ is no route (404), not a query that fails (500).
     lookup_value_regex = r"\d+"
+    # The relations the serializer reads, when fewer than the list selector joins
+    # (`select_related`) and prefetches for its page: the customer page's owner and
+    # company joins and tags prefetch cost a 25-row API page ~7 ms at 1M customers.
+    # None keeps the selector's; () drops them all.
+    list_select_related: ClassVar[tuple[str, ...] | None] = None
+    list_prefetch_related: ClassVar[tuple | None] = None
 
     def get_queryset(self) -> QuerySet:
         queryset = type(self).list_for_user(user=self.request.user)
+        if self.list_select_related is not None:
+            queryset = queryset.select_related(None)
+            if self.list_select_related:  # select_related() without names would join every relation
+                queryset = queryset.select_related(*self.list_select_related)
+        if self.list_prefetch_related is not None:
+            queryset = queryset.prefetch_related(None).prefetch_related(*self.list_prefetch_related)
         related = expansions(self.get_serializer_class(), self.request)
         return queryset.select_related(*related) if related else queryset
 

@@ -56,6 +56,9 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     api_app = "customers"
     list_for_user = selectors.customer_list_for_user
     get_for_user = selectors.customer_get_for_user
+    # The serializer shows the owner's and company's ids only (?expand=company adds its
+    # join); the selector's tag prefetch stays, for the tags.
+    list_select_related = ()
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     filter_backends = [CustomerFilterBackend]
