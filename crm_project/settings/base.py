@@ -485,7 +485,7 @@ REST_FRAMEWORK = {
     # Resources take personal access tokens only; the docs and schema views add the session.
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.TokenScopes"],
-    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenBurstThrottle", "api.throttling.TokenSustainedThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "burst": env("CRM_API_RATE_BURST", default="120/min"),
         "sustained": env("CRM_API_RATE_SUSTAINED", default="20000/day"),
