@@ -5,6 +5,7 @@ two parameters are a dozen lines, and the view needs to know the expansions anyw
 to `select_related` them.
 """
 
+import copy
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -24,9 +25,10 @@ class ApiSerializer(serializers.ModelSerializer):
 
     # name -> a callable returning the nested serializer's class (lazy: serializers refer to each other)
     expandable: ClassVar[dict[str, Callable[[], type[serializers.Serializer]]]] = {}
+    _built_fields: ClassVar[dict[str, Any]]
 
     def get_fields(self) -> dict[str, Any]:
-        fields = super().get_fields()
+        fields = self._model_fields()
         if not self._is_top_level():
             return fields
         request = self.context.get("request")
@@ -39,6 +41,18 @@ class ApiSerializer(serializers.ModelSerializer):
         if wanted:
             fields = {name: field for name, field in fields.items() if name in wanted}
         return fields
+
+    def _model_fields(self) -> dict[str, Any]:
+        """ModelSerializer's fields, built once per class and copied for each use:
+        building them reads the model's metadata field by field (0.8 ms for a customer
+        on every API request), copying them takes a quarter of that. They depend on
+        the class alone (Meta and the declared fields), never on the request."""
+        cls = type(self)
+        built = cls.__dict__.get("_built_fields")
+        if built is None:
+            built = super().get_fields()
+            cls._built_fields = built
+        return copy.deepcopy(built)
 
     def _is_top_level(self) -> bool:
         # Nested and expanded serializers keep all their fields.
