@@ -6,6 +6,8 @@ than reading its 25 rows. The filters a request does not name filter nothing, so
 they are left out; a request naming none skips the FilterSet altogether.
 """
 
+from collections import OrderedDict
+
 from django_filters.rest_framework import DjangoFilterBackend
 
 # Query parameters of the API itself, never filters.
@@ -23,9 +25,9 @@ class FilterBackend(DjangoFilterBackend):
         if filterset is not None:
             named = set(request.query_params) - API_PARAMETERS
             # A filter may read `<name>_<suffix>` parameters (ranges: created_min, created_max).
-            filterset.filters = {
-                name: field
+            filterset.filters = OrderedDict(
+                (name, field)
                 for name, field in filterset.filters.items()
                 if name in named or any(param.startswith(f"{name}_") for param in named)
-            }
+            )
         return filterset

@@ -11,11 +11,16 @@ from api.services.tokens import api_token_create
 NEW_TOKEN = {"name": "Shop sync", "access": "write", "apps": ["customers"], "expires_in_days": "30"}
 
 
+def shown_token(response) -> str:
+    match = re.search(r'value="(crm_[^"]+)"', response.content.decode())
+    assert match, "the new token is not on the page"
+    return match.group(1)
+
+
 def create_in_page(client) -> tuple[ApiToken, str]:
     response = client.post(reverse("api:token-create"), NEW_TOKEN)
     assert response.status_code == 200
-    raw = re.search(r'value="(crm_[^"]+)"', response.content.decode()).group(1)
-    return ApiToken.objects.get(name="Shop sync"), raw
+    return ApiToken.objects.get(name="Shop sync"), shown_token(response)
 
 
 def api_get(raw: str, url: str = "/api/v1/customers/"):
@@ -35,7 +40,7 @@ def test_a_new_token_is_shown_once_and_never_again(client_for, owner):
     client = client_for(owner)
     response = client.post(reverse("api:token-create"), NEW_TOKEN)
     token = ApiToken.objects.get(name="Shop sync")
-    raw = re.search(r'value="(crm_[^"]+)"', response.content.decode()).group(1)
+    raw = shown_token(response)
     assert "will not be shown again" in response.content.decode()
     assert "no-store" in response["Cache-Control"]
     assert (token.scopes, token.apps) == (["read", "write"], ["customers"])
