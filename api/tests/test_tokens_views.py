@@ -122,4 +122,5 @@ def test_the_token_section_reads_in_turkish(client_for, owner):
 def test_the_navigation_links_the_api_docs_for_everyone_and_the_token_list_for_admins(client_for, owner, admin_user):
     rep_page = client_for(owner).get(reverse("home")).content.decode()
     assert reverse("api:docs") in rep_page and reverse("api:token-list") not in rep_page
+    assert client_for(owner).get(reverse("api:docs")).status_code == 200
     assert reverse("api:token-list") in client_for(admin_user).get(reverse("home")).content.decode()
