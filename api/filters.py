@@ -1,9 +1,11 @@
-"""The list pages' FilterSets, built for the filters a request names only.
+"""The list pages' FilterSets, built with the filters a request names only.
 
 A FilterSet builds a form field for each of its filters on every request (the
-customer list has twenty, with other apps' extensions), which cost an API page more
-than reading its 25 rows. The filters a request does not name filter nothing, so
-they are left out; a request naming none skips the FilterSet altogether.
+customer list has twenty, with other apps' extensions), which cost an API page
+about as much as reading its 25 rows. A filter the request does not name has no
+value, and django-filter skips a filter without a value, so it is left out of the
+FilterSet (required ones stay, to be refused). The FilterSet itself always runs:
+its own `filter_queryset` may apply a default (the ticket list's unsolved tickets).
 """
 
 from collections import OrderedDict
@@ -15,11 +17,6 @@ API_PARAMETERS = frozenset({"cursor", "page_size", "fields", "expand", "format"}
 
 
 class FilterBackend(DjangoFilterBackend):
-    def filter_queryset(self, request, queryset, view):
-        if not set(request.query_params) - API_PARAMETERS:
-            return queryset
-        return super().filter_queryset(request, queryset, view)
-
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
         if filterset is not None:
@@ -28,6 +25,6 @@ class FilterBackend(DjangoFilterBackend):
             filterset.filters = OrderedDict(
                 (name, field)
                 for name, field in filterset.filters.items()
-                if name in named or any(param.startswith(f"{name}_") for param in named)
+                if name in named or any(param.startswith(f"{name}_") for param in named) or field.extra.get("required")
             )
         return filterset

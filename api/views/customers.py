@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -21,6 +20,7 @@ from customers.selectors import customers as selectors
 from customers.services import customers as customer_services
 from customers.views.customers import may_create_customers
 
+from ..filters import FilterBackend
 from ..serializers.customers import (
     BULK_MAX,
     BulkUpsertResultSerializer,
@@ -30,7 +30,7 @@ from ..serializers.customers import (
 from .base import ScopedViewSet
 
 
-class CustomerFilterBackend(DjangoFilterBackend):
+class CustomerFilterBackend(FilterBackend):
     """The list page's FilterSet with the active custom fields (`cf_<key>`), as the page builds it."""
 
     def get_filterset_kwargs(self, request, queryset, view) -> dict:
