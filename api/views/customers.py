@@ -62,6 +62,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     serializer_class = CustomerSerializer
     filterset_class = CustomerFilter
     filter_backends = [CustomerFilterBackend]
+    filterset_has_defaults = False  # the customer list shows everyone in scope until filtered
 
     def create(self, request, *args, **kwargs) -> Response:
         customer = self._create(request.data)
