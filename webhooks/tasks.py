@@ -30,3 +30,9 @@ def deliveries_send(ids: list[int]):
 def deliveries_due():
     """Beat: queue the retries that are due and the deliveries a dead worker held."""
     return delivery.deliveries_due()
+
+
+@shared_task(name="webhooks.prune")
+def prune():
+    """Beat, daily: forget events whose every delivery ended more than CRM_WEBHOOKS_KEEP_DAYS ago."""
+    return delivery.events_prune()

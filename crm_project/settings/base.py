@@ -197,6 +197,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.deliveries_due",
         "schedule": env.int("WEBHOOKS_DUE_SECONDS", default=15),
     },
+    # Webhooks: forget finished events after CRM_WEBHOOKS_KEEP_DAYS (04:10 in TIME_ZONE).
+    "webhooks-prune": {
+        "task": "webhooks.prune",
+        "schedule": crontab(minute=10, hour=4),
+    },
     "marketing-outbox-requeue-stale": {
         "task": "marketing.outbox_requeue_stale",
         "schedule": env.int("MARKETING_REQUEUE_SECONDS", default=60),
@@ -554,6 +559,8 @@ CRM_WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("CRM_WEBHOOKS_ALLOW_PRIVATE_NETWO
 CRM_WEBHOOKS_TIMEOUT_SECONDS = env.float("CRM_WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
 # An endpoint failing for this long is disabled and its owner told.
 CRM_WEBHOOKS_DISABLE_AFTER_HOURS = env.int("CRM_WEBHOOKS_DISABLE_AFTER_HOURS", default=24)
+# Events (with their deliveries and attempts) are kept this long once every delivery has ended.
+CRM_WEBHOOKS_KEEP_DAYS = env.int("CRM_WEBHOOKS_KEEP_DAYS", default=30)
 # A delivery task sends this many deliveries over one connection.
 CRM_WEBHOOKS_BATCH_SIZE = env.int("CRM_WEBHOOKS_BATCH_SIZE", default=50)
 # A worker holds the deliveries it is sending this long (renewed at half time while it

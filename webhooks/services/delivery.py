@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection as db
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -440,3 +440,23 @@ def _async_commit():
     finally:
         with db.cursor() as cursor:
             cursor.execute("RESET synchronous_commit")
+
+
+PRUNE_BATCH = 5000
+
+
+def events_prune(*, now=None) -> int:
+    """Delete events older than CRM_WEBHOOKS_KEEP_DAYS none of whose deliveries is still
+    pending or being delivered (their deliveries and attempts go with them); return how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.CRM_WEBHOOKS_KEEP_DAYS)
+    unfinished = WebhookDelivery.objects.filter(
+        event=OuterRef("pk"),
+        status__in=[WebhookDelivery.Status.PENDING, WebhookDelivery.Status.DELIVERING],
+    )
+    old = WebhookEvent.objects.filter(created_at__lt=cutoff).exclude(Exists(unfinished)).order_by("pk")
+    pruned = 0
+    # In batches: Django's delete() holds the rows it collects (and their cascades) in memory.
+    while ids := list(old.values_list("pk", flat=True)[:PRUNE_BATCH]):
+        WebhookEvent.objects.filter(pk__in=ids).delete()
+        pruned += len(ids)
+    return pruned
