@@ -7,10 +7,12 @@ from rest_framework.serializers import Serializer
 from analytics.models import ClvRun, RfmRun
 from customers.models import Company, ConsentEvent, Customer, Interaction
 from marketing.models import Campaign, Segment
+from sales.models import Deal, Pipeline, Stage
 from support.models import Ticket, TicketMessage
 
 from .serializers import analytics, marketing, support
 from .serializers.customers import CompanySerializer, ConsentEventSerializer, CustomerSerializer, InteractionSerializer
+from .serializers.deals import DealSerializer, PipelineSerializer, StageSerializer
 
 # model -> its serializer. Each resource registers its model here.
 SERIALIZERS: dict[type[Model], type[Serializer]] = {
@@ -24,6 +26,9 @@ SERIALIZERS: dict[type[Model], type[Serializer]] = {
     TicketMessage: support.TicketMessageSerializer,
     Campaign: marketing.CampaignSerializer,
     Segment: marketing.SegmentSerializer,
+    Deal: DealSerializer,
+    Pipeline: PipelineSerializer,
+    Stage: StageSerializer,
 }
 
 

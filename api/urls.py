@@ -6,7 +6,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.routers import SimpleRouter
 
 from .authentication import ApiTokenAuthentication
-from .views import analytics, companies, customers, interactions, marketing, support, tokens
+from .views import analytics, companies, customers, deals, interactions, marketing, support, tokens
 
 app_name = "api"
 
@@ -22,6 +22,9 @@ router.register("clv/runs", analytics.ClvRunViewSet, basename="clv-run")
 router.register("tickets", support.TicketViewSet, basename="ticket")
 router.register("campaigns", marketing.CampaignViewSet, basename="campaign")
 router.register("segments", marketing.SegmentViewSet, basename="segment")
+router.register("deals", deals.DealViewSet, basename="deal")
+router.register("pipelines", deals.PipelineViewSet, basename="pipeline")
+router.register("stages", deals.StageViewSet, basename="stage")
 
 # The docs are the only views that take the browser's session (DRF's SessionAuthentication
 # enforces CSRF); the resources take tokens only.

@@ -1,0 +1,137 @@
+"""Deals (list, retrieve, create, update; move, win, lose) and the pipelines with their
+stages (read only). The deal list and creating deals are for the sales roles, as on the
+pages; a support agent reads a deal it can see, and changes none."""
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from sales.filters.deals import DealFilter
+from sales.models import Deal, Pipeline, Stage
+from sales.selectors import deals as selectors
+from sales.services import deals as deal_services
+
+from ..serializers.deals import (
+    DealLoseSerializer,
+    DealMoveSerializer,
+    DealSerializer,
+    PipelineSerializer,
+    StageSerializer,
+)
+from .base import ScopedViewSet
+
+
+def require(allowed: bool) -> None:
+    """403 for a role the page refuses (record scope is the access helpers' job)."""
+    if not allowed:
+        raise exceptions.PermissionDenied()
+
+
+class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    api_app = "sales"
+    list_for_user = selectors.deal_list_for_user
+    get_for_user = selectors.deal_get_for_user
+    serializer_class = DealSerializer
+    filterset_class = DealFilter
+
+    def check_permissions(self, request) -> None:
+        super().check_permissions(request)
+        if self.action in ("list", "create"):
+            require(selectors.may_use_sales(request.user))
+
+    def create(self, request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        fields.pop("version", None)
+        deal = deal_services.deal_create(actor=request.user, **fields)
+        return Response(self.get_serializer(deal).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs) -> Response:
+        deal = self.get_object()
+        serializer = self.get_serializer(deal, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        version = fields.pop("version", None)
+        deal = deal_services.deal_update(deal=deal, actor=request.user, version=version, **fields)
+        return Response(self.get_serializer(deal).data)
+
+    @extend_schema(request=DealMoveSerializer, responses=DealSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None) -> Response:
+        """Move the deal to another stage of its pipeline (a lost stage needs `lost_reason`)."""
+        deal = self.get_object()
+        serializer = DealMoveSerializer(data=request.data, deal=deal)
+        serializer.is_valid(raise_exception=True)
+        return self._moved(deal, **serializer.validated_data)
+
+    @extend_schema(request=None, responses=DealSerializer)
+    @action(detail=True, methods=["post"])
+    def win(self, request, pk=None) -> Response:
+        """Move the deal to its pipeline's won stage (the deal page's "Won" button)."""
+        deal = self.get_object()
+        return self._moved(deal, stage=self._closing_stage(deal, won=True))
+
+    @extend_schema(request=DealLoseSerializer, responses=DealSerializer)
+    @action(detail=True, methods=["post"])
+    def lose(self, request, pk=None) -> Response:
+        """Move the deal to its pipeline's lost stage, saying why (the deal page's "Lost" button)."""
+        deal = self.get_object()
+        serializer = DealLoseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._moved(deal, stage=self._closing_stage(deal, won=False), **serializer.validated_data)
+
+    def _closing_stage(self, deal: Deal, *, won: bool) -> Stage:
+        stages = selectors.pipeline_stages(deal.pipeline)
+        stage = next((s for s in stages if (s.is_won if won else s.is_lost)), None)
+        if stage is None:
+            message = _("This pipeline has no won stage.") if won else _("This pipeline has no lost stage.")
+            raise exceptions.ValidationError({"stage": [message]})
+        return stage
+
+    def _moved(self, deal: Deal, *, stage: Stage, lost_reason: str = "") -> Response:
+        deal = deal_services.deal_move_stage(deal=deal, stage=stage, actor=self.request.user, lost_reason=lost_reason)
+        return Response(self.get_serializer(deal).data)
+
+
+# --- pipelines and stages (read only) ------------------------------------------------------
+def pipeline_list_for_user(*, user) -> QuerySet[Pipeline]:
+    # Pipelines are not owned: every sales user sees them all (the board's pipeline menu).
+    return Pipeline.objects.prefetch_related(Prefetch("stages", queryset=Stage.objects.order_by("position", "pk")))
+
+
+def pipeline_get_for_user(*, user, pk, write: bool = False) -> Pipeline:
+    return get_object_or_404(pipeline_list_for_user(user=user), pk=pk)
+
+
+def stage_list_for_user(*, user) -> QuerySet[Stage]:
+    return Stage.objects.all()
+
+
+def stage_get_for_user(*, user, pk, write: bool = False) -> Stage:
+    return get_object_or_404(Stage, pk=pk)
+
+
+class SalesReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    api_app = "sales"
+
+    def check_permissions(self, request) -> None:
+        super().check_permissions(request)
+        require(selectors.may_use_sales(request.user))
+
+
+class PipelineViewSet(SalesReadOnlyViewSet):
+    list_for_user = pipeline_list_for_user
+    get_for_user = pipeline_get_for_user
+    serializer_class = PipelineSerializer
+
+
+class StageViewSet(SalesReadOnlyViewSet):
+    list_for_user = stage_list_for_user
+    get_for_user = stage_get_for_user
+    serializer_class = StageSerializer
+    filterset_fields = ["pipeline"]
