@@ -7,12 +7,13 @@ from rest_framework.serializers import Serializer
 from analytics.models import ClvRun, RfmRun
 from customers.models import Company, ConsentEvent, Customer, Interaction
 from marketing.models import Campaign, Segment
-from sales.models import Deal, Pipeline, Stage
+from sales.models import Deal, Lead, Pipeline, Stage
 from support.models import Ticket, TicketMessage
 
 from .serializers import analytics, marketing, support
 from .serializers.customers import CompanySerializer, ConsentEventSerializer, CustomerSerializer, InteractionSerializer
 from .serializers.deals import DealSerializer, PipelineSerializer, StageSerializer
+from .serializers.leads import LeadSerializer
 
 # model -> its serializer. Each resource registers its model here.
 SERIALIZERS: dict[type[Model], type[Serializer]] = {
@@ -27,6 +28,7 @@ SERIALIZERS: dict[type[Model], type[Serializer]] = {
     Campaign: marketing.CampaignSerializer,
     Segment: marketing.SegmentSerializer,
     Deal: DealSerializer,
+    Lead: LeadSerializer,
     Pipeline: PipelineSerializer,
     Stage: StageSerializer,
 }
