@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts import roles
@@ -73,6 +74,7 @@ class LeadStatusSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string", "enum": [NEW_COMPANY]}], "nullable": True})
 class CompanyChoiceField(serializers.Field):
     """A company the user can see (by id), "new" (one named after the lead's company) or null."""
 
