@@ -77,7 +77,7 @@ class TaskFilter(django_filters.FilterSet):
             return queryset.filter(owner_id=int(choice))
         return queryset.filter(owner=self.user)
 
-    def noop(self, queryset, name, value):
+    def noop(self, queryset, name, value: str):
         return queryset  # applied in filter_queryset, where "Me" (empty) also filters
 
     def filter_status(self, queryset, name, value):
