@@ -7,13 +7,14 @@ from rest_framework.serializers import Serializer
 from analytics.models import ClvRun, RfmRun
 from customers.models import Company, ConsentEvent, Customer, Interaction
 from marketing.models import Campaign, Segment
-from sales.models import Deal, Lead, Pipeline, Stage
+from sales.models import Deal, Lead, Pipeline, Stage, Task
 from support.models import Ticket, TicketMessage
 
 from .serializers import analytics, marketing, support
 from .serializers.customers import CompanySerializer, ConsentEventSerializer, CustomerSerializer, InteractionSerializer
 from .serializers.deals import DealSerializer, PipelineSerializer, StageSerializer
 from .serializers.leads import LeadSerializer
+from .serializers.todos import TaskSerializer
 
 # model -> its serializer. Each resource registers its model here.
 SERIALIZERS: dict[type[Model], type[Serializer]] = {
@@ -29,6 +30,7 @@ SERIALIZERS: dict[type[Model], type[Serializer]] = {
     Segment: marketing.SegmentSerializer,
     Deal: DealSerializer,
     Lead: LeadSerializer,
+    Task: TaskSerializer,
     Pipeline: PipelineSerializer,
     Stage: StageSerializer,
 }

@@ -6,7 +6,7 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.routers import SimpleRouter
 
 from .authentication import ApiTokenAuthentication
-from .views import analytics, companies, customers, deals, interactions, leads, marketing, support, tokens
+from .views import analytics, companies, customers, deals, interactions, leads, marketing, support, todos, tokens
 
 app_name = "api"
 
@@ -24,6 +24,7 @@ router.register("campaigns", marketing.CampaignViewSet, basename="campaign")
 router.register("segments", marketing.SegmentViewSet, basename="segment")
 router.register("deals", deals.DealViewSet, basename="deal")
 router.register("leads", leads.LeadViewSet, basename="lead")
+router.register("tasks", todos.TaskViewSet, basename="task")
 router.register("pipelines", deals.PipelineViewSet, basename="pipeline")
 router.register("stages", deals.StageViewSet, basename="stage")
 
