@@ -522,11 +522,16 @@ SPECTACULAR_SETTINGS = {
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
-        # Several models have a `status` with their own choices: one enum name each.
+        # Several models have a `status` or `source` with their own choices: one enum name each.
         "TicketStatusEnum": "support.models.Ticket.Status",
         "CampaignStatusEnum": "marketing.models.Campaign.Status",
         # A customer's consent and a consent log entry's status share one set of choices.
         "ConsentStatusEnum": "customers.models.Customer.Consent",
+        "CustomerSourceEnum": "customers.models.Customer.Source",
+        "LeadStatusEnum": "sales.models.Lead.Status",
+        "DealStatusEnum": "sales.models.Deal.Status",
+        "OrderStatusEnum": "sales.models.Order.Status",
+        "OrderSourceEnum": "sales.models.Order.Source",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
