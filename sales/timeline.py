@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.timeline import OWNER_CHANGED, Sentence, Sentences, choice_label, field_labels, number, translated
 
-from .models import Deal, Lead, Task
+from .models import Deal, Lead, Order, Task
 
 STAGE_MOVED = [
     Sentence(
@@ -30,6 +30,14 @@ SENTENCES: Sentences = {
         Sentence(
             _("Order %(ref)s created from the won deal “%(title)s”: %(total)s %(currency)s"),
             formats={"total": number},
+        ),
+        # An order recorded through the API (a shop, an ERP) has no deal.
+        Sentence(_("Order %(ref)s recorded: %(total)s %(currency)s"), formats={"total": number}),
+    ],
+    "order.updated": [
+        Sentence(
+            _("Order %(ref)s: changed %(fields)s (%(total)s %(currency)s)"),
+            formats={"total": number, "fields": field_labels(Order)},
         )
     ],
     "lead.created": [Sentence(_("Lead created"))],

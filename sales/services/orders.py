@@ -2,6 +2,8 @@
 
 Imports of shop or ERP history live in order_import.py."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -12,6 +14,8 @@ from django.utils.translation import gettext as _
 from accounts.history import history_actor
 from accounts.models import User
 from crm_project.events import event_emit
+from crm_project.services import apply_changes
+from customers.models import Customer
 from customers.services import timeline_record
 
 from ..models import Deal, Order, OrderLine, Product
@@ -102,3 +106,119 @@ def _lines_for(deal: Deal) -> list[OrderLine]:
         )  # fmt: skip
         for line in products
     ]
+
+
+# --- orders from outside (the API: a shop or an ERP) ------------------------------------------
+CENT = Decimal("0.01")
+ORDER_FIELDS = ("ordered_at", "status", "currency")
+
+
+@dataclass(frozen=True)
+class OrderLineData:
+    """One line of an order to write; without a description it takes the product's name."""
+
+    quantity: Decimal
+    unit_price: Decimal
+    description: str = ""
+    product: Product | None = None
+
+
+@transaction.atomic
+def order_create(
+    *,
+    actor: User | None,
+    customer: Customer,
+    ordered_at: datetime,
+    lines: list[OrderLineData],
+    order_ref: str = "",
+    status: str = Order.Status.PAID,
+    currency: str = "",
+    source: str = Order.Source.MANUAL,
+) -> Order:
+    """Record an order with its lines; its total is the lines' sum. A reference the
+    customer already has is refused (updating by reference is order_update)."""
+    order = Order(customer=customer, order_ref=order_ref.strip(), ordered_at=ordered_at, status=status, source=source)
+    if currency:
+        order.currency = currency
+    if order.order_ref and Order.objects.filter(customer=customer, order_ref=order.order_ref).exists():
+        raise ValidationError({"order_ref": _("This customer already has an order with this reference.")})
+    built = _built_lines(order, lines)
+    order.full_clean(validate_constraints=False)
+    try:
+        with transaction.atomic():
+            order.save()
+    except IntegrityError as error:  # the same reference created meanwhile by a concurrent request
+        raise ValidationError({"order_ref": _("This customer already has an order with this reference.")}) from error
+    for line in built:
+        line.order = order
+    OrderLine.objects.bulk_create(built)
+    customer_stats_refresh(customer_ids=[customer.pk])
+    timeline_record(action="order.created", actor=actor, customer=customer, data=_entry_data(order))
+    event_emit("order.created", instance=order, actor=actor)
+    return order
+
+
+@transaction.atomic
+def order_update(*, order: Order, actor: User | None, lines: list[OrderLineData] | None = None, **fields) -> Order:
+    """Change an order's date, status or currency and, when `lines` is given, replace its
+    lines (the total follows them). Its customer and reference never change."""
+    unknown = set(fields) - set(ORDER_FIELDS)
+    if unknown:
+        raise TypeError(f"order_update() cannot change {', '.join(sorted(unknown))}")
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    changed = apply_changes(order, {name: value for name, value in fields.items() if value})
+    built = None
+    if lines is not None:
+        previous_total = order.total
+        built = _built_lines(order, lines)
+        if order.total != previous_total or _lines_differ(order, built):
+            changed.append("lines")
+    if not changed:
+        return order
+    if order.total < 0 and order.status != Order.Status.REFUNDED:
+        raise ValidationError({"status": _("A negative total is only allowed when the status is refunded.")})
+    order.full_clean(validate_constraints=False)
+    order.save()
+    if built is not None:
+        order.lines.all().delete()
+        for line in built:
+            line.order = order
+        OrderLine.objects.bulk_create(built)
+    customer_stats_refresh(customer_ids=[order.customer_id])
+    timeline_record(
+        action="order.updated", actor=actor, customer=order.customer, data={**_entry_data(order), "fields": changed}
+    )
+    return order
+
+
+def _built_lines(order: Order, lines: list[OrderLineData]) -> list[OrderLine]:
+    """The lines as unsaved rows; sets the order's total to their sum (checked against its status)."""
+    if not lines:
+        raise ValidationError({"lines": _("An order needs at least one line.")})
+    built = [
+        OrderLine(
+            product=line.product,
+            description=(line.description.strip() or (line.product.name if line.product else ""))[:200],
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            total=(line.quantity * line.unit_price).quantize(CENT),
+        )
+        for line in lines
+    ]
+    if any(not line.description for line in built):
+        raise ValidationError({"lines": _("Each line needs a description or a product.")})
+    order.total = sum((line.total for line in built), Decimal("0.00"))
+    if order.total < 0 and order.status != Order.Status.REFUNDED:
+        raise ValidationError({"lines": _("A negative total is only allowed when the status is refunded.")})
+    return built
+
+
+def _lines_differ(order: Order, built: list[OrderLine]) -> bool:
+    def key(line: OrderLine) -> tuple:
+        return (line.product_id, line.description, line.quantity, line.unit_price)
+
+    return [key(line) for line in order.lines.order_by("pk")] != [key(line) for line in built]
+
+
+def _entry_data(order: Order) -> dict:
+    return {"order": order.pk, "ref": str(order), "total": str(order.total), "currency": order.currency}
