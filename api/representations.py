@@ -7,13 +7,14 @@ from rest_framework.serializers import Serializer
 from analytics.models import ClvRun, RfmRun
 from customers.models import Company, ConsentEvent, Customer, Interaction
 from marketing.models import Campaign, Segment
-from sales.models import Deal, Lead, Pipeline, Stage, Task
+from sales.models import Deal, Lead, Order, Pipeline, Product, Stage, Task
 from support.models import Ticket, TicketMessage
 
 from .serializers import analytics, marketing, support
 from .serializers.customers import CompanySerializer, ConsentEventSerializer, CustomerSerializer, InteractionSerializer
 from .serializers.deals import DealSerializer, PipelineSerializer, StageSerializer
 from .serializers.leads import LeadSerializer
+from .serializers.orders import OrderSerializer, ProductSerializer
 from .serializers.todos import TaskSerializer
 
 # model -> its serializer. Each resource registers its model here.
@@ -31,6 +32,8 @@ SERIALIZERS: dict[type[Model], type[Serializer]] = {
     Deal: DealSerializer,
     Lead: LeadSerializer,
     Task: TaskSerializer,
+    Order: OrderSerializer,
+    Product: ProductSerializer,
     Pipeline: PipelineSerializer,
     Stage: StageSerializer,
 }

@@ -6,7 +6,19 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.routers import SimpleRouter
 
 from .authentication import ApiTokenAuthentication
-from .views import analytics, companies, customers, deals, interactions, leads, marketing, support, todos, tokens
+from .views import (
+    analytics,
+    companies,
+    customers,
+    deals,
+    interactions,
+    leads,
+    marketing,
+    orders,
+    support,
+    todos,
+    tokens,
+)
 
 app_name = "api"
 
@@ -25,6 +37,8 @@ router.register("segments", marketing.SegmentViewSet, basename="segment")
 router.register("deals", deals.DealViewSet, basename="deal")
 router.register("leads", leads.LeadViewSet, basename="lead")
 router.register("tasks", todos.TaskViewSet, basename="task")
+router.register("orders", orders.OrderViewSet, basename="order")
+router.register("products", orders.ProductViewSet, basename="product")
 router.register("pipelines", deals.PipelineViewSet, basename="pipeline")
 router.register("stages", deals.StageViewSet, basename="stage")
 
