@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts import roles
+from accounts.models import User
 from accounts.selectors import assignable_users
 from customers.models import Customer
 from sales.models import Deal, Pipeline, Stage
@@ -46,7 +47,7 @@ class DealSerializer(ApiSerializer):
     stage = serializers.PrimaryKeyRelatedField(
         queryset=Stage.objects.all(), required=False, help_text=_("Empty: the pipeline's first stage.")
     )
-    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    owner: "serializers.PrimaryKeyRelatedField[User]" = serializers.PrimaryKeyRelatedField(read_only=True)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
     # Sent back on an update, it makes a stale edit a 409 instead of overwriting.
     version = serializers.IntegerField(required=False)
@@ -132,7 +133,9 @@ class DealMoveSerializer(serializers.Serializer):
     def __init__(self, *args: Any, deal: Deal | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if deal is not None:
-            self.fields["stage"].queryset = Stage.objects.filter(pipeline_id=deal.pipeline_id)
+            self.fields["stage"] = serializers.PrimaryKeyRelatedField(
+                queryset=Stage.objects.filter(pipeline_id=deal.pipeline_id)
+            )
 
     def validate(self, attrs: dict) -> dict:
         attrs["lost_reason"] = attrs.get("lost_reason", "").strip()

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts import roles
+from accounts.models import User
 from accounts.selectors import assignable_users
 from customers.models import Company, Customer
 from sales.models import Lead, Pipeline
@@ -19,7 +20,7 @@ from .deals import is_write, request_user
 
 
 class LeadSerializer(ApiSerializer):
-    owner = serializers.PrimaryKeyRelatedField(read_only=True)
+    owner: "serializers.PrimaryKeyRelatedField[User]" = serializers.PrimaryKeyRelatedField(read_only=True)
     # Sent back on an update, it makes a stale edit a 409 instead of overwriting.
     version = serializers.IntegerField(required=False)
 
@@ -120,7 +121,12 @@ class LeadConvertSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         if request is not None:
-            self.fields["customer"].queryset = Customer.objects.editable_by(request.user)
+            self.fields["customer"] = serializers.PrimaryKeyRelatedField(
+                queryset=Customer.objects.editable_by(request.user),
+                required=False,
+                allow_null=True,
+                help_text=self.fields["customer"].help_text,
+            )
 
     def validate(self, attrs: dict) -> dict:
         if attrs.get("create_deal") and not attrs.get("pipeline"):

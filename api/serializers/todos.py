@@ -5,6 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from accounts.models import User
 from customers.models import Customer
 from sales.models import Deal, Lead, Task
 from sales.selectors.todos import task_assignees_for
@@ -14,7 +15,9 @@ from .deals import is_write, request_user
 
 
 class TaskSerializer(ApiSerializer):
-    owner = serializers.PrimaryKeyRelatedField(read_only=True, help_text="The assignee.")
+    owner: "serializers.PrimaryKeyRelatedField[User]" = serializers.PrimaryKeyRelatedField(
+        read_only=True, help_text="The assignee."
+    )
     customer = serializers.PrimaryKeyRelatedField(queryset=Customer.objects.none(), required=False, allow_null=True)
     deal = serializers.PrimaryKeyRelatedField(queryset=Deal.objects.none(), required=False, allow_null=True)
     lead = serializers.PrimaryKeyRelatedField(queryset=Lead.objects.none(), required=False, allow_null=True)

@@ -67,14 +67,14 @@ class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         deal = self.get_object()
         serializer = DealMoveSerializer(data=request.data, deal=deal)
         serializer.is_valid(raise_exception=True)
-        return self._moved(deal, **serializer.validated_data)
+        return self._moved(deal, actor=request.user, **serializer.validated_data)
 
     @extend_schema(request=None, responses=DealSerializer)
     @action(detail=True, methods=["post"])
     def win(self, request, pk=None) -> Response:
         """Move the deal to its pipeline's won stage (the deal page's "Won" button)."""
         deal = self.get_object()
-        return self._moved(deal, stage=self._closing_stage(deal, won=True))
+        return self._moved(deal, actor=request.user, stage=self._closing_stage(deal, won=True))
 
     @extend_schema(request=DealLoseSerializer, responses=DealSerializer)
     @action(detail=True, methods=["post"])
@@ -83,7 +83,8 @@ class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         deal = self.get_object()
         serializer = DealLoseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self._moved(deal, stage=self._closing_stage(deal, won=False), **serializer.validated_data)
+        stage = self._closing_stage(deal, won=False)
+        return self._moved(deal, actor=request.user, stage=stage, **serializer.validated_data)
 
     def _closing_stage(self, deal: Deal, *, won: bool) -> Stage:
         stages = selectors.pipeline_stages(deal.pipeline)
@@ -93,8 +94,8 @@ class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
             raise exceptions.ValidationError({"stage": [message]})
         return stage
 
-    def _moved(self, deal: Deal, *, stage: Stage, lost_reason: str = "") -> Response:
-        deal = deal_services.deal_move_stage(deal=deal, stage=stage, actor=self.request.user, lost_reason=lost_reason)
+    def _moved(self, deal: Deal, *, actor, stage: Stage, lost_reason: str = "") -> Response:
+        deal = deal_services.deal_move_stage(deal=deal, stage=stage, actor=actor, lost_reason=lost_reason)
         return Response(self.get_serializer(deal).data)
 
 

@@ -50,7 +50,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             require(order_import.can_import_orders(request.user))
 
     def create(self, request, *args, **kwargs) -> Response:
-        serializer = self.get_serializer(data=request.data)
+        serializer = OrderSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         order = order_services.order_create(actor=request.user, **serializer.service_fields())
         return Response(self.get_serializer(order).data, status=status.HTTP_201_CREATED)
