@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from api.representations import represent
 from customers.models import Interaction
 from customers.tests.factories import CustomerFactory
 from sales.models import Deal, DealStageChange, Stage
@@ -305,3 +306,10 @@ def test_stages_filter_by_pipeline_and_are_read_only(api_client, owner, admin_us
 
 def test_support_agents_do_not_get_the_pipelines(api_client, agent):
     assert api_client(agent).get("/api/v1/pipelines/").status_code == 403
+
+
+def test_a_deals_webhook_payload_is_what_the_api_returns(api_client, owner):
+    deal = DealFactory(owner=owner)
+
+    assert represent(deal) == api_client(owner).get(url(deal)).json()
+    assert represent(deal.pipeline) == api_client(owner).get(f"/api/v1/pipelines/{deal.pipeline_id}/").json()

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from api.representations import represent
 from customers.models import Customer, Interaction
 from customers.tests.factories import CompanyFactory, CustomerFactory
 from sales.models import AssignmentRule, Deal, Lead, LeadActivity
@@ -203,3 +204,7 @@ def test_a_deal_needs_a_pipeline_and_a_converted_lead_cannot_be_converted_again(
     assert client.post(url(lead, "convert"), {}, format="json").status_code == 200
     again = client.post(url(lead, "convert"), {}, format="json")
     assert again.status_code == 400 and Customer.objects.count() == 1
+
+
+def test_a_leads_webhook_payload_is_what_the_api_returns(api_client, owner, lead):
+    assert represent(lead) == api_client(owner).get(url(lead)).json()

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.tests.factories import UserFactory
+from api.representations import represent
 from customers.models import Interaction
 from customers.tests.factories import CustomerFactory
 from sales.models import CustomerStats, Order, Product
@@ -253,3 +254,10 @@ def test_a_products_sku_is_unique(api_client, admin_user):
 
     assert response.status_code == 400 and response.json()["errors"][0]["attr"] == "sku"
     assert Product.objects.count() == 1
+
+
+def test_an_orders_webhook_payload_is_what_the_api_returns(api_client, owner):
+    order = OrderFactory(customer=CustomerFactory(owner=owner))
+    OrderLineFactory(order=order)
+
+    assert represent(order) == api_client(owner).get(f"{ORDERS}{order.pk}/").json()

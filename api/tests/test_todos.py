@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from api.representations import represent
 from customers.models import Interaction
 from customers.tests.factories import CustomerFactory
 from sales.models import Task
@@ -177,3 +178,9 @@ def test_there_is_no_deleting_a_task(api_client, owner):
 
     assert api_client(owner).delete(url(task)).status_code == 405
     assert Task.objects.filter(pk=task.pk).exists()
+
+
+def test_a_tasks_webhook_payload_is_what_the_api_returns(api_client, owner):
+    task = TaskFactory(owner=owner)
+
+    assert represent(task) == api_client(owner).get(url(task)).json()
