@@ -83,7 +83,18 @@ class OrderSerializer(ApiSerializer):
 
 
 class OrderUpsertSerializer(OrderSerializer):
-    """PUT /orders/by-ref/<order_ref>/: the reference is the URL's; the customer finds the order."""
+    """PUT /orders/by-ref/<order_ref>/: the reference is the URL's; the customer (by id, or by
+    the shop's own `customer_ref`, the customer's external reference) finds the order."""
+
+    customer_ref = serializers.CharField(
+        write_only=True, required=False, help_text=_("In place of `customer`: the customer's external reference.")
+    )
 
     class Meta(OrderSerializer.Meta):
+        fields = [*OrderSerializer.Meta.fields, "customer_ref"]
         read_only_fields = [*OrderSerializer.Meta.read_only_fields, "order_ref"]
+
+    def service_fields(self) -> dict:
+        fields = super().service_fields()
+        fields.pop("customer_ref", None)
+        return fields

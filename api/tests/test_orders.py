@@ -261,3 +261,21 @@ def test_an_orders_webhook_payload_is_what_the_api_returns(api_client, owner):
     OrderLineFactory(order=order)
 
     assert represent(order) == api_client(owner).get(f"{ORDERS}{order.pk}/").json()
+
+
+def test_a_shop_upserts_by_its_own_customer_reference(api_client, manager, owner, outsider):
+    customer = CustomerFactory(owner=owner, external_ref="SHOP-CUST-1")
+    CustomerFactory(owner=outsider, external_ref="SHOP-CUST-2")
+    client = api_client(manager)
+    body = order_body(customer)
+    del body["customer"]
+
+    created = client.put(by_ref("SHOP-5"), {**body, "customer_ref": "SHOP-CUST-1"}, format="json")
+    again = client.put(by_ref("SHOP-5"), {**body, "customer_ref": "SHOP-CUST-1"}, format="json")
+    theirs = client.put(by_ref("SHOP-5"), {**body, "customer_ref": "SHOP-CUST-2"}, format="json")
+    unknown = client.put(by_ref("SHOP-5"), {**body, "customer_ref": "NOBODY"}, format="json")
+
+    assert (created.status_code, again.status_code) == (201, 200)
+    assert created.json()["customer"] == customer.pk
+    assert theirs.status_code == unknown.status_code == 404
+    assert list(Order.objects.values_list("customer", "order_ref")) == [(customer.pk, "SHOP-5")]

@@ -7,6 +7,7 @@ for customers they may change."""
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
@@ -14,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts import roles
+from customers.models import Customer
 from customers.selectors.customers import customer_get_for_user
 from sales.filters.orders import OrderFilter, ProductFilter
 from sales.models import Order, OrderLine, Product
@@ -64,9 +66,12 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     def by_ref(self, request, order_ref: str) -> Response:
         """Create the customer's order with this reference (201) or replace its date, status,
         currency and lines (200). A customer out of the user's scope is a 404."""
-        customer = self._customer(request.data.get("customer") if isinstance(request.data, dict) else None)
+        data = dict(request.data) if isinstance(request.data, dict) else {}
+        customer = self._customer(data)
+        if customer is not None:
+            data["customer"] = customer.pk
         order = order_list_for_user(user=request.user).filter(customer=customer, order_ref=order_ref).first()
-        serializer = OrderUpsertSerializer(order, data=request.data, context=self.get_serializer_context())
+        serializer = OrderUpsertSerializer(order, data=data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         fields = serializer.service_fields()
         if order is None:
@@ -76,9 +81,15 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         order = order_services.order_update(order=order, actor=request.user, **fields)
         return Response(self.get_serializer(order_get_for_user(user=request.user, pk=order.pk)).data)
 
-    def _customer(self, value):
-        """The body's customer through its access helper: 404 out of scope, 403 read only.
-        A missing or malformed id is left to the serializer (400 naming `customer`)."""
+    def _customer(self, data: dict) -> Customer | None:
+        """The body's customer (its id, or its external reference) through its access helper:
+        404 unknown or out of scope, 403 read only. A missing or malformed id is left to
+        the serializer (400 naming `customer`)."""
+        value, ref = data.get("customer"), data.get("customer_ref")
+        if value is None and isinstance(ref, str) and ref.strip():
+            value = Customer.objects.filter(external_ref=ref.strip()).values_list("pk", flat=True).first()
+            if value is None:
+                raise Http404
         if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
             return None
         return customer_get_for_user(user=self.request.user, pk=int(value), write=True)
