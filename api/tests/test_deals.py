@@ -313,3 +313,20 @@ def test_a_deals_webhook_payload_is_what_the_api_returns(api_client, owner):
 
     assert represent(deal) == api_client(owner).get(url(deal)).json()
     assert represent(deal.pipeline) == api_client(owner).get(f"/api/v1/pipelines/{deal.pipeline_id}/").json()
+
+
+def test_a_pipeline_without_a_won_stage_is_refused_in_the_clients_language(api_client, owner):
+    pipeline = PipelineFactory()
+    StageFactory(pipeline=pipeline, name="Only", position=0)
+    deal = DealFactory(owner=owner, pipeline=pipeline, stage=pipeline.stages.get())
+
+    response = api_client(owner).post(url(deal, "win"), HTTP_ACCEPT_LANGUAGE="tr")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0] == {
+        "code": "invalid",
+        "detail": "Bu satış hattının kazanıldı aşaması yok.",
+        "attr": "stage",
+    }
+    deal.refresh_from_db()
+    assert deal.status == Deal.Status.OPEN
