@@ -77,6 +77,18 @@ EXAMPLES: dict[str, list[tuple[dict, str, str]]] = {
             {"ref": "DEAL-1", "title": "Roof", "total": "250.50", "currency": "EUR"},
             "Order DEAL-1 created from the won deal “Roof”: 250.50 EUR",
             "DEAL-1 siparişi, kazanılan “Roof” fırsatından oluşturuldu: 250,50 EUR",
+        ),
+        (
+            {"ref": "SHOP-1", "total": "250.50", "currency": "EUR"},
+            "Order SHOP-1 recorded: 250.50 EUR",
+            "SHOP-1 siparişi kaydedildi: 250,50 EUR",
+        ),
+    ],
+    "order.updated": [
+        (
+            {"ref": "SHOP-1", "fields": ["status", "ordered_at"], "total": "99.00", "currency": "EUR"},
+            "Order SHOP-1: changed status, ordered at (99.00 EUR)",
+            "SHOP-1 siparişi: durum, sipariş zamanı değiştirildi (99,00 EUR)",
         )
     ],
     "lead.created": [({}, "Lead created", "Aday oluşturuldu")],
