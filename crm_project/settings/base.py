@@ -532,6 +532,8 @@ SPECTACULAR_SETTINGS = {
         "DealStatusEnum": "sales.models.Deal.Status",
         "OrderStatusEnum": "sales.models.Order.Status",
         "OrderSourceEnum": "sales.models.Order.Source",
+        "TaskPriorityEnum": "sales.models.Task.Priority",
+        "TicketPriorityEnum": "support.models.Priority",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
