@@ -208,3 +208,9 @@ def test_a_deal_needs_a_pipeline_and_a_converted_lead_cannot_be_converted_again(
 
 def test_a_leads_webhook_payload_is_what_the_api_returns(api_client, owner, lead):
     assert represent(lead) == api_client(owner).get(url(lead)).json()
+
+
+def test_a_support_agent_is_told_why_leads_are_refused(api_client, agent):
+    response = api_client(agent).get(LEADS)
+
+    assert response.json()["detail"] == "Leads are for sales reps, managers and admins."

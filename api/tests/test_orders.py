@@ -279,3 +279,16 @@ def test_a_shop_upserts_by_its_own_customer_reference(api_client, manager, owner
     assert created.json()["customer"] == customer.pk
     assert theirs.status_code == unknown.status_code == 404
     assert list(Order.objects.values_list("customer", "order_ref")) == [(customer.pk, "SHOP-5")]
+
+
+def test_a_rep_is_told_in_turkish_why_products_are_not_theirs_to_change(api_client, owner):
+    product = ProductFactory(price=Decimal("10.00"))
+
+    response = api_client(owner).patch(
+        f"{PRODUCTS}{product.pk}/", {"price": "1.00"}, format="json", HTTP_ACCEPT_LANGUAGE="tr"
+    )
+
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Ürün kataloğunu yöneticiler ve sistem yöneticileri değiştirir."
+    product.refresh_from_db()
+    assert product.price == Decimal("10.00")

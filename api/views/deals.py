@@ -25,10 +25,14 @@ from ..serializers.deals import (
 from .base import ScopedViewSet
 
 
-def require(allowed: bool) -> None:
-    """403 for a role the page refuses (record scope is the access helpers' job)."""
+def require(allowed: bool, message: str) -> None:
+    """403, saying why, for a role the page refuses (record scope is the access helpers' job)."""
     if not allowed:
-        raise exceptions.PermissionDenied()
+        raise exceptions.PermissionDenied(message)
+
+
+def sales_roles_only() -> str:
+    return _("Deals and pipelines are for sales reps, managers and admins.")
 
 
 class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -41,7 +45,7 @@ class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     def check_permissions(self, request) -> None:
         super().check_permissions(request)
         if self.action in ("list", "create"):
-            require(selectors.may_use_sales(request.user))
+            require(selectors.may_use_sales(request.user), sales_roles_only())
 
     def create(self, request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
@@ -122,7 +126,7 @@ class SalesReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
 
     def check_permissions(self, request) -> None:
         super().check_permissions(request)
-        require(selectors.may_use_sales(request.user))
+        require(selectors.may_use_sales(request.user), sales_roles_only())
 
 
 class PipelineViewSet(SalesReadOnlyViewSet):

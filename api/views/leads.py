@@ -1,6 +1,7 @@
 """Leads: list, retrieve, create, update, status and conversion, for the roles the lead
 pages allow (support agents never see leads). There is no deleting a lead."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -24,7 +25,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
 
     def check_permissions(self, request) -> None:
         super().check_permissions(request)
-        require(selectors.may_use_leads(request.user))
+        require(selectors.may_use_leads(request.user), _("Leads are for sales reps, managers and admins."))
 
     def create(self, request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)

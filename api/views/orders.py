@@ -5,12 +5,12 @@ Orders are visible exactly when their customer is. Writing orders from outside i
 order import's job on the pages, so it is the import's rule here: managers and admins,
 for customers they may change."""
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status
+from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -26,6 +26,11 @@ from sales.services import orders as order_services
 from ..serializers.orders import OrderSerializer, OrderUpsertSerializer, ProductSerializer
 from .base import ScopedViewSet
 from .deals import require
+
+
+def products_for_managers() -> str:
+    return _("Managers and admins change the product catalogue.")
+
 
 LINES = Prefetch("lines", queryset=OrderLine.objects.order_by("pk"))
 
@@ -49,7 +54,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     def check_permissions(self, request) -> None:
         super().check_permissions(request)
         if self.action in ("create", "by_ref"):
-            require(order_import.can_import_orders(request.user))
+            require(
+                order_import.can_import_orders(request.user),
+                _("Orders are recorded from outside by managers and admins, as with the order import."),
+            )
 
     def create(self, request, *args, **kwargs) -> Response:
         serializer = OrderSerializer(data=request.data, context=self.get_serializer_context())
@@ -104,7 +112,7 @@ def product_list_for_user(*, user) -> QuerySet[Product]:
 def product_get_for_user(*, user, pk, write: bool = False) -> Product:
     product = get_object_or_404(Product, pk=pk)
     if write and not roles.is_manager_or_admin(user):
-        raise PermissionDenied
+        raise exceptions.PermissionDenied(products_for_managers())
     return product
 
 
@@ -118,7 +126,7 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     def check_permissions(self, request) -> None:
         super().check_permissions(request)
         if self.action == "create":
-            require(roles.is_manager_or_admin(request.user))
+            require(roles.is_manager_or_admin(request.user), products_for_managers())
 
     def create(self, request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)

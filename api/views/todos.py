@@ -1,6 +1,7 @@
 """Tasks: the task list's filters (by default the user's own open tasks, as on the page),
 retrieve, create, update, complete and reopen. There is no deleting a task."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -27,7 +28,7 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         super().check_permissions(request)
         if self.action in ("list", "create"):
             # Tasks are for reps, managers and admins (the same roles as the task pages).
-            require(may_use_sales(request.user))
+            require(may_use_sales(request.user), _("Tasks are for sales reps, managers and admins."))
 
     def create(self, request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
