@@ -25,7 +25,7 @@ from sales.services import orders as order_services
 
 from ..serializers.orders import OrderSerializer, OrderUpsertSerializer, ProductSerializer
 from .base import ScopedViewSet
-from .deals import require
+from .deals import customer_tags_when_expanded, require
 
 
 def products_for_managers() -> str:
@@ -50,6 +50,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     get_for_user = order_get_for_user
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
+
+    def get_queryset(self) -> QuerySet:
+        return customer_tags_when_expanded(self, super().get_queryset())
 
     def check_permissions(self, request) -> None:
         super().check_permissions(request)
