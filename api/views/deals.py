@@ -50,6 +50,9 @@ class DealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     get_for_user = selectors.deal_get_for_user
     serializer_class = DealSerializer
     filterset_class = DealFilter
+    # The page's FilterSet has no defaults; the rows' relations are shown as ids (or expanded).
+    filterset_has_defaults = False
+    list_select_related = ()
 
     def check_permissions(self, request) -> None:
         super().check_permissions(request)

@@ -22,6 +22,9 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     get_for_user = selectors.lead_get_for_user
     serializer_class = LeadSerializer
     filterset_class = LeadFilter
+    # The page's FilterSet has no defaults; the rows' relations are shown as ids (or expanded).
+    filterset_has_defaults = False
+    list_select_related = ()
 
     def check_permissions(self, request) -> None:
         super().check_permissions(request)

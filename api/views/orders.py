@@ -50,6 +50,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     get_for_user = order_get_for_user
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
+    # The page's FilterSet has no defaults; the rows' relations are shown as ids (or expanded).
+    filterset_has_defaults = False
+    list_select_related = ()
 
     def get_queryset(self) -> QuerySet:
         return customer_tags_when_expanded(self, super().get_queryset())
@@ -125,6 +128,7 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     get_for_user = product_get_for_user
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
+    filterset_has_defaults = False
 
     def check_permissions(self, request) -> None:
         super().check_permissions(request)

@@ -1,6 +1,8 @@
 """Tasks: the task list's filters (by default the user's own open tasks, as on the page),
 retrieve, create, update, complete and reopen. There is no deleting a task."""
 
+import copy
+
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
@@ -12,9 +14,24 @@ from sales.selectors import todos as selectors
 from sales.selectors.deals import may_use_sales
 from sales.services import todos as task_services
 
+from ..filters import FilterBackend
 from ..serializers.todos import TaskSerializer
 from .base import ScopedViewSet
 from .deals import require
+
+
+class TaskFilterBackend(FilterBackend):
+    """The task list shows open tasks unless asked otherwise, and that default is its
+    status filter's (TaskFilter sets it when the request gives none): the status filter
+    stays even when the request does not name it."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None and "status" not in filterset.filters:
+            status = copy.deepcopy(filterset.base_filters["status"])
+            status.model, status.parent = queryset.model, filterset
+            filterset.filters["status"] = status
+        return filterset
 
 
 class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -23,6 +40,8 @@ class TaskViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     get_for_user = selectors.task_get_for_user
     serializer_class = TaskSerializer
     filterset_class = TaskFilter
+    filter_backends = [TaskFilterBackend]
+    list_select_related = ()  # the rows' relations are shown as ids
 
     def check_permissions(self, request) -> None:
         super().check_permissions(request)
