@@ -132,7 +132,6 @@ class RfmRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     """RFM scoring runs, newest first (managers and admins); one run with its summary."""
 
     api_app = "analytics"
-    lookup_value_regex = r"\d+"
     permission_classes = [TokenScopes, ManagersAndAdmins]
     list_for_user = rfm_run_list_for_user
     get_for_user = rfm_run_get_for_user
@@ -145,7 +144,6 @@ class ClvRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     """Lifetime-value fits, newest first (managers and admins); one run with its holdout check and summary."""
 
     api_app = "analytics"
-    lookup_value_regex = r"\d+"
     permission_classes = [TokenScopes, ManagersAndAdmins]
     list_for_user = clv_run_list_for_user
     get_for_user = clv_run_get_for_user

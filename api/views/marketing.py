@@ -54,7 +54,6 @@ class CampaignViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     """Email campaigns, newest first; one campaign with its progress and its report's totals."""
 
     api_app = "marketing"
-    lookup_value_regex = r"\d+"
     permission_classes = [TokenScopes, Marketers]
     list_for_user = campaign_list_for_user
     get_for_user = campaign_get_for_user
@@ -69,7 +68,6 @@ class SegmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     """Customer segments (dynamic and static lists) and their members."""
 
     api_app = "marketing"
-    lookup_value_regex = r"\d+"
     permission_classes = [TokenScopes, Marketers]
     list_for_user = segment_list_for_user
     get_for_user = segment_get_for_user

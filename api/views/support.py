@@ -47,7 +47,6 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     are for agents, managers and admins; a sales rep reads their customers' tickets by id."""
 
     api_app = "support"
-    lookup_value_regex = r"\d+"
     list_for_user = ticket_api_list_for_user
     get_for_user = access.ticket_get_for_user
     serializer_class = serializers.TicketSerializer

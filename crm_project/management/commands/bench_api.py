@@ -47,15 +47,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
 
 from accounts.models import User
-from analytics.db import crm_today
-from analytics.models import RfmRun
-from analytics.services import rfm_score_run
 from api.models import ApiToken
 from api.serializers.customers import CustomerSerializer
 from api.services import tokens
 from customers.models import Customer
 
-from .bench_lists import MARK, _bench_users, _clean_up, _generate
+from .bench_lists import bench_rows
 
 # The API serializer's columns (a relation as its id); its tags come from a second query.
 _COLUMNS = {field.name: field.attname for field in Customer._meta.concrete_fields}
@@ -109,11 +106,7 @@ class Command(BaseCommand):
             raise CommandError("Benchmarks write test data; they are disabled in these settings (production?).")
         if customers < 100 or rounds < 1:
             raise CommandError("--customers must be at least 100 and --rounds positive.")
-        admin, manager = _bench_users()
-        if fresh or Customer.all_objects.filter(external_ref__startswith=MARK).count() != customers:
-            self._step("delete earlier bench rows", _clean_up)
-            self._step(f"generate {customers:,} customers", lambda: _generate(customers, manager))
-            self._step("score RFM once", lambda: rfm_score_run(as_of=crm_today(), trigger=RfmRun.Trigger.COMMAND))
+        admin, manager = bench_rows(customers=customers, fresh=fresh, step=self._step)
         raw = {user.username: _token(user) for user in (admin, manager)}
         rates = {"burst": "100000000/min", "sustained": "100000000/day"}
         with (

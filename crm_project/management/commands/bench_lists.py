@@ -89,6 +89,17 @@ urlpatterns = [
 ]
 
 
+def bench_rows(*, customers: int, fresh: bool, step: Callable[[str, Callable], None]) -> tuple[User, User]:
+    """The bench admin and manager, and `customers` bench customers (made again when fresh or
+    of another count), scored by RFM once. Shared with bench_api."""
+    admin, manager = _bench_users()
+    if fresh or Customer.all_objects.filter(external_ref__startswith=MARK).count() != customers:
+        step("delete earlier bench rows", _clean_up)
+        step(f"generate {customers:,} customers", lambda: _generate(customers, manager))
+        step("score RFM once", lambda: rfm_score_run(as_of=crm_today(), trigger=RfmRun.Trigger.COMMAND))
+    return admin, manager
+
+
 class Command(BaseCommand):
     help = "Time the list pages (admin, manager scope, search, page 1000, board, RFM) against a bare page."
 
@@ -102,11 +113,7 @@ class Command(BaseCommand):
             raise CommandError("Benchmarks write test data; they are disabled in these settings (production?).")
         if customers < 100 or rounds < 1:
             raise CommandError("--customers must be at least 100 and --rounds positive.")
-        admin, manager = _bench_users()
-        if fresh or Customer.all_objects.filter(external_ref__startswith=MARK).count() != customers:
-            self._step("delete earlier bench rows", _clean_up)
-            self._step(f"generate {customers:,} customers", lambda: _generate(customers, manager))
-            self._step("score RFM once", lambda: rfm_score_run(as_of=crm_today(), trigger=RfmRun.Trigger.COMMAND))
+        admin, manager = bench_rows(customers=customers, fresh=fresh, step=self._step)
         with override_settings(ROOT_URLCONF=__name__, DEBUG=False):
             self._measure(admin, manager, rounds)
 
