@@ -33,7 +33,8 @@ def assert_no_sideways_scroll(page: Page) -> None:
 
 def assert_on_first_screen(page: Page, locator: Locator) -> None:
     """The element starts on the first screen, unscrolled, with at least its
-    first 40 px (a line of text) visible."""
+    first 40 px (a line of text) visible, once sections loaded after the page (htmx) are in."""
+    page.wait_for_load_state("networkidle")
     expect(locator).to_be_visible()
     assert page.evaluate("window.scrollY") == 0
     box = locator.bounding_box()
