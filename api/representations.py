@@ -8,7 +8,7 @@ from analytics.models import ClvRun, RfmRun
 from customers.models import Company, ConsentEvent, Customer, Interaction
 from marketing.models import Campaign, Segment
 from sales.models import Deal, Lead, Order, Pipeline, Product, Stage, Task
-from support.models import Ticket, TicketMessage
+from support.models import CsatSurvey, Ticket, TicketMessage
 
 from .serializers import analytics, marketing, support
 from .serializers.customers import CompanySerializer, ConsentEventSerializer, CustomerSerializer, InteractionSerializer
@@ -26,6 +26,7 @@ SERIALIZERS: dict[type[Model], type[Serializer]] = {
     RfmRun: analytics.RfmRunSerializer,
     ClvRun: analytics.ClvRunSerializer,
     Ticket: support.TicketSerializer,
+    CsatSurvey: support.CsatSurveySerializer,
     TicketMessage: support.TicketMessageSerializer,
     Campaign: marketing.CampaignSerializer,
     Segment: marketing.SegmentSerializer,

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from accounts.models import User
 from customers.models import Customer
 from support.forms.tickets import NewTicketForm
-from support.models import Priority, Queue, Ticket, TicketMessage
+from support.models import CsatSurvey, Priority, Queue, Ticket, TicketMessage
 from support.selectors.ticket import assignable_agents
 from support.selectors.tickets import queues_for_user
 
@@ -131,3 +131,12 @@ class TicketMessageCreateSerializer(serializers.Serializer):
         if not value.strip():
             raise serializers.ValidationError(_("Write a message."))
         return value.strip()
+
+
+class CsatSurveySerializer(ApiSerializer):
+    """A satisfaction survey of a ticket: sent when it was solved, answered once (score 1–5)."""
+
+    class Meta:
+        model = CsatSurvey
+        fields = ["id", "ticket", "agent", "queue", "sent_at", "score", "comment", "answered_at"]
+        read_only_fields = fields

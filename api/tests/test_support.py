@@ -6,12 +6,13 @@ and gets the ticket list's 403; everyone else gets 404."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts import roles
 from accounts.tests.factories import UserFactory
 from api.representations import represent
 from customers.tests.factories import CustomerFactory, TagFactory
-from support.models import Ticket, TicketEvent, TicketMessage
+from support.models import CsatSurvey, Ticket, TicketEvent, TicketMessage
 from support.tests.factories import QueueFactory, TicketFactory, TicketMessageFactory
 
 pytestmark = pytest.mark.django_db
@@ -268,3 +269,25 @@ def test_a_rep_cannot_open_a_ticket_as_on_the_page(api_client, owner, queue):
 
 def test_a_tickets_webhook_representation_is_what_the_api_returns(api_client, admin_user, ticket):
     assert represent(ticket) == api_client(admin_user).get(f"/api/v1/tickets/{ticket.pk}/").json()
+
+
+# --- satisfaction surveys ------------------------------------------------------------------
+@pytest.fixture
+def answered_survey(ticket):
+    return CsatSurvey.objects.create(ticket=ticket, score=4, comment="Quick answer", answered_at=timezone.now())
+
+
+def test_an_agent_reads_a_tickets_surveys_and_the_webhook_payload_is_that_row(api_client, agent, answered_survey):
+    response = api_client(agent).get(f"/api/v1/tickets/{answered_survey.ticket_id}/surveys/")
+    assert response.status_code == 200
+    [row] = response.json()
+    assert (row["score"], row["comment"]) == (4, "Quick answer")
+    assert represent(answered_survey) == row
+
+
+def test_a_sales_rep_cannot_read_surveys_and_an_outside_agent_gets_a_404(
+    api_client, owner, outside_agent, answered_survey
+):
+    url = f"/api/v1/tickets/{answered_survey.ticket_id}/surveys/"
+    assert api_client(owner).get(url).status_code == 403
+    assert api_client(outside_agent).get(url).status_code == 404

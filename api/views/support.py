@@ -101,6 +101,17 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         serializer = serializers.TicketMessageSerializer(page, many=True, context=self.get_serializer_context())
         return self.get_paginated_response(serializer.data)
 
+    @extend_schema(
+        responses=serializers.CsatSurveySerializer(many=True),
+        filters=False,
+        description="The ticket's satisfaction surveys, newest first (agents, managers and admins).",
+    )
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def surveys(self, request, pk=None) -> Response:
+        self._require_support_role()
+        surveys = self.get_object().surveys.all()
+        return Response(serializers.CsatSurveySerializer(surveys, many=True).data)
+
     def _post_message(self, request) -> Response:
         ticket = self.get_object()
         body = serializers.TicketMessageCreateSerializer(data=request.data)
