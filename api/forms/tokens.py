@@ -1,5 +1,7 @@
 """The form that creates a personal access token (profile page and its own page)."""
 
+import secrets
+
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxValueValidator
@@ -21,9 +23,13 @@ class ApiTokenForm(forms.Form):
         help_text=_("None ticked: every app you can use."),
     )
     expires_in_days = forms.IntegerField(label=_("Expires in (days)"), min_value=1)
+    # One random value per form shown: reloading the page that shows the new token posts
+    # the form again, and must not make a second token.
+    submission = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["submission"].initial = secrets.token_urlsafe(16)
         # From settings at each form, not at import: the limits are configurable.
         field = self.fields["expires_in_days"]
         field.initial = settings.CRM_API_TOKEN_DEFAULT_DAYS

@@ -124,3 +124,15 @@ def test_the_navigation_links_the_api_docs_for_everyone_and_the_token_list_for_a
     assert reverse("api:docs") in rep_page and reverse("api:token-list") not in rep_page
     assert client_for(owner).get(reverse("api:docs")).status_code == 200
     assert reverse("api:token-list") in client_for(admin_user).get(reverse("home")).content.decode()
+
+
+def test_posting_the_same_form_again_as_a_reload_does_makes_no_second_token(client_for, owner):
+    client = client_for(owner)
+    profile = client.get(reverse("profile")).content.decode()
+    submission = re.search(r'name="submission" value="([^"]+)"', profile).group(1)
+    first = client.post(reverse("api:token-create"), {**NEW_TOKEN, "submission": submission})
+    again = client.post(reverse("api:token-create"), {**NEW_TOKEN, "submission": submission})
+    assert first.status_code == 200 and shown_token(first).startswith("crm_")
+    assert again.status_code == 302 and again["Location"] == reverse("profile") + "#api-tokens"
+    assert shown_token(first) not in client.get(again["Location"]).content.decode()
+    assert ApiToken.objects.filter(user=owner).count() == 1

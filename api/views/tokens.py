@@ -6,6 +6,7 @@ these views do the writes and come back there.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -34,6 +35,9 @@ def token_create(request):
     the session or a message: the next page load cannot show it again."""
     form = ApiTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not _first_submission(request, form.cleaned_data["submission"]):
+            messages.info(request, _("That token was already created and shown once; it is in the list below."))
+            return redirect(_profile_url())
         try:
             token, raw = token_services.api_token_create(
                 user=request.user,
@@ -51,6 +55,13 @@ def token_create(request):
             add_never_cache_headers(response)  # no copy in the browser's or a proxy's cache
             return response
     return render(request, "api/token_new.html", {"form": form, "crumbs": _crumbs(_("New token"))})
+
+
+def _first_submission(request, submission: str) -> bool:
+    """False when this form was posted before (a reload of the page showing the token)."""
+    if not submission:
+        return True
+    return cache.add(f"api-token-submission:{request.user.pk}:{submission}", True, timeout=24 * 3600)
 
 
 @require_POST
