@@ -8,7 +8,6 @@ from customers.filters import CompanyFilter
 from customers.models import Company
 from customers.selectors import customers as selectors
 from customers.services import customers as customer_services
-from customers.views.customers import may_create_customers
 
 from ..serializers.customers import CompanySerializer
 from .base import ScopedViewSet
@@ -23,7 +22,7 @@ class CompanyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     filterset_class = CompanyFilter
 
     def create(self, request, *args, **kwargs) -> Response:
-        if not may_create_customers(request.user):
+        if not selectors.may_create_customers(request.user):
             raise PermissionDenied
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -18,7 +18,6 @@ from customers.filters import CustomerFilter
 from customers.models import Customer
 from customers.selectors import customers as selectors
 from customers.services import customers as customer_services
-from customers.views.customers import may_create_customers
 
 from ..filters import FilterBackend
 from ..serializers.customers import (
@@ -144,7 +143,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         return Response(self.get_serializer(event).data, status=status.HTTP_201_CREATED)
 
     def _create(self, data) -> Customer:
-        if not may_create_customers(self.request.user):
+        if not selectors.may_create_customers(self.request.user):
             raise PermissionDenied
         serializer = self.get_serializer(data=data)
         serializer.is_valid(raise_exception=True)

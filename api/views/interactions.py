@@ -8,7 +8,6 @@ from rest_framework.response import Response
 from customers.models import Interaction
 from customers.selectors import customers as selectors
 from customers.services import customers as customer_services
-from customers.views.customers import may_log_interactions
 
 from ..serializers.customers import InteractionSerializer
 from .base import ScopedViewSet
@@ -47,7 +46,7 @@ class InteractionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         # As on the page: whoever edits the customer, and support agents, who read every customer.
-        if not may_log_interactions(request.user, fields["customer"]):
+        if not selectors.may_log_interactions(request.user, fields["customer"]):
             raise PermissionDenied
         entry = customer_services.interaction_log(actor=request.user, **fields)
         return Response(self.get_serializer(entry).data, status=status.HTTP_201_CREATED)

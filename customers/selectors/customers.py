@@ -7,7 +7,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
 from django.http import Http404
 
-from crm_project.access import get_for_user
+from accounts import roles
+from crm_project.access import can_write, get_for_user
 from crm_project.fragments import cached_rows
 from crm_project.helpers import normalize_phone
 
@@ -43,6 +44,17 @@ def attachment_get_for_user(*, user, pk) -> Attachment:
     else:
         company_get_for_user(user=user, pk=attachment.company_id)
     return attachment
+
+
+# --- who may do what (the pages and the API ask the same questions) ------------------------
+def may_log_interactions(user, customer: Customer) -> bool:
+    """Whoever may edit the customer logs notes and calls; so does a support agent,
+    who reads every customer but edits none (a call is the agent's daily work)."""
+    return can_write(user, customer) or roles.is_support_agent(user)
+
+
+def may_create_customers(user) -> bool:
+    return roles.is_manager_or_admin(user) or roles.is_sales_rep(user)
 
 
 # --- lists ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from ..forms.customers import AttachmentForm, CompanyForm
 from ..models import Company
 from ..selectors import customers as selectors
 from ..tables import CompanyTable
-from .customers import attach_uploaded_file, may_create_customers
+from .customers import attach_uploaded_file
 
 
 class CompanyListView(FilteredTableView):
@@ -35,7 +35,7 @@ class CompanyListView(FilteredTableView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        if may_create_customers(self.request.user):
+        if selectors.may_create_customers(self.request.user):
             context["create_link"] = (_("New company"), reverse("customers:company-create"))
         return context
 
@@ -63,7 +63,7 @@ def company_detail(request, pk):
 
 @login_required
 def company_create(request):
-    if not may_create_customers(request.user):
+    if not selectors.may_create_customers(request.user):
         raise PermissionDenied
     form = CompanyForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():

@@ -53,7 +53,7 @@ class CustomerListView(FilteredTableView):
         # Its own ids: the filter bar has an "owner" and a "tag" select too.
         form = BulkActionForm(actions=actions, auto_id="bulk_%s") if actions else None
         context["bulk_form"] = cache_model_choices(form) if form else None
-        context["may_create"] = may_create_customers(self.request.user)
+        context["may_create"] = selectors.may_create_customers(self.request.user)
         context["may_export"] = may_export_customers(self.request.user)
         context["filter_notes"] = self._scope_notes()
         context["list_links"] = registry.customer_list_links(self.request.user)
@@ -83,7 +83,7 @@ def bulk_actions_for(user) -> list[str]:
     actions = []
     if roles.is_manager_or_admin(user):
         actions.append("assign_owner")
-    if may_create_customers(user):
+    if selectors.may_create_customers(user):
         actions.append("add_tag")
     if may_export_customers(user):
         actions.append("export")
@@ -93,22 +93,12 @@ def bulk_actions_for(user) -> list[str]:
 
 def may_export_customers(user) -> bool:
     """Support agents read customers one by one; bulk copies are for sales and managers."""
-    return may_create_customers(user)
-
-
-def may_log_interactions(user, customer: Customer) -> bool:
-    """Whoever may edit the customer logs notes and calls; so does a support agent,
-    who reads every customer but edits none (a call is the agent's daily work)."""
-    return can_write(user, customer) or roles.is_support_agent(user)
-
-
-def may_create_customers(user) -> bool:
-    return roles.is_manager_or_admin(user) or roles.is_sales_rep(user)
+    return selectors.may_create_customers(user)
 
 
 @login_required
 def customer_create(request):
-    if not may_create_customers(request.user):
+    if not selectors.may_create_customers(request.user):
         raise PermissionDenied
     custom_fields = selectors.custom_fields_active()
     form = CustomerForm(request.POST or None, user=request.user, custom_fields=custom_fields)
@@ -186,7 +176,7 @@ def customer_detail(request, pk):
         "timeline_page": _timeline_page(customer, 1),
         "consent_log": selectors.customer_consent_log(customer=customer)[:5],
         "attachments": customer.attachments.select_related("uploaded_by"),
-        "interaction_form": InteractionForm() if may_log_interactions(request.user, customer) else None,
+        "interaction_form": InteractionForm() if selectors.may_log_interactions(request.user, customer) else None,
         "consent_form": ConsentForm(initial={"status": customer.email_consent}) if writable else None,
         "reassign_form": ReassignForm(initial={"owner": customer.owner_id})
         if _may_reassign(request.user, customer)
@@ -225,7 +215,7 @@ def customer_timeline(request, pk):
 @login_required
 def interaction_create(request, pk):
     customer = selectors.customer_get_for_user(user=request.user, pk=pk)
-    if not may_log_interactions(request.user, customer):
+    if not selectors.may_log_interactions(request.user, customer):
         raise PermissionDenied
     form = InteractionForm(request.POST)
     # Forms elsewhere (the next best action on "My day") send the user back with `next`.
