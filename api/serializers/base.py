@@ -64,3 +64,13 @@ def expansions(serializer_class: type, request) -> list[str]:
     """The relations `?expand=` asked for that the serializer offers (for select_related)."""
     offered = getattr(serializer_class, "expandable", {})
     return [name for name in csv_param(request, "expand") if name in offered]
+
+
+def request_user(serializer: serializers.Serializer) -> Any:
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+def is_write(serializer: serializers.Serializer) -> bool:
+    request = serializer.context.get("request")
+    return request is not None and request.method not in ("GET", "HEAD", "OPTIONS")

@@ -12,18 +12,8 @@ from accounts.selectors import assignable_users
 from customers.models import Customer
 from sales.models import Deal, Pipeline, Stage
 
-from .base import ApiSerializer
+from .base import ApiSerializer, is_write, request_user
 from .customers import CustomerSerializer
-
-
-def request_user(serializer: serializers.Serializer) -> Any:
-    request = serializer.context.get("request")
-    return getattr(request, "user", None)
-
-
-def is_write(serializer: serializers.Serializer) -> bool:
-    request = serializer.context.get("request")
-    return request is not None and request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 class StageSerializer(ApiSerializer):

@@ -15,8 +15,7 @@ from customers.models import Company, Customer
 from sales.models import Lead, Pipeline
 from sales.services.leads import NEW_COMPANY
 
-from .base import ApiSerializer
-from .deals import is_write, request_user
+from .base import ApiSerializer, is_write, request_user
 
 
 class LeadSerializer(ApiSerializer):

@@ -10,9 +10,8 @@ from customers.models import Customer
 from sales.models import Order, OrderLine, Product
 from sales.services.orders import OrderLineData
 
-from .base import ApiSerializer
+from .base import ApiSerializer, is_write, request_user
 from .customers import CustomerSerializer
-from .deals import is_write, request_user
 
 
 class ProductSerializer(ApiSerializer):

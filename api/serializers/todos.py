@@ -10,8 +10,7 @@ from customers.models import Customer
 from sales.models import Deal, Lead, Task
 from sales.selectors.todos import task_assignees_for
 
-from .base import ApiSerializer
-from .deals import is_write, request_user
+from .base import ApiSerializer, is_write, request_user
 
 
 class TaskSerializer(ApiSerializer):

@@ -11,9 +11,11 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from django.db.models import Model, QuerySet
-from rest_framework import viewsets
+from django.db.models import Model, Prefetch, QuerySet
+from rest_framework import exceptions, viewsets
 from rest_framework.permissions import SAFE_METHODS
+
+from customers.models import Tag
 
 from .. import idempotency
 from ..models import ApiToken
@@ -85,3 +87,16 @@ def _log(request, response) -> None:
         token.name if token else "-",
         f" {1000 * (time.monotonic() - started):.0f}ms" if started else "",
     )
+
+
+def require(allowed: bool, message: str) -> None:
+    """403, saying why, for a role the page refuses (record scope is the access helpers' job)."""
+    if not allowed:
+        raise exceptions.PermissionDenied(message)
+
+
+def customer_tags_when_expanded(view: ScopedViewSet, queryset: QuerySet) -> QuerySet:
+    """?expand=customer shows each customer's tags: one query for the page, not one per row."""
+    if "customer" not in expansions(view.get_serializer_class(), view.request):
+        return queryset
+    return queryset.prefetch_related(Prefetch("customer__tags", queryset=Tag.objects.order_by("name")))

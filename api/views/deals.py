@@ -10,13 +10,11 @@ from rest_framework import exceptions, mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from customers.models import Tag
 from sales.filters.deals import DealFilter
 from sales.models import Deal, Pipeline, Stage
 from sales.selectors import deals as selectors
 from sales.services import deals as deal_services
 
-from ..serializers.base import expansions
 from ..serializers.deals import (
     DealLoseSerializer,
     DealMoveSerializer,
@@ -24,20 +22,7 @@ from ..serializers.deals import (
     PipelineSerializer,
     StageSerializer,
 )
-from .base import ScopedViewSet
-
-
-def require(allowed: bool, message: str) -> None:
-    """403, saying why, for a role the page refuses (record scope is the access helpers' job)."""
-    if not allowed:
-        raise exceptions.PermissionDenied(message)
-
-
-def customer_tags_when_expanded(view: ScopedViewSet, queryset: QuerySet) -> QuerySet:
-    """?expand=customer shows each customer's tags: one query for the page, not one per row."""
-    if "customer" not in expansions(view.get_serializer_class(), view.request):
-        return queryset
-    return queryset.prefetch_related(Prefetch("customer__tags", queryset=Tag.objects.order_by("name")))
+from .base import ScopedViewSet, customer_tags_when_expanded, require
 
 
 def sales_roles_only() -> str:

@@ -12,8 +12,7 @@ from sales.selectors import leads as selectors
 from sales.services import leads as lead_services
 
 from ..serializers.leads import LeadConvertSerializer, LeadSerializer, LeadStatusSerializer
-from .base import ScopedViewSet
-from .deals import require
+from .base import ScopedViewSet, require
 
 
 class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

@@ -24,8 +24,7 @@ from sales.services import order_import
 from sales.services import orders as order_services
 
 from ..serializers.orders import OrderSerializer, OrderUpsertSerializer, ProductSerializer
-from .base import ScopedViewSet
-from .deals import customer_tags_when_expanded, require
+from .base import ScopedViewSet, customer_tags_when_expanded, require
 
 
 def products_for_managers() -> str:

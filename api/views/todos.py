@@ -16,8 +16,7 @@ from sales.services import todos as task_services
 
 from ..filters import FilterBackend
 from ..serializers.todos import TaskSerializer
-from .base import ScopedViewSet
-from .deals import require
+from .base import ScopedViewSet, require
 
 
 class TaskFilterBackend(FilterBackend):
