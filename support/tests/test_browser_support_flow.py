@@ -44,11 +44,11 @@ def test_a_request_goes_from_the_form_to_a_rated_answer(login_in_browser, browse
     expect(page.locator("#thread")).to_contain_text("My invoice 1042 has last year's address.")
     page.locator("label[for=kind-internal]").click()
     page.get_by_label("Message").fill("Billing changed the address template last week")
-    page.get_by_role("button", name="Send").click()
+    page.locator("#reply").get_by_role("button", name="Send").click()
     expect(page.get_by_role("alert")).to_contain_text("Your internal note was added.")
     page.locator("label[for=kind-public]").click()
     page.get_by_label("Message").fill("Sorry about that, here is the corrected invoice.")
-    page.get_by_role("button", name="Send").click()
+    page.locator("#reply").get_by_role("button", name="Send").click()
     expect(page.get_by_role("alert")).to_contain_text("Your reply was sent to the customer.")
 
     customer.goto(live_server.url + _link_in_mail(ticket, OutboundEmail.Kind.ACKNOWLEDGEMENT))

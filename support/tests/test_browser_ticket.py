@@ -42,7 +42,7 @@ def test_an_agent_writes_a_note_and_a_macro_reply_and_sets_the_ticket_pending(
             break
         page.wait_for_timeout(100)
     assert TicketPresence.objects.filter(ticket=ticket, user=agent, replying=True).exists()
-    page.get_by_role("button", name="Send").click()
+    page.locator("#reply").get_by_role("button", name="Send").click()
     expect(page.get_by_role("alert")).to_contain_text("Your internal note was added.")
     note = page.locator("[data-kind=internal]")
     expect(note).to_contain_text("Internal note")
@@ -55,7 +55,7 @@ def test_an_agent_writes_a_note_and_a_macro_reply_and_sets_the_ticket_pending(
     page.locator("label[for=kind-public]").click()
     page.get_by_label("Macro").select_option(label="Apology")
     expect(page.get_by_label("Message")).to_have_value(f"Hello Kim, sorry about #{ticket.pk}.")
-    page.get_by_role("button", name="Send").click()
+    page.locator("#reply").get_by_role("button", name="Send").click()
     expect(page.get_by_role("alert")).to_contain_text("Your reply was sent to the customer.")
     reply = page.locator("[data-kind=public]").last
     expect(reply).to_contain_text(f"Hello Kim, sorry about #{ticket.pk}.")
