@@ -1,10 +1,13 @@
 """The CRM's roles. A role is a Django group; admins are staff or superusers.
 
-The role set is read once per request and cached on the user object, so
-checking roles in views, templates and the access layer costs one query.
+The role set is read once per request and cached on the user object, with the
+user's teams (accounts.memberships), so checking roles in views, templates and
+the access layer costs one query.
 """
 
 from django.utils.translation import gettext_lazy as _
+
+from . import memberships
 
 SALES_REP = "Sales rep"
 SUPPORT_AGENT = "Support agent"
@@ -14,6 +17,7 @@ MARKETER = "Marketer"
 # Not a group: superusers. primary_role() answers it for them.
 ADMIN = "admin"
 ROLE_NAMES = (SALES_REP, SUPPORT_AGENT, MANAGER, MARKETER)
+_ROLE_SET = frozenset(ROLE_NAMES)
 ROLE_LABELS = {
     SALES_REP: _("Sales rep"),
     SUPPORT_AGENT: _("Support agent"),
@@ -25,11 +29,7 @@ ROLE_LABELS = {
 def roles_of(user) -> frozenset[str]:
     if not user.is_authenticated:
         return frozenset()
-    cached = getattr(user, "_crm_roles", None)
-    if cached is None:
-        cached = frozenset(user.groups.filter(name__in=ROLE_NAMES).values_list("name", flat=True))
-        user._crm_roles = cached
-    return cached
+    return memberships.group_names(user) & _ROLE_SET
 
 
 def is_admin(user) -> bool:

@@ -22,7 +22,7 @@ from django.db.models.sql.where import OR, WhereNode
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from accounts import roles
+from accounts import memberships, roles
 
 OWN, TEAM, ALL, NONE = "own", "team", "all", "none"
 _WIDTH = {NONE: 0, OWN: 1, TEAM: 2, ALL: 3}
@@ -161,10 +161,4 @@ def can_write(user, obj) -> bool:
 
 
 def user_team_ids(user) -> set[int]:
-    from accounts.selectors import teams_of
-
-    cached = getattr(user, "_crm_team_ids", None)
-    if cached is None:
-        cached = set(teams_of(user).values_list("pk", flat=True))
-        user._crm_team_ids = cached
-    return cached
+    return memberships.team_ids(user)

@@ -1,4 +1,4 @@
-from accounts import roles
+from accounts import memberships, roles
 from accounts.tests.factories import UserFactory
 
 
@@ -6,7 +6,7 @@ def test_primary_role_prefers_the_widest_role(db):
     user = UserFactory(role=roles.SALES_REP)
     assert roles.primary_role(user) == roles.SALES_REP
     user.groups.add(user.groups.model.objects.get(name=roles.MANAGER))
-    user._crm_roles = None
+    memberships.forget(user)
     assert roles.primary_role(user) == roles.MANAGER
 
 
@@ -18,7 +18,7 @@ def test_staff_users_are_admins_whatever_their_groups(db):
 
 def test_roles_are_read_once_per_user_object(db, django_assert_num_queries):
     user = UserFactory(role=roles.SUPPORT_AGENT)
-    user._crm_roles = None
+    memberships.forget(user)
     with django_assert_num_queries(1):
         assert roles.is_support_agent(user)
         assert not roles.is_sales_rep(user)

@@ -191,13 +191,13 @@ def test_an_unknown_run_is_not_found(client_for, manager, runs, run):
 def test_the_report_takes_a_fixed_number_of_queries(client_for, manager, runs, django_assert_num_queries):
     client = client_for(manager)
     client.get(REPORT)  # the session
-    # session, user, roles; the runs menu (the latest run is its first); the viewer's teams (the
-    # scope), top 25; the previous run, slipping away
-    with django_assert_num_queries(8):
+    # session, user, roles and teams (the scope); the runs menu (the latest run is its first);
+    # top 25; the previous run, slipping away
+    with django_assert_num_queries(7):
         client.get(REPORT)
     for _ in range(30):
         CustomerFactory(owner=runs["big"].owner)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         client.get(REPORT)
 
 

@@ -244,16 +244,16 @@ def test_the_overview_query_count_is_pinned(client_for, manager, owner, django_a
     add_rows(2)
     client = client_for(manager)
     client.get(OVERVIEW)  # warm the session
-    # session, user, roles, the manager's team ids (the scope names them as values);
+    # session, user, roles and team ids (the scope names them as values);
     # the cohort aggregation; pipelines, stages, stage totals;
     # forecast open deals, won deals, the manager's teams, team targets, members' targets,
     # open deals outside the months; RFM runs, segments
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         client.get(OVERVIEW, {"refresh": "1"})
     add_rows(8)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(15):
         client.get(OVERVIEW, {"refresh": "1"})
-    with django_assert_num_queries(15):  # the aggregation from the cache
+    with django_assert_num_queries(14):  # the aggregation from the cache
         client.get(OVERVIEW)
 
 

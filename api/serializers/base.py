@@ -7,9 +7,18 @@ to `select_related` them.
 
 import copy
 from collections.abc import Callable
-from typing import Any, ClassVar
+from functools import cached_property, partial
+from operator import attrgetter
+from typing import Any, ClassVar, cast
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model
 from rest_framework import serializers
+from rest_framework.fields import Field, SkipField
+from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField
+
+# A readable field's name, how to read its value off an instance, and how to represent it.
+Reader = tuple[str, Callable[[Any], Any], Callable[[Any], Any]]
 
 
 def csv_param(request, name: str) -> list[str]:
@@ -54,16 +63,74 @@ class ApiSerializer(serializers.ModelSerializer):
             cls._built_fields = built
         return copy.deepcopy(built)
 
+    def to_representation(self, instance) -> dict[str, Any]:
+        """DRF's loop over the readable fields, with how to read each field worked out
+        once per serializer rather than once per row and field: a list page of 25
+        customers reads 650 values, and DRF's general attribute lookup was a third of
+        the time spent serializing them."""
+        if not isinstance(instance, self.Meta.model):
+            return super().to_representation(instance)
+        data = {}
+        for name, read, represent in self._readers:
+            try:
+                value = read(instance)
+            except SkipField:
+                continue
+            data[name] = None if value is None else represent(value)
+        return data
+
+    @cached_property
+    def _readers(self) -> list[Reader]:
+        return [_reader(field, self.Meta.model) for field in self._readable_fields]
+
     def _is_top_level(self) -> bool:
         # Nested and expanded serializers keep all their fields.
         parent = self.parent
         return parent is None or (isinstance(parent, serializers.ListSerializer) and parent.parent is None)
 
 
+def _reader(field: Field, model: type[Model]) -> Reader:
+    """A model column is read with `attrgetter` (a relation shown as its id, from its
+    `<name>_id` attribute); any other field through its own `get_attribute`."""
+    name = cast(str, field.field_name)  # bound: the serializer named it
+    column = _column(field, model)
+    if column is not None and isinstance(field, PrimaryKeyRelatedField):
+        if field.use_pk_only_optimization() and field.pk_field is None:
+            return name, attrgetter(column.attname), _same
+    elif column is not None and type(field).get_attribute is Field.get_attribute:
+        return name, attrgetter(field.source_attrs[0]), field.to_representation
+    return name, partial(_read_through_field, field), field.to_representation
+
+
+def _column(field: Field, model: type[Model]) -> Any:
+    if len(field.source_attrs) != 1:
+        return None
+    try:
+        column = model._meta.get_field(field.source_attrs[0])
+    except FieldDoesNotExist:
+        return None
+    return column if column.concrete and not column.many_to_many else None
+
+
+def _read_through_field(field: Field, instance: Any) -> Any:
+    value = field.get_attribute(instance)
+    return None if isinstance(value, PKOnlyObject) and value.pk is None else value
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
 def expansions(serializer_class: type, request) -> list[str]:
     """The relations `?expand=` asked for that the serializer offers (for select_related)."""
     offered = getattr(serializer_class, "expandable", {})
     return [name for name in csv_param(request, "expand") if name in offered]
+
+
+def wants_field(request, name: str) -> bool:
+    """Whether the response shows field `name` (every field unless `?fields=` trims them)."""
+    wanted = csv_param(request, "fields")
+    return not wanted or name in wanted
 
 
 def request_user(serializer: serializers.Serializer) -> Any:

@@ -2,6 +2,9 @@
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
 
 from api.serializers.customers import CustomerSerializer
 from customers.tests.factories import CompanyFactory, CustomerFactory, TagFactory
@@ -43,8 +46,8 @@ def test_the_list_takes_the_same_queries_however_many_owners_companies_and_tags(
     for person in (owner, teammate):
         customer = CustomerFactory(owner=person, company=CompanyFactory(owner=person))
         customer.tags.add(TagFactory())
-    # The token with its user, the rep's roles (for the scope), the page, its tags: the
-    # owners and companies are ids, not joined.
+    # The token with its user, the rep's roles and teams (for the scope), the page, its
+    # tags' names: the owners and companies are ids, not joined.
     assert queries() == one == 4
 
 
@@ -53,3 +56,33 @@ def test_serializer_fields_built_once_are_copied_not_shared(rf):
     assert first.keys() == second.keys()
     assert all(first[name] is not second[name] for name in first)
     assert first["email"].parent is not second["email"].parent
+
+
+def test_each_listed_customer_shows_its_own_tags_by_name(api_client, owner):
+    tagged, untagged = CustomerFactory(owner=owner), CustomerFactory(owner=owner)
+    tagged.tags.add(TagFactory(name="vip"), TagFactory(name="gold"))
+    rows = {row["id"]: row for row in api_client(owner).get(URL).json()["results"]}
+    assert rows[tagged.pk]["tags"] == ["gold", "vip"]
+    assert rows[untagged.pk]["tags"] == []
+    assert "tags" not in api_client(owner).get(URL, {"fields": "id,email"}).json()["results"][0]
+
+
+def test_the_column_readers_represent_a_customer_exactly_as_drf_does(owner):
+    company = CompanyFactory(owner=owner)
+    customer = CustomerFactory(owner=owner, company=company, custom_data={"plan": "pro"})
+    customer.tags.add(TagFactory(name="vip"))
+    bare = CustomerFactory(owner=None, company=None)
+
+    def both(record, query: dict) -> tuple[dict, dict]:
+        request = Request(APIRequestFactory().get(URL, query))
+        request.user = owner
+        serializer = CustomerSerializer(context={"request": request})
+        return serializer.to_representation(record), serializers.ModelSerializer.to_representation(serializer, record)
+
+    for record in (customer, bare):
+        for query in ({}, {"expand": "company"}):
+            ours, drfs = both(record, query)
+            assert ours == drfs
+    assert both(customer, {})[0]["company"] == company.pk
+    assert both(customer, {"expand": "company"})[0]["company"]["name"] == company.name
+    assert both(bare, {})[0]["owner"] is None

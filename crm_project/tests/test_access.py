@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from accounts import roles
+from accounts import memberships, roles
 from accounts.tests.factories import UserFactory
 from crm_project.access import can_write, get_for_user
 from crm_project.tests.scoping.models import Note, SharedNote
@@ -65,7 +65,7 @@ def test_anonymous_users_see_nothing(notes):
 
 def test_a_user_with_two_roles_gets_the_wider_scope(owner, notes):
     owner.groups.add(*owner.groups.model.objects.filter(name=roles.MANAGER))
-    owner._crm_roles = None
+    memberships.forget(owner)
     assert titles(Note.objects.visible_to(owner)) == {"own", "teammate"}
 
 

@@ -92,15 +92,15 @@ def test_the_forecast_page_query_count_is_pinned(client_for, manager, owner, tea
     client = client_for(manager)
     open_deal(owner)
     client.get(FORECAST)
-    # session, user, roles, the manager's team ids (the scope names them as values),
+    # session, user, roles and team ids (the scope names them as values),
     # currencies, teams, people, open rows, won rows, team targets,
     # member targets, open deals outside the months, revenue, breakdown by team, breakdown by owner
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         client.get(FORECAST)
     for months_ahead in range(6):
         open_deal(owner, months_ahead=months_ahead)
         open_deal(teammate, months_ahead=months_ahead, stage="Negotiation")
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         client.get(FORECAST)
 
 

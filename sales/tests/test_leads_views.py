@@ -97,14 +97,14 @@ def test_the_list_query_count_does_not_depend_on_the_number_of_leads(
     client = client_for(manager)
     LeadFactory.create_batch(3, owner=owner)
     client.get(LIST_URL)  # warm the session
-    # session, user, roles, the manager's team ids (the scope names them as values), the total (list_count_queries),
+    # session, user, roles and team ids (the scope names them as values), the total (list_count_queries),
     # the page with owner and team joined;
     # (the filter form's and the bulk form's menus, the saved views and the teams to share with
     # come from the cache: crm_project/fragments.py)
-    with django_assert_num_queries(5 + list_count_queries):
+    with django_assert_num_queries(4 + list_count_queries):
         client.get(LIST_URL)
     LeadFactory.create_batch(30, owner=teammate)
-    with django_assert_num_queries(5 + list_count_queries):
+    with django_assert_num_queries(4 + list_count_queries):
         response = client.get(LIST_URL)
     assert len(response.context["table"].page.object_list) == 25
 

@@ -182,14 +182,14 @@ def test_the_manager_home_query_count_is_pinned(client_for, manager, owner, djan
     DealFactory(owner=owner, expected_close_date=this_month())
     TaskFactory(owner=owner, due_at=timezone.now() - timedelta(days=1))
     client.get("/")
-    # session, user, roles, the manager's team ids (the scope names them as values), pipeline totals,
+    # session, user, roles and team ids (the scope names them as values), pipeline totals,
     # closing deals, overdue tasks, the team's people, activities logged, deals moved, deals won,
     # targets; the latest RFM run (none yet: no segments read); the support backlog by queue
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         client.get("/")
     DealFactory.create_batch(5, owner=owner, expected_close_date=this_month())
     TaskFactory.create_batch(5, owner=owner, due_at=timezone.now() - timedelta(days=1))
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         client.get("/")
 
 
