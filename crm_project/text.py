@@ -1,5 +1,6 @@
-"""HTML to readable plain text, for mail: the text of an inbound message that
-came as HTML only (support) and the text part of an email template (marketing).
+"""Mail HTML: user-authored HTML made safe to show (`sanitise_html`), and HTML
+to readable plain text, for the text of an inbound message that came as HTML
+only (support) and the text part of an email template (marketing).
 
 Block elements break lines, `<br>` ends a line, list items get "- ", table
 cells of a row stay on one line, blockquotes become "> " quotes (support finds
@@ -9,6 +10,17 @@ text, as "text (https://…)", so a reader of the text part can still follow it.
 
 import re
 from html.parser import HTMLParser
+
+import nh3
+
+
+def sanitise_html(html: str) -> str:
+    """nh3's allow-list: scripts, styles, event handlers and javascript: links gone
+    (with the content of scripts and styles); text, links and merge fields kept."""
+    if not html.strip():
+        return ""
+    return nh3.clean(html, clean_content_tags={"script", "style", "title", "template"}).strip()
+
 
 # Addresses never worth writing out: they do nothing in plain text, or harm.
 _INERT_LINK = re.compile(r"^\s*(?:javascript|data|vbscript):", re.IGNORECASE)

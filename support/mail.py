@@ -29,13 +29,12 @@ from email.policy import default as default_policy
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Literal
 
-import nh3
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from crm_project.text import html_to_text
+from crm_project.text import html_to_text, sanitise_html
 
 # ---------------------------------------------------------------- results
 
@@ -252,13 +251,6 @@ def reply_subject(ticket_id: int, subject: str) -> str:
 
 
 # ---------------------------------------------------------------- bodies
-
-
-def sanitise_html(html: str) -> str:
-    """HTML safe to show an agent: nh3's allow-list, scripts, styles and event handlers gone."""
-    if not html.strip():
-        return ""
-    return nh3.clean(html, clean_content_tags={"script", "style", "title", "template"}).strip()
 
 
 # ---------------------------------------------------------------- quoted history

@@ -1,6 +1,6 @@
 """crm_project.text.html_to_text: the one HTML-to-text conversion support and marketing share."""
 
-from crm_project.text import html_to_text
+from crm_project.text import html_to_text, sanitise_html
 
 
 def test_blocks_and_line_breaks_become_lines_and_runs_of_blank_lines_collapse():
@@ -36,3 +36,16 @@ def test_links_are_left_out_by_default_and_written_after_their_text_on_request()
 def test_script_links_and_a_mailto_of_the_shown_address_are_never_written_out():
     html = '<a href="javascript:alert(1)">Details</a> <a href="mailto:ann@example.com">ann@example.com</a>'
     assert html_to_text(html, links=True) == "Details ann@example.com"
+
+
+def test_sanitised_html_keeps_text_links_and_merge_fields_and_drops_what_runs():
+    dirty = (
+        '<p onclick="steal()">Hi {{ first_name }}</p><script>alert(1)</script><style>p{}</style>'
+        '<a href="javascript:alert(1)">bad</a> <a href="https://example.com/offer">offer</a>'
+    )
+    clean = sanitise_html(dirty)
+    assert clean.startswith("<p>Hi {{ first_name }}</p>")
+    assert '<a href="https://example.com/offer"' in clean
+    for gone in ("onclick", "script", "alert", "javascript:", "p{}"):
+        assert gone not in clean
+    assert sanitise_html("  \n ") == ""

@@ -5,22 +5,16 @@ import html as html_lib
 import re
 from dataclasses import dataclass
 
-import nh3
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.history import history_actor
-from crm_project.text import html_to_text
+from crm_project.text import html_to_text, sanitise_html
 
 from .. import merge
 from ..models import EmailTemplate
 
 _HREF = re.compile(r'href="(https?://[^"]+)"', re.IGNORECASE)
-
-
-def sanitise_html(html: str) -> str:
-    """nh3's allow-list: scripts, styles, event handlers and javascript: links gone; merge fields kept."""
-    return nh3.clean(html, clean_content_tags={"script", "style", "title", "template"}).strip()
 
 
 def template_links(html: str) -> list[str]:

@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from analytics.selectors.rfm import rfm_customer_history
+from crm_project.text import sanitise_html
 from customers.models import Tag
 from sales.selectors.orders import customer_order_totals, customer_orders_recent
 
 from .. import sla
 from ..events import event_sentence
-from ..mail import sanitise_html
 from ..models import (
     CsatSurvey,
     KbArticle,
