@@ -1,7 +1,5 @@
 """Reads about users and teams that every app needs (who may own records, a user's team)."""
 
-from collections.abc import Callable
-
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -56,10 +54,10 @@ def saved_views_visible_to(user: User) -> QuerySet[SavedView]:
     return SavedView.objects.filter(Q(owner=user) | Q(team__in=teams_of(user).values("pk")))
 
 
-def saved_views_for(user: User, list_key: str, *, fetch: Callable[[QuerySet], list] = list) -> list[SavedView]:
+def saved_views_for(user: User, list_key: str) -> list[SavedView]:
     """The views of one list the user may pick, their own first, each marked
-    `is_default` if it is the user's default for that list (one query; `fetch` runs
-    it: the list frame reads it through its cache, crm_project.fragments.cached_rows)."""
+    `is_default` if it is the user's default for that list (one query; the list frame
+    keeps the result in its cache, crm_project.fragments.cached_result)."""
     default = SavedViewDefault.objects.filter(user=user, list_key=list_key, view=OuterRef("pk"))
     views = (
         saved_views_visible_to(user)
@@ -67,7 +65,7 @@ def saved_views_for(user: User, list_key: str, *, fetch: Callable[[QuerySet], li
         .select_related("owner", "team")
         .annotate(is_default=Exists(default))
     )
-    return sorted(fetch(views), key=lambda view: (view.owner_id != user.pk, view.name.lower(), view.pk))
+    return sorted(views, key=lambda view: (view.owner_id != user.pk, view.name.lower(), view.pk))
 
 
 def saved_view_get_for_user(*, user: User, pk: int) -> SavedView:

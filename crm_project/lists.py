@@ -392,11 +392,10 @@ class FilteredTableView(LoginRequiredMixin, SavedViewsMixin, SingleTableMixin, F
     page_title: "StrOrPromise" = ""
     # Optional (label, url) for a button beside the title.
     create_link = None
-
-    def get_filterset(self, filterset_class):
-        filterset = super().get_filterset(filterset_class)
-        cache_model_choices(filterset.form)
-        return filterset
+    # Keep the rendered filter bar in the fragment cache (crm_project.fragments), per
+    # user and query string: only for a list whose bar shows nothing but the query
+    # string, the user's own rows and watched models' rows (its menus, saved views).
+    filter_bar_cached = False
 
     def get_template_names(self):
         if self.request.htmx and not self.request.htmx.boosted:
@@ -415,7 +414,16 @@ class FilteredTableView(LoginRequiredMixin, SavedViewsMixin, SingleTableMixin, F
         context["active_filter_count"] = len(chips)
         if filterset is not None:
             context["filter_bar"] = filter_bar(filterset, chips)
+            context["filter_bar_cached"] = self.filter_bar_cached
+            context["filter_bar_vary"] = self._filter_bar_vary()
         return context
+
+    def _filter_bar_vary(self) -> str:
+        """The query string as the filter bar shows it: its page, order and page size do not show."""
+        query = self.request.GET.copy()
+        for name in NOT_SHOWN_IN_BAR:
+            query.pop(name, None)
+        return query.urlencode()
 
 
 class DateInputFilter(django_filters.DateFilter):
@@ -512,16 +520,44 @@ class FilterChip:
 
 # Query parameters that page, sort or lay out a list rather than filter it.
 NOT_FILTERS = ("page", "per_page", "sort", VIEW_PARAMETER, COLUMNS_PARAMETER)
+# Those of them the filter bar does not show (the bar shows the columns and the saved view).
+NOT_SHOWN_IN_BAR = ("page", "per_page", "sort")
 
 
-@dataclass(frozen=True)
 class FilterBar:
     """The filter form split for the bar: the search and the main filters inline,
-    the rest in the "More filters" panel (with how many of those are set)."""
+    the rest in the "More filters" panel (with how many of those are set).
 
-    main: list[forms.BoundField]
-    more: list[forms.BoundField]
-    more_active: int
+    The fields are split, and the form's menus given their cached options, on
+    first use: when the bar comes from the fragment cache they are never needed."""
+
+    def __init__(self, filterset, chips: list[FilterChip]):
+        self.filterset = filterset
+        self.chips = chips
+
+    @cached_property
+    def _split(self) -> tuple[list[forms.BoundField], list[forms.BoundField]]:
+        cache_model_choices(self.filterset.form)
+        fields = self.filterset.form.visible_fields()
+        wanted = getattr(self.filterset, "main_filters", None)
+        if wanted is None:
+            wanted = [field.name for field in fields[:MAIN_FILTERS_DEFAULT]]
+        main = [field for name in wanted for field in fields if field.name == name]
+        more = [field for field in fields if field.name not in wanted]
+        return main, more
+
+    @property
+    def main(self) -> list[forms.BoundField]:
+        return self._split[0]
+
+    @property
+    def more(self) -> list[forms.BoundField]:
+        return self._split[1]
+
+    @property
+    def more_active(self) -> int:
+        more_names = {field.name for field in self.more}
+        return sum(chip.name in more_names for chip in self.chips)
 
 
 # Without `main_filters` on the FilterSet, its first fields are the main ones.
@@ -530,14 +566,7 @@ MAIN_FILTERS_DEFAULT = 3
 
 def filter_bar(filterset, chips: list[FilterChip]) -> FilterBar:
     """A FilterSet names its main filters in `main_filters = ("q", "owner", ...)`."""
-    fields = filterset.form.visible_fields()
-    wanted = getattr(filterset, "main_filters", None)
-    if wanted is None:
-        wanted = [field.name for field in fields[:MAIN_FILTERS_DEFAULT]]
-    main = [field for name in wanted for field in fields if field.name == name]
-    more = [field for field in fields if field.name not in wanted]
-    more_names = {field.name for field in more}
-    return FilterBar(main=main, more=more, more_active=sum(chip.name in more_names for chip in chips))
+    return FilterBar(filterset, chips)
 
 
 def filter_chips(filterset, request: HttpRequest, *, empty_url: str | None = None) -> list[FilterChip]:

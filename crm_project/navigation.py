@@ -54,7 +54,8 @@ def navigation(request):
     visible = [(item, _url(item.url_name)) for item in nav_items() if item.visible_for(user)]
     active_url = _best_match(request.path, [url for item, url in visible if not item.soon])
     items = [{"item": item, "url": url, "active": not item.soon and url == active_url} for item, url in visible]
-    return {"nav_items": items, "is_admin": roles.is_admin(user)}
+    # The active entry names the cached side navigation (base.html) with the user.
+    return {"nav_items": items, "nav_active_url": active_url, "is_admin": roles.is_admin(user)}
 
 
 def _url(url_name: str) -> str:

@@ -31,7 +31,7 @@ from django.views.decorators.http import require_POST
 from accounts import selectors, services
 from accounts.models import SavedView, Team
 
-from .fragments import cached_rows
+from .fragments import cached_result
 
 # Parameters a list reads besides its filters: kept when a saved view is applied.
 LIST_PARAMETERS = ("sort", "per_page")
@@ -61,7 +61,12 @@ class SavedViewsMixin:
 
     @cached_property
     def saved_views(self) -> list[SavedView]:
-        return selectors.saved_views_for(self.request.user, self.list_key, fetch=cached_rows)  # type: ignore[arg-type]
+        user, list_key = self.request.user, self.list_key
+        # Named by user and list: not even the query is built while the entry is current.
+        return cached_result(
+            ("saved_views_for", user.pk, list_key),
+            lambda: selectors.saved_views_for(user, list_key),  # type: ignore[arg-type]
+        )
 
     @cached_property
     def active_view(self) -> SavedView | None:
@@ -144,7 +149,7 @@ class SavedViewsMixin:
             "saved_views": self.saved_views,
             "active_view": self.active_view,
             "default_view": self.default_view,
-            "saved_view_teams": cached_rows(selectors.teams_of(user)),  # type: ignore[arg-type]
+            "saved_view_teams": cached_result(("teams_of", user.pk), lambda: list(selectors.teams_of(user))),  # type: ignore[arg-type]
             "column_choices": column_choices(table),
             "columns_value": self.request.GET.get(COLUMNS_PARAMETER),
             "current_query": self.request.GET.urlencode(),

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from crm_project.events import event_emit
+from crm_project.fragments import bump_cache_version
 from sales.models import Order
 
 from ..db import ExactSum, crm_midnight, crm_timezone, crm_today
@@ -207,4 +208,5 @@ def rfm_prune_runs(*, keep: int | None = None) -> int:
         with transaction.atomic():
             RfmScore.objects.filter(run_id=run_id).delete()
             RfmRun.objects.filter(pk=run_id).update(scores_kept=False)
+            bump_cache_version(RfmRun)  # the cached report shows whether a run's scores are kept
     return len(old)

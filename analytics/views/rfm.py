@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -36,9 +37,12 @@ def report(request):
 def _report_context(request, *, run_form: RfmRunForm) -> dict:
     run = selectors.rfm_run_get(_int_param(request, "run"))
     segments = selectors.rfm_segments()
+    # The run menus and the action buttons show only inside the report's cached body
+    # (rfm_report.html): read when it is rendered, not when it comes from the cache.
+    runs = SimpleLazyObject(lambda: list(selectors.rfm_run_list()[:RUN_CHOICES]))
     context: dict[str, Any] = {
         "run": run,
-        "runs": selectors.rfm_run_list()[:RUN_CHOICES],
+        "runs": runs,
         "segments": list(segments.values()),
         "run_form": run_form,
         "job": _running_job(request),
@@ -46,12 +50,15 @@ def _report_context(request, *, run_form: RfmRunForm) -> dict:
     }
     if run is not None:
         context |= _run_context(request, run, segments)
-        # Other apps' buttons act on the latest kept scores: offered on that run only (newest first).
-        context["runs"] = list(context["runs"])  # the run menus read this same list
-        latest_kept = next((choice for choice in context["runs"] if choice.scores_kept), None)
-        on_latest = latest_kept is not None and latest_kept.pk == run.pk
-        context["rfm_actions"] = registry.rfm_actions(request.user) if on_latest else []
+        context["rfm_actions"] = SimpleLazyObject(lambda: _rfm_actions(request, run, runs))
     return context
+
+
+def _rfm_actions(request, run: RfmRun, runs: list[RfmRun]) -> list:
+    """Other apps' buttons act on the latest kept scores: offered on that run only (newest first)."""
+    latest_kept = next((choice for choice in runs if choice.scores_kept), None)
+    on_latest = latest_kept is not None and latest_kept.pk == run.pk
+    return registry.rfm_actions(request.user) if on_latest else []
 
 
 def _run_context(request, run: RfmRun, segments: dict) -> dict:

@@ -340,6 +340,8 @@ CRM_CACHED_MODELS: list[str] = [
     "sales.Pipeline",
     "sales.Stage",
     "analytics.RfmSegment",
+    # The RFM report's body is cached per run (its figures are the run's summary).
+    "analytics.RfmRun",
 ]
 
 # --- Registries: how higher apps extend lower apps' pages ----------------------

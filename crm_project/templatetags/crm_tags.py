@@ -7,7 +7,7 @@ import django_tables2 as tables
 from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
 from django.utils.html import conditional_escape, format_html
@@ -17,8 +17,48 @@ from django_tables2.columns.linkcolumn import BaseLinkColumn
 from django_tables2.utils import A
 
 from crm_project.form_renderer import bootstrap_field_html
+from crm_project.fragments import cache_model_choices, cached_fragment
 
 register = template.Library()
+
+
+@register.tag
+def cachedfragment(parser, token):
+    """`{% cachedfragment "name" value … %}…{% endcachedfragment %}`: the block's HTML,
+    kept per user, language and time zone and the values named, while no watched
+    model has changed (crm_project.fragments.cached_fragment). Name every value the
+    block shows besides watched rows and the user (the path, a query string…)."""
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError(f"{bits[0]} needs a name.")
+    nodelist = parser.parse(("endcachedfragment",))
+    parser.delete_first_token()
+    vary_on = [parser.compile_filter(bit) for bit in bits[2:]]
+    return CachedFragmentNode(nodelist, parser.compile_filter(bits[1]), vary_on)
+
+
+class CachedFragmentNode(template.Node):
+    def __init__(self, nodelist, name, vary_on):
+        self.nodelist = nodelist
+        self.name = name
+        self.vary_on = vary_on
+
+    def render(self, context):
+        request = context.get("request")
+        user = getattr(request, "user", None)
+        described = (
+            "fragment",
+            str(self.name.resolve(context)),
+            getattr(user, "pk", None),
+            translation.get_language(),
+            timezone.get_current_timezone_name(),
+            *(str(value.resolve(context)) for value in self.vary_on),
+        )
+        return cached_fragment(
+            described,
+            lambda: self.nodelist.render(context),
+            csrf_token=lambda: str(context.get("csrf_token") or ""),
+        )
 
 
 @register.filter
@@ -29,6 +69,13 @@ def as_bootstrap_field(field) -> str:
 
     html = bootstrap_field_html(field)
     return html if html is not None else as_crispy_field(field)
+
+
+@register.filter
+def with_cached_menus(form):
+    """The form, its model menus given their options from the cache (crm_project.fragments):
+    called where the form is drawn, so that a cached fragment spares even that."""
+    return cache_model_choices(form)
 
 
 @register.simple_tag(takes_context=True)

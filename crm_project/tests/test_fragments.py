@@ -1,6 +1,7 @@
 """Cached fragments (crm_project/fragments.py): the filter bars' menus come from the
 cache, and every write to the rows they show makes the next page show the new rows."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -8,6 +9,7 @@ from django import forms
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -15,10 +17,12 @@ from accounts import roles
 from accounts.models import Team, User
 from accounts.tests.factories import UserFactory
 from crm_project.fragments import (
+    CSRF_PLACEHOLDER,
     VERSION_KEY,
     bump_cache_version,
     cache_model_choices,
     cache_versions,
+    cached_fragment,
     version_name,
 )
 from customers.models import Customer, Tag
@@ -292,3 +296,74 @@ class _CacheCalls:
                 self.depth -= 1
 
         return wrapper
+
+
+# --- rendered fragments: the filter bar, the top bar and side navigation -----------------------
+def logout_token(response) -> str:
+    """The CSRF token of the top bar's log-out form (inside a cached fragment)."""
+    html = response.content.decode()
+    found = re.search(
+        rf'action="{reverse("logout")}">\s*<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)"', html
+    )
+    assert found, "no log-out form"
+    return found.group(1)
+
+
+def test_a_cached_fragment_carries_the_token_of_the_request_that_shows_it(manager):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(manager)
+    second.force_login(manager)
+    first.get(LIST)  # renders and keeps the top bar (its log-out form) and the filter bar
+    response = second.get(LIST)
+    assert CSRF_PLACEHOLDER not in response.content.decode()
+    # The other session's token would be refused (403): this one is the second client's own.
+    assert second.post(reverse("logout"), {"csrfmiddlewaretoken": logout_token(response)}).status_code == 302
+
+
+def test_the_cached_filter_bar_shows_the_filters_of_each_query(client_for, manager):
+    tag = TagFactory(name="VIP")
+    client = client_for(manager)
+    client.get(LIST)
+    response = client.get(LIST, {"tag": tag.pk, "q": "ada"})
+    html = response.content.decode()
+    assert 'name="q" value="ada"' in html
+    assert f'<option value="{tag.pk}" selected>VIP</option>' in html
+    assert 'name="q" value="ada"' not in client.get(LIST).content.decode()
+
+
+def test_the_side_navigation_marks_the_entry_of_each_page(client_for, manager):
+    client = client_for(manager)
+    active = re.compile(r'<a class="nav-link active" href="([^"]+)" aria-current="page">')
+    assert active.findall(client.get(LIST).content.decode()) == [LIST]
+    assert active.findall(client.get(reverse("sales:pipeline")).content.decode()) == [reverse("sales:pipeline")]
+    assert active.findall(client.get(LIST).content.decode()) == [LIST]
+
+
+def test_a_fragment_whose_render_reads_rows_nobody_watches_is_drawn_every_time(owner):
+    from customers.tests.factories import CustomerFactory
+
+    CustomerFactory(owner=owner, first_name="Ada")
+    renders = []
+
+    def render() -> str:
+        renders.append(1)
+        return ", ".join(customer.first_name for customer in Customer.objects.all())
+
+    for _ in range(2):
+        assert cached_fragment(("customers",), render, csrf_token=str) == "Ada"
+    assert len(renders) == 2
+
+
+def test_a_fragment_is_drawn_again_after_a_write_to_any_watched_model(owner):
+    renders = []
+
+    def render() -> str:
+        renders.append(1)
+        return "menu"
+
+    cached_fragment(("menu",), render, csrf_token=str)
+    cached_fragment(("menu",), render, csrf_token=str)
+    assert len(renders) == 1
+    TagFactory(name="Fresh")
+    cached_fragment(("menu",), render, csrf_token=str)
+    assert len(renders) == 2

@@ -218,7 +218,7 @@ def customer_consent_log(*, customer: Customer) -> QuerySet[ConsentEvent]:
 
 def custom_fields_active() -> list[CustomField]:
     """Read on every customer list and form: from the cache until a custom field changes."""
-    return cached_rows(CustomField.objects.filter(is_active=True))
+    return cached_rows(CustomField.objects.filter(is_active=True), key=("custom_fields_active",))
 
 
 def custom_values_for_display(customer: Customer, fields: list[CustomField]) -> list[tuple[str, object]]:

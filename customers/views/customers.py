@@ -35,6 +35,8 @@ class CustomerListView(FilteredTableView):
     filterset_class = CustomerFilter
     template_name = "customers/customer_list.html"
     page_title = gettext_lazy("Customers")
+    # Its bar's menus are users, teams, tags, RFM segments and custom fields (all watched).
+    filter_bar_cached = True
 
     def get_queryset(self):
         customers = selectors.customer_list_for_user(user=self.request.user)

@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import roles
 from crm_project.access import can_write
-from crm_project.fragments import cache_model_choices
 from crm_project.helpers import next_url
 from crm_project.lists import FilteredTableView
 from crm_project.permissions import manager_or_admin_required
@@ -54,8 +53,8 @@ def board(request):
     pipeline = cast(Pipeline, selectors.pipeline_choose(pipelines, request.GET.get("pipeline")))
     stages = selectors.pipeline_stages(pipeline)
     deals = selectors.board_deals(user=request.user, pipeline=pipeline)
+    # Its menus get their cached options when the filter form is drawn (pipeline_board.html).
     board_filter = BoardFilter(request.GET or None, queryset=deals, request=request)
-    cache_model_choices(board_filter.form)
     columns = selectors.board_columns(deals=board_filter.qs, stages=stages)
     context = {
         "pipelines": pipelines,

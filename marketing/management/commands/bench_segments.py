@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from analytics.models import RfmRun, RfmScore, RfmSegment
 from analytics.selectors.rfm import rfm_latest_kept_run_id
+from crm_project.fragments import bump_cache_version
 from customers.models import Customer
 from marketing.models import Segment, SegmentMember
 from marketing.selectors.segments import segment_queryset
@@ -231,6 +232,7 @@ def _make_rfm_run(now) -> None:
             [run.pk],
         )
     RfmRun.objects.filter(pk=run.pk).update(n_scored=RfmScore.objects.filter(run=run).count())
+    bump_cache_version(RfmRun)
 
 
 def _analyze() -> None:
