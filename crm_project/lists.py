@@ -454,14 +454,27 @@ class ShortDateColumn(tables.Column):
     """A date or time in the locale's short format. django-tables2's DateColumn and
     DateTimeColumn compile a small template for every cell."""
 
+    # Formats that show the date only: a page's rows of one day share their text.
+    DATE_ONLY = ("SHORT_DATE_FORMAT", "DATE_FORMAT")
+
     def __init__(self, *, format: str = "SHORT_DATE_FORMAT", **kwargs):  # noqa: A002 - as DateColumn names it
         self.format = format
+        self._days: dict[tuple[date, str | None], str] = {}
         super().__init__(**kwargs)
 
     def render(self, value):
         if isinstance(value, datetime) and timezone.is_aware(value):
             value = timezone.localtime(value)
-        return date_format(value, self.format)
+        if self.format not in self.DATE_ONLY:
+            return date_format(value, self.format)
+        day = value.date() if isinstance(value, datetime) else value
+        key = (day, get_language())
+        text = self._days.get(key)
+        if text is None:
+            if len(self._days) >= 512:
+                self._days.clear()
+            text = self._days[key] = date_format(day, self.format)
+        return text
 
 
 class BulkSelectColumn(tables.CheckBoxColumn):

@@ -64,10 +64,12 @@ class CustomerTable(tables.Table):
         return format_html('<a href="{}">{}</a>', self.company_url(value.pk), value)
 
     def render_tags(self, record: Customer):
+        # The prefetched tags as they are: `record.tags` builds a related manager per row.
+        tags = getattr(record, "_prefetched_objects_cache", {}).get("tags")
         return format_html_join(
             "",
             '<span class="badge rounded-pill me-1" style="background-color: {}">{}</span>',
-            ((tag.color, tag.name) for tag in record.tags.all()),
+            ((tag.color, tag.name) for tag in (record.tags.all() if tags is None else tags)),
         )
 
 

@@ -168,7 +168,7 @@ class _Cell:
         path, _separator, self.remainder = self.accessor.rpartition(self.accessor.SEPARATOR)
         self.path = A(path) if path else None
         self.render = column.render
-        self.wanted, self.takes_all = tables.utils.signature(self.render)
+        self.wanted, self.takes_all = _signature(self.render)
         # Column.render returns the value as it is: no arguments to gather, nothing to call.
         self.as_is = getattr(self.render, "__func__", None) is tables.Column.render and not column.link
         self.link = _Link(column.link) if column.link else None
@@ -193,13 +193,21 @@ class _Cell:
                 remainder = None
         if remainder:
             try:
-                value = self.accessor.resolve(record)
+                value = self._resolve(record)
             except Exception:
                 if self.text_link:  # django-tables2: a link column with its own text needs no value
                     return self._rendered(row, None)
         if value in self.empty_values or (self.many_to_many and not value.exists()):  # type: ignore[union-attr]
             return self.bound.default
         return self._rendered(row, value)
+
+    def _resolve(self, record):
+        """Accessor.resolve; an attribute of the record itself (most columns) read directly."""
+        if self.path is None and isinstance(record, models.Model):
+            value = getattr(record, self.remainder, _MISSING)
+            if value is not _MISSING and not callable(value):
+                return value
+        return self.accessor.resolve(record)
 
     def _display(self, record, penultimate) -> Callable | None:
         """`get_<field>_display` when the accessor ends on a field with choices (django-tables2
@@ -239,6 +247,22 @@ class _Cell:
         return self.link(content, arguments) if self.link else content
 
 
+_MISSING = object()
+# Render functions' signatures (django-tables2 reads them with inspect for every column of
+# every table): by function, bound or not. Bounded: a closure made per table would fill it.
+_signatures: dict[tuple[Callable, bool], tuple[tuple[str, ...], str | None]] = {}
+
+
+def _signature(function: Callable) -> tuple[tuple[str, ...], str | None]:
+    key = (getattr(function, "__func__", function), hasattr(function, "__self__"))
+    found = _signatures.get(key)
+    if found is None:
+        if len(_signatures) >= 1024:
+            _signatures.clear()
+        found = _signatures[key] = tables.utils.signature(function)
+    return found
+
+
 def _call(function, wanted: tuple[str, ...], takes_all: str | None, arguments: dict):
     """django-tables2's call_with_appropriate, with the signature read beforehand."""
     if takes_all:
@@ -257,7 +281,7 @@ class _Link:
         attrs = link.attrs or {}
         self.fast = callable(link.url) and not any(callable(value) for value in attrs.values())
         if self.fast:
-            self.wanted, self.takes_all = tables.utils.signature(link.url)
+            self.wanted, self.takes_all = _signature(link.url)
             shared = tables.utils.AttributeDict(attrs).as_html()
             self.opening = f"<a {shared} " if shared else "<a "
 
