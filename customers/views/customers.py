@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 
 from accounts import roles
 from crm_project.access import can_write
-from crm_project.fragments import cache_model_choices
 from crm_project.helpers import next_url
 from crm_project.lists import FilteredTableView
 from crm_project.versioning import StaleEdit, refused_edit_form
@@ -54,7 +53,8 @@ class CustomerListView(FilteredTableView):
         actions = bulk_actions_for(self.request.user)
         # Its own ids: the filter bar has an "owner" and a "tag" select too.
         form = BulkActionForm(actions=actions, auto_id="bulk_%s") if actions else None
-        context["bulk_form"] = cache_model_choices(form) if form else None
+        # Its menus get their cached options where it is drawn (customer_list.html), if it is.
+        context["bulk_form"] = form
         context["may_create"] = selectors.may_create_customers(self.request.user)
         context["may_export"] = may_export_customers(self.request.user)
         context["filter_notes"] = self._scope_notes()
