@@ -71,6 +71,22 @@ def as_bootstrap_field(field) -> str:
     return html if html is not None else as_crispy_field(field)
 
 
+@register.simple_tag(takes_context=True)
+def render_list_table(context, table) -> str:
+    """django-tables2's `{% render_table table %}`, drawn inside the page's context: its
+    own renders the table's template as a new page (`render(context, request)`), which
+    runs every context processor (the side navigation's among them) a second time."""
+    template = context.template.engine.get_template(table.template_name)
+    request = context.get("request")
+    table.context = context  # as render_table does: TemplateColumn draws its cells in it
+    try:
+        table.before_render(request)
+        with context.push(table=table):
+            return template.render(context)
+    finally:
+        del table.context
+
+
 @register.filter
 def with_cached_menus(form):
     """The form, its model menus given their options from the cache (crm_project.fragments):
