@@ -4,6 +4,7 @@ The report's figures are company-wide (managers and admins only); drill-downs
 go to the customer list and the export, both limited to what the viewer may see.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -54,7 +55,7 @@ def _report_context(request, *, run_form: RfmRunForm) -> dict:
     return context
 
 
-def _rfm_actions(request, run: RfmRun, runs: list[RfmRun]) -> list:
+def _rfm_actions(request, run: RfmRun, runs: Iterable[RfmRun]) -> list:
     """Other apps' buttons act on the latest kept scores: offered on that run only (newest first)."""
     latest_kept = next((choice for choice in runs if choice.scores_kept), None)
     on_latest = latest_kept is not None and latest_kept.pk == run.pk
