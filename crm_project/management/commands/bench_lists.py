@@ -141,30 +141,37 @@ class Command(BaseCommand):
             ("/analytics/rfm/ (admin)", a, "/analytics/rfm/"),
         ]
         timings: dict[str, list[float]] = {label: [] for label, _user, _url in pages}
+        # This process's CPU time per request: Django's own work, without PostgreSQL's or the
+        # other programs' on a shared machine (steadier than the wall clock under load).
+        cpu: dict[str, list[float]] = {label: [] for label, _user, _url in pages}
         for _label, username, url in pages:  # warm up: templates, caches, connections
             response = clients[username].get(url)
             if response.status_code != 200:
                 raise CommandError(f"{url} as {username} answered {response.status_code}")
         for _round in range(rounds):
             for label, username, url in pages:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.process_time()
                 clients[username].get(url)
                 timings[label].append((time.perf_counter() - started) * 1000)
+                cpu[label].append((time.process_time() - started_cpu) * 1000)
         sql = {label: _sql_of(clients[username], url) for label, username, url in pages}
         bare = statistics.median(timings[pages[0][0]])
+        bare_cpu = statistics.median(cpu[pages[0][0]])
         self.stdout.write(
             f"list pages at {Customer.objects.count():,} customers on {connection.vendor}, "
             f"median of {rounds} requests each (Django test Client, logged in, DEBUG off; "
+            "CPU: this process's, its ratio to the bare page's beside it; "
             "SQL: one more request's queries and their time):"
         )
-        self.stdout.write(f"  {'page':<44} {'median':>9} {'req/s':>7} {'ratio':>6} {'SQL':>16}")
+        self.stdout.write(f"  {'page':<44} {'median':>9} {'req/s':>7} {'ratio':>6} {'CPU':>8} {'ratio':>6} {'SQL':>16}")
         for label, _user, _url in pages:
-            median = statistics.median(timings[label])
+            median, median_cpu = statistics.median(timings[label]), statistics.median(cpu[label])
             ratio = bare / median
             flag = "" if ratio >= 0.5 else "  < 0.5"
             queries, seconds = sql[label]
             self.stdout.write(
                 f"  {label:<44} {median:7.1f} ms {1000 / median:7.1f} {ratio:6.2f} "
+                f"{median_cpu:5.1f} ms {bare_cpu / max(median_cpu, 0.001):6.2f} "
                 f"{queries:3d} q {seconds * 1000:6.1f} ms{flag}"
             )
 
