@@ -103,6 +103,67 @@ def query_replace(context, **changes):
     return query.urlencode()
 
 
+@register.simple_tag(takes_context=True)
+def list_pagination(context, page) -> str:
+    """partials/pagination.html for a list's table, built in Python: the same HTML, about
+    half a millisecond less per list (its template runs a tag per page link)."""
+    paginator = page.paginator
+    if paginator.num_pages <= 1:
+        return ""
+    query = context["request"].GET
+
+    def href(number) -> str:
+        changed = query.copy()
+        changed["page"] = number
+        return escape("?" + changed.urlencode())
+
+    previous, following = escape(translation.gettext("Previous")), escape(translation.gettext("Next"))
+    nav_class = "d-flex align-items-center justify-content-between flex-wrap gap-2 mt-3"
+    parts = [
+        f'<nav aria-label="{escape(translation.gettext("Pages"))}" class="{nav_class}">\n',
+        '  <span class="text-body-secondary small">',
+    ]
+    if len(page):
+        total = getattr(paginator, "count_label", None) or paginator.count
+        shown = translation.gettext("%(start)s–%(end)s of %(total)s") % {
+            "start": _number(page.start_index()),
+            "end": _number(page.end_index()),
+            "total": escape(str(formats.localize(total))),
+        }
+        parts.append(f"\n    {shown}\n  ")
+    parts.append('</span>\n  <ul class="pagination pagination-sm mb-0">\n')
+    if page.has_previous():
+        parts.append(
+            f'    <li class="page-item"><a class="page-link" href="{href(page.previous_page_number())}" rel="prev">'
+            f"{previous}</a></li>\n"
+        )
+    else:
+        parts.append(f'    <li class="page-item disabled"><span class="page-link">{previous}</span></li>\n')
+    for number in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
+        if not isinstance(number, int):
+            parts.append('<li class="page-item disabled"><span class="page-link">…</span></li>\n')
+        elif number == page.number:
+            current = f'<span class="page-link">{_number(number)}</span>'
+            parts.append(f'<li class="page-item active" aria-current="page">{current}</li>\n')
+        else:
+            link = f'<a class="page-link" href="{href(number)}">{_number(number)}</a>'
+            parts.append(f'<li class="page-item">{link}</li>\n')
+    if page.has_next():
+        parts.append(
+            f'    <li class="page-item"><a class="page-link" href="{href(page.next_page_number())}" rel="next">'
+            f"{following}</a></li>\n"
+        )
+    else:
+        parts.append(f'    <li class="page-item disabled"><span class="page-link">{following}</span></li>\n')
+    parts.append("  </ul>\n</nav>\n")
+    return mark_safe("".join(parts))  # noqa: S308 - every value escaped above
+
+
+def _number(value) -> str:
+    """A number as `{{ value }}` shows it (localized)."""
+    return escape(str(formats.localize(value)))
+
+
 @register.filter
 def elided_pages(paginator, number):
     return paginator.get_elided_page_range(number, on_each_side=2, on_ends=1)

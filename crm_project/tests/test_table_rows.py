@@ -98,3 +98,36 @@ def test_every_lists_header_links_sort_as_django_tables2s_would(client_for, admi
         context = Context({"request": response.wsgi_request, "table": table, "card": card})
         ours = table_head(context, table, card)
         assert re.sub(r">\s+<", "><", ours) == HEAD.render(context), url
+
+
+# --- the pagination under a list's table ------------------------------------------------------
+PARTIAL = Template('{% include "partials/pagination.html" with page=page %}')
+
+
+def _tags_apart(html: str) -> str:
+    return re.sub(r">\s+<", "><", " ".join(html.split()))
+
+
+@pytest.mark.parametrize("language", ["en", "tr"])
+@pytest.mark.parametrize("number", [1, 2, 6, 20, 40])
+def test_the_lists_pagination_is_the_pagination_partials_html(rf, language, number):
+    from django.core.paginator import Paginator
+
+    from crm_project.templatetags.crm_tags import list_pagination
+
+    request = rf.get("/customers/", {"q": "a&b", "page": number, "sort": "-name"})
+    page = Paginator(range(1000), 25).page(number)
+    with translation.override(language):
+        theirs = PARTIAL.render(Context({"page": page, "request": request}))
+        ours = list_pagination(Context({"request": request}), page)
+    assert _tags_apart(ours) == _tags_apart(theirs)
+    assert 'aria-current="page"' in ours
+
+
+def test_a_single_page_list_shows_no_pagination(rf):
+    from django.core.paginator import Paginator
+
+    from crm_project.templatetags.crm_tags import list_pagination
+
+    page = Paginator(range(10), 25).page(1)
+    assert list_pagination(Context({"request": rf.get("/")}), page) == ""
