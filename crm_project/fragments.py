@@ -221,6 +221,10 @@ def cached_result(described: tuple, compute: Callable[[], list], *, using: str =
 
 # Fragments this process read or wrote: key -> (versions, html). HTML is immutable: no pickling.
 _local_fragments: dict[str, tuple[dict[str, int], str]] = {}
+# A filter bar is some kilobytes and there is one per user and query string (a search's
+# words included): fewer kept in the process, and not for long in Redis.
+LOCAL_FRAGMENTS_MAX = 512
+FRAGMENT_TIMEOUT = 10 * 60
 
 
 def cached_fragment(described: tuple, render: Callable[[], str], *, csrf_token: Callable[[], str]) -> str:
@@ -251,13 +255,13 @@ def cached_fragment(described: tuple, render: Callable[[], str], *, csrf_token: 
     if "csrfmiddlewaretoken" in html and (token := csrf_token()):
         stored = html.replace(token, CSRF_PLACEHOLDER)
     entry = (before, stored)
-    cache.set(key, entry, timeout=CHOICES_TIMEOUT)
+    cache.set(key, entry, timeout=FRAGMENT_TIMEOUT)
     _local_fragment_set(key, entry)
     return html
 
 
 def _local_fragment_set(key: str, entry: tuple[dict[str, int], str]) -> None:
-    if len(_local_fragments) >= LOCAL_ENTRIES_MAX:
+    if len(_local_fragments) >= LOCAL_FRAGMENTS_MAX:
         _local_fragments.clear()
     _local_fragments[key] = entry
 
