@@ -117,9 +117,7 @@ class Command(BaseCommand):
         # As production runs: DEBUG off, and so the template engine's debug mode (the engine
         # made for the system checks took DEBUG from the developer settings); the cached
         # template loader is Django's default in both.
-        templates = [
-            {**engine, "OPTIONS": {**engine.get("OPTIONS", {}), "debug": False}} for engine in settings.TEMPLATES
-        ]
+        templates = [{**engine, "OPTIONS": {**_options(engine), "debug": False}} for engine in settings.TEMPLATES]
         with override_settings(ROOT_URLCONF=__name__, DEBUG=False, TEMPLATES=templates):
             self._measure(admin, manager, rounds)
 
@@ -180,6 +178,10 @@ class Command(BaseCommand):
                 f"{median_cpu:5.1f} ms {bare_cpu / max(median_cpu, 0.001):6.2f} "
                 f"{queries:3d} q {seconds * 1000:6.1f} ms{flag}"
             )
+
+
+def _options(engine: dict) -> dict:
+    return dict(engine.get("OPTIONS", {}))
 
 
 def _sql_of(client: Client, url: str) -> tuple[int, float]:
