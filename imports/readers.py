@@ -15,9 +15,11 @@ import re
 import warnings
 import zipfile
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, BinaryIO
 
+import numpy as np
 import openpyxl
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
@@ -123,6 +125,11 @@ def clean_cell(value, *, number: int = 0, limits: Limits | None = None) -> str:
     return text
 
 
+def clean_record(values: list[str]) -> list[str]:
+    """A CSV record's cells, cleaned as `records` cleans them."""
+    return _clean_csv_record(values)
+
+
 def _clean_csv_record(values: list[str]) -> list[str]:
     joined = "".join(values)
     if joined.isprintable() and "'" not in joined:
@@ -218,6 +225,116 @@ def _encoding(head: bytes) -> str:
 
 def _binary() -> ImportFileError:
     return ImportFileError(_("This does not look like a CSV file: it contains binary data."))
+
+
+# --- a plain CSV, for PostgreSQL's COPY -------------------------------------------------------------
+# The bytes a plain file may hold: printable ASCII but the quote, line ends, and anything past ASCII
+# (checked as UTF-8 apart). Deleting them leaves nothing of a plain file (bytes.translate runs in C).
+_PLAIN_BYTES = bytes([10, 13, *(byte for byte in range(32, 256) if byte not in (34, 127))])
+# What str.strip() takes off a cell beyond ASCII: a file holding any of them anywhere is not plain.
+_UNICODE_SPACE = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+_PLAIN_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class PlainCsv:
+    """A CSV file that PostgreSQL's COPY and the csv module read alike, cell for cell: UTF-8 without
+    a quote, a control character, a blank row or a cell to clean (no space at either end, no
+    formula quote to undo), within the limits, the header on its first line and one line per row.
+    Its rows are its lines after the header, numbered from 2 as `records` numbers them."""
+
+    delimiter: str
+    offset: int  # the first data row's first byte (after a byte-order mark and the header line)
+    header: list[str]
+    row_count: int
+    head: list[tuple[int, list[str]]]
+
+
+def plain_csv(stream: Any, *, limits: Limits, head_rows: int) -> PlainCsv | None:
+    """The file as a PlainCsv, or None when it is not one (then `records` reads it, and reports
+    whatever is wrong with it). Constant memory: one block of lines at a time, checked in C."""
+    stream = getattr(stream, "file", stream)
+    stream.seek(0)
+    first = stream.read(_PLAIN_BLOCK)
+    start = len(codecs.BOM_UTF8) if first.startswith(codecs.BOM_UTF8) else 0
+    end = first.find(b"\n", start)
+    if end < 0:
+        return None
+    crlf = first[end - 1 : end] == b"\r"
+    try:
+        header_line = first[start:end].decode("utf-8").removesuffix("\r")
+    except UnicodeDecodeError:
+        return None
+    delimiter = max(",;\t", key=header_line.count)  # as _csv_records chooses it
+    header = header_line.split(delimiter)
+    if len(header) > limits.max_columns or not _plain_lines(first[start : end + 1], delimiter, len(header), limits,
+                                                               crlf=crlf):  # fmt: skip
+        return None
+    stream.seek(end + 1)
+    head: list[tuple[int, list[str]]] = []
+    rows, carry = 0, b""
+    while True:
+        block = stream.read(_PLAIN_BLOCK)
+        if block:
+            data = carry + block
+            cut = data.rfind(b"\n") + 1
+            lines, carry = data[:cut], data[cut:]
+            if len(carry) > limits.max_cell_chars:  # a line longer than a cell may be: not read on
+                return None
+        elif carry:
+            lines, carry = carry, b""  # the last line, without a line end
+        else:
+            break
+        if not lines:
+            continue
+        if not _plain_lines(lines, delimiter, len(header), limits, crlf=crlf):
+            return None
+        if len(head) < head_rows:
+            text = lines.decode("utf-8").split("\r\n" if crlf else "\n")[: head_rows - len(head)]
+            head += [(rows + index + 2, line.split(delimiter)) for index, line in enumerate(text) if line]
+        rows += lines.count(b"\n") + (not lines.endswith(b"\n"))
+        if rows > limits.max_rows:
+            return None
+    if not rows:
+        return None
+    return PlainCsv(delimiter=delimiter, offset=end + 1, header=header, row_count=rows, head=head)
+
+
+def _plain_lines(lines: bytes, delimiter: str, width: int, limits: Limits, *, crlf: bool) -> bool:
+    """Whether these whole lines (the last one may lack its line end) are plain (see PlainCsv)."""
+    if lines.translate(None, _PLAIN_BYTES):
+        return False
+    if not lines.isascii():
+        try:
+            if _UNICODE_SPACE.search(lines.decode("utf-8")):
+                return False
+        except UnicodeDecodeError:
+            return False
+    ends = lines.count(b"\n")
+    if lines.count(b"\r") != (ends if crlf else 0) or (crlf and lines.count(b"\r\n") != ends):
+        return False  # a lone carriage return, or line ends of two kinds
+    separator = delimiter.encode()
+    newline = b"\r\n" if crlf else b"\n"
+    if lines[:1] in (b" ", b"'", b"\r", b"\n") or lines.endswith((b" ", b" " + newline)):
+        return False  # a line starting blank, with a space or a formula quote, or ending with a space
+    cell_edges = (separator + b" ", b" " + separator, b" " + newline, b"\n ", separator + b"'", b"\n'")
+    if (b" " in lines or b"'" in lines) and any(edge in lines for edge in cell_edges):
+        return False
+    if b"\n" + newline in lines:
+        return False  # a blank line
+    empty_cells = separator * (width - 1)  # a row of them is blank: the csv reader's rows skip it
+    if width > 1 and (lines.startswith(empty_cells + newline) or b"\n" + empty_cells + newline in lines
+                      or lines == empty_cells or lines.endswith(b"\n" + empty_cells)):  # fmt: skip
+        return False
+    return _longest_line(lines) <= limits.max_cell_chars  # then no cell is longer, and no row
+
+
+def _longest_line(lines: bytes) -> int:
+    ends = np.flatnonzero(np.frombuffer(lines, dtype=np.uint8) == 10)
+    if not len(ends):
+        return len(lines)
+    gaps = np.diff(ends, prepend=-1)
+    return int(max(gaps.max(), len(lines) - 1 - ends[-1]))
 
 
 # --- XLSX ------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import readers
+from . import readers, sql
 from .limits import limits
 from .readers import EXTENSIONS, ImportFileError, ImportMappingError
 
@@ -88,6 +88,10 @@ class ImportTable:
     head: list[tuple[int, list[str]]]
     name: str = ""  # the upload's storage name; "" when the rows are in a temporary file (`spool`)
     spool: Any = field(default=None, compare=False, repr=False)
+    # A plain CSV (readers.PlainCsv, on PostgreSQL, table_from_stream(plain=True)): no row table was
+    # written; the rows are the file's own lines in `source`, read by COPY (copy_into).
+    plain: readers.PlainCsv | None = None
+    source: Any = field(default=None, compare=False, repr=False)
 
     @property
     def rows(self) -> list[tuple[int, list[str]]]:
@@ -95,6 +99,9 @@ class ImportTable:
         return list(self.iter_rows())
 
     def iter_rows(self) -> Iterator[tuple[int, list[str]]]:
+        if self.plain is not None:
+            yield from self._plain_rows()
+            return
         if self.spool is not None:
             self.spool.seek(0)
             yield from _rows(self.spool)
@@ -110,10 +117,40 @@ class ImportTable:
             finally:
                 text.detach()
 
+    def copy_into(self, cursor, *, table: str, columns: list[str]) -> int:
+        """COPY the rows into `table` (PostgreSQL), one text column per cell of the file (`columns`,
+        in the file's order) and the row number in `row_number`; return how many rows COPY read.
+        Raises the database's DataError when a row has more or fewer cells than `columns`.
+        A plain CSV goes to COPY as it is, parsed by PostgreSQL, numbered by a sequence as COPY
+        reads it (the rows are the file's lines); any other file's row table as it was stored."""
+        names = ", ".join(columns)
+        if self.plain is None:
+            with self.open_rows() as rows:
+                copy = f"COPY {table} (row_number, {names}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({names}))"
+                return sql.copy_from(cursor, copy, rows)
+        sequence = f"{table}_row_number"
+        cursor.execute(f"DROP SEQUENCE IF EXISTS {sequence}")
+        cursor.execute(f"CREATE TEMP SEQUENCE {sequence} START 2")  # row 1 is the header
+        cursor.execute(f"ALTER TABLE {table} ALTER COLUMN row_number SET DEFAULT nextval('{sequence}')")
+        delimiter = {",": "','", ";": "';'"}[self.plain.delimiter]  # a plain file's delimiter is one of these
+        with self._plain_source() as source:
+            source.seek(self.plain.offset)
+            return sql.copy_from(
+                cursor,
+                f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv, DELIMITER {delimiter}, FORCE_NOT_NULL ({names}))",
+                source,
+            )
+
     @contextlib.contextmanager
     def open_rows(self) -> Iterator[Any]:
         """The row table as the file it is stored in (CSV: row number, then the cells), for a
         database to read in one go (PostgreSQL's COPY); iter_rows() is the same rows parsed."""
+        if self.plain is not None:  # no row table was written: write one now
+            with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as spool:
+                csv.writer(spool).writerows([number, *cells] for number, cells in self._plain_rows())
+                spool.seek(0)
+                yield spool
+            return
         if self.spool is not None:
             self.spool.seek(0)
             yield self.spool
@@ -124,6 +161,25 @@ class ImportTable:
             raise _gone() from None
         with stored:
             yield getattr(stored, "file", stored)
+
+    @contextlib.contextmanager
+    def _plain_source(self) -> Iterator[Any]:
+        yield getattr(self.source, "file", self.source)  # the caller's stream: it stays open
+
+    def _plain_rows(self) -> Iterator[tuple[int, list[str]]]:
+        """A plain file's rows read by the csv module, as _read reads any file (so a file COPY
+        refuses, say for a row with more cells than the header, is read here with the same rules)."""
+        with (
+            self._plain_source() as source,
+            contextlib.closing(readers.records(source, extension="csv", limits=limits())) as records,
+        ):
+            header = False
+            for number, cells in records:
+                if not any(cells):
+                    continue
+                if header:
+                    yield number, cells
+                header = True
 
     def samples(self, column: int, limit: int = 3) -> list[str]:
         values = (cells[column] for _number, cells in self.head if column < len(cells) and cells[column])
@@ -196,16 +252,23 @@ def table_open(name: str, *, kind: ImportKind, display_name: str = "") -> Import
     )
 
 
-def table_from_stream(source, *, kind: ImportKind, filename: str, upload_limit: bool = True) -> ImportTable:
+def table_from_stream(source, *, kind: ImportKind, filename: str, upload_limit: bool = True,
+                      plain: bool = False) -> ImportTable:  # fmt: skip
     """Read a file (a command's, a test's) once, with the same checks and limits, into a
     temporary row table (deleted with the table). upload_limit=False: a file the operator
-    has on the machine may be larger than an upload (rows, columns and cells stay limited)."""
+    has on the machine may be larger than an upload (rows, columns and cells stay limited).
+    plain=True, for an import that reads its rows with copy_into: on PostgreSQL a plain CSV
+    (readers.PlainCsv) is only checked, not read into a row table; the caller keeps `source`
+    open while it uses the table."""
     extension = readers.extension_of(filename, kind.extensions)
     lim = limits()
     if upload_limit:
         source.seek(0, 2)
         readers.check_size(source.tell(), lim)
     source.seek(0)
+    table = _plain(source, kind=kind, filename=filename, extension=extension) if plain else None
+    if table is not None:
+        return replace(table, headers=kind.headers(table.headers), source=source)
     spool = tempfile.TemporaryFile("w+", newline="", encoding="utf-8")  # noqa: SIM115 - lives with the table
     try:
         table = _read(source, kind=kind, filename=filename, extension=extension, spool=spool)
@@ -281,6 +344,21 @@ def _read(source, *, kind: ImportKind, filename: str, extension: str, spool, pro
     if not count:
         raise ImportFileError(kind.no_rows_message())
     return ImportTable(filename=filename, headers=headers, row_count=count, head=head)
+
+
+def _plain(source, *, kind: ImportKind, filename: str, extension: str) -> ImportTable | None:
+    """A plain CSV (readers.PlainCsv) as a table without a row table, for PostgreSQL to COPY
+    as it is; None for any other file, or on another database (then _read reads it). Stored
+    uploads keep their row table (the web flow reads a file at upload, before it is mapped)."""
+    if extension != "csv" or not sql.postgresql():
+        return None
+    plain = readers.plain_csv(source, limits=limits(), head_rows=HEAD_ROWS)
+    if plain is None:
+        return None
+    headers = readers.clean_record(plain.header)
+    kind.headers(headers)  # refused as _read refuses it
+    head = [(number, [cell[:HEAD_CELL_CHARS] for cell in cells]) for number, cells in plain.head]
+    return ImportTable(filename=filename, headers=headers, row_count=plain.row_count, head=head, plain=plain)
 
 
 def _spool_chunk(chunk: io.StringIO, spool) -> None:

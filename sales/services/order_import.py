@@ -159,7 +159,7 @@ def orders_import(
         raise PermissionDenied
     started = time.monotonic()
     if table is None:
-        table = kit.table_from_stream(source, kind=ORDERS, filename=filename, upload_limit=False)
+        table = kit.table_from_stream(source, kind=ORDERS, filename=filename, upload_limit=False, plain=True)
     filename = filename or table.filename
     result = OrderImportResult(filename=filename, dry_run=dry_run)
     customers = _Customers(actor=actor, create_missing=create_missing_customers)

@@ -28,17 +28,18 @@ from .order_import_rows import COLUMNS, RowError, RowParser
 from .order_import_write import REFS, STAGING, spool_record
 
 RAW = "sales_order_import_raw"
-CLOCK_DAYS = "sales_order_import_clock_days"
+# The cells PostgreSQL converts as Python does, looked up in hashed tables (PostgreSQL's regular
+# expressions with counted repetitions and alternatives cost seconds a million rows):
+DAYS = "sales_order_import_days"  # every date 1900–2100 (YYYY-MM-DD) but the time zone's clock-change days
+CLOCKS = "sales_order_import_clocks"  # "Thh:mm" and " hh:mm", 00:00–23:59
+OFFSETS = "sales_order_import_offsets"  # "", "Z", "+hh:mm", "-hhmm" … for hh 00–13
+CODES = "sales_order_import_codes"  # "" and every upper-case 3-letter currency code
+SHAPES = (DAYS, CLOCKS, OFFSETS, CODES)
 # Sorting a million staged rows (file order, repeats) in memory instead of on disk; reset afterwards.
 WORK_MEM = "256MB"
 _FOUND = 0
-
-# An ISO date, optionally with a time and an offset: one expression, so a row pays for one match
-# (two, a date's and a date-time's, cost a million rows a second more).
-_DATE = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
-_TIME = r"[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
-_OFFSET = r"(Z|[+-](0[0-9]|1[0-3]):?[0-5][0-9])"
-_ORDERED_AT = f"^{_DATE}({_TIME}{_OFFSET}?)?$"
+_SECONDS = ", ".join(f"':{second:02d}'" for second in range(60))
+_STATUSES = "('', 'paid', 'refunded', 'cancelled', 'canceled')"
 
 
 def postgresql_check(table, result, customers, *, ref_messages, progress, expected_rows) -> int:
@@ -61,9 +62,8 @@ def postgresql_check(table, result, customers, *, ref_messages, progress, expect
     if progress:
         progress(result.total // 2, expected_rows or result.total)
     _create_staging()
-    _find_clock_days()
-    _insert_plain_rows()
-    errors = _parse_the_others()
+    _create_shapes()
+    errors = _parse_the_others() if _insert_plain_rows() < result.total else []  # usually every row is plain
     customers.resolve(_distinct_refs())
     errors += _drop_unusable_customers(customers, ref_messages)
     errors += _drop_repeated_order_refs()
@@ -76,44 +76,55 @@ def postgresql_check(table, result, customers, *, ref_messages, progress, expect
 
 def drop() -> None:
     with connection.cursor() as cursor:
-        for name in (RAW, REFS, STAGING, CLOCK_DAYS):
+        for name in (RAW, REFS, STAGING, *SHAPES):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
         cursor.execute("RESET work_mem")
 
 
-def _find_clock_days() -> None:
-    """The days (1900–2100) on which the CRM's time zone changes its clock: rows with a local time
-    on such a day keep the Python rules (the two languages read an ambiguous local time differently)."""
+def _create_shapes() -> None:
+    """The hashed tables _plain() looks cells up in. DAYS leaves out the days (1900–2100) on which
+    the CRM's time zone changes its clock: rows with a local time on such a day keep the Python
+    rules (the two languages read an ambiguous local time differently)."""
+    letters = "(SELECT chr(c) AS l FROM generate_series(65, 90) c)"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TEMP TABLE {CLOCK_DAYS} AS SELECT to_char(d, 'YYYY-MM-DD') AS day "  # noqa: S608 - our own table
+            f"CREATE TEMP TABLE {DAYS} AS SELECT to_char(d, 'YYYY-MM-DD') AS day "  # noqa: S608 - our own table
             "FROM generate_series(date '1900-01-01', date '2100-12-31', interval '1 day') d "
             "WHERE ((d + interval '1 day')::timestamp AT TIME ZONE %(zone)s) - (d::timestamp AT TIME ZONE %(zone)s) "
-            "<> interval '1 day'",
+            "= interval '1 day'",
             {"zone": settings.TIME_ZONE},
         )
-        cursor.execute(f"ANALYZE {CLOCK_DAYS}")
+        cursor.execute(
+            f"CREATE TEMP TABLE {CLOCKS} AS SELECT t || to_char(h, 'FM00') || ':' || to_char(m, 'FM00') AS clock "  # noqa: S608
+            "FROM unnest(ARRAY['T', ' ']) t, generate_series(0, 23) h, generate_series(0, 59) m"
+        )
+        cursor.execute(
+            f"CREATE TEMP TABLE {OFFSETS} AS SELECT unnest(ARRAY['', 'Z']) AS offset_text UNION ALL "  # noqa: S608
+            "SELECT s || to_char(h, 'FM00') || c || to_char(m, 'FM00') FROM unnest(ARRAY['+', '-']) s, "
+            "unnest(ARRAY[':', '']) c, generate_series(0, 13) h, generate_series(0, 59) m"
+        )
+        cursor.execute(
+            f"CREATE TEMP TABLE {CODES} AS SELECT '' AS code UNION ALL "  # noqa: S608 - our own tables
+            f"SELECT a.l || b.l || c.l FROM {letters} a, {letters} b, {letters} c"
+        )
+        for name in SHAPES:
+            cursor.execute(f"ANALYZE {name}")
 
 
 def _copy_raw(table) -> bool:
-    """Load the kit's row table into RAW with PostgreSQL's own CSV parser, no Python per row; False
-    (nothing loaded) when a row does not have exactly the header's cells: those files take _raw_rows."""
+    """Load the file's rows into RAW with PostgreSQL's own CSV parser, no Python per row (the kit's
+    copy_into: a plain CSV as it is, any other its row table); False (nothing loaded) when a row does
+    not have exactly the header's cells: those files take _raw_rows."""
     missing = [name for name in COLUMNS if name not in table.headers]  # optional columns the file lacks
     texts = [f"{name} text" for name in table.headers] + [f"{name} text DEFAULT ''" for name in missing]
     definition = ", ".join(["row_number integer", *texts, "surplus boolean DEFAULT false"])
-    columns = ", ".join(table.headers)
     try:
-        with transaction.atomic(), connection.cursor() as cursor, table.open_rows() as rows:
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"CREATE TEMP TABLE {RAW} ({definition})")
             with connection.wrap_database_errors:  # the driver's own cursor: its errors as Django's
-                copied = sql.copy_from(
-                    cursor,
-                    f"COPY {RAW} (row_number, {columns}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({columns}))",
-                    rows,
-                )
+                copied = table.copy_into(cursor, table=RAW, columns=table.headers)
             if copied != table.row_count:  # never expected: then the Python path decides
                 raise _Unusual
-            cursor.execute(f"ANALYZE {RAW}")
     except (DataError, _Unusual):  # a short or long row ("missing data", "extra data"), ...
         return False
     return True
@@ -141,29 +152,40 @@ def _create_staging() -> None:
 
 
 def _plain() -> str:
-    """The rows PostgreSQL converts itself: shapes whose reading is the same in both languages."""
-    year, month, day = (f"substr(r.ordered_at, {start}, {length})::int" for start, length in ((1, 4), (6, 2), (9, 2)))
-    days_in_month = (
-        f"CASE WHEN {month} IN (4, 6, 9, 11) THEN 30 WHEN {month} <> 2 THEN 31 "
-        f"WHEN (mod({year}, 4) = 0 AND mod({year}, 100) <> 0) OR mod({year}, 400) = 0 THEN 29 ELSE 28 END"
-    )
+    """The rows PostgreSQL converts itself: shapes whose reading is the same in both languages (a
+    subset of what the Python rules take; the other rows go to them)."""
     # CASE, not AND: PostgreSQL may evaluate AND in any order, and the casts need the shapes checked first.
-    clock_days = f"SELECT c.day FROM {CLOCK_DAYS} c"  # noqa: S608 - our own table
+    currency = f"r.currency IN (SELECT code FROM {CODES})"  # noqa: S608 - our own table
     return (
         "CASE WHEN NOT r.surplus AND r.customer_ref <> '' AND length(r.customer_ref) <= 100 "
-        r"AND length(r.order_ref) <= 100 AND r.total ~ '^[+-]?[0-9]{1,12}(\.[0-9]{1,2})?$' "
+        # At most 12 characters: at most 12 digits before the point, as numeric(14, 2) holds.
+        r"AND length(r.order_ref) <= 100 AND length(r.total) <= 12 AND r.total ~ '^-?[0-9]+(\.[0-9][0-9]?)?$' "
+        f"AND (r.status IN {_STATUSES} OR lower(r.status) IN {_STATUSES}) "
         "AND (left(r.total, 1) <> '-' OR lower(r.status) = 'refunded') "
-        "AND (r.currency = '' OR r.currency ~ '^[A-Za-z]{3}$') "
-        "AND lower(r.status) IN ('', 'paid', 'refunded', 'cancelled', 'canceled') "
-        f"AND r.ordered_at ~ '{_ORDERED_AT}' "
-        "AND substr(r.ordered_at, 1, 4) BETWEEN '1900' AND '2100' "
-        f"THEN {day} <= {days_in_month} "
-        f"AND substr(r.ordered_at, 1, 10) NOT IN ({clock_days}) "  # NOT IN: one hashed look-up per row
-        "ELSE false END"
+        f"AND ({currency} OR r.currency ~ '^[A-Za-z]{{3}}$') "
+        f"THEN {_plain_ordered_at('r.ordered_at')} ELSE false END"
     )
 
 
-def _insert_plain_rows() -> None:
+def _plain_ordered_at(value: str) -> str:
+    """An ISO date, or date and time ("T" or a space, hh:mm, then optionally :ss and .f to .ffffff,
+    then optionally Z or an offset), each part looked up in its table or counted."""
+    fraction_on = f"ltrim(substr({value}, 21), '0123456789')"  # what follows the fraction's digits
+    offsets = f"SELECT offset_text FROM {OFFSETS}"  # noqa: S608 - our own table
+    return (
+        f"CASE WHEN substr({value}, 1, 10) NOT IN (SELECT day FROM {DAYS}) THEN false "  # noqa: S608 - our own table
+        f"WHEN length({value}) = 10 THEN true "
+        f"WHEN substr({value}, 11, 6) NOT IN (SELECT clock FROM {CLOCKS}) THEN false "  # noqa: S608 - our own table
+        f"WHEN length({value}) = 16 THEN true "
+        f"WHEN substr({value}, 17, 1) <> ':' THEN substr({value}, 17) IN ({offsets}) "
+        f"WHEN substr({value}, 17, 3) NOT IN ({_SECONDS}) THEN false "
+        f"WHEN substr({value}, 20, 1) <> '.' THEN substr({value}, 20) IN ({offsets}) "
+        # 1 to 6 digits of fraction, then an offset or nothing
+        f"ELSE length({value}) - length({fraction_on}) BETWEEN 21 AND 26 AND {fraction_on} IN ({offsets}) END"
+    )
+
+
+def _insert_plain_rows() -> int:
     # The WHERE clause has checked the shape: 10 characters are a date; after the date, a sign or Z is an offset.
     after_date = "substr(r.ordered_at, 11)"
     ordered_at = (
@@ -184,6 +206,7 @@ def _insert_plain_rows() -> None:
             f"r.total::numeric(14, 2) FROM {RAW} r WHERE {_plain()}",
             _parameters(),
         )
+        return cursor.rowcount
 
 
 def _parameters() -> dict:

@@ -379,3 +379,25 @@ def test_the_command_runs_as_a_user_with_their_scope(csv_file, owner, manager, o
         call_command("import_orders", csv_file("THEIRS,2024-05-01,1,,,"), "--as", owner.username)
     with pytest.raises(CommandError, match="Rows with errors: 1"):
         call_command("import_orders", csv_file("THEIRS,2024-05-01,1,,,"), "--as", manager.username)
+
+
+# --- PostgreSQL: a plain file goes to COPY as it is ------------------------------------------------
+def test_a_file_copy_reads_as_it_is_and_one_the_csv_reader_cleans_import_the_same(alice, bob):
+    plain = run(csv_text("C-1,2024-03-01,10.00,A-1,eur,Paid", "C-2,2024-03-02T10:00:00Z,-1.50,,,refunded"))
+    Order.objects.all().delete()
+    cleaned = run(csv_text(' C-1 ,2024-03-01,"10.00",A-1,eur,Paid', "C-2,2024-03-02T10:00:00Z , -1.50,,,refunded"))
+
+    assert plain.counts == cleaned.counts == {"created": 2, "updated": 0, "skipped": 0, "new_customers": 0}
+    assert sorted(Order.objects.values_list("customer__external_ref", "order_ref", "total", "currency", "status")) == [
+        ("C-1", "A-1", Decimal("10.00"), "EUR", Order.Status.PAID),
+        ("C-2", "", Decimal("-1.50"), "EUR", Order.Status.REFUNDED),
+    ]
+
+
+def test_a_row_longer_than_the_header_in_an_otherwise_plain_file_is_still_reported(alice):
+    text = csv_text("C-1,2024-03-01,10.00", "C-1,2024-03-01,10.00,,surplus", header="customer_ref,ordered_at,total")
+
+    result = run(text)
+
+    assert result.rejected
+    assert errors_of(result) == [(3, "")]
