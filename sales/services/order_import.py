@@ -295,9 +295,8 @@ def _import_postgresql(table, result: OrderImportResult, customers: "_Customers"
                 result.created = good_rows - result.updated
                 return
             new_ids = _create_customers(customers, filename=result.filename)
-            result.created = postgresql_write(new_ids=new_ids, now=timezone.now())
+            result.created = postgresql_write(new_ids=new_ids, now=timezone.now())  # and the customers' figures
             result.updated = good_rows - result.created
-            customer_stats_refresh()  # the imported orders' figures (set-based, all customers)
             if on_written:
                 on_written(result)
     finally:

@@ -26,6 +26,7 @@ from imports import sql
 
 from ..models import Order
 from .order_import_rows import OrderRow
+from .stats import customer_stats_add_inserted
 
 CHUNK = 5000
 UPDATED_FIELDS = ["ordered_at", "status", "currency", "total"]
@@ -148,8 +149,8 @@ def postgresql_count_existing() -> int:
 
 
 def postgresql_write(*, new_ids: dict[str, int], now) -> int:
-    """Upsert the staged rows (`new_ids`: the customers just created, by reference); return how many
-    orders were created."""
+    """Upsert the staged rows (`new_ids`: the customers just created, by reference) and bring their
+    customers' figures up to date; return how many orders were created."""
     n = _names()
     if new_ids:
         sql.copy_rows(table=REFS, columns=["customer_ref", "customer_id", "code"],
@@ -160,17 +161,20 @@ def postgresql_write(*, new_ids: dict[str, int], now) -> int:
             f"UPDATE {n['orders']} o SET {n['ordered_at']} = s.ordered_at, {n['status']} = s.status, "  # noqa: S608 - quoted model identifiers only
             f"{n['currency']} = s.currency, {n['total']} = s.total FROM {n['staged']} "
             f"WHERE {n['match']} AND (o.{n['ordered_at']}, o.{n['status']}, o.{n['currency']}, o.{n['total']}) "
-            "IS DISTINCT FROM (s.ordered_at, s.status, s.currency, s.total)"
+            f"IS DISTINCT FROM (s.ordered_at, s.status, s.currency, s.total) RETURNING o.{n['customer']}"
         )
-        cursor.execute(
+        changed = [customer_id for (customer_id,) in cursor.fetchall()]
+        insert = (
             f"INSERT INTO {n['orders']} ({n['customer']}, {n['order_ref']}, {n['ordered_at']}, {n['status']}, "  # noqa: S608 - quoted model identifiers only
             f"{n['currency']}, {n['total']}, {n['source']}, {n['created_at']}, {n['deal']}) "
             "SELECT r.customer_id, s.order_ref, s.ordered_at, s.status, s.currency, s.total, %s, %s, NULL "
             f"FROM {n['staged']} "
             f"WHERE s.order_ref = '' OR NOT EXISTS (SELECT 1 FROM {n['orders']} o WHERE {n['match']}) "
-            "ORDER BY s.row_number",
-            [Order.Source.IMPORT.value, now],
+            f"ORDER BY s.row_number RETURNING {n['customer']}, {n['ordered_at']}, {n['status']}, {n['total']}"
         )
-        created = cursor.rowcount
+        # The customers' figures (sales.CustomerStats) in the same statement, then those of the changed orders.
+        created = customer_stats_add_inserted(
+            cursor=cursor, insert=insert, params=[Order.Source.IMPORT.value, now], changed=changed
+        )
         cursor.execute(f"DROP TABLE {STAGING}")
     return created

@@ -401,3 +401,24 @@ def test_a_row_longer_than_the_header_in_an_otherwise_plain_file_is_still_report
 
     assert result.rejected
     assert errors_of(result) == [(3, "")]
+
+
+def test_the_customers_figures_after_imports_that_add_and_change_orders_are_those_a_rebuild_computes(alice, bob):
+    from sales.models import CustomerStats
+    from sales.services.stats import customer_stats_refresh
+
+    OrderFactory(customer=alice, order_ref="A-0", total=Decimal("5.00"), status=Order.Status.PAID)
+    customer_stats_refresh()
+    run(csv_text("C-1,2024-03-01,10.00,A-1,,paid", "C-1,2024-03-05,7.00,,,paid", "C-2,2024-03-02,3.00,B-1,,refunded"))
+    run(csv_text("C-1,2024-03-01,10.00,A-1,,refunded", "C-2,2024-03-09,4.00,B-1,,paid", "C-2,2024-02-01,1.00,,,paid"))
+
+    def figures():
+        return sorted(CustomerStats.objects.values_list("customer", "order_count", "lifetime_spend", "last_order_at"))
+
+    imported = figures()
+    customer_stats_refresh()
+    assert imported == figures()
+    assert [(count, spend) for _customer, count, spend, _last in imported] == [
+        (2, Decimal("12.00")),
+        (2, Decimal("5.00")),
+    ]
