@@ -228,9 +228,14 @@ def _binary() -> ImportFileError:
 
 
 # --- a plain CSV, for PostgreSQL's COPY -------------------------------------------------------------
-# The bytes a plain file may hold: printable ASCII but the quote, line ends, and anything past ASCII
-# (checked as UTF-8 apart). Deleting them leaves nothing of a plain file (bytes.translate runs in C).
-_PLAIN_BYTES = bytes([10, 13, *(byte for byte in range(32, 256) if byte not in (34, 127))])
+# The bytes a plain file may hold: printable ASCII, line ends, and anything past ASCII (checked as
+# UTF-8 apart). Deleting them leaves nothing of a plain file (bytes.translate runs in C).
+_PLAIN_BYTES = bytes([10, 13, *(byte for byte in range(32, 256) if byte != 127)])
+# A quoted cell both parsers read alike: the whole cell, on one line, without a quote inside.
+_QUOTED_CELLS = {
+    delimiter: re.compile(rb'(?:(?<=%s)|(?<=\n)|^)"[^"\r\n]*"(?=%s|\r?\n|$)' % (delimiter.encode(), delimiter.encode()))
+    for delimiter in ",;"
+}
 # What str.strip() takes off a cell beyond ASCII: a file holding any of them anywhere is not plain.
 _UNICODE_SPACE = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 _PLAIN_BLOCK = 1 << 20
@@ -239,8 +244,9 @@ _PLAIN_BLOCK = 1 << 20
 @dataclass(frozen=True)
 class PlainCsv:
     """A CSV file that PostgreSQL's COPY and the csv module read alike, cell for cell: UTF-8 without
-    a quote, a control character, a blank row or a cell to clean (no space at either end, no
-    formula quote to undo), within the limits, the header on its first line and one line per row.
+    a control character, a blank row or a cell to clean (no space at either end, no formula quote to
+    undo), quotes only around whole cells on one line (none inside, none empty), within the limits,
+    the header on its first line and one line per row.
     Its rows are its lines after the header, numbered from 2 as `records` numbers them."""
 
     delimiter: str
@@ -266,7 +272,9 @@ def plain_csv(stream: Any, *, limits: Limits, head_rows: int) -> PlainCsv | None
     except UnicodeDecodeError:
         return None
     delimiter = max(",;\t", key=header_line.count)  # as _csv_records chooses it
-    header = header_line.split(delimiter)
+    if delimiter == "\t":
+        return None
+    header = _split(header_line, delimiter)
     if len(header) > limits.max_columns or not _plain_lines(first[start : end + 1], delimiter, len(header), limits,
                                                                crlf=crlf):  # fmt: skip
         return None
@@ -291,7 +299,7 @@ def plain_csv(stream: Any, *, limits: Limits, head_rows: int) -> PlainCsv | None
             return None
         if len(head) < head_rows:
             text = lines.decode("utf-8").split("\r\n" if crlf else "\n")[: head_rows - len(head)]
-            head += [(rows + index + 2, line.split(delimiter)) for index, line in enumerate(text) if line]
+            head += [(rows + index + 2, _split(line, delimiter)) for index, line in enumerate(text) if line]
         rows += lines.count(b"\n") + (not lines.endswith(b"\n"))
         if rows > limits.max_rows:
             return None
@@ -310,10 +318,18 @@ def _plain_lines(lines: bytes, delimiter: str, width: int, limits: Limits, *, cr
                 return False
         except UnicodeDecodeError:
             return False
+    separator, original = delimiter.encode(), lines
+    if b'"' in lines:
+        # Only whole quoted cells, with no space or formula quote at their ends and none empty (a row of
+        # empty quoted cells is blank); the checks below see them as one letter each.
+        if b'""' in lines or b'" ' in lines or b' "' in lines or b"\"'" in lines:
+            return False
+        lines = _QUOTED_CELLS[delimiter].sub(b"q", lines)
+        if b'"' in lines:
+            return False
     ends = lines.count(b"\n")
     if lines.count(b"\r") != (ends if crlf else 0) or (crlf and lines.count(b"\r\n") != ends):
         return False  # a lone carriage return, or line ends of two kinds
-    separator = delimiter.encode()
     newline = b"\r\n" if crlf else b"\n"
     if lines[:1] in (b" ", b"'", b"\r", b"\n") or lines.endswith((b" ", b" " + newline)):
         return False  # a line starting blank, with a space or a formula quote, or ending with a space
@@ -326,7 +342,11 @@ def _plain_lines(lines: bytes, delimiter: str, width: int, limits: Limits, *, cr
     if width > 1 and (lines.startswith(empty_cells + newline) or b"\n" + empty_cells + newline in lines
                       or lines == empty_cells or lines.endswith(b"\n" + empty_cells)):  # fmt: skip
         return False
-    return _longest_line(lines) <= limits.max_cell_chars  # then no cell is longer, and no row
+    return _longest_line(original) <= limits.max_cell_chars  # then no cell is longer, and no row
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter, strict=True))
 
 
 def _longest_line(lines: bytes) -> int:

@@ -132,6 +132,7 @@ class ImportTable:
         cursor.execute(f"DROP SEQUENCE IF EXISTS {sequence}")
         cursor.execute(f"CREATE TEMP SEQUENCE {sequence} START 2")  # row 1 is the header
         cursor.execute(f"ALTER TABLE {table} ALTER COLUMN row_number SET DEFAULT nextval('{sequence}')")
+        cursor.execute(f"ALTER SEQUENCE {sequence} OWNED BY {table}.row_number")  # dropped with the table
         delimiter = {",": "','", ";": "';'"}[self.plain.delimiter]  # a plain file's delimiter is one of these
         with self._plain_source() as source:
             source.seek(self.plain.offset)

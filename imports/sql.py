@@ -19,7 +19,9 @@ staging columns the caller names; values travel through COPY or as parameters.
 import csv
 import itertools
 import json
+import os
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 
 from django.db import connection
@@ -172,3 +174,20 @@ def vacuum(model) -> None:
     if postgresql() and not connection.in_atomic_block:  # VACUUM refuses a transaction
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM ANALYZE {quote(model._meta.db_table)}")
+
+
+def cpu_seconds() -> float | None:
+    """CPU seconds used so far by this process and its database backend (PostgreSQL on this
+    machine, read from /proc), for the benches: on a shared machine a ratio of CPU seconds
+    says more than one of wall clocks. None when the backend's figures cannot be read."""
+    if not postgresql():
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return time.process_time() + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

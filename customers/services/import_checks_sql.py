@@ -114,20 +114,16 @@ def postgresql_plan(table, columns: dict[int, str], actor, custom_fields, progre
 
 # --- 1. the raw cells ---------------------------------------------------------------------------
 def _copy_raw(table, columns: dict[int, str]) -> bool:
-    """Load the kit's row table into RAW with PostgreSQL's CSV parser; False (nothing loaded) when a
-    row does not have exactly the header's cells: those files take _stage_raw."""
+    """Load the file's rows into RAW with PostgreSQL's CSV parser (the kit's copy_into: a plain CSV as
+    it is, any other its row table); False (nothing loaded) when a row does not have exactly the
+    header's cells: those files take _stage_raw."""
     names = [f"c{index}" for index in range(len(table.headers))]
     definition = ", ".join(["row_number integer", *(f"{name} text" for name in names)])
     try:
-        with transaction.atomic(), connection.cursor() as cursor, table.open_rows() as rows:
+        with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"CREATE TEMP TABLE {RAW} ({definition})")
             with connection.wrap_database_errors:  # the driver's own cursor: its errors as Django's
-                copied = sql.copy_from(
-                    cursor,
-                    f"COPY {RAW} (row_number, {', '.join(names)}) FROM STDIN "
-                    f"WITH (FORMAT csv, FORCE_NOT_NULL ({', '.join(names)}))",
-                    rows,
-                )
+                copied = table.copy_into(cursor, table=RAW, columns=names)
             if copied != table.row_count:  # never expected: then the Python path decides
                 raise _Unusual
     except (DataError, _Unusual):  # a short or long row ("missing data", "extra data")

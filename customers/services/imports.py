@@ -113,9 +113,10 @@ def import_file_open(name: str, *, display_name: str = "") -> ImportTable:
     return kit.table_open(name, kind=CUSTOMERS, display_name=display_name)
 
 
-def import_table_read(*, data: bytes = b"", filename: str, source=None) -> ImportTable:
-    """Read CSV or XLSX bytes (or an open binary file) once, with the kit's checks and limits."""
-    return kit.table_from_stream(source or io.BytesIO(data), kind=CUSTOMERS, filename=filename)
+def import_table_read(*, data: bytes = b"", filename: str, source=None, plain: bool = False) -> ImportTable:
+    """Read CSV or XLSX bytes (or an open binary file) once, with the kit's checks and limits.
+    plain=True: on PostgreSQL a plain CSV is left for COPY to read (keep `source` open until imported)."""
+    return kit.table_from_stream(source or io.BytesIO(data), kind=CUSTOMERS, filename=filename, plain=plain)
 
 
 import_file_claim = kit.upload_claim

@@ -174,8 +174,9 @@ def test_the_sql_email_pattern_takes_exactly_the_addresses_the_python_shortcut_t
     assert any(python) and not all(python)
 
 
-def test_the_import_on_postgresql_writes_what_the_plan_says(world, manager):
-    table = imports.import_table_read(data=csv_bytes(ROWS), filename="people.csv")
+@pytest.mark.parametrize("plain", [False, True], ids=["row table", "plain file for COPY"])
+def test_the_import_on_postgresql_writes_what_the_plan_says(world, manager, plain):
+    table = imports.import_table_read(data=csv_bytes(ROWS), filename="people.csv", plain=plain)
     mapping = imports.import_mapping_guess(table.headers, world)
     result = imports.customers_import(table=table, mapping=mapping, actor=manager, skip_errors=True)
 

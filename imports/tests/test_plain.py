@@ -24,6 +24,7 @@ def plain(data: bytes, **overrides):
         (b"a,b\r\n1,2\r\n3,4\r\n", [(2, ["1", "2"]), (3, ["3", "4"])], 5, ","),
         (b"\xef\xbb\xbfa,b\n1,2\n", [(2, ["1", "2"])], 7, ","),  # the byte-order mark is skipped
         ("a;b\nMüller,3;2 x\n".encode(), [(2, ["Müller,3", "2 x"])], 4, ";"),
+        (b'a,"b c"\n"1, 2",3\n4,"x"\n', [(2, ["1, 2", "3"]), (3, ["4", "x"])], 8, ","),  # whole quoted cells
     ],
 )
 def test_a_plain_file_is_read_as_its_lines_numbered_from_two(data, rows, offset, delimiter):
@@ -35,7 +36,15 @@ def test_a_plain_file_is_read_as_its_lines_numbered_from_two(data, rows, offset,
 @pytest.mark.parametrize(
     "data",
     [
-        b'a,b\n"1",2\n',  # a quote: the two parsers differ on quotes inside a cell
+        b'a,b\n1"2",3\n',  # a quote inside a cell: the two parsers differ there
+        b'a,b\n"1"2,3\n',
+        b'a,b\n"1""2",3\n',  # a doubled quote
+        b'a,b\n"",""\n',  # empty quoted cells: a blank row
+        b'a,b\n" 1",2\n',  # quoted cells the csv reader's rows strip
+        b'a,b\n"1 ",2\n',
+        b'a,b\n"\'=1",2\n',
+        b'a,b\n"1\n2",3\n',  # a quoted line end: one row on two lines
+        b'a,b\n"1,2\n',  # a quote never closed
         b"a,b\n1, 2\n",  # cells the csv reader's rows strip
         b"a,b\n1,2 \n",
         b"a,b\n 1,2\n",

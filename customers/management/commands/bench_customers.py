@@ -148,11 +148,11 @@ class Command(BaseCommand):
                 floor_timeline = _floor(path, timeline=True)
                 _vacuum()
             started = time.perf_counter()
-            with path.open("rb") as source:
-                table = imports.import_table_read(source=source, filename=path.name)
-            read = time.perf_counter() - started
-            result = imports.customers_import(table=table, mapping=imports.import_mapping_guess(table.headers, []),
-                                              actor=None)  # fmt: skip
+            with path.open("rb") as source:  # open until imported: PostgreSQL COPYs a plain file as it is
+                table = imports.import_table_read(source=source, filename=path.name, plain=True)
+                read = time.perf_counter() - started
+                result = imports.customers_import(table=table, mapping=imports.import_mapping_guess(table.headers, []),
+                                                  actor=None)  # fmt: skip
             seconds = time.perf_counter() - started
         self.stdout.write(
             f"{'import ' + f'{rows:,}' + ' contacts (read, check, write)':<45} {seconds * 1000:10.1f} ms "

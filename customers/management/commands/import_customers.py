@@ -22,13 +22,13 @@ class Command(ImportCommand):
         if path.stat().st_size > settings.CRM_IMPORT_MAX_BYTES:
             raise CommandError(f"The file is larger than CRM_IMPORT_MAX_BYTES ({settings.CRM_IMPORT_MAX_BYTES} bytes).")
         try:
-            with path.open("rb") as source:
-                table = imports.import_table_read(source=source, filename=path.name)
-            mapping = imports.import_mapping_guess(table.headers, custom_fields_active())
-            self._report_mapping(table, mapping)
-            result = imports.customers_import(
-                table=table, mapping=mapping, actor=actor, dry_run=dry_run, skip_errors=skip_errors
-            )
+            with path.open("rb") as source:  # open until imported: PostgreSQL may COPY a plain file as it is
+                table = imports.import_table_read(source=source, filename=path.name, plain=True)
+                mapping = imports.import_mapping_guess(table.headers, custom_fields_active())
+                self._report_mapping(table, mapping)
+                result = imports.customers_import(
+                    table=table, mapping=mapping, actor=actor, dry_run=dry_run, skip_errors=skip_errors
+                )
         except imports.ImportFileError as error:
             raise CommandError(error.message) from None
         self._report(result)

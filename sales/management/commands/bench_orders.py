@@ -10,6 +10,7 @@ customers' orders first, to measure a first load). Never in production.
 """
 
 import csv
+import os
 import random
 import resource
 import tempfile
@@ -60,14 +61,15 @@ class Command(BaseCommand):
         size = path.stat().st_size / 1024 / 1024
         self.stdout.write(f"Generated {rows:,} rows, {size:.0f} MB, in {time.monotonic() - started:.1f} s: {path}")
         # The floor is a first load: with the orders of an earlier run in place, its INSERT would collide.
-        floor = _floor(path) if connection.vendor == "postgresql" and fresh else None
+        floor, floor_cpu = _floor(path) if connection.vendor == "postgresql" and fresh else (None, None)
         sql.vacuum(Order)  # the floor's rolled-back rows are dead rows the import would otherwise wade through
         memory_before = _peak_mb()
         try:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), sql.cpu_seconds()
             with path.open("rb") as source:
                 result = orders_import(source=source, filename=path.name, actor=None)
             seconds = time.perf_counter() - started
+            import_cpu = _since(cpu)
         finally:
             if not keep_file:
                 path.unlink()
@@ -81,6 +83,11 @@ class Command(BaseCommand):
         if floor is not None:
             self.stdout.write(f"  floor (COPY + one INSERT … SELECT): {floor:.1f} s")
             self.stdout.write(f"  import / floor: {seconds / floor:.2f} x")
+        if floor_cpu and import_cpu:
+            self.stdout.write(
+                f"  CPU seconds (this process + its database backend): import {import_cpu:.1f} s, "
+                f"floor {floor_cpu:.1f} s: {import_cpu / floor_cpu:.2f} x (load average {_load()})"
+            )
 
     def _ensure_customers(self, count: int) -> int:
         existing = set(
@@ -143,12 +150,21 @@ def _vendor() -> str:
     return connection.vendor
 
 
-def _floor(path: Path) -> float:
+def _since(cpu: float | None) -> float | None:
+    now = sql.cpu_seconds()
+    return None if cpu is None or now is None else now - cpu
+
+
+def _load() -> str:
+    return ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
+
+
+def _floor(path: Path) -> tuple[float, float | None]:
     """COPY the file into a staging table and INSERT … SELECT it into the orders table (joined to the
     customers by reference), its deferred foreign-key checks run, rolled back: what any import of
     this file must at least do."""
     now = timezone.now()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), sql.cpu_seconds()
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(
@@ -176,6 +192,6 @@ def _floor(path: Path) -> float:
             now=now,
         )
         sql.constraints_check_now()
-        elapsed = time.perf_counter() - started
+        elapsed, used = time.perf_counter() - started, _since(cpu)
         transaction.set_rollback(True)
-    return elapsed
+    return elapsed, used
