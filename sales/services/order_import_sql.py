@@ -1,11 +1,14 @@
 """Checking order rows set-based on PostgreSQL: pass 1 of the order import without a Python loop per row.
 
-1. The kit's row table goes into a TEMP table with one COPY of its stored file, parsed by
-   PostgreSQL (no Python per row); a file with a row longer or shorter than its header
-   is fed to COPY row by row instead, padded to the six columns.
+1. The file's rows go into a TEMP table with one COPY (the kit's copy_into: a plain CSV as
+   it is, never read by Python; any other file's stored row table), parsed by PostgreSQL; a
+   file with a row longer or shorter than its header is fed to COPY row by row instead,
+   padded to the six columns.
 2. One INSERT … SELECT moves every row that plainly passes the rules (the common
    shapes: an ISO date, a plain amount, a known status …) into the staging table of
-   order_import_write, converted by PostgreSQL. Anything else, and every date on a
+   order_import_write, converted by PostgreSQL; the dates, clocks, offsets and currency
+   codes are looked up in small hashed tables (_create_shapes), since PostgreSQL's
+   regular expressions cost seconds a million rows. Anything else, and every date on a
    day the CRM's time zone changes its clock (where PostgreSQL and Python read a
    local time differently), is read back and cleaned by order_import_rows.RowParser,
    so the rules and their messages stay exactly the ones the tests pin.

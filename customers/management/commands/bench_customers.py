@@ -12,6 +12,7 @@ see `make bench`.
 """
 
 import csv
+import os
 import random
 import tempfile
 import time
@@ -138,22 +139,22 @@ class Command(BaseCommand):
         with tempfile.TemporaryDirectory(prefix="bench-contacts-") as directory:
             path = Path(directory) / "contacts.csv"
             _write_contacts(path, rows)
-            floor = floor_timeline = None
+            floor = floor_timeline = floor_cpu = floor_timeline_cpu = None
             if connection.vendor == "postgresql":
                 _vacuum()  # the generated customers' index entries flushed first, not by the floor's inserts
-                floor = _floor(path)
+                floor, floor_cpu = _floor(path)
                 _vacuum()
                 # The same floor plus the one timeline row per new customer the import writes (set-based):
                 # the product records each imported customer on its timeline, so this is a fair floor too.
-                floor_timeline = _floor(path, timeline=True)
+                floor_timeline, floor_timeline_cpu = _floor(path, timeline=True)
                 _vacuum()
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), sql.cpu_seconds()
             with path.open("rb") as source:  # open until imported: PostgreSQL COPYs a plain file as it is
                 table = imports.import_table_read(source=source, filename=path.name, plain=True)
                 read = time.perf_counter() - started
                 result = imports.customers_import(table=table, mapping=imports.import_mapping_guess(table.headers, []),
                                                   actor=None)  # fmt: skip
-            seconds = time.perf_counter() - started
+            seconds, import_cpu = time.perf_counter() - started, _since(cpu)
         self.stdout.write(
             f"{'import ' + f'{rows:,}' + ' contacts (read, check, write)':<45} {seconds * 1000:10.1f} ms "
             f"(reading the file {read:.1f} s; {result.created:,} created, {result.bad_rows} bad)"
@@ -164,6 +165,13 @@ class Command(BaseCommand):
             self.stdout.write(f"{'  import / floor':<45} {seconds / floor:10.2f} x")
             self.stdout.write(f"{'  floor + a timeline row per customer':<45} {floor_timeline * 1000:10.1f} ms")
             self.stdout.write(f"{'  import / floor with timeline rows':<45} {seconds / floor_timeline:10.2f} x")
+        if import_cpu and floor_cpu and floor_timeline_cpu:
+            self.stdout.write(
+                f"  CPU seconds (this process + its database backend): import {import_cpu:.1f} s, "
+                f"floor {floor_cpu:.1f} s "
+                f"({import_cpu / floor_cpu:.2f} x), floor with timeline rows {floor_timeline_cpu:.1f} s "
+                f"({import_cpu / floor_timeline_cpu:.2f} x); load average {_load()}"
+            )
 
 
 def _write_contacts(path: Path, rows: int) -> None:
@@ -179,7 +187,16 @@ def _write_contacts(path: Path, rows: int) -> None:
             ])  # fmt: skip
 
 
-def _floor(path: Path, *, timeline: bool = False) -> float:
+def _since(cpu: float | None) -> float | None:
+    now = sql.cpu_seconds()
+    return None if cpu is None or now is None else now - cpu
+
+
+def _load() -> str:
+    return ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
+
+
+def _floor(path: Path, *, timeline: bool = False) -> tuple[float, float | None]:
     """COPY the file into a staging table and INSERT … SELECT it into the real, fully indexed tables,
     their deferred foreign-key checks run, in a transaction that is rolled back: what any import of
     this file must at least do. That is the customers, and, as the import must, the companies the
@@ -192,7 +209,7 @@ def _floor(path: Path, *, timeline: bool = False) -> float:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [Customer._meta.db_table])
         sequence = cursor.fetchone()[0]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), sql.cpu_seconds()
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(  # the ids as COPY reads the rows, so the tag links can name their customers
@@ -241,9 +258,9 @@ def _floor(path: Path, *, timeline: bool = False) -> float:
                 now=now,
             )  # fmt: skip
         sql.constraints_check_now()
-        elapsed = time.perf_counter() - started
+        elapsed, used = time.perf_counter() - started, _since(cpu)
         transaction.set_rollback(True)
-    return elapsed
+    return elapsed, used
 
 
 def _vacuum() -> None:
