@@ -231,11 +231,18 @@ def _binary() -> ImportFileError:
 # The bytes a plain file may hold: printable ASCII, line ends, and anything past ASCII (checked as
 # UTF-8 apart). Deleting them leaves nothing of a plain file (bytes.translate runs in C).
 _PLAIN_BYTES = bytes([10, 13, *(byte for byte in range(32, 256) if byte != 127)])
-# A quoted cell both parsers read alike: the whole cell, on one line, without a quote inside.
+# A quoted cell both parsers read alike: the whole cell, on one line, without a quote inside. Each
+# pattern starts with literal bytes (the delimiter or line end before the cell), which the regex
+# engine finds fast; one led by a look-behind took 0.3 s for 8 MB.
+_QUOTED_CELL = rb'"[^"\r\n]*"(?=%s|\r?\n|$)'
 _QUOTED_CELLS = {
-    delimiter: re.compile(rb'(?:(?<=%s)|(?<=\n)|^)"[^"\r\n]*"(?=%s|\r?\n|$)' % (delimiter.encode(), delimiter.encode()))
+    delimiter: tuple(
+        (re.compile(re.escape(before) + _QUOTED_CELL % re.escape(delimiter.encode())), before + b"q")
+        for before in (delimiter.encode(), b"\n")
+    )
     for delimiter in ",;"
 }
+_FIRST_QUOTED_CELL = {delimiter: re.compile(_QUOTED_CELL % re.escape(delimiter.encode())) for delimiter in ",;"}
 # What str.strip() takes off a cell beyond ASCII: a file holding any of them anywhere is not plain.
 _UNICODE_SPACE = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 _PLAIN_BLOCK = 1 << 20
@@ -324,7 +331,9 @@ def _plain_lines(lines: bytes, delimiter: str, width: int, limits: Limits, *, cr
         # empty quoted cells is blank); the checks below see them as one letter each.
         if b'""' in lines or b'" ' in lines or b' "' in lines or b"\"'" in lines:
             return False
-        lines = _QUOTED_CELLS[delimiter].sub(b"q", lines)
+        lines = _FIRST_QUOTED_CELL[delimiter].sub(b"q", lines, count=1) if lines[:1] == b'"' else lines
+        for pattern, replacement in _QUOTED_CELLS[delimiter]:
+            lines = pattern.sub(replacement, lines)
         if b'"' in lines:
             return False
     ends = lines.count(b"\n")
