@@ -10,6 +10,9 @@ sits beside it as `<…>.rows` (CSV: row number, then the cleaned cells; blank r
 and `<…>.json` (file name, headers, row count, the first rows). The storage name of the
 upload is the only thing a session or a task's arguments carry between the steps.
 
+A command or bench that COPYs its rows (table_from_stream(plain=True), copy_into) skips the row
+table for a plain CSV on PostgreSQL (readers.PlainCsv): the file itself goes to COPY.
+
 Each import supplies an ImportKind: its file prefix, the extensions it takes, how it turns
 the header row into column names (and which headers it refuses), and what "no rows" means.
 """
