@@ -109,6 +109,10 @@ def header(name: str, value: str) -> str:
     return f"{name}: " + Header(value, charset, header_name=name).encode(linesep="\r\n")
 
 
+def is_plain_address(value: str) -> bool:
+    return _PLAIN_ADDRESS.fullmatch(value) is not None
+
+
 def address(value: str) -> str:
     """A plain ASCII address as it is; anything else (a name, IDNA, non-ASCII) through Django's sanitize_address."""
     if _PLAIN_ADDRESS.fullmatch(value):

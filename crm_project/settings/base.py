@@ -304,6 +304,9 @@ MARKETING_EMAIL_DOMAIN = env("MARKETING_EMAIL_DOMAIN", default="mail.crm.localho
 # A batch owns its claimed rows this long; past it, outbox_requeue_stale sends them again.
 MARKETING_SEND_LEASE_S = env.int("MARKETING_SEND_LEASE_S", default=300)
 MARKETING_BATCH_SIZE = env.int("MARKETING_BATCH_SIZE", default=100)
+# SMTP connections a batch sends over at once (threads, each marking its rows over its
+# own database connection; PostgreSQL only): the worker does not sit idle on replies.
+MARKETING_SMTP_LANES = env.int("MARKETING_SMTP_LANES", default=2)
 # A recipient the server keeps refusing with 4xx is failed after this many tries.
 MARKETING_MAX_ATTEMPTS = env.int("MARKETING_MAX_ATTEMPTS", default=5)
 MARKETING_RETRY_BACKOFF_S = env.int("MARKETING_RETRY_BACKOFF_S", default=60)

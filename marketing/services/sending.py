@@ -19,7 +19,11 @@ Drip mail (services/sequences.py) goes the same way over its own rows: it shares
 import contextlib
 import functools
 import logging
+import os
+import queue as queue_module
 import smtplib
+import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -188,16 +192,11 @@ def _send_batch(ids: list[int]) -> dict:
     claimed = outbox_claim(ids=ids)
     if not claimed:
         return {"claimed": 0}
-    rows = list(
-        OutboxMessage.objects.filter(pk__in=claimed)
-        .select_related("customer__company", "campaign__template")
-        .order_by("pk")
-    )
-    campaign = rows[0].campaign
+    campaign = Campaign.objects.select_related("template").get(outbox__pk=claimed[0])
     if campaign.status != Campaign.Status.SENDING:
         _release(claimed)  # paused meanwhile: the rows wait for resume
         return {"claimed": 0}
-    rows = _skip_opted_out(rows)
+    rows = _skip_opted_out(_recipients(claimed))
     counts = {"sent": 0, "retried": 0, "bounced": 0}
     try:
         _send_rows(campaign, rows, counts)
@@ -225,64 +224,228 @@ def _async_commit():
             cursor.execute("RESET synchronous_commit")
 
 
-def _skip_opted_out(rows: list[OutboxMessage]) -> list[OutboxMessage]:
+@dataclass
+class Recipient:
+    """One claimed outbox row with what its message needs, read as values: model
+    instances of the row, its customer and company cost more than rendering it."""
+
+    pk: int
+    email: str
+    message_id: str
+    attempts: int
+    sendable: bool
+    context: dict[str, object]
+    error: str = ""
+
+
+def _recipients(ids: list[int]) -> list[Recipient]:
+    values = (
+        OutboxMessage.objects.filter(pk__in=ids)
+        .order_by("pk")
+        .values_list(
+            "pk", "email", "message_id", "attempts", "customer__email_consent", "customer__deleted_at",
+            "customer__email", "customer__first_name", "customer__last_name", "customer__custom_data",
+            "customer__company__name",
+        )
+    )  # fmt: skip
+    recipients = []
+    for pk, email, message_id, attempts, consent, deleted_at, address, first, last, custom, company in values:
+        context = templates.merge_context(
+            first_name=first, last_name=last, email=address, company=company or "", custom_data=custom,
+            unsubscribe_url="",
+        )  # fmt: skip
+        sendable = _may_send(consent=consent, deleted_at=deleted_at, email=address)
+        recipients.append(Recipient(pk, email, message_id, attempts, sendable, context))
+    return recipients
+
+
+def _skip_opted_out(rows: list[Recipient]) -> list[Recipient]:
     """Whoever opted out (or was deleted) since the campaign started is skipped, not sent."""
-    gone = [row.pk for row in rows if not may_send(row.customer)]
+    gone = [row.pk for row in rows if not row.sendable]
     if gone:
         OutboxMessage.objects.filter(pk__in=gone).update(status=Status.SKIPPED, claimed_until=None)
-    return [row for row in rows if row.pk not in set(gone)]
+    return [row for row in rows if row.sendable]
 
 
 def may_send(customer: Customer) -> bool:
     """Marketing mail (campaigns and drips) goes only to live, opted-in customers, judged at send time."""
-    return customer.email_consent == Customer.Consent.OPTED_IN and customer.deleted_at is None and bool(customer.email)
+    return _may_send(consent=customer.email_consent, deleted_at=customer.deleted_at, email=customer.email)
 
 
-def _send_rows(campaign: Campaign, rows: list[OutboxMessage], counts: dict) -> None:
+def _may_send(*, consent: str, deleted_at, email: str) -> bool:
+    return consent == Customer.Consent.OPTED_IN and deleted_at is None and bool(email)
+
+
+# ------------------------------------------------------------------ lanes
+
+
+class _Queue:
+    """A batch's recipients, handed out one at a time to its lanes (threads); a lane
+    that hits an outage stops them all, and whatever was not sent is released."""
+
+    def __init__(self, rows: list[tuple[Recipient, mime.CampaignEmail, bytes]]):
+        self._rows = iter(rows)
+        self._lock = threading.Lock()
+        self.unsent: list[int] = []  # handed out but not sent when an outage stopped the batch
+        self.refused: list[tuple[Recipient, int, object]] = []
+        self.sent = 0
+        self.outage: Outage | None = None
+        self.error: BaseException | None = None  # anything else: re-raised by the batch
+
+    def take(self) -> tuple[Recipient, mime.CampaignEmail, bytes] | None:
+        with self._lock:
+            if self.outage is not None or self.error is not None:
+                return None
+            return next(self._rows, None)
+
+    def stop(self, *, outage: Outage | None = None, error: BaseException | None = None, row=None) -> None:
+        with self._lock:
+            if row is not None:
+                self.unsent.append(row.pk)
+            if outage is not None and self.outage is None:
+                self.outage = outage
+            if error is not None and self.error is None:
+                self.error = error
+
+    def rest(self) -> list[int]:
+        """Ids never handed out (after every lane stopped)."""
+        return [row.pk for row, _message, _raw in self._rows]
+
+    def count_sent(self) -> None:
+        with self._lock:
+            self.sent += 1
+
+    def count_refused(self, row: Recipient, code: int, text) -> None:
+        with self._lock:
+            self.refused.append((row, code, text))
+
+
+def _lane_count(rows: int, *, smtp: bool) -> int:
+    """Several SMTP connections at once, each with its own database connection for its
+    "sent" marks, so the batch does not sit idle waiting on one server's replies.
+    Only on PostgreSQL outside a transaction (a lane's connection must see the claimed
+    rows; SQLite allows one writer) and with Django's SMTP backend."""
+    if db.vendor != "postgresql" or db.in_atomic_block or not smtp:
+        return 1
+    return max(1, min(settings.MARKETING_SMTP_LANES, rows))
+
+
+def _send_rows(campaign: Campaign, rows: list[Recipient], counts: dict) -> None:
+    if not rows:
+        return
     links = dict(CampaignLink.objects.filter(campaign=campaign).values_list("url", "pk"))
     prepared = templates.prepare(template=campaign.template, links=links)
+    smtp = isinstance(mail_connection(), SmtpBackend)
+    lanes = _lane_count(len(rows), smtp=smtp)
+    # Rendered here, before any lane starts: a lane then holds the GIL only for moments, so
+    # the one whose server just said 250 gets to send its "sent" mark at once (the time
+    # between the two is the only window in which a crash sends a message twice).
+    queue = _Queue([(row, message, message.raw() if smtp else b"") for row, message in _messages(rows, prepared)])
+    if lanes == 1:
+        with db.cursor() as cursor:
+            _lane(queue, cursor)
+    else:
+        threads = [threading.Thread(target=_pooled_lane, args=(queue,)) for _ in range(lanes)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    counts["sent"] += queue.sent
+    retry = []
+    for row, code, text in queue.refused:
+        _refused(row, code, text, retry, counts)
+    _retry_later(retry)
+    if queue.error is not None:
+        _release(queue.unsent + queue.rest())
+        raise queue.error
+    if queue.outage is not None:
+        _release(queue.unsent + queue.rest())
+        raise queue.outage
+
+
+def _pooled_lane(queue: _Queue) -> None:
+    try:
+        with _mark_connection() as raw, raw.cursor() as cursor:
+            _lane(queue, cursor)
+    except BaseException as error:  # noqa: BLE001 - handed to the batch's thread, which re-raises it
+        queue.stop(error=error)
+
+
+def _lane(queue: _Queue, cursor) -> None:
+    """Send recipients from the queue over one SMTP connection until it is empty."""
     connection = mail_connection()
     try:
         connection.open()
     except (OSError, smtplib.SMTPException) as error:
-        _release([row.pk for row in rows])
-        raise Outage(f"{type(error).__name__}: {error}") from error
+        queue.stop(outage=Outage(f"{type(error).__name__}: {error}"))
+        return
     # Django's SMTP backend: its open connection takes the prebuilt bytes directly
     # (send_messages would sanitise both addresses again, ~80 µs a message); any
     # other backend (locmem in tests, console) gets the message object as usual.
     smtp = connection.connection if isinstance(connection, SmtpBackend) else None
-    sender = mime.address(settings.MARKETING_FROM_EMAIL)
-    retry: list[OutboxMessage] = []
+    sender = _envelope(mime.address(settings.MARKETING_FROM_EMAIL))
     try:
-        with db.cursor() as cursor:
-            for index, row in enumerate(rows):
-                message = _message(row, prepared, connection)
-                try:
-                    if smtp is not None:
-                        smtp.sendmail(sender, [mime.address(row.email)], message.raw())
-                    elif not connection.send_messages([message]):
-                        _release([later.pk for later in rows[index:]])
-                        raise Outage("the mail server accepted nothing")
-                except smtplib.SMTPRecipientsRefused as error:
-                    code, text = next(iter(error.recipients.values()))
-                    _refused(row, code, text, retry, counts)
-                    continue
-                except smtplib.SMTPResponseException as error:
-                    _refused(row, error.smtp_code, error.smtp_error, retry, counts)
-                    continue
-                except (OSError, smtplib.SMTPException) as error:
-                    _release([later.pk for later in rows[index:]])
-                    raise Outage(f"{type(error).__name__}: {error}") from error
-                # Its own tiny UPDATE, committed at once (autocommit): a crash later cannot
-                # unsend it, so at most the one message in flight is sent again after a crash.
-                cursor.execute(_MARK_SENT, [Status.SENT, db.ops.adapt_datetimefield_value(timezone.now()), row.pk])
-                counts["sent"] += 1
+        while (item := queue.take()) is not None:
+            row, message, raw = item
+            try:
+                if smtp is not None:
+                    _smtp_send(smtp, sender, row.email, raw)
+                elif not connection.send_messages([message]):
+                    queue.stop(outage=Outage("the mail server accepted nothing"), row=row)
+                    return
+            except smtplib.SMTPRecipientsRefused as error:
+                code, text = next(iter(error.recipients.values()))
+                queue.count_refused(row, code, text)
+                continue
+            except smtplib.SMTPResponseException as error:
+                queue.count_refused(row, error.smtp_code, error.smtp_error)
+                continue
+            except (OSError, smtplib.SMTPException) as error:
+                queue.stop(outage=Outage(f"{type(error).__name__}: {error}"), row=row)
+                return
+            # Straight after the 250, its own tiny UPDATE, committed at once (autocommit): a
+            # crash later cannot unsend it, so at most the message each lane has in flight
+            # is sent again after a crash. Once its bytes are on the way, the database
+            # commits it even if this process dies before the reply.
+            cursor.execute(_MARK_SENT, [Status.SENT, timezone.now(), row.pk])
+            queue.count_sent()
     finally:
-        _retry_later(retry)
-        try:
-            connection.close()
-        except (OSError, smtplib.SMTPException):
-            logger.info("Closing the SMTP connection failed; the batch is done anyway.")
+        close_connection(connection)
+
+
+def _smtp_send(smtp: smtplib.SMTP, sender: str, to: str, data: bytes) -> None:
+    """smtplib's `sendmail` for one recipient, its replies and exceptions the same, with the
+    envelope addresses given ready (`<addr>`): sendmail parses both again for every message."""
+    smtp.ehlo_or_helo_if_needed()
+    size = f" size={len(data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
+    smtp.putcmd("mail", f"FROM:{sender}{size}")
+    code, reply = smtp.getreply()
+    if code != 250:
+        _abort(smtp, code)
+        raise smtplib.SMTPSenderRefused(code, reply, sender)
+    recipient = _envelope(mime.address(to))
+    smtp.putcmd("rcpt", f"TO:{recipient}")
+    code, reply = smtp.getreply()
+    if code not in (250, 251):
+        _abort(smtp, code)
+        raise smtplib.SMTPRecipientsRefused({to: (code, reply)})
+    code, reply = smtp.data(data)
+    if code != 250:
+        _abort(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
+
+
+def _abort(smtp: smtplib.SMTP, code: int) -> None:
+    """As sendmail does after a refusal: 421 closes the connection, anything else resets the transaction."""
+    if code == 421:
+        smtp.close()
+    else:
+        smtp._rset()  # noqa: SLF001 - sendmail's own reset, which ignores a disconnect
+
+
+def _envelope(address: str) -> str:
+    """`<addr>` for MAIL FROM / RCPT TO: a plain address as it is, anything else parsed by smtplib."""
+    return f"<{address}>" if mime.is_plain_address(address) else smtplib.quoteaddr(address)
 
 
 # One statement per accepted message: plain SQL, not the ORM's UPDATE (~100 µs to compile each).
@@ -291,11 +454,39 @@ _MARK_SENT = (
     " WHERE id = %s"
 )
 
+# This process's database connections for the lanes' marks, kept between batches
+# (a new PostgreSQL connection costs more than a batch). Keyed by process id: a
+# forked worker process never uses its parent's.
+_mark_connections: dict[int, queue_module.SimpleQueue] = {}
 
-def _message(row: OutboxMessage, prepared: templates.PreparedTemplate, connection) -> mime.CampaignEmail:
+
+@contextlib.contextmanager
+def _mark_connection():
+    """A connection of this process's own, autocommit, asynchronous commit (as `_async_commit`)."""
+    pool = _mark_connections.setdefault(os.getpid(), queue_module.SimpleQueue())
+    try:
+        raw = pool.get_nowait()
+    except queue_module.Empty:
+        raw = db.get_new_connection(db.get_connection_params())
+        raw.autocommit = True
+        with raw.cursor() as cursor:
+            cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield raw
+    except BaseException:
+        raw.close()  # in an unknown state: the next batch opens another
+        raise
+    pool.put(raw)
+
+
+def _messages(rows: list[Recipient], prepared: templates.PreparedTemplate):
+    for row in rows:
+        yield row, _message(row, prepared)
+
+
+def _message(row: Recipient, prepared: templates.PreparedTemplate) -> mime.CampaignEmail:
     unsubscribe = tokens.unsubscribe_url(row.pk)
-    context = templates.customer_context(customer=row.customer, unsubscribe_url=unsubscribe)
-    context["email"] = row.email
+    context = {**row.context, "unsubscribe_url": unsubscribe, "email": row.email}
     context["open_pixel_url"] = tokens.open_pixel_url(row.pk)
     for index, link_id in enumerate(prepared.link_ids):
         context[f"link_{index}"] = tokens.click_url(row.pk, link_id)
@@ -304,7 +495,7 @@ def _message(row: OutboxMessage, prepared: templates.PreparedTemplate, connectio
         rendered=prepared.render(context),
         message_id=row.message_id,
         unsubscribe_url=unsubscribe,
-        connection=connection,
+        connection=None,
     )
 
 
@@ -375,7 +566,7 @@ def retry_at(*, attempts: int, now: datetime) -> datetime | None:
     return now + timedelta(seconds=wait)
 
 
-def _refused(row: OutboxMessage, code: int, text, retry: list, counts: dict) -> None:
+def _refused(row: Recipient, code: int, text, retry: list, counts: dict) -> None:
     """4xx: try again later (the row stays this campaign's); 5xx: bounced for good."""
     error = f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"[:500]
     row.error = error
@@ -387,7 +578,7 @@ def _refused(row: OutboxMessage, code: int, text, retry: list, counts: dict) -> 
     counts["bounced"] += 1
 
 
-def _retry_later(rows: list[OutboxMessage]) -> None:
+def _retry_later(rows: list[Recipient]) -> None:
     """Back to pending with a backoff that doubles per attempt; failed after MARKETING_MAX_ATTEMPTS."""
     now = timezone.now()
     again = []

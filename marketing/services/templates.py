@@ -99,14 +99,28 @@ def prepare(*, template: EmailTemplate, links: dict[str, int], tracking: bool = 
 
 def customer_context(*, customer, unsubscribe_url: str) -> dict[str, object]:
     """The merge fields of one customer (custom fields by key, then the built-in ones)."""
-    custom = {key: value for key, value in (customer.custom_data or {}).items() if isinstance(value, str | int | float)}
+    return merge_context(
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        email=customer.email,
+        company=customer.company.name if customer.company_id else "",
+        custom_data=customer.custom_data,
+        unsubscribe_url=unsubscribe_url,
+    )
+
+
+def merge_context(
+    *, first_name: str, last_name: str, email: str, company: str, custom_data, unsubscribe_url: str
+) -> dict[str, object]:
+    """The merge fields from a customer's values (a campaign batch reads values, not model instances)."""
+    custom = {key: value for key, value in (custom_data or {}).items() if isinstance(value, str | int | float)}
     return {
         **custom,
-        "first_name": customer.first_name,
-        "last_name": customer.last_name,
-        "full_name": customer.full_name,
-        "email": customer.email,
-        "company": customer.company.name if customer.company_id else "",
+        "first_name": first_name,
+        "last_name": last_name,
+        "full_name": f"{first_name} {last_name}".strip(),  # as Customer.full_name
+        "email": email,
+        "company": company,
         "unsubscribe_url": unsubscribe_url,
     }
 
