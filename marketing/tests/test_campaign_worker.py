@@ -53,7 +53,8 @@ def test_a_worker_killed_while_the_sink_holds_a_reply_leaves_every_recipient_one
         finally:
             stop_worker(first)
         sink.handler.release.set()
-        assert len(sink.received) == 5
+        # The five before the held one; another lane may finish the message it has in flight before the kill.
+        assert len(sink.received) >= 5
         second = start_worker(tmp_path, name="second", env=env)
         try:
 
