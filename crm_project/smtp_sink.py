@@ -3,8 +3,8 @@ tests of support and marketing and for `manage.py bench_campaign`.
 
 It records each accepted message (sender, recipients, Message-ID, raw bytes;
 `message` parses it), can answer a chosen code to chosen recipients (4xx, 5xx),
-can hold its reply to the K-th message until released (the crash test kills the
-worker while it waits), and stops and starts again on the same port (a mail
+can hold its reply to the K-th message (and to every later one) until released
+(the crash test kills the worker while it waits), and stops and starts again on the same port (a mail
 server that went down and came back)."""
 
 import asyncio
@@ -42,6 +42,9 @@ class Received:
 class SinkHandler:
     answers: dict[str, str] = field(default_factory=dict)  # recipient -> "451 Try later"
     hold_at: int | None = None  # hold the reply to this message (1-based) until `release` is set
+    # ...and to every later one: a client sending over several connections at once then
+    # has nothing between "250" and its bookkeeping when the test kills it.
+    hold_later: bool = False
     keep_raw: bool = True
     received: list[Received] = field(default_factory=list)
     seen: int = 0
@@ -60,7 +63,8 @@ class SinkHandler:
         with self.lock:
             self.seen += 1
             number = self.seen
-        if self.hold_at is not None and number == self.hold_at:
+        later = self.hold_later and not self.release.is_set()  # once released, later messages go through
+        if self.hold_at is not None and (number == self.hold_at or (later and number > self.hold_at)):
             self.held.set()
             while not self.release.is_set():  # the client is killed meanwhile; nothing is recorded
                 await asyncio.sleep(0.05)
