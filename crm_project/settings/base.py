@@ -305,8 +305,10 @@ MARKETING_EMAIL_DOMAIN = env("MARKETING_EMAIL_DOMAIN", default="mail.crm.localho
 MARKETING_SEND_LEASE_S = env.int("MARKETING_SEND_LEASE_S", default=300)
 MARKETING_BATCH_SIZE = env.int("MARKETING_BATCH_SIZE", default=100)
 # SMTP connections a batch sends over at once (threads, each marking its rows over its
-# own database connection; PostgreSQL only): the worker does not sit idle on replies.
-MARKETING_SMTP_LANES = env.int("MARKETING_SMTP_LANES", default=2)
+# own database connection; PostgreSQL only), so the worker does not sit idle on replies.
+# 1 keeps the promise that a crash resends at most one message per worker process (the
+# one whose "sent" mark was lost); with N lanes it is at most one per lane.
+MARKETING_SMTP_LANES = env.int("MARKETING_SMTP_LANES", default=1)
 # A recipient the server keeps refusing with 4xx is failed after this many tries.
 MARKETING_MAX_ATTEMPTS = env.int("MARKETING_MAX_ATTEMPTS", default=5)
 MARKETING_RETRY_BACKOFF_S = env.int("MARKETING_RETRY_BACKOFF_S", default=60)

@@ -12,7 +12,8 @@
 - `outbox_requeue_stale` (beat) sends again the rows a killed worker left behind.
 The one window left: the server said 250 and the worker died before its UPDATE
 left for the database (measured: ~50 µs a message); that message is sent again with
-the same Message-ID. At most one message per lane is in that window.
+the same Message-ID. At most one message per lane is in that window: one per worker
+process with the default single lane.
 
 Drip mail (services/sequences.py) goes the same way over its own rows: it shares
 `claim_rows`, `may_send`, `open_connection`/`send_message`, `marketing_message`

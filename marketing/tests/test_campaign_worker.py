@@ -29,9 +29,15 @@ def _status(campaign) -> str:
     return campaign.status
 
 
-def test_a_real_worker_sends_a_small_campaign_to_the_sink_exactly_once(tmp_path, manager):
+# One SMTP connection (the default) and two lanes (MARKETING_SMTP_LANES, threads on PostgreSQL).
+LANES = pytest.mark.parametrize("lanes", ["1", "2"])
+
+
+@LANES
+def test_a_real_worker_sends_a_small_campaign_to_the_sink_exactly_once(tmp_path, manager, lanes):
     campaign, people, out = _campaign(6, 2)
-    with Sink() as sink, running_worker(tmp_path, env={"MARKETING_EMAIL_URL": sink.url, "MARKETING_BATCH_SIZE": "2"}):
+    env = {"MARKETING_BATCH_SIZE": "2", "MARKETING_SMTP_LANES": lanes}
+    with Sink() as sink, running_worker(tmp_path, env={**env, "MARKETING_EMAIL_URL": sink.url}):
         campaigns.campaign_start(campaign=campaign, actor=manager)
         assert wait_for(lambda: _status(campaign) == Campaign.Status.SENT, seconds=60), (
             tmp_path / "worker.log"
@@ -40,10 +46,13 @@ def test_a_real_worker_sends_a_small_campaign_to_the_sink_exactly_once(tmp_path,
     assert Counter(sink.addresses()) == Counter({p.email: 1 for p in people})
 
 
-def test_a_worker_killed_while_the_sink_holds_a_reply_leaves_every_recipient_one_message(tmp_path, manager, settings):
+@LANES
+def test_a_worker_killed_while_the_sink_holds_a_reply_leaves_every_recipient_one_message(
+    tmp_path, manager, settings, lanes
+):
     settings.MARKETING_SEND_LEASE_S = 5  # the test process runs outbox_requeue_stale as beat would
     campaign, people, out = _campaign(12, 3)
-    env = {"MARKETING_BATCH_SIZE": "4", "MARKETING_SEND_LEASE_S": "5"}
+    env = {"MARKETING_BATCH_SIZE": "4", "MARKETING_SEND_LEASE_S": "5", "MARKETING_SMTP_LANES": lanes}
     # Every reply from message 6 on is held: each lane ends up waiting on one, so the kill
     # finds no lane between a "250" and its "sent" mark (that window is bench_campaign's
     # --kill-after to measure, at random moments; here the kill must be deterministic).
