@@ -132,13 +132,7 @@ def list_pagination(context, page) -> str:
         }
         parts.append(f"\n    {shown}\n  ")
     parts.append('</span>\n  <ul class="pagination pagination-sm mb-0">\n')
-    if page.has_previous():
-        parts.append(
-            f'    <li class="page-item"><a class="page-link" href="{href(page.previous_page_number())}" rel="prev">'
-            f"{previous}</a></li>\n"
-        )
-    else:
-        parts.append(f'    <li class="page-item disabled"><span class="page-link">{previous}</span></li>\n')
+    parts.append(_step(previous, href(page.previous_page_number()) if page.has_previous() else None, "prev"))
     for number in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1):
         if not isinstance(number, int):
             parts.append('<li class="page-item disabled"><span class="page-link">…</span></li>\n')
@@ -148,15 +142,16 @@ def list_pagination(context, page) -> str:
         else:
             link = f'<a class="page-link" href="{href(number)}">{_number(number)}</a>'
             parts.append(f'<li class="page-item">{link}</li>\n')
-    if page.has_next():
-        parts.append(
-            f'    <li class="page-item"><a class="page-link" href="{href(page.next_page_number())}" rel="next">'
-            f"{following}</a></li>\n"
-        )
-    else:
-        parts.append(f'    <li class="page-item disabled"><span class="page-link">{following}</span></li>\n')
+    parts.append(_step(following, href(page.next_page_number()) if page.has_next() else None, "next"))
     parts.append("  </ul>\n</nav>\n")
     return mark_safe("".join(parts))  # noqa: S308 - every value escaped above
+
+
+def _step(label: str, url: str | None, rel: str) -> str:
+    """The "Previous" or "Next" item: a link, or a disabled label on the first or last page."""
+    if url is None:
+        return f'    <li class="page-item disabled"><span class="page-link">{label}</span></li>\n'
+    return f'    <li class="page-item"><a class="page-link" href="{url}" rel="{rel}">{label}</a></li>\n'
 
 
 def _number(value) -> str:
