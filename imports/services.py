@@ -10,8 +10,9 @@ sits beside it as `<…>.rows` (CSV: row number, then the cleaned cells; blank r
 and `<…>.json` (file name, headers, row count, the first rows). The storage name of the
 upload is the only thing a session or a task's arguments carry between the steps.
 
-A command or bench that COPYs its rows (table_from_stream(plain=True), copy_into) skips the row
-table for a plain CSV on PostgreSQL (readers.PlainCsv): the file itself goes to COPY.
+A plain CSV on PostgreSQL (readers.PlainCsv) gets no row table: it is only checked (in C), and
+the file itself goes to COPY (copy_into). Stored uploads then keep the upload and its `.json`
+(which says the file is plain); commands and benches ask for it with table_from_stream(plain=True).
 
 Each import supplies an ImportKind: its file prefix, the extensions it takes, how it turns
 the header row into column names (and which headers it refuses), and what "no rows" means.
@@ -27,7 +28,7 @@ import tempfile
 import weakref
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -168,7 +169,15 @@ class ImportTable:
 
     @contextlib.contextmanager
     def _plain_source(self) -> Iterator[Any]:
-        yield getattr(self.source, "file", self.source)  # the caller's stream: it stays open
+        if self.source is not None:
+            yield getattr(self.source, "file", self.source)  # the caller's stream: it stays open
+            return
+        try:
+            stored = default_storage.open(self.name, "rb")  # a stored upload
+        except FileNotFoundError:
+            raise _gone() from None
+        with stored:
+            yield getattr(stored, "file", stored)
 
     def _plain_rows(self) -> Iterator[tuple[int, list[str]]]:
         """A plain file's rows read by the csv module, as _read reads any file (so a file COPY
@@ -228,14 +237,24 @@ def upload_prepare(name: str, *, kind: ImportKind, filename: str, progress=None)
         source = default_storage.open(name, "rb")
     except FileNotFoundError:
         raise _gone() from None
-    with source, tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as spool:
-        extension = name.rsplit(".", 1)[-1]  # _check_name: csv or xlsx
+    extension = name.rsplit(".", 1)[-1]  # _check_name: csv or xlsx
+    with source:
+        table = _plain(source, kind=kind, filename=filename, extension=extension) or _read_into_rows(
+            source, name=name, kind=kind, filename=filename, extension=extension, progress=progress
+        )
+    meta = {"filename": filename, "headers": table.headers, "row_count": table.row_count, "head": table.head}
+    if table.plain is not None:
+        meta["plain"] = asdict(table.plain)
+    default_storage.save(_meta_name(name), File(_bytes(json.dumps(meta).encode())))
+    return replace(table, name=name, headers=kind.headers(table.headers))
+
+
+def _read_into_rows(source, *, name: str, kind: ImportKind, filename: str, extension: str, progress) -> ImportTable:
+    with tempfile.TemporaryFile("w+", newline="", encoding="utf-8") as spool:
         table = _read(source, kind=kind, filename=filename, extension=extension, spool=spool, progress=progress)
         spool.seek(0)
         default_storage.save(_rows_name(name), File(spool.buffer))  # type: ignore[arg-type]
-    meta = {"filename": filename, "headers": table.headers, "row_count": table.row_count, "head": table.head}
-    default_storage.save(_meta_name(name), File(_bytes(json.dumps(meta).encode())))
-    return replace(table, name=name, headers=kind.headers(table.headers))
+    return table
 
 
 def table_open(name: str, *, kind: ImportKind, display_name: str = "") -> ImportTable:
@@ -253,7 +272,14 @@ def table_open(name: str, *, kind: ImportKind, display_name: str = "") -> Import
         row_count=meta["row_count"],
         head=[(number, cells) for number, cells in meta["head"]],
         name=name,
+        plain=_plain_from(meta.get("plain")),
     )
+
+
+def _plain_from(stored: dict | None) -> readers.PlainCsv | None:
+    if stored is None:
+        return None
+    return readers.PlainCsv(**{**stored, "head": [(number, cells) for number, cells in stored["head"]]})
 
 
 def table_from_stream(source, *, kind: ImportKind, filename: str, upload_limit: bool = True,
@@ -352,8 +378,7 @@ def _read(source, *, kind: ImportKind, filename: str, extension: str, spool, pro
 
 def _plain(source, *, kind: ImportKind, filename: str, extension: str) -> ImportTable | None:
     """A plain CSV (readers.PlainCsv) as a table without a row table, for PostgreSQL to COPY
-    as it is; None for any other file, or on another database (then _read reads it). Stored
-    uploads keep their row table (the web flow reads a file at upload, before it is mapped)."""
+    as it is; None for any other file, or on another database (then _read reads it)."""
     if extension != "csv" or not sql.postgresql():
         return None
     plain = readers.plain_csv(source, limits=limits(), head_rows=HEAD_ROWS)

@@ -4,6 +4,7 @@ them alike, cell for cell. Anything else goes to the csv module, which reports w
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
 from imports import readers, services
@@ -99,3 +100,27 @@ def test_without_plain_a_stream_is_read_into_a_row_table(db):
     table = services.table_from_stream(io.BytesIO(b"a,b\n1,2\n"), kind=KIND, filename="t.csv")
 
     assert (table.plain, table.rows) == (None, [(2, ["1", "2"])])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plain tables are for PostgreSQL's COPY")
+def test_a_plain_upload_keeps_no_row_table_and_copies_from_the_stored_file(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    name = services.upload_store(upload=SimpleUploadedFile("t.csv", b"a,b\n1,x y\n3,4\n"), kind=KIND)
+    services.upload_prepare(name, kind=KIND, filename="t.csv")
+    assert sorted(
+        path.name.removeprefix(name.removeprefix("imports/")) for path in (tmp_path / "imports").iterdir()
+    ) == [
+        "",
+        ".json",
+    ]
+    table = services.table_open(name, kind=KIND)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE plain_rows (row_number integer, a text, b text)")
+        copied = table.copy_into(cursor, table="plain_rows", columns=["a", "b"])
+        cursor.execute("SELECT row_number, a, b FROM plain_rows ORDER BY row_number")
+        rows = [(number, [a, b]) for number, a, b in cursor.fetchall()]
+        cursor.execute("DROP TABLE plain_rows")
+
+    assert (table.plain is not None, table.row_count, copied) == (True, 2, 2)
+    assert rows == table.rows == [(2, ["1", "x y"]), (3, ["3", "4"])]
+    assert table.head == [(2, ["1", "x y"]), (3, ["3", "4"])]

@@ -22,8 +22,9 @@ def media_root(settings, tmp_path):
 
 
 def stored(media_root, *, age_seconds: float = 0) -> list:
-    """A stored upload read into its row table: the three files the kit keeps, aged as asked."""
-    name = services.upload_store(upload=SimpleUploadedFile("people.csv", b"Name\nAda\n"), kind=KIND)
+    """A stored upload read into its row table: the three files the kit keeps, aged as asked
+    (a blank row: not a plain CSV, which PostgreSQL would COPY without a row table)."""
+    name = services.upload_store(upload=SimpleUploadedFile("people.csv", b"Name\nAda\n\nBob\n"), kind=KIND)
     services.upload_prepare(name, kind=KIND, filename="people.csv")
     paths = [media_root / name, media_root / f"{name}.rows", media_root / f"{name}.json"]
     moment = time.time() - age_seconds
