@@ -118,7 +118,7 @@ def stage_list_for_user(*, user) -> QuerySet[Stage]:
 
 
 def stage_get_for_user(*, user, pk, write: bool = False) -> Stage:
-    return get_object_or_404(Stage, pk=pk)
+    return get_object_or_404(stage_list_for_user(user=user), pk=pk)
 
 
 class SalesReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

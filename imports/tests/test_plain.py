@@ -13,6 +13,17 @@ from imports.limits import limits
 KIND = services.ImportKind(prefix="things", no_rows_message=lambda: "no rows")
 
 
+def copied_rows(table) -> tuple[int, list]:
+    """What copy_into put into a two-column table: the count COPY reports, and the rows."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE plain_rows (row_number integer, a text, b text)")
+        copied = table.copy_into(cursor, table="plain_rows", columns=["a", "b"])
+        cursor.execute("SELECT row_number, a, b FROM plain_rows ORDER BY row_number")
+        rows = [(number, [a, b]) for number, a, b in cursor.fetchall()]
+        cursor.execute("DROP TABLE plain_rows")
+    return copied, rows
+
+
 def plain(data: bytes, **overrides):
     return readers.plain_csv(io.BytesIO(data), limits=limits(), head_rows=50)
 
@@ -84,12 +95,7 @@ def test_a_row_with_more_cells_than_the_header_is_plain_but_copy_refuses_it():
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="plain tables are for PostgreSQL's COPY")
 def test_a_plain_table_is_copied_as_it_is_and_reads_the_same_rows_in_python(db):
     table = services.table_from_stream(io.BytesIO(b"a,b\r\n1,x y\r\n3,4\r\n"), kind=KIND, filename="t.csv", plain=True)
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE plain_rows (row_number integer, a text, b text)")
-        copied = table.copy_into(cursor, table="plain_rows", columns=["a", "b"])
-        cursor.execute("SELECT row_number, a, b FROM plain_rows ORDER BY row_number")
-        rows = [(number, [a, b]) for number, a, b in cursor.fetchall()]
-        cursor.execute("DROP TABLE plain_rows")
+    copied, rows = copied_rows(table)
 
     assert table.plain is not None
     assert (copied, rows) == (2, [(2, ["1", "x y"]), (3, ["3", "4"])])
@@ -107,19 +113,10 @@ def test_a_plain_upload_keeps_no_row_table_and_copies_from_the_stored_file(db, s
     settings.MEDIA_ROOT = tmp_path
     name = services.upload_store(upload=SimpleUploadedFile("t.csv", b"a,b\n1,x y\n3,4\n"), kind=KIND)
     services.upload_prepare(name, kind=KIND, filename="t.csv")
-    assert sorted(
-        path.name.removeprefix(name.removeprefix("imports/")) for path in (tmp_path / "imports").iterdir()
-    ) == [
-        "",
-        ".json",
-    ]
+    kept = sorted(path.name.removeprefix(name.removeprefix("imports/")) for path in (tmp_path / "imports").iterdir())
+    assert kept == ["", ".json"]  # the upload and what was read of it: no row table
     table = services.table_open(name, kind=KIND)
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE TEMP TABLE plain_rows (row_number integer, a text, b text)")
-        copied = table.copy_into(cursor, table="plain_rows", columns=["a", "b"])
-        cursor.execute("SELECT row_number, a, b FROM plain_rows ORDER BY row_number")
-        rows = [(number, [a, b]) for number, a, b in cursor.fetchall()]
-        cursor.execute("DROP TABLE plain_rows")
+    copied, rows = copied_rows(table)
 
     assert (table.plain is not None, table.row_count, copied) == (True, 2, 2)
     assert rows == table.rows == [(2, ["1", "x y"]), (3, ["3", "4"])]

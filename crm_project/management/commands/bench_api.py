@@ -52,7 +52,7 @@ from api.serializers.customers import CustomerSerializer
 from api.services import tokens
 from customers.models import Customer
 
-from .bench_lists import bench_rows
+from .bench_lists import add_bench_arguments, bench_rows, check_bench_arguments
 
 # The API serializer's columns (a relation as its id); its tags come from a second query.
 _COLUMNS = {field.name: field.attname for field in Customer._meta.concrete_fields}
@@ -97,15 +97,10 @@ class Command(BaseCommand):
     help = "Time GET /api/v1/customers/ (page 1, filters, a deep cursor) against a bare JSON view."
 
     def add_arguments(self, parser):
-        parser.add_argument("--customers", type=int, default=1_000_000)
-        parser.add_argument("--rounds", type=int, default=100, help="Requests per endpoint (default 100), interleaved.")
-        parser.add_argument("--fresh", action="store_true", help="Delete and generate the bench rows again.")
+        add_bench_arguments(parser, rounds=100, per="endpoint")
 
     def handle(self, *args, customers, rounds, fresh, **options):
-        if not settings.CRM_DEMO_DATA_ALLOWED:
-            raise CommandError("Benchmarks write test data; they are disabled in these settings (production?).")
-        if customers < 100 or rounds < 1:
-            raise CommandError("--customers must be at least 100 and --rounds positive.")
+        check_bench_arguments(customers=customers, rounds=rounds)
         admin, manager = bench_rows(customers=customers, fresh=fresh, step=self._step)
         raw = {user.username: _token(user) for user in (admin, manager)}
         rates = {"burst": "100000000/min", "sustained": "100000000/day"}

@@ -89,6 +89,22 @@ urlpatterns = [
 ]
 
 
+def add_bench_arguments(parser, *, rounds: int, per: str) -> None:
+    """The arguments of the benches over bench_rows' customers (bench_lists, bench_api)."""
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument(
+        "--rounds", type=int, default=rounds, help=f"Requests per {per} (default {rounds}), interleaved."
+    )
+    parser.add_argument("--fresh", action="store_true", help="Delete and generate the bench rows again.")
+
+
+def check_bench_arguments(*, customers: int, rounds: int) -> None:
+    if not settings.CRM_DEMO_DATA_ALLOWED:
+        raise CommandError("Benchmarks write test data; they are disabled in these settings (production?).")
+    if customers < 100 or rounds < 1:
+        raise CommandError("--customers must be at least 100 and --rounds positive.")
+
+
 def bench_rows(*, customers: int, fresh: bool, step: Callable[[str, Callable], None]) -> tuple[User, User]:
     """The bench admin and manager, and `customers` bench customers (made again when fresh or
     of another count), scored by RFM once. Shared with bench_api."""
@@ -104,15 +120,10 @@ class Command(BaseCommand):
     help = "Time the list pages (admin, manager scope, search, page 1000, board, RFM) against a bare page."
 
     def add_arguments(self, parser):
-        parser.add_argument("--customers", type=int, default=1_000_000)
-        parser.add_argument("--rounds", type=int, default=15, help="Requests per page (default 15), interleaved.")
-        parser.add_argument("--fresh", action="store_true", help="Delete and generate the bench rows again.")
+        add_bench_arguments(parser, rounds=15, per="page")
 
     def handle(self, *args, customers, rounds, fresh, **options):
-        if not settings.CRM_DEMO_DATA_ALLOWED:
-            raise CommandError("Benchmarks write test data; they are disabled in these settings (production?).")
-        if customers < 100 or rounds < 1:
-            raise CommandError("--customers must be at least 100 and --rounds positive.")
+        check_bench_arguments(customers=customers, rounds=rounds)
         admin, manager = bench_rows(customers=customers, fresh=fresh, step=self._step)
         # As production runs: DEBUG off, and so the template engine's debug mode (the engine
         # made for the system checks took DEBUG from the developer settings); the cached
