@@ -10,6 +10,8 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
+from crm_project.fragments import bump_cache_version, written_names
+
 
 def crm_timezone() -> zoneinfo.ZoneInfo:
     """The CRM's own time zone (settings.TIME_ZONE), whatever a user has switched to."""
@@ -68,6 +70,9 @@ def copy_rows_binary(table: str, columns: list[tuple[str, str, np.ndarray]], *, 
     quoted = ", ".join(connection.ops.quote_name(name) for name, _kind, _values in columns)
     sql = f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN WITH (FORMAT binary)"
     total = len(columns[0][2]) if columns else 0
+    # COPY goes around Django's execute wrappers: the cached lists showing `table` are stale now.
+    for name in written_names(sql):
+        bump_cache_version(name)
     with connection.cursor() as cursor:
         for start in range(0, total, chunk):
             rows = np.empty(min(chunk, total - start), dtype=dtype)

@@ -1,10 +1,12 @@
 """Cached fragments of pages, each valid for one version of the rows it shows.
 
 A version is a number in Django's cache (Redis in production) per model, e.g.
-`crm:version:customers.tag`. Every write to a watched model bumps it: saves,
-deletes and many-to-many changes through signals (the admin, the services,
-seeds and shells alike), set-based writes (`bulk_create`, `update`) through an
-explicit `bump_cache_version(model)`. A bump happens at once, for readers in the
+`crm:version:customers.tag`. Every write to a watched model bumps it: every SQL
+statement that writes its tables (saves, deletes, many-to-many changes,
+`bulk_create`, `update`, raw INSERT … SELECT; the admin, the services, imports,
+seeds and shells alike) through an execute wrapper on every connection, and
+explicitly `bump_cache_version(model)` where no statement passes Django's cursor
+(a COPY into a watched table). A bump happens at once, for readers in the
 same transaction, and again after the commit, so that a reader who cached the
 old rows between the two does so under a version that is already gone. A
 version that the cache lost starts again at a random number, never at one an
@@ -20,7 +22,20 @@ all of them are current; a query that reads a table nobody watches is not
 cached. Who may see what is never cached: access (roles, team scope) reads the
 database on every request.
 
-Watched models: settings.CRM_CACHED_MODELS ("app_label.Model").
+Watched models: settings.CRM_CACHED_MODELS ("app_label.Model") and
+settings.CRM_CACHED_ROW_MODELS. The first are the catalogue (users, teams, tags,
+stages…): every rendered fragment depends on all of them. The second are the
+lists' rows (customers, companies, lifetime values): many and often written, so a
+fragment depends on them only when its render read their tables (or used a cached
+entry that did). A customer's save then redraws the customer lists, not every
+user's side navigation.
+
+Signals would miss set-based writes, which is why statements are watched
+instead (`_bump_written`): an ORM `update()` or `bulk_create()`, a raw
+INSERT … SELECT of an import, a merge's UPDATE all bump. Only COPY goes around
+Django's cursor: the imports COPY into TEMP staging tables, then INSERT … SELECT
+(that statement bumps); a COPY into a watched table must call
+`bump_cache_version` itself (imports.sql.copy_from does).
 
 Rendered HTML is kept the same way (`cached_fragment`, the `{% cachedfragment %}`
 template tag): the filter bar of a list, the side navigation. An entry is kept per
@@ -28,6 +43,13 @@ user, language and time zone and the values the template names, and is used whil
 no watched model has changed since it was rendered; a fragment whose render read a
 table nobody watches is not kept. The request's CSRF token is never stored: it is
 put back into the HTML on every use.
+
+A list's results (crm_project.lists: the table, its pagination and count, the
+filter bar) are one such fragment, found before the view builds its FilterSet or
+table (`ResponseFragment`): the view's queries and the fragment's render are
+recorded together, and the key holds the user's access as computed on that
+request (roles and team ids), so a membership change never shows another scope's
+rows.
 
 Round trips: a list page asked Redis ten times (each fragment read its entry, then
 the versions it depends on). Within a request the versions are read once, all of
@@ -55,7 +77,7 @@ from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.signals import request_finished, request_started
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.backends.signals import connection_created
 from django.utils.translation import get_language
 
 VERSION_KEY = "crm:version:{}"
@@ -73,6 +95,8 @@ FormT = TypeVar("FormT", bound=forms.BaseForm)
 
 # db_table -> the version name of the model that owns it (its many-to-many tables included).
 _watched_tables: dict[str, str] = {}
+# The version names of the row models (settings.CRM_CACHED_ROW_MODELS): see the module's docstring.
+_row_names: set[str] = set()
 
 
 def version_name(model: type[models.Model]) -> str:
@@ -140,36 +164,61 @@ def _bump(name: str) -> None:
         cache.add(key, secrets.randbits(48), timeout=None)
 
 
-def watch(model: type[models.Model]) -> None:
-    """Bump the model's version on every save, delete and many-to-many change."""
+def watch(model: type[models.Model], *, rows: bool = False) -> None:
+    """Bump the model's version on every statement that writes its table or its many-to-many
+    tables (`_bump_written`): saves, deletes, tag changes, `update()`, raw SQL. rows=True: a row model."""
     name = version_name(model)
     _watched_tables[model._meta.db_table] = name
-    post_save.connect(_on_save, sender=model, dispatch_uid=f"crm-fragments-save-{name}")
-    post_delete.connect(_on_write, sender=model, dispatch_uid=f"crm-fragments-delete-{name}")
+    if rows:
+        _row_names.add(name)
     for field in model._meta.local_many_to_many:
         through = cast(type[models.Model], field.remote_field.through)
         _watched_tables[through._meta.db_table] = name
-        m2m_changed.connect(_on_m2m, sender=through, dispatch_uid=f"crm-fragments-m2m-{through._meta.label_lower}")
 
 
 def watch_settings_models() -> None:
     for label in settings.CRM_CACHED_MODELS:
         watch(apps.get_model(label))
+    for label in settings.CRM_CACHED_ROW_MODELS:
+        watch(apps.get_model(label), rows=True)
+    connection_created.connect(_watch_writes, dispatch_uid="crm-fragments-watch-writes")
+    for connection in connections.all(initialized_only=True):
+        _watch_writes(connection=connection)
 
 
-def _on_save(sender, instance, update_fields=None, raw=False, using=None, **kwargs):
-    if update_fields and set(update_fields) <= UNSHOWN_FIELDS:
-        return
-    bump_cache_version(sender, using=using)
+def _watch_writes(connection, **kwargs) -> None:
+    if _bump_written not in connection.execute_wrappers:
+        connection.execute_wrappers.insert(0, _bump_written)
 
 
-def _on_write(sender, using=None, **kwargs):
-    bump_cache_version(sender, using=using)
+# The table a statement writes: INSERT INTO t (SQLite: INSERT OR IGNORE INTO t), UPDATE t,
+# DELETE FROM t, ... (quoted or not).
+_WRITES = re.compile(
+    r'\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|MERGE\s+INTO|COPY)\s+(?:ONLY\s+)?"?(\w+)"?',
+    re.IGNORECASE,
+)
+# Django's UPDATE of one field by primary key (a login's last_login).
+_ONE_FIELD_UPDATE = re.compile(r'UPDATE "(\w+)" SET "(\w+)" = %s WHERE "\w+"\."id" = %s$')
 
 
-def _on_m2m(sender, instance, action, using=None, **kwargs):
-    if action.startswith("post_"):
-        bump_cache_version(_watched_tables[sender._meta.db_table], using=using)
+def written_names(sql: str) -> set[str]:
+    """The version names of the watched tables a statement writes."""
+    head = sql.lstrip()[:7].upper()
+    if head.startswith(("SELECT", "SAVEPOI", "RELEASE", "EXPLAIN", "ROLLBAC")):
+        return set()
+    one_field = _ONE_FIELD_UPDATE.match(sql)
+    if one_field and one_field.group(2) in UNSHOWN_FIELDS:
+        return set()
+    return {name for table in _WRITES.findall(sql) if (name := _watched_tables.get(table)) is not None}
+
+
+def _bump_written(execute, sql, params, many, context):
+    """An execute wrapper: a statement that wrote a watched table bumps its version."""
+    result = execute(sql, params, many, context)
+    if isinstance(sql, str):
+        for name in written_names(sql):
+            bump_cache_version(name, using=context["connection"].alias)
+    return result
 
 
 # --- Rows -------------------------------------------------------------------------
@@ -202,15 +251,16 @@ def cached_result(described: tuple, compute: Callable[[], list], *, using: str =
     cache_key = ROWS_KEY.format(_digest(described))
     entry = _local_get(cache_key)
     if entry is not None and cache_versions(entry["versions"]) == entry["versions"]:
+        _note_used(entry["versions"])
         return entry["rows"]
     entry = cache.get(cache_key)
     if entry is not None and cache_versions(entry["versions"]) == entry["versions"]:
         _local_set(cache_key, entry)
+        _note_used(entry["versions"])
         return entry["rows"]
-    before = cache_versions(sorted(set(_watched_tables.values())))
-    with _tables_read(using) as tables:
+    with reading(using) as reads:
         rows = compute()
-    versions = _versions_of(tables, before)
+    versions = _versions_of(reads)
     if versions is not None:
         cache.set(cache_key, {"rows": rows, "versions": versions}, timeout=CHOICES_TIMEOUT)
         _local_set(cache_key, {"rows": rows, "versions": versions})
@@ -228,36 +278,62 @@ FRAGMENT_TIMEOUT = 10 * 60
 
 
 def cached_fragment(described: tuple, render: Callable[[], str], *, csrf_token: Callable[[], str]) -> str:
-    """The HTML `render()` makes, from the cache while no watched model has changed since.
+    """The HTML `render()` makes, from the cache while no watched model it depends on has changed.
 
     `described` must hold everything the HTML depends on besides watched rows (the
     template tag adds the user, language and time zone). An entry remembers every
-    watched version, so any write to a watched model renders it again; a render
-    that reads a table nobody watches is not kept. The CSRF token is stored as a
-    placeholder and `csrf_token()` is asked for only when the fragment has one."""
-    key = FRAGMENT_KEY.format(_digest(described))
-    entry = _local_fragments.get(key)
-    if entry is None or cache_versions(entry[0]) != entry[0]:
-        entry = cache.get(key)
-        if entry is not None and cache_versions(entry[0]) == entry[0]:
-            _local_fragment_set(key, entry)
-        else:
-            entry = None
-    if entry is not None:
-        html = entry[1]
-        return html.replace(CSRF_PLACEHOLDER, csrf_token()) if CSRF_PLACEHOLDER in html else html
-    before = cache_versions(sorted(set(_watched_tables.values())))
-    with _tables_read(DEFAULT_DB_ALIAS) as tables:
+    catalogue version and the versions of the row models it read, so any write to
+    those renders it again; a render that reads a table nobody watches is not kept.
+    The CSRF token is stored as a placeholder and `csrf_token()` is asked for only
+    when the fragment has one."""
+    fragment = ResponseFragment(described, csrf_token=csrf_token)
+    if fragment.html is not None:
+        return fragment.html
+    with fragment.recording():
         html = render()
-    if any(table not in _watched_tables for table in tables):
-        return html
-    stored = html
-    if "csrfmiddlewaretoken" in html and (token := csrf_token()):
-        stored = html.replace(token, CSRF_PLACEHOLDER)
-    entry = (before, stored)
-    cache.set(key, entry, timeout=FRAGMENT_TIMEOUT)
-    _local_fragment_set(key, entry)
+    fragment.keep(html)
     return html
+
+
+class ResponseFragment:
+    """A part of a response kept in the cache (see the module's docstring): `html` is the
+    current entry's HTML (the CSRF token put back), or None; then the work that makes it
+    (the view's queries, the template's render) runs inside `recording()`, maybe in
+    several blocks, and `keep(html)` stores it, unless a block read a table nobody watches."""
+
+    def __init__(self, described: tuple, *, csrf_token: Callable[[], str]):
+        self.key = FRAGMENT_KEY.format(_digest(described))
+        self.csrf_token = csrf_token
+        self.reads: Reads | None = None
+        self.html = self._current_html()
+
+    def _current_html(self) -> str | None:
+        entry = _local_fragments.get(self.key)
+        if entry is None or cache_versions(entry[0]) != entry[0]:
+            entry = cache.get(self.key)
+            if entry is None or cache_versions(entry[0]) != entry[0]:
+                return None
+            _local_fragment_set(self.key, entry)
+        _note_used(entry[0])
+        html = entry[1]
+        return html.replace(CSRF_PLACEHOLDER, self.csrf_token()) if CSRF_PLACEHOLDER in html else html
+
+    @contextmanager
+    def recording(self, using: str = DEFAULT_DB_ALIAS) -> Iterator["Reads"]:
+        with reading(using, into=self.reads) as reads:
+            self.reads = reads
+            yield reads
+
+    def keep(self, html: str) -> None:
+        versions = None if self.reads is None else _fragment_versions(self.reads)
+        if versions is None:
+            return
+        stored = html
+        if "csrfmiddlewaretoken" in html and (token := self.csrf_token()):
+            stored = html.replace(token, CSRF_PLACEHOLDER)
+        entry = (versions, stored)
+        cache.set(self.key, entry, timeout=FRAGMENT_TIMEOUT)
+        _local_fragment_set(self.key, entry)
 
 
 def _local_fragment_set(key: str, entry: tuple[dict[str, int], str]) -> None:
@@ -278,12 +354,23 @@ def _local_set(key: str, entry: dict) -> None:
     _local_entries[key] = pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)
 
 
-def _versions_of(tables: set[str], before: dict[str, int]) -> dict[str, int] | None:
-    """The versions of the watched tables a query read; None if it read one nobody watches (or none)."""
-    names = {_watched_tables.get(table) for table in tables}
-    if not names or None in names:
+def _versions_of(reads: "Reads") -> dict[str, int] | None:
+    """The versions of the watched tables a query read (and of the cached entries it used);
+    None if it read a table nobody watches, or nothing."""
+    names = {_watched_tables.get(table) for table in reads.tables}
+    if None in names or not (names or reads.names):
         return None
-    return {name: before[name] for name in names if name is not None}
+    return {name: reads.before[name] for name in names | reads.names if name is not None}
+
+
+def _fragment_versions(reads: "Reads") -> dict[str, int] | None:
+    """A rendered fragment's: every catalogue version, and those of the row models it read;
+    None if it read a table nobody watches."""
+    names = {_watched_tables.get(table) for table in reads.tables}
+    if None in names:
+        return None
+    catalogue = set(_watched_tables.values()) - _row_names
+    return {name: reads.before[name] for name in catalogue | names | reads.names if name is not None}
 
 
 def _digest(described: tuple) -> str:
@@ -318,6 +405,8 @@ def cache_model_choices(form: FormT) -> FormT:
             if entry["versions"] is not None:
                 fresh[key] = entry
                 _local_set(key, entry)
+        else:
+            _note_used(entry["versions"])
         _use_choices(field, entry["choices"])
     if fresh:
         cache.set_many(fresh, timeout=CHOICES_TIMEOUT)
@@ -368,12 +457,10 @@ def _choices_key(field: forms.ModelChoiceField) -> str | None:
 def _read_choices(field: forms.ModelChoiceField) -> dict:
     """The menu's (value, label) pairs and the versions of every table read to make them
     (None: a table nobody watches was read, so the menu is not cached)."""
-    # Versions first: a write that commits while the options are read leaves the entry stale.
-    before = cache_versions(sorted(set(_watched_tables.values())))
     queryset = cast(models.QuerySet, field.queryset)  # _choices_key checked it
-    with _tables_read(queryset.db) as tables:
+    with reading(queryset.db) as reads:
         choices = [(getattr(value, "value", value), str(label)) for value, label in cast(Iterable, field.choices)]
-    return {"choices": choices, "versions": _versions_of(tables, before)}
+    return {"choices": choices, "versions": _versions_of(reads)}
 
 
 def _use_choices(field: forms.ModelChoiceField, choices: list) -> None:
@@ -389,14 +476,42 @@ def _model_tables() -> frozenset[str]:
 _QUOTED = re.compile(r'"([^"]+)"')
 
 
+class Reads:
+    """What a block of work read: the model tables its statements named, the version names
+    of the cached entries it used, and every watched version as it was before it began."""
+
+    def __init__(self, before: dict[str, int]):
+        self.before = before
+        self.tables: set[str] = set()
+        self.names: set[str] = set()
+
+
+# The Reads open in this thread (nested blocks: a fragment drawn inside a cached list's).
+_open_reads = Local()
+
+
 @contextmanager
-def _tables_read(using: str) -> Iterator[set[str]]:
-    """The model tables named by every statement run inside the block."""
-    tables: set[str] = set()
+def reading(using: str = DEFAULT_DB_ALIAS, *, into: Reads | None = None) -> Iterator[Reads]:
+    """Record what the block reads (into `into`, to go on recording an earlier block's).
+    Versions first: a write that commits while the block reads leaves its entry stale."""
+    reads = into or Reads(cache_versions(sorted(set(_watched_tables.values()))))
 
     def record(execute, sql, params, many, context):
-        tables.update(set(_QUOTED.findall(sql)) & _model_tables())
+        reads.tables.update(set(_QUOTED.findall(sql)) & _model_tables())
         return execute(sql, params, many, context)
 
-    with connections[using].execute_wrapper(record):
-        yield tables
+    stack = getattr(_open_reads, "stack", None)
+    if stack is None:
+        stack = _open_reads.stack = []
+    stack.append(reads)
+    try:
+        with connections[using].execute_wrapper(record):
+            yield reads
+    finally:
+        stack.pop()
+
+
+def _note_used(versions: dict[str, int] | None) -> None:
+    """A cached entry was used: the blocks being recorded depend on what it was read from."""
+    for reads in getattr(_open_reads, "stack", None) or ():
+        reads.names.update(versions or ())

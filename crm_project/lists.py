@@ -21,6 +21,7 @@ from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import Coalesce
 from django.db.models.sql.where import AND
 from django.http import HttpRequest
+from django.middleware.csrf import get_token
 from django.template import Engine
 from django.urls import reverse
 from django.utils import timezone
@@ -37,8 +38,10 @@ from django_tables2.data import TableQuerysetData
 from django_tables2.rows import BoundRows
 from django_tables2.utils import AttributeDict
 
-from .access import ScopeNode
-from .fragments import cache_model_choices
+from accounts import roles
+
+from .access import ScopeNode, user_team_ids
+from .fragments import ResponseFragment, cache_model_choices
 from .saved_views import COLUMNS_PARAMETER, VIEW_PARAMETER, SavedViewsMixin
 
 if TYPE_CHECKING:
@@ -382,7 +385,54 @@ def _round_estimate(count: int) -> int:
     return round(count / step) * step
 
 
-class FilteredTableView(LoginRequiredMixin, SavedViewsMixin, SingleTableMixin, FilterView):
+class CachedContentMixin:
+    """A list page's content (filter bar, chips, table, pagination: the `{% listcontent %}`
+    block of partials/list_page.html) from the fragment cache, found before the FilterSet,
+    the table or a query is built; a miss records the view's queries and the block's
+    render, and keeps it unless one read a table nobody watches (crm_project.fragments).
+
+    The key: the list, its path, the query string (its parameters sorted), the user, the
+    user's access as computed on this request (roles and team ids, one query per request
+    as on every page), language and time zone. The entry lives while no table the list
+    read (customers, companies, scores, users, tags…) has been written."""
+
+    request: "HtmxHttpRequest"
+    content_cached = False
+
+    def get(self, request, *args, **kwargs):
+        if not self.content_cached or (request.htmx and not request.htmx.boosted):
+            return super().get(request, *args, **kwargs)  # type: ignore[misc]
+        self.content = ResponseFragment(self.content_described(), csrf_token=lambda: get_token(request))
+        if self.content.html is not None:
+            return self.render_to_response(self.cached_content_context())  # type: ignore[attr-defined]
+        with self.content.recording():
+            return super().get(request, *args, **kwargs)  # type: ignore[misc]
+
+    def content_described(self) -> tuple:
+        user, request = self.request.user, self.request
+        return (
+            "list-content",
+            type(self).__module__,
+            type(self).__qualname__,
+            request.path,
+            sorted(request.GET.lists()),
+            user.pk,
+            access_signature(user),
+            get_language(),
+            timezone.get_current_timezone_name(),
+        )
+
+    def cached_content_context(self) -> dict:
+        """What the page outside the content needs (its title)."""
+        return {"view": self, "page_title": getattr(self, "page_title", ""), "list_content": self.content}
+
+
+def access_signature(user) -> tuple:
+    """What a user may see, as this request computed it: admin or not, roles, team ids."""
+    return (roles.is_admin(user), tuple(sorted(roles.roles_of(user))), tuple(sorted(user_team_ids(user))))
+
+
+class FilteredTableView(LoginRequiredMixin, SavedViewsMixin, CachedContentMixin, SingleTableMixin, FilterView):
     request: HtmxHttpRequest
     template_name = "partials/list_page.html"
     results_template_name = "partials/list_results.html"
@@ -406,6 +456,7 @@ class FilteredTableView(LoginRequiredMixin, SavedViewsMixin, SingleTableMixin, F
         context = super().get_context_data(**kwargs)
         context["page_title"] = self.page_title
         context["create_link"] = self.create_link
+        context["list_content"] = getattr(self, "content", None)
         context.update(self.saved_views_context(context["table"]))
         filterset = getattr(self, "filterset", None)
         chips = filter_chips(filterset, self.request, empty_url=context["clear_url"]) if filterset else []

@@ -333,7 +333,7 @@ CRM_LIST_SORT_ALL_MAX = env.int("CRM_LIST_SORT_ALL_MAX", default=50_000)
 # IN …) is paged branch by branch along the branches' own indexes (same module).
 CRM_LIST_SORT_WHOLE_MAX = env.int("CRM_LIST_SORT_WHOLE_MAX", default=2_000)
 # Models whose rows cached fragments show (the filter bars' menus, saved views): every write bumps
-# their version (crm_project/fragments.py); set-based writes call bump_cache_version.
+# their version (crm_project/fragments.py: saves by signal, other statements by an execute wrapper).
 CRM_CACHED_MODELS: list[str] = [
     "accounts.User",
     "accounts.Team",
@@ -347,6 +347,16 @@ CRM_CACHED_MODELS: list[str] = [
     "analytics.RfmSegment",
     # The RFM report's body is cached per run (its figures are the run's summary).
     "analytics.RfmRun",
+]
+# The lists' rows, watched the same way (every statement that writes their tables bumps their
+# version), but a fragment depends on them only when its render reads them: a customer's save
+# redraws the customer lists, not every page's navigation (crm_project/fragments.py).
+CRM_CACHED_ROW_MODELS: list[str] = [
+    "customers.Customer",
+    "customers.Company",
+    "analytics.ClvRun",
+    "analytics.ClvScore",
+    "analytics.RfmScore",
 ]
 
 # --- Registries: how higher apps extend lower apps' pages ----------------------

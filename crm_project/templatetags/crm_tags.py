@@ -61,6 +61,32 @@ class CachedFragmentNode(template.Node):
         )
 
 
+@register.tag
+def listcontent(parser, token):
+    """`{% listcontent %}…{% endlistcontent %}`: a list page's content, from the cache when the
+    view found it there (`list_content`, crm_project.lists.CachedContentMixin), else drawn and
+    kept with what the view read. Without `list_content` in the context it is just drawn."""
+    nodelist = parser.parse(("endlistcontent",))
+    parser.delete_first_token()
+    return ListContentNode(nodelist)
+
+
+class ListContentNode(template.Node):
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+
+    def render(self, context):
+        fragment = context.get("list_content")
+        if fragment is None:
+            return self.nodelist.render(context)
+        if fragment.html is not None:
+            return fragment.html
+        with fragment.recording():
+            html = self.nodelist.render(context)
+        fragment.keep(html)
+        return html
+
+
 @register.filter
 def as_bootstrap_field(field) -> str:
     """`{{ field|as_crispy_field }}`, written in Python for plain fields (the filter bars', the

@@ -25,8 +25,8 @@ from crm_project.fragments import (
     cached_fragment,
     version_name,
 )
-from customers.models import Customer, Tag
-from customers.tests.factories import TagFactory
+from customers.models import Interaction, Tag
+from customers.tests.factories import InteractionFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -163,20 +163,19 @@ def test_a_cached_menu_does_not_widen_what_the_filter_accepts(client_for, manage
     assert "owner" in response.context["filter"].form.errors
 
 
-class CustomerMenuForm(forms.Form):
-    customer = forms.ModelChoiceField(queryset=Customer.objects.order_by("pk"))
+class InteractionMenuForm(forms.Form):
+    interaction = forms.ModelChoiceField(queryset=Interaction.objects.order_by("pk"))
 
 
 def test_a_menu_of_rows_nobody_watches_is_not_cached(owner):
-    from customers.tests.factories import CustomerFactory
-
-    CustomerFactory(owner=owner, first_name="Ada", last_name="Lovelace")
-    cache_model_choices(CustomerMenuForm())
+    InteractionFactory(customer__owner=owner, summary="First call")
+    cache_model_choices(InteractionMenuForm())
     with CaptureQueriesContext(connection) as captured:
-        form = cache_model_choices(CustomerMenuForm())
-        labels = [label for _value, label in form.fields["customer"].choices]
-    assert queries_on("customers_customer", captured) == 1
-    assert labels == ["---------", "Ada Lovelace"]
+        form = cache_model_choices(InteractionMenuForm())
+        labels = [label for _value, label in form.fields["interaction"].choices]
+    assert queries_on("customers_interaction", captured) == 1
+    assert labels[0] == "---------"
+    assert len(labels) == 2
 
 
 def test_a_version_the_cache_lost_starts_again_at_a_number_never_used(manager):
@@ -340,17 +339,15 @@ def test_the_side_navigation_marks_the_entry_of_each_page(client_for, manager):
 
 
 def test_a_fragment_whose_render_reads_rows_nobody_watches_is_drawn_every_time(owner):
-    from customers.tests.factories import CustomerFactory
-
-    CustomerFactory(owner=owner, first_name="Ada")
+    InteractionFactory(customer__owner=owner, summary="First call")
     renders = []
 
     def render() -> str:
         renders.append(1)
-        return ", ".join(customer.first_name for customer in Customer.objects.all())
+        return ", ".join(entry.summary for entry in Interaction.objects.all())
 
     for _ in range(2):
-        assert cached_fragment(("customers",), render, csrf_token=str) == "Ada"
+        assert cached_fragment(("interactions",), render, csrf_token=str) == "First call"
     assert len(renders) == 2
 
 

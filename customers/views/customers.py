@@ -36,6 +36,8 @@ class CustomerListView(FilteredTableView):
     page_title = gettext_lazy("Customers")
     # Its bar's menus are users, teams, tags, RFM segments and custom fields (all watched).
     filter_bar_cached = True
+    # Its rows are customers, companies, owners, tags and lifetime values (all watched).
+    content_cached = True
 
     def get_queryset(self):
         customers = selectors.customer_list_for_user(user=self.request.user)

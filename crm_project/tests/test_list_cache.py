@@ -1,0 +1,279 @@
+"""The customer list's content from the fragment cache (crm_project.lists.CachedContentMixin):
+a warm list reads no customer, and every way of writing what the list shows (a form's save, the
+bulk actions, a merge, the imports, the scoring runs, raw SQL) shows on the very next request."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from analytics.models import RfmRun, RfmSegment
+from analytics.services import rfm_score_run
+from analytics.services.clv import clv_fit_run
+from analytics.tests.clv_helpers import CALIBRATION_END, simulated_customers
+from analytics.tests.helpers import order
+from crm_project.fragments import (
+    VERSION_KEY,
+    cache_versions,
+    cached_fragment,
+    version_name,
+    written_names,
+)
+from customers.models import Company, Customer, Tag
+from customers.services import customers as customer_services
+from customers.services import imports
+from customers.services.merge import customer_merge
+from customers.tests.factories import CompanyFactory, CustomerFactory, TagFactory
+from sales.services.order_import import orders_import
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("customers:customer-list")
+
+
+def page(client, **params) -> str:
+    """The list's rows: the HTML of its table's body (the filter bar's menus name owners and tags too)."""
+    html = client.get(LIST, params).content.decode()
+    return html[html.index("<tbody") : html.index("</tbody>")]
+
+
+def customer_queries(captured) -> int:
+    return sum('"customers_customer"' in query["sql"] for query in captured.captured_queries)
+
+
+def warm(client, **params) -> str:
+    """The list, asked twice: the second answer must come from the cache (no customer read)."""
+    page(client, **params)
+    with CaptureQueriesContext(connection) as captured:
+        html = page(client, **params)
+    assert customer_queries(captured) == 0, "the list was drawn again, not taken from the cache"
+    return html
+
+
+# --- the cache ------------------------------------------------------------------------------------
+def test_a_warm_customer_list_reads_only_the_session_the_user_and_their_access(
+    client_for, owner, django_assert_num_queries
+):
+    CustomerFactory(owner=owner, last_name="Lovelace")
+    client = client_for(owner)
+    page(client)
+    with django_assert_num_queries(3):  # session, user, groups and teams (accounts.memberships)
+        html = page(client)
+    assert "Lovelace" in html
+
+
+def test_a_user_never_gets_another_users_cached_list(client_for, owner, outsider):
+    CustomerFactory(owner=owner, last_name="Lovelace")
+    assert "Lovelace" in warm(client_for(owner))
+    assert "Lovelace" not in page(client_for(outsider))
+
+
+def test_each_query_string_has_its_own_list(client_for, owner):
+    CustomerFactory(owner=owner, last_name="Lovelace")
+    CustomerFactory(owner=owner, last_name="Hopper")
+    client = client_for(owner)
+    warm(client)
+    assert "Lovelace" not in page(client, q="hopper")
+    assert "Lovelace" in page(client, q="love")
+
+
+def test_the_same_filters_in_another_order_share_one_entry(client_for, owner):
+    CustomerFactory(owner=owner, last_name="Lovelace", country="DE")
+    client = client_for(owner)
+    client.get(f"{LIST}?q=love&country=DE")
+    with CaptureQueriesContext(connection) as captured:
+        html = client.get(f"{LIST}?country=DE&q=love").content.decode()
+    assert customer_queries(captured) == 0
+    assert "Lovelace" in html
+
+
+def test_joining_a_team_shows_its_customers_even_if_no_version_moved(client_for, manager, other_team, outsider):
+    """The key holds the access computed on the request: a lost bump cannot show an old scope."""
+    CustomerFactory(owner=outsider, last_name="Southerner")
+    client = client_for(manager)
+    assert "Southerner" not in warm(client)
+    names = [version_name(model) for model in (User, type(other_team))]
+    before = cache_versions(names)
+    other_team.members.add(manager)
+    for name, number in before.items():  # as if the bumps were lost
+        cache.set(VERSION_KEY.format(name), number, timeout=None)
+    assert "Southerner" in page(client)
+
+
+def test_a_list_page_after_a_customer_write_still_finds_the_navigation_in_the_cache(owner):
+    """Fragments depend on the row models only when they read them (settings.CRM_CACHED_ROW_MODELS)."""
+    navigation, customers = [], []
+
+    def draw_navigation() -> str:
+        navigation.append(1)
+        return "menu"
+
+    def draw_customers() -> str:
+        customers.append(1)
+        return ", ".join(Customer.objects.values_list("last_name", flat=True))
+
+    for _ in range(2):
+        cached_fragment(("navigation",), draw_navigation, csrf_token=str)
+        cached_fragment(("customers",), draw_customers, csrf_token=str)
+    assert (len(navigation), len(customers)) == (1, 1)
+    CustomerFactory(owner=owner, last_name="Lovelace")
+    assert cached_fragment(("customers",), draw_customers, csrf_token=str) == "Lovelace"
+    cached_fragment(("navigation",), draw_navigation, csrf_token=str)
+    assert (len(navigation), len(customers)) == (1, 2)
+
+
+# --- every write path shows at once -----------------------------------------------------------------
+def test_an_edit_shows_in_the_list_at_once(client_for, owner):
+    customer = CustomerFactory(owner=owner, last_name="Lovelace")
+    client = client_for(owner)
+    warm(client)
+    customer_services.customer_update(customer=customer, actor=owner, last_name="Byron")
+    assert "Byron" in page(client)
+
+
+def test_a_deleted_customer_leaves_the_list_at_once(client_for, owner):
+    customer = CustomerFactory(owner=owner, last_name="Lovelace")
+    client = client_for(owner)
+    warm(client)
+    customer_services.customer_delete(customer=customer, actor=owner)
+    assert "Lovelace" not in page(client)
+
+
+def test_a_bulk_owner_change_shows_at_once(client_for, manager, owner, teammate):
+    CustomerFactory(owner=owner, last_name="Lovelace")
+    client = client_for(manager)
+    assert "Tom" not in warm(client)
+    customer_services.customers_assign_owner(customers=Customer.objects.all(), owner=teammate, actor=manager)
+    assert "Tom" in page(client)
+
+
+def test_a_bulk_tag_shows_at_once(client_for, owner):
+    CustomerFactory(owner=owner, last_name="Lovelace")
+    tag = TagFactory(name="Prospect")
+    client = client_for(owner)
+    assert ">Prospect</span>" not in warm(client)
+    customer_services.customers_add_tag(customers=Customer.objects.all(), tag=tag, actor=owner)
+    assert ">Prospect</span>" in page(client)
+
+
+def test_a_merge_removes_the_merged_customer_at_once(client_for, owner):
+    survivor = CustomerFactory(owner=owner, first_name="Ann", last_name="Lee")
+    other = CustomerFactory(owner=owner, first_name="Anne", last_name="Lee")
+    client = client_for(owner)
+    assert "Anne Lee" in warm(client)
+    customer_merge(survivor=survivor, other=other, field_values={}, actor=owner)
+    assert "Anne Lee" not in page(client)
+
+
+def test_a_renamed_company_shows_at_once(client_for, owner):
+    company = CompanyFactory(owner=owner, name="Acme")
+    CustomerFactory(owner=owner, company=company)
+    client = client_for(owner)
+    warm(client)
+    customer_services.company_update(company=company, actor=owner, name="Globex")
+    assert "Globex" in page(client)
+
+
+def test_a_renamed_owner_shows_at_once(client_for, manager, owner):
+    CustomerFactory(owner=owner, last_name="Lovelace")
+    client = client_for(manager)
+    warm(client)
+    owner.first_name = "Olga"
+    owner.save()
+    assert "Olga" in page(client)
+
+
+def test_a_renamed_tag_shows_at_once(client_for, owner):
+    customer = CustomerFactory(owner=owner)
+    customer.tags.add(TagFactory(name="Prospect"))
+    client = client_for(owner)
+    warm(client)
+    Tag.objects.filter(name="Prospect").update(name="Lead")
+    assert ">Lead</span>" in page(client)
+
+
+def test_a_raw_sql_write_shows_at_once(client_for, owner):
+    customer = CustomerFactory(owner=owner, last_name="Lovelace")
+    client = client_for(owner)
+    warm(client)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE customers_customer SET last_name = %s WHERE id = %s", ["Byron", customer.pk])
+    assert "Byron" in page(client)
+
+
+def test_customers_a_file_import_creates_show_at_once(client_for, owner, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client = client_for(owner)
+    warm(client)
+    data = b"First name,Last name,E-mail\nAda,Lovelace,ada@example.com\n"
+    table = imports.import_table_read(data=data, filename="people.csv")
+    mapping = imports.import_mapping_guess(table.headers, [])
+    result = imports.customers_import(table=table, mapping=mapping, actor=owner)
+    assert result.created == 1
+    assert "Lovelace" in page(client)
+
+
+def test_customers_an_order_import_creates_show_at_once(client_for, admin_user):
+    client = client_for(admin_user)
+    assert "NEW-7" not in warm(client, q="NEW-7")
+    data = b"customer_ref,ordered_at,total,order_ref,currency,status\nNEW-7,2024-05-01,10,,,\n"
+    result = orders_import(
+        source=io.BytesIO(data), filename="orders.csv", actor=admin_user, create_missing_customers=True
+    )
+    assert result.new_customers == 1
+    assert "NEW-7" in page(client, q="NEW-7")
+
+
+def test_a_lifetime_value_run_shows_its_scores_at_once(client_for, admin_user):
+    simulated_customers(120)
+    client = client_for(admin_user)
+    assert "Nothing matches these filters." in warm(client, sort="-clv")
+    clv_fit_run(calibration_end=CALIBRATION_END)  # its scores: a binary COPY on PostgreSQL
+    assert "Nothing matches these filters." not in page(client, sort="-clv")
+
+
+def test_an_rfm_run_shows_in_its_drill_down_at_once(client_for, owner):
+    customer = CustomerFactory(owner=owner, last_name="Lovelace")
+    order(customer, timezone.now() - timedelta(days=5))
+    client = client_for(owner)
+    segments = {str(segment.pk): segment for segment in RfmSegment.objects.all()}
+    drill_downs = {pk: warm(client, rfm_segment=pk) for pk in segments}
+    assert not any("Lovelace" in html for html in drill_downs.values())
+    rfm_score_run(as_of=timezone.localdate(), trigger=RfmRun.Trigger.COMMAND)
+    assert sum("Lovelace" in page(client, rfm_segment=pk) for pk in segments) == 1
+
+
+# --- what counts as a write ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("sql", "written"),
+    [
+        ('INSERT INTO "customers_customer" ("first_name") VALUES (%s)', {"customers.customer"}),
+        ('INSERT OR IGNORE INTO "customers_customer_tags" ("customer_id") VALUES (%s)', {"customers.customer"}),
+        ('UPDATE "customers_company" SET "name" = %s WHERE "customers_company"."id" = %s', {"customers.company"}),
+        ("DELETE FROM analytics_clvscore WHERE run_id = %s", {"analytics.clvscore"}),
+        ('COPY "analytics_clvscore" ("run_id") FROM STDIN WITH (FORMAT binary)', {"analytics.clvscore"}),
+        (
+            "WITH moved AS (UPDATE customers_customer SET owner_id = %s RETURNING id) SELECT count(*) FROM moved",
+            {"customers.customer"},
+        ),
+        ('SELECT "id" FROM "customers_customer" WHERE "id" = %s FOR UPDATE', set()),
+        ('UPDATE "accounts_user" SET "last_login" = %s WHERE "accounts_user"."id" = %s', set()),
+        ('INSERT INTO "customers_interaction" ("summary") VALUES (%s)', set()),
+    ],
+)
+def test_a_statement_bumps_the_watched_tables_it_writes(sql, written):
+    assert written_names(sql) == written
+
+
+def test_companies_renamed_set_based_show_at_once(client_for, owner):
+    CustomerFactory(owner=owner, company=CompanyFactory(owner=owner, name="Acme"))
+    client = client_for(owner)
+    warm(client)
+    Company.objects.update(name="Initech")
+    assert "Initech" in page(client)
