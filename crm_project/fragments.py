@@ -324,12 +324,14 @@ class ResponseFragment:
             self.reads = reads
             yield reads
 
-    def keep(self, html: str) -> None:
+    def keep(self, html: str, *, csrf_token: str | None = None) -> None:
+        """Store `html`; `csrf_token`: the token it was drawn with, if not `self.csrf_token()`'s
+        (Django masks the token anew on every get_token(): pass the one the template used)."""
         versions = None if self.reads is None else _fragment_versions(self.reads)
         if versions is None:
             return
         stored = html
-        if "csrfmiddlewaretoken" in html and (token := self.csrf_token()):
+        if "csrfmiddlewaretoken" in html and (token := csrf_token or self.csrf_token()):
             stored = html.replace(token, CSRF_PLACEHOLDER)
         entry = (versions, stored)
         cache.set(self.key, entry, timeout=FRAGMENT_TIMEOUT)

@@ -83,7 +83,7 @@ class ListContentNode(template.Node):
             return fragment.html
         with fragment.recording():
             html = self.nodelist.render(context)
-        fragment.keep(html)
+        fragment.keep(html, csrf_token=str(context.get("csrf_token") or ""))
         return html
 
 

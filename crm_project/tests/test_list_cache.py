@@ -3,11 +3,13 @@ a warm list reads no customer, and every way of writing what the list shows (a f
 bulk actions, a merge, the imports, the scoring runs, raw SQL) shows on the very next request."""
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +21,7 @@ from analytics.services.clv import clv_fit_run
 from analytics.tests.clv_helpers import CALIBRATION_END, simulated_customers
 from analytics.tests.helpers import order
 from crm_project.fragments import (
+    CSRF_PLACEHOLDER,
     VERSION_KEY,
     cache_versions,
     cached_fragment,
@@ -104,6 +107,19 @@ def test_joining_a_team_shows_its_customers_even_if_no_version_moved(client_for,
     for name, number in before.items():  # as if the bumps were lost
         cache.set(VERSION_KEY.format(name), number, timeout=None)
     assert "Southerner" in page(client)
+
+
+def test_a_cached_list_carries_the_token_of_the_request_that_shows_it(owner):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    first.force_login(owner)
+    second.force_login(owner)
+    first.get(LIST)  # draws and keeps the list, its bulk form's token a placeholder
+    html = second.get(LIST).content.decode()
+    assert CSRF_PLACEHOLDER not in html
+    form = html[html.index('id="bulk-form"') :]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    # The first session's token would be refused (403): this one is the second client's own.
+    assert second.post(reverse("logout"), {"csrfmiddlewaretoken": token}).status_code == 302
 
 
 def test_a_list_page_after_a_customer_write_still_finds_the_navigation_in_the_cache(owner):
