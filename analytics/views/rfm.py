@@ -65,15 +65,20 @@ def _rfm_actions(request, run: RfmRun, runs: Iterable[RfmRun]) -> list:
 def _run_context(request, run: RfmRun, segments: dict) -> dict:
     compare = selectors.rfm_run_get(_int_param(request, "compare")) if request.GET.get("compare") else None
     compare = compare or selectors.rfm_previous_run(run)
-    movement = None
-    if compare is not None and compare.scores_kept and run.scores_kept and compare.pk != run.pk:
-        movement = selectors.rfm_movement(compare, run, segments)
+
+    def movement():
+        if compare is not None and compare.scores_kept and run.scores_kept and compare.pk != run.pk:
+            return selectors.rfm_movement(compare, run, segments)
+        return None
+
+    # Shown only inside the report's cached body (rfm_report.html): worked out when it is
+    # drawn, not on every request (the movement asks the cache for its counts).
     return {
-        "grid": selectors.rfm_grid(run, segments),
-        "frequency_bands": selectors.rfm_frequency_bands(run),
-        "segment_rows": selectors.rfm_segment_table(run, segments),
+        "grid": SimpleLazyObject(lambda: selectors.rfm_grid(run, segments)),
+        "frequency_bands": SimpleLazyObject(lambda: selectors.rfm_frequency_bands(run)),
+        "segment_rows": SimpleLazyObject(lambda: selectors.rfm_segment_table(run, segments)),
         "compare": compare,
-        "movement": movement,
+        "movement": SimpleLazyObject(movement),
     }
 
 
