@@ -357,6 +357,8 @@ CRM_CACHED_ROW_MODELS: list[str] = [
     "analytics.ClvRun",
     "analytics.ClvScore",
     "analytics.RfmScore",
+    # The pipeline board's counts and totals (sales.views.deals.board).
+    "sales.Deal",
 ]
 
 # --- Registries: how higher apps extend lower apps' pages ----------------------

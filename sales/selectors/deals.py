@@ -1,7 +1,7 @@
 """Reads for deals, pipelines and the Kanban board. Every list starts from `visible_to(user)`."""
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -97,12 +97,19 @@ class BoardColumn:
 
 def board_deals(*, user, pipeline: Pipeline) -> QuerySet[Deal]:
     """The pipeline's deals on the board: open ones, and those closed in the last CLOSED_DAYS days."""
-    recent = timezone.now() - timedelta(days=CLOSED_DAYS)
     return (
         Deal.objects.visible_to(user)
         .filter(pipeline=pipeline)
-        .filter(Q(status=Deal.Status.OPEN) | Q(closed_at__gte=recent))
+        .filter(Q(status=Deal.Status.OPEN) | Q(closed_at__gte=board_closed_since()))
     )
+
+
+def board_closed_since() -> datetime:
+    """The start of the local day CLOSED_DAYS days ago: the won and lost columns count whole
+    days, so the board is the same all day long until a deal changes (its page is cached per
+    day and version of the deals: sales.views.deals.board)."""
+    first_day = timezone.localdate() - timedelta(days=CLOSED_DAYS)
+    return datetime.combine(first_day, time.min, tzinfo=timezone.get_current_timezone())
 
 
 def board_columns(*, deals: QuerySet[Deal], stages: list[Stage]) -> list[BoardColumn]:

@@ -10,16 +10,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import roles
 from crm_project.access import can_write
+from crm_project.fragments import ResponseFragment, cached_result
 from crm_project.helpers import next_url
-from crm_project.lists import FilteredTableView
+from crm_project.lists import FilteredTableView, access_signature
 from crm_project.permissions import manager_or_admin_required
 from crm_project.versioning import StaleEdit, refused_edit_form
 from customers.selectors.customers import customer_get_for_user
@@ -47,18 +50,42 @@ def _require_sales_role(user) -> None:
 @require_GET
 @login_required
 def board(request):
+    """The board's page; its content (columns' counts and totals, filters) comes from the
+    fragment cache while no deal, stage or pipeline changed, per query string, user, access
+    (as computed on this request) and day: the board counts whole days (board_closed_since)."""
     _require_sales_role(request.user)
-    pipelines = list(Pipeline.objects.all()) or [pipeline_default()]
+    pipelines = cached_result(("pipelines",), lambda: list(Pipeline.objects.all())) or [pipeline_default()]
     # Never None: the list is never empty.
     pipeline = cast(Pipeline, selectors.pipeline_choose(pipelines, request.GET.get("pipeline")))
+    user = request.user
+    content = ResponseFragment(
+        (
+            "pipeline-board",
+            pipeline.pk,
+            sorted(request.GET.lists()),
+            user.pk,
+            access_signature(user),
+            get_language(),
+            timezone.get_current_timezone_name(),
+            timezone.localdate().isoformat(),
+        ),
+        csrf_token=lambda: get_token(request),
+    )
+    context = {"pipeline": pipeline, "crumbs": [(_("Pipeline"), None)], "list_content": content}
+    if content.html is None:
+        with content.recording():
+            context |= _board_context(request, pipelines, pipeline)
+    return render(request, "sales/pipeline_board.html", context)
+
+
+def _board_context(request, pipelines: list[Pipeline], pipeline: Pipeline) -> dict:
     stages = selectors.pipeline_stages(pipeline)
     deals = selectors.board_deals(user=request.user, pipeline=pipeline)
     # Its menus get their cached options when the filter form is drawn (pipeline_board.html).
     board_filter = BoardFilter(request.GET or None, queryset=deals, request=request)
     columns = selectors.board_columns(deals=board_filter.qs, stages=stages)
-    context = {
+    return {
         "pipelines": pipelines,
-        "pipeline": pipeline,
         # Open stages are columns; won and lost are drop zones shown while dragging.
         "columns": [column for column in columns if not column.closed],
         "summary": selectors.board_summary(columns),
@@ -66,9 +93,7 @@ def board(request):
         "board_query": _board_query(request, pipeline),
         "closed_days": selectors.CLOSED_DAYS,
         "may_edit_pipelines": roles.is_manager_or_admin(request.user),
-        "crumbs": [(_("Pipeline"), None)],
     }
-    return render(request, "sales/pipeline_board.html", context)
 
 
 @require_GET
