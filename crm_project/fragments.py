@@ -25,7 +25,7 @@ database on every request.
 Watched models: settings.CRM_CACHED_MODELS ("app_label.Model") and
 settings.CRM_CACHED_ROW_MODELS. The first are the catalogue (users, teams, tags,
 stages…): every rendered fragment depends on all of them. The second are the
-lists' rows (customers, companies, lifetime values): many and often written, so a
+lists' rows (customers, companies, CLV and RFM scores, deals): many and often written, so a
 fragment depends on them only when its render read their tables (or used a cached
 entry that did). A customer's save then redraws the customer lists, not every
 user's side navigation.
@@ -40,16 +40,16 @@ Django's cursor: the imports COPY into TEMP staging tables, then INSERT … SELE
 Rendered HTML is kept the same way (`cached_fragment`, the `{% cachedfragment %}`
 template tag): the filter bar of a list, the side navigation. An entry is kept per
 user, language and time zone and the values the template names, and is used while
-no watched model has changed since it was rendered; a fragment whose render read a
-table nobody watches is not kept. The request's CSRF token is never stored: it is
+no catalogue model, nor a row model it read, has changed since it was rendered; a
+fragment whose render read a table nobody watches is not kept. The request's CSRF token is never stored: it is
 put back into the HTML on every use.
 
-A list's results (crm_project.lists: the table, its pagination and count, the
-filter bar) are one such fragment, found before the view builds its FilterSet or
-table (`ResponseFragment`): the view's queries and the fragment's render are
-recorded together, and the key holds the user's access as computed on that
-request (roles and team ids), so a membership change never shows another scope's
-rows.
+A list's whole content (crm_project.lists.CachedContentMixin: the table, its
+pagination and count, the filter bar; the pipeline board's columns) is one such
+fragment, found before the view builds its FilterSet or table (`ResponseFragment`):
+on a miss the view's queries and the template's render are recorded together, and
+the key holds the user's access as computed on that request (roles and team ids),
+so a membership change never shows another scope's rows.
 
 Round trips: a list page asked Redis ten times (each fragment read its entry, then
 the versions it depends on). Within a request the versions are read once, all of
