@@ -90,9 +90,10 @@ def test_the_report_reads_only_the_summary_with_a_fixed_number_of_queries(
     client = client_for(manager)
     rfm_score_run(as_of=AS_OF + timedelta(days=30))
     client.get(REPORT)  # warm the movement cache and the session
-    # session + user + roles, run, segments, previous run, plus the page's own nav queries; the
-    # runs list is read only when the report's body is drawn, not when it comes from the cache
-    with django_assert_num_queries(6):
+    # session + user + roles; the run, the segments and the previous run come from the cache
+    # (crm_project.fragments: runs and segments are watched), and the runs list is read only
+    # when the report's body is drawn, not when it comes from the cache
+    with django_assert_num_queries(3):
         response = client.get(REPORT)
     assert response.context["movement"]  # lazy: worked out only when the report's body is drawn
 
@@ -334,3 +335,11 @@ def test_the_report_shows_at_once_that_a_runs_scores_were_dropped(client_for, ma
     rfm_prune_runs(keep=0)  # drops the run's rows in one UPDATE, which bumps the runs' version
 
     assert "can no longer be listed" in client.get(REPORT, page).content.decode()
+
+
+def test_a_new_run_shows_in_the_report_at_once(client_for, manager, scored):
+    client = client_for(manager)
+    client.get(REPORT)
+    client.get(REPORT)  # the run and its summary from the cache
+    later = rfm_score_run(as_of=AS_OF + timedelta(days=30))
+    assert client.get(REPORT).context["run"].pk == later.pk

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm_project.csv_export import csv_response
+from crm_project.fragments import cached_result
 from crm_project.permissions import manager_or_admin_required
 from jobs.models import JobRun
 from jobs.selectors import jobrun_get_for_user
@@ -36,8 +37,10 @@ def report(request):
 
 
 def _report_context(request, *, run_form: RfmRunForm) -> dict:
-    run = selectors.rfm_run_get(_int_param(request, "run"))
-    segments = selectors.rfm_segments()
+    # Runs and segments are watched (crm_project.fragments): read once per version, not per request.
+    run_id = _int_param(request, "run")
+    run = _one(cached_result(("rfm-run", run_id), lambda: [selectors.rfm_run_get(run_id)]))
+    segments = cached_result(("rfm-segments",), lambda: [selectors.rfm_segments()])[0]
     # The run menus and the action buttons show only inside the report's cached body
     # (rfm_report.html): read when it is rendered, not when it comes from the cache.
     runs = SimpleLazyObject(lambda: list(selectors.rfm_run_list()[:RUN_CHOICES]))
@@ -63,8 +66,13 @@ def _rfm_actions(request, run: RfmRun, runs: Iterable[RfmRun]) -> list:
 
 
 def _run_context(request, run: RfmRun, segments: dict) -> dict:
-    compare = selectors.rfm_run_get(_int_param(request, "compare")) if request.GET.get("compare") else None
-    compare = compare or selectors.rfm_previous_run(run)
+    compare_id = _int_param(request, "compare") if request.GET.get("compare") else None
+    compare = (
+        _one(cached_result(("rfm-run", compare_id), lambda: [selectors.rfm_run_get(compare_id)]))
+        if compare_id
+        else None
+    )
+    compare = compare or _one(cached_result(("rfm-previous-run", run.pk), lambda: [selectors.rfm_previous_run(run)]))
 
     def movement():
         if compare is not None and compare.scores_kept and run.scores_kept and compare.pk != run.pk:
@@ -80,6 +88,10 @@ def _run_context(request, run: RfmRun, segments: dict) -> dict:
         "compare": compare,
         "movement": SimpleLazyObject(movement),
     }
+
+
+def _one(rows: list) -> Any:
+    return rows[0]
 
 
 def _int_param(request, name: str) -> int | None:
