@@ -293,3 +293,21 @@ def test_companies_renamed_set_based_show_at_once(client_for, owner):
     warm(client)
     Company.objects.update(name="Initech")
     assert "Initech" in page(client)
+
+
+# --- the company list ---------------------------------------------------------------------------------
+COMPANIES = reverse("customers:company-list")
+
+
+def test_the_company_list_is_cached_and_shows_a_rename_and_a_new_person_at_once(client_for, owner):
+    company = CompanyFactory(owner=owner, name="Acme")
+    client = client_for(owner)
+    client.get(COMPANIES)
+    with CaptureQueriesContext(connection) as captured:
+        client.get(COMPANIES)
+    assert not any('"customers_company"' in query["sql"] for query in captured.captured_queries)
+    customer_services.company_update(company=company, actor=owner, name="Globex")
+    assert "Globex" in client.get(COMPANIES).content.decode()
+    client.get(COMPANIES)
+    CustomerFactory(owner=owner, company=company)
+    assert client.get(COMPANIES).context["table"].page.object_list[0].record.people_count == 1

@@ -29,6 +29,8 @@ class CompanyListView(FilteredTableView):
     table_class = CompanyTable
     filterset_class = CompanyFilter
     page_title = gettext_lazy("Companies")
+    # Its rows are companies, owners and people counts (customers), its menus users: all watched.
+    content_cached = True
 
     def get_queryset(self):
         return selectors.company_list_for_user(user=self.request.user)
