@@ -67,6 +67,7 @@ import secrets
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache as memoize
+from functools import partial
 from typing import TypeVar, cast
 
 from asgiref.local import Local
@@ -150,7 +151,14 @@ def bump_cache_version(model: type[models.Model] | str, *, using: str | None = N
     """Every fragment showing rows of `model` is stale: now, and again once the transaction commits."""
     name = model if isinstance(model, str) else version_name(model)
     _bump(name)
-    transaction.on_commit(lambda: _bump(name), using=using)
+    # One bump at the commit per name: an import's thousand statements need not queue a thousand.
+    connection = transaction.get_connection(using)
+    pending = connection.run_on_commit if connection.in_atomic_block else ()
+    if any(getattr(callback, "crm_bumps", None) == name for _ids, callback, _robust in pending):
+        return
+    callback = partial(_bump, name)
+    callback.crm_bumps = name  # type: ignore[attr-defined]
+    transaction.on_commit(callback, using=using)
 
 
 def _bump(name: str) -> None:
@@ -192,9 +200,9 @@ def _watch_writes(connection, **kwargs) -> None:
 
 
 # The table a statement writes: INSERT INTO t (SQLite: INSERT OR IGNORE INTO t), UPDATE t,
-# DELETE FROM t, ... (quoted or not).
+# DELETE FROM t, ... (quoted or not, with its schema or without).
 _WRITES = re.compile(
-    r'\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|MERGE\s+INTO|COPY)\s+(?:ONLY\s+)?"?(\w+)"?',
+    r'\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|MERGE\s+INTO|COPY)\s+(?:ONLY\s+)?(?:"?\w+"?\.)?"?(\w+)"?',
     re.IGNORECASE,
 )
 # Django's UPDATE of one field by primary key (a login's last_login).

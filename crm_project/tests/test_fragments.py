@@ -185,6 +185,17 @@ def test_a_version_the_cache_lost_starts_again_at_a_number_never_used(manager):
     assert cache_versions([name])[name] != first
 
 
+def test_many_writes_in_one_transaction_move_the_version_once_more_at_its_commit(django_capture_on_commit_callbacks):
+    name = version_name(Tag)
+    start = cache_versions([name])[name]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        for number in range(3):
+            TagFactory(name=f"Fresh {number}")
+        assert cache_versions([name])[name] == start + 3
+    assert len(callbacks) == 1
+    assert cache_versions([name])[name] == start + 4
+
+
 def test_a_write_moves_the_version_again_when_its_transaction_commits(django_capture_on_commit_callbacks):
     name = version_name(Tag)
     start = cache_versions([name])[name]

@@ -273,6 +273,7 @@ def test_an_rfm_run_shows_in_its_drill_down_at_once(client_for, owner):
         ('INSERT OR IGNORE INTO "customers_customer_tags" ("customer_id") VALUES (%s)', {"customers.customer"}),
         ('UPDATE "customers_company" SET "name" = %s WHERE "customers_company"."id" = %s', {"customers.company"}),
         ("DELETE FROM analytics_clvscore WHERE run_id = %s", {"analytics.clvscore"}),
+        ('TRUNCATE TABLE public."sales_deal"', {"sales.deal"}),
         ('COPY "analytics_clvscore" ("run_id") FROM STDIN WITH (FORMAT binary)', {"analytics.clvscore"}),
         (
             "WITH moved AS (UPDATE customers_customer SET owner_id = %s RETURNING id) SELECT count(*) FROM moved",
