@@ -17,11 +17,13 @@ machine, and prints each page's median beside the bare page's and the ratio of
 their requests per second (goal: at least 0.5), twice:
 
 - warm: no write between the requests. Pages whose content the fragment cache
-  keeps (the customer list: crm_project.lists.CachedContentMixin) are served
-  from it; this is a list read again and again while nobody edits customers.
+  keeps (the customer list: crm_project.lists.CachedContentMixin; the pipeline
+  board; the RFM report's body) are served from it: a list read again and again
+  while nobody edits what it shows.
 - after a write: one bench customer is saved (untimed) before every request, so
   every cached customer list is stale and drawn again: its queries, its table,
-  its filter bar. This is the cost of a list in a busy CRM, the floor for it. The bare page is a minimal
+  its filter bar. This is the cost of a list in a busy CRM, the floor for it.
+  The board and the RFM report read no customer: they stay cached. The bare page is a minimal
 logged-in view that lists 25 customers by name with an estimated count and a
 one-line template; it is mounted for this command only (its own URLconf), never
 in production.
