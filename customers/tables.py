@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from crm_project.lists import BulkSelectColumn, ShortDateColumn, url_template
 
 from .models import Company, Customer
+from .selectors.customers import customer_tag_badges as tag_badges
 
 
 class CustomerTable(tables.Table):
@@ -63,13 +64,20 @@ class CustomerTable(tables.Table):
     def render_company(self, value: Company):
         return format_html('<a href="{}">{}</a>', self.company_url(value.pk), value)
 
+    @cached_property
+    def page_tags(self) -> dict[int, list[tuple[str, str]]]:
+        """Every shown customer's tags (color, name), by name: one query of two columns for the
+        page, no Tag objects nor prefetch machinery (about 1 ms of a drawn list, issue 11)."""
+        page = getattr(self, "page", None)
+        rows = page.object_list if page is not None else self.rows
+        return tag_badges(customer_ids=[row.record.pk for row in rows])
+
     def render_tags(self, record: Customer):
-        # The prefetched tags as they are: `record.tags` builds a related manager per row.
+        # Tags the queryset prefetched as they are: `record.tags` builds a related manager per row.
         tags = getattr(record, "_prefetched_objects_cache", {}).get("tags")
+        badges = [(tag.color, tag.name) for tag in tags] if tags is not None else self.page_tags.get(record.pk, [])
         return format_html_join(
-            "",
-            '<span class="badge rounded-pill me-1" style="background-color: {}">{}</span>',
-            ((tag.color, tag.name) for tag in (record.tags.all() if tags is None else tags)),
+            "", '<span class="badge rounded-pill me-1" style="background-color: {}">{}</span>', badges
         )
 
 

@@ -76,6 +76,15 @@ def customer_tag_names(*, customer_ids: list[int]) -> dict[int, list[str]]:
     return names
 
 
+def customer_tag_badges(*, customer_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """Each customer's tags as (color, name), by name: one query for a list's page."""
+    badges: dict[int, list[tuple[str, str]]] = {}
+    links = Customer.tags.through.objects.filter(customer_id__in=customer_ids).order_by("tag__name", "tag_id")
+    for customer_id, color, name in links.values_list("customer_id", "tag__color", "tag__name"):
+        badges.setdefault(customer_id, []).append((color, name))
+    return badges
+
+
 def company_list_for_user(*, user) -> QuerySet[Company]:
     return (
         Company.objects.visible_to(user)

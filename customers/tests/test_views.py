@@ -506,3 +506,16 @@ def test_logging_a_call_never_returns_to_another_site(client_for, owner, custome
         {"kind": "call", "summary": "Called back", "next": "//evil.example/"},
     )
     assert response["Location"] == detail_url(customer)
+
+
+def test_the_list_shows_each_customers_tags_as_badges_by_name(client_for, owner):
+    tagged = CustomerFactory(owner=owner, last_name="Tagged")
+    tagged.tags.add(TagFactory(name="Zeta", color="#111111"), TagFactory(name="Alpha", color="#222222"))
+    CustomerFactory(owner=owner, last_name="Plain").tags.add(TagFactory(name="Other", color="#333333"))
+    response = client_for(owner).get(reverse("customers:customer-list"))
+    rows = {row.record.last_name: row.get_cell("tags") for row in response.context["table"].page.object_list}
+    assert rows["Tagged"] == (
+        '<span class="badge rounded-pill me-1" style="background-color: #222222">Alpha</span>'
+        '<span class="badge rounded-pill me-1" style="background-color: #111111">Zeta</span>'
+    )
+    assert "Alpha" not in rows["Plain"] and "Other" in rows["Plain"]
