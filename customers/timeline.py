@@ -142,6 +142,10 @@ def entry_sentence(entry: Any) -> str:
 
 
 # --- the sentences of the customers app's own actions ---------------------------------------
+# An import's one entry for all the customers it created (on no customer's own timeline rows: the
+# timeline source in selectors.customers shows it on each of theirs).
+IMPORT_CREATED = "customer.created_by_import"
+
 OWNER_CHANGED = [
     Sentence(_("Owner changed from %(from_name)s to %(to_name)s")),
     Sentence(_("Owner changed to %(to_name)s")),
@@ -152,6 +156,7 @@ SENTENCES: Sentences = {
         Sentence(_("Created by importing %(file)s")),
         Sentence(_("Customer created")),
     ],
+    IMPORT_CREATED: [Sentence(_("Created by importing %(file)s"))],
     "customer.updated": [Sentence(_("Changed %(fields)s"), formats={"fields": field_labels(Customer)})],
     "customer.reassigned": OWNER_CHANGED,
     "customer.deleted": [Sentence(_("Customer deleted"))],

@@ -18,6 +18,13 @@ EXAMPLES: dict[str, list[tuple[dict, str, str]]] = {
         ({}, "Customer created", "Müşteri oluşturuldu"),
         ({"file": "orders.csv"}, "Created by importing orders.csv", "orders.csv içe aktarılarak oluşturuldu"),
     ],
+    "customer.created_by_import": [
+        (
+            {"file": "contacts.csv", "created": 2},
+            "Created by importing contacts.csv",
+            "contacts.csv içe aktarılarak oluşturuldu",
+        )
+    ],
     "customer.updated": [({"fields": ["email", "last_name"]}, "Changed email, last name", "e-posta, soyad değişti")],
     "customer.reassigned": [
         (OWNER, "Owner changed from Ann Lee to Bob Stone", "Sahip Ann Lee yerine Bob Stone olarak değişti"),

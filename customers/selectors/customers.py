@@ -15,6 +15,7 @@ from crm_project.helpers import normalize_phone
 from .. import registry
 from ..models import Attachment, Company, ConsentEvent, Customer, CustomField, Interaction, Tag
 from ..registry import TimelineSource
+from ..timeline import IMPORT_CREATED
 
 
 # --- access helpers: the only way views fetch one record ------------------------------
@@ -185,8 +186,25 @@ INTERACTION_SOURCE = TimelineSource(
 )
 
 
+def _import_rows(customer: Customer) -> QuerySet:
+    """The entry of the import that created `customer`: an import writes one for all its new customers
+    (services.imports), at the instant it gives each of them as created_at. No customer of its own, so
+    INTERACTION_SOURCE never shows it too; the (customer, occurred_at) index finds it."""
+    return Interaction.objects.filter(
+        customer=None, company=None, action=IMPORT_CREATED, occurred_at=customer.created_at
+    ).values(origin=Value("import", output_field=CharField()), key=F("pk"), at=F("occurred_at"))
+
+
+IMPORT_SOURCE = TimelineSource(
+    name="import",
+    rows=_import_rows,
+    load=lambda pks: Interaction.objects.select_related("user").in_bulk(pks),
+    template="customers/partials/timeline_entry.html",
+)
+
+
 def timeline_sources() -> list[TimelineSource]:
-    return [INTERACTION_SOURCE, *registry.timeline_sources()]
+    return [INTERACTION_SOURCE, IMPORT_SOURCE, *registry.timeline_sources()]
 
 
 def customer_timeline_page(*, customer: Customer, number, per_page: int) -> Page:

@@ -2,24 +2,23 @@
 
 The checked rows wait in import_checks_sql's CLEAN table. They get their ids from the
 customers' sequence (in file order) in one more TEMP table, then each table is written with
-one INSERT … SELECT: the customers, their tag links, their consent events and their
-timeline entries ("Imported (new customer)"). The rows are the ones the ORM path would
-write, field for field; no Customer or Interaction object is built per row. Updated
-customers keep the ORM path (they are compared field by field with what is stored).
+one INSERT … SELECT: the customers, their tag links and their consent events (the import's
+one timeline entry for all of them is the caller's). The rows are the ones the ORM path would
+write, field for field; no Customer object is built per row. Updated customers keep the ORM
+path (they are compared field by field with what is stored).
 """
 
 from django.db import connection
 
 from imports import sql
 
-from ..models import ConsentEvent, Customer, Interaction
+from ..models import ConsentEvent, Customer
 from .import_checks_sql import CLEAN, COMPANY_KEYS, TAG_CELLS, VALUE_FIELDS
 
 STAGING = "customers_import_new"
 PEOPLE = "customers_import_people"  # owner cell -> owner id, team id (the importer's for a blank cell)
 COMPANY_IDS = "customers_import_company_ids"
 TAG_IDS = "customers_import_tag_ids"
-AUDIT_ACTION = "customer.imported"
 
 
 def customers_insert_staged(*, actor, owners: dict, company_ids: dict, teams, tag_ids: dict, filename: str,
@@ -90,18 +89,6 @@ def _insert_related(*, actor, filename: str, now) -> None:
         values={"customer": "s.id", "status": "s.consent", "source": _literal(ConsentEvent.Source.IMPORT),
                 "note": _literal(note), "actor": _literal(actor.pk if actor else None), "created_at": _literal(now)},
         source=f"{STAGING} s", suffix="WHERE s.consent <> ''", now=now,
-    )  # fmt: skip
-    data = (
-        f"jsonb_build_object('created', true, 'fields', '[]'::jsonb, 'row', s.row_number, "
-        f"'file', {_literal(filename[:200])})"
-    )
-    sql.insert_select(
-        Interaction,
-        values={"customer": "s.id", "company": "s.company_id", "kind": _literal(Interaction.Kind.SYSTEM),
-                "action": _literal(AUDIT_ACTION), "summary": _literal("Imported (new customer)"),
-                "user": _literal(actor.pk if actor else None), "occurred_at": _literal(now),
-                "created_at": _literal(now), "data": data},
-        source=f"{STAGING} s", now=now,
     )  # fmt: skip
 
 

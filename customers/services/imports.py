@@ -34,8 +34,10 @@ from imports import services as kit
 from imports import sql
 from imports.services import EXTENSIONS, ImportFileError, ImportMappingError, ImportTable
 
+from .. import timeline
 from ..models import Company, ConsentEvent, Customer, Interaction, Tag
 from ..selectors.customers import custom_fields_active
+from ..timeline import IMPORT_CREATED as CREATED_ACTION
 from .import_checks import (
     BATCH_SIZE,
     ImportPlan,
@@ -49,7 +51,7 @@ from .import_checks import (
 from .import_checks_sql import drop as postgresql_drop
 from .import_checks_sql import postgresql_plan
 from .import_mapping import import_field_choices, import_mapping_clean, import_mapping_guess
-from .import_sql import AUDIT_ACTION, customers_insert_staged
+from .import_sql import customers_insert_staged
 from .import_sql import drop as postgresql_drop_written
 
 __all__ = [
@@ -72,6 +74,7 @@ __all__ = [
     "import_table_read",
 ]
 
+AUDIT_ACTION = "customer.imported"  # the entry of a customer the import updated
 _LOOKS_LIKE_DATA = re.compile(r"^([^@\s]+@[^@\s]+|[-+]?[\d.,]+|\d{1,4}[-./]\d{1,2}[-./]\d{1,4}.*)$")
 
 
@@ -234,9 +237,12 @@ def _write(plan: ImportPlan, *, actor, filename: str) -> None:
                 changed.append(customer)
             outcomes.append((row, customer, False, fields))
     Customer.objects.bulk_create(new, batch_size=BATCH_SIZE)
+    created = len(new)
     if plan.staged_new:  # PostgreSQL: the new customers set-based, from the checks' staging table
-        customers_insert_staged(actor=actor, owners=plan.owners, company_ids=company_ids, teams=teams,
-                                tag_ids=tag_ids, filename=filename, now=now)  # fmt: skip
+        created += customers_insert_staged(actor=actor, owners=plan.owners, company_ids=company_ids, teams=teams,
+                                           tag_ids=tag_ids, filename=filename, now=now)  # fmt: skip
+    if created:
+        _record_created(created, actor=actor, filename=filename, now=now)
     update_fields = {name for _row, _customer, _created, fields in outcomes for name in fields}
     if changed:
         Customer.objects.bulk_update(changed, sorted(update_fields | {"updated_at"}), batch_size=BATCH_SIZE)
@@ -256,13 +262,26 @@ def _write(plan: ImportPlan, *, actor, filename: str) -> None:
         ],
         batch_size=BATCH_SIZE,
     )
-    Interaction.objects.bulk_create(
+    Interaction.objects.bulk_create(  # the updated customers; the new ones share _record_created's entry
         [
-            _audit_entry(row, customer, created, fields, tagged, actor=actor, filename=filename, now=now)
+            _audit_entry(row, customer, fields, tagged, actor=actor, filename=filename, now=now)
             for row, customer, created, fields in outcomes
+            if not created
         ],
         batch_size=BATCH_SIZE,
     )
+
+
+def _record_created(count: int, *, actor, filename: str, now) -> None:
+    """One timeline entry for every customer this import created, not one per customer: it belongs to
+    no customer, and each new customer's timeline shows it (selectors' IMPORT_SOURCE finds it by the
+    customer's created_at, which is this import's `now`). Rows of their own would double the import's
+    writes (a row and two foreign-key checks per customer) to say the same thing on every one."""
+    data = {"file": filename[:200], "created": count}
+    Interaction.objects.create(
+        kind=Interaction.Kind.SYSTEM, action=CREATED_ACTION, summary=timeline.summary(action=CREATED_ACTION, data=data),
+        user=actor, occurred_at=now, created_at=now, data=data,
+    )  # fmt: skip
 
 
 def _create_tags(plan: ImportPlan, *, actor) -> dict[str, int]:
@@ -378,16 +397,14 @@ def _link_tags(outcomes, tag_ids: dict[str, int]) -> set[int]:
 _INTERNAL_FIELDS = {"phone_normalized", "team", "email_consent_at"}
 
 
-def _audit_entry(row, customer, created, fields, tagged, *, actor, filename, now) -> Interaction:
+def _audit_entry(row, customer, fields, tagged, *, actor, filename, now) -> Interaction:
+    """The timeline entry of a customer the import updated (or found unchanged)."""
     fields = [name for name in fields if name not in _INTERNAL_FIELDS]
-    if not created and customer.pk in tagged:
+    if customer.pk in tagged:
         fields.append("tags")
-    if created:
-        summary = "Imported (new customer)"
-    else:
-        summary = "Imported: changed " + ", ".join(fields) if fields else "Imported: no changes"
+    summary = "Imported: changed " + ", ".join(fields) if fields else "Imported: no changes"
     return Interaction(
         customer_id=customer.pk, company_id=customer.company_id, kind=Interaction.Kind.SYSTEM, action=AUDIT_ACTION,
         summary=summary[:200], user=actor, occurred_at=now, created_at=now,
-        data={"created": created, "fields": fields, "row": row.number, "file": filename[:200]},
+        data={"created": False, "fields": fields, "row": row.number, "file": filename[:200]},
     )  # fmt: skip

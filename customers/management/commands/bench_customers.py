@@ -29,6 +29,7 @@ from crm_project.helpers import normalize_phone
 from customers.models import Company, ConsentEvent, Customer, Interaction, Tag
 from customers.selectors.customers import customer_list_for_user, customer_search
 from customers.services import imports
+from customers.timeline import IMPORT_CREATED
 from imports import sql
 
 LAST_NAMES = ["Smith", "Yilmaz", "Müller", "Kaya", "Garcia", "Martin", "Rossi", "Novak", "Demir", "Jansen"]
@@ -139,14 +140,10 @@ class Command(BaseCommand):
         with tempfile.TemporaryDirectory(prefix="bench-contacts-") as directory:
             path = Path(directory) / "contacts.csv"
             _write_contacts(path, rows)
-            floor = floor_timeline = floor_cpu = floor_timeline_cpu = None
+            floor = floor_cpu = None
             if connection.vendor == "postgresql":
                 _vacuum()  # the generated customers' index entries flushed first, not by the floor's inserts
                 floor, floor_cpu = _floor(path)
-                _vacuum()
-                # The same floor plus the one timeline row per new customer the import writes (set-based):
-                # the product records each imported customer on its timeline, so this is a fair floor too.
-                floor_timeline, floor_timeline_cpu = _floor(path, timeline=True)
                 _vacuum()
             started, cpu = time.perf_counter(), sql.cpu_seconds()
             with path.open("rb") as source:  # open until imported: PostgreSQL COPYs a plain file as it is
@@ -159,18 +156,14 @@ class Command(BaseCommand):
             f"{'import ' + f'{rows:,}' + ' contacts (read, check, write)':<45} {seconds * 1000:10.1f} ms "
             f"(reading the file {read:.1f} s; {result.created:,} created, {result.bad_rows} bad)"
         )
-        if floor is not None and floor_timeline is not None:
+        if floor is not None:
             self.stdout.write(f"{'  floor: COPY + one INSERT … SELECT per table':<45} {floor * 1000:10.1f} ms")
             self.stdout.write("  (the floor writes the customers and, like the import, their companies and tag links)")
             self.stdout.write(f"{'  import / floor':<45} {seconds / floor:10.2f} x")
-            self.stdout.write(f"{'  floor + a timeline row per customer':<45} {floor_timeline * 1000:10.1f} ms")
-            self.stdout.write(f"{'  import / floor with timeline rows':<45} {seconds / floor_timeline:10.2f} x")
-        if import_cpu and floor_cpu and floor_timeline_cpu:
+        if import_cpu and floor_cpu:
             self.stdout.write(
                 f"  CPU seconds (this process + its database backend): import {import_cpu:.1f} s, "
-                f"floor {floor_cpu:.1f} s "
-                f"({import_cpu / floor_cpu:.2f} x), floor with timeline rows {floor_timeline_cpu:.1f} s "
-                f"({import_cpu / floor_timeline_cpu:.2f} x); load average {_load()}"
+                f"floor {floor_cpu:.1f} s ({import_cpu / floor_cpu:.2f} x); load average {_load()}"
             )
 
 
@@ -196,13 +189,13 @@ def _load() -> str:
     return ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
 
 
-def _floor(path: Path, *, timeline: bool = False) -> tuple[float, float | None]:
+def _floor(path: Path) -> tuple[float, float | None]:
     """COPY the file into a staging table and INSERT … SELECT it into the real, fully indexed tables,
     their deferred foreign-key checks run, in a transaction that is rolled back: what any import of
     this file must at least do. That is the customers, and, as the import must, the companies the
     file names (created, then linked) and the tags (created when missing, then linked): each one
-    INSERT … SELECT. No checks and no history: those are the import's own cost. timeline=True: and
-    one timeline row per customer (INSERT … SELECT), as the import records them."""
+    INSERT … SELECT. No checks and no history: those are the import's own cost (its history is one
+    timeline entry for the import, not a row per customer)."""
     now = timezone.now()
     q = sql.quote
     companies, tags = q(Company._meta.db_table), q(Tag._meta.db_table)
@@ -249,14 +242,6 @@ def _floor(path: Path, *, timeline: bool = False) -> tuple[float, float | None]:
                 f"SELECT s.id, t.id FROM bench_floor s, unnest(string_to_array(s.tags, ',')) n "
                 f"JOIN {tags} t ON t.name = btrim(n)"
             )
-        if timeline:
-            sql.insert_select(
-                Interaction,
-                values={"customer": "s.id", "company": "c.id", "kind": "'system'", "action": "'customer.imported'",
-                        "summary": "'Imported (new customer)'", "data": "jsonb_build_object('row', s.id)"},
-                source=f"bench_floor s LEFT JOIN {companies} c ON c.name = s.company",
-                now=now,
-            )  # fmt: skip
         sql.constraints_check_now()
         elapsed, used = time.perf_counter() - started, _since(cpu)
         transaction.set_rollback(True)
@@ -279,6 +264,11 @@ def _delete_imported() -> None:
         for model, column in ((Interaction, "customer_id"), (ConsentEvent, "customer_id"),
                               (Customer.tags.through, "customer_id")):  # fmt: skip
             cursor.execute(f"DELETE FROM {q(model._meta.db_table)} WHERE {column} IN ({imported})", [])  # noqa: S608
+        cursor.execute(  # the import's one entry for the customers it created, at their created_at
+            f"DELETE FROM {q(Interaction._meta.db_table)} WHERE customer_id IS NULL AND action = %s "  # noqa: S608
+            f"AND occurred_at IN (SELECT created_at FROM {customers} WHERE external_ref LIKE 'IMP-%%')",
+            [IMPORT_CREATED],
+        )
         cursor.execute(f"DELETE FROM {customers} WHERE external_ref LIKE 'IMP-%%'", [])  # noqa: S608
         company_ids = f"SELECT id FROM {q(Company._meta.db_table)} WHERE name LIKE 'Imported Company %%'"  # noqa: S608
         cursor.execute(f"DELETE FROM {q(Interaction._meta.db_table)} WHERE company_id IN ({company_ids})", [])  # noqa: S608
