@@ -16,6 +16,7 @@ The SQL text only ever holds names from the models, quoted by the backend, and t
 staging columns the caller names; values travel through COPY or as parameters.
 """
 
+import contextlib
 import csv
 import itertools
 import json
@@ -163,6 +164,46 @@ def _text(value) -> str:
 
 def postgresql() -> bool:
     return connection.vendor == "postgresql"
+
+
+# A check reads every staged row once or twice: enough memory that its hashes and sorts of 100,000
+# rows stay off the disk, and no JIT (it compiles each statement anew, once per import: 50-100 ms of
+# compiling for one pass). Only the checks and the staging run so; the INSERTs into the real tables
+# run as the benches' floors run theirs.
+CHECKING = {"work_mem": "64MB", "jit": "off"}
+
+
+@contextlib.contextmanager
+def settings(values: dict[str, str]) -> Iterator[None]:
+    """Run the block with these PostgreSQL settings for the session, then put back what was there
+    (a setting made inside a transaction that rolls back goes back with it)."""
+    if not postgresql():
+        yield
+        return
+    names = list(values)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(['current_setting(%s)'] * len(names))}", names)
+        before = cursor.fetchone()
+        _set(cursor, dict(zip(names, (values[name] for name in names), strict=True)))
+    try:
+        yield
+    finally:
+        if not connection.needs_rollback:  # else the transaction that made them takes them back
+            with connection.cursor() as cursor:
+                _set(cursor, dict(zip(names, before, strict=True)))
+
+
+def _set(cursor, values: dict[str, str]) -> None:
+    calls = ", ".join(["set_config(%s, %s, false)"] * len(values))
+    cursor.execute(f"SELECT {calls}", [part for item in values.items() for part in item])
+
+
+def analyze(table: str) -> None:
+    """ANALYZE a staging table for its planner's counts (row count, distinct values), from 3,000
+    sampled rows (statistics target 10) instead of 30,000: a fifth of a second less at 100,000
+    rows, and the joins are planned the same (hash joins) either way."""
+    with settings({"default_statistics_target": "10"}), connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")
 
 
 def constraints_check_now() -> None:

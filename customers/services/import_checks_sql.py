@@ -85,6 +85,11 @@ def postgresql_plan(table, columns: dict[int, str], actor, custom_fields, progre
     """import_checks.import_plan, set-based: the same errors and plan; the new rows stay in CLEAN
     (plan.staged_new says how many), plan.rows holds only the rows that update a customer."""
     drop()
+    with sql.settings(sql.CHECKING):
+        return _plan(table, columns, actor, custom_fields, progress)
+
+
+def _plan(table, columns: dict[int, str], actor, custom_fields, progress) -> ImportPlan:
     header_of = {target: table.headers[index] for index, target in columns.items()}
     if not _copy_raw(table, columns):
         _stage_raw(table, columns)
@@ -93,6 +98,7 @@ def postgresql_plan(table, columns: dict[int, str], actor, custom_fields, progre
     _create_clean()
     _insert_plain_rows(columns)
     errors = _check_the_others(table, columns, custom_fields)
+    sql.analyze(CLEAN)  # the counts, for the joins below and the writer's (nested loops without them)
     _key_companies()
     owners = _resolve_owners(actor)
     errors += _drop_bad_owners(owners, header_of)
@@ -106,7 +112,6 @@ def postgresql_plan(table, columns: dict[int, str], actor, custom_fields, progre
     companies, new_companies = _find_companies(_first_rows_per_company(owners), actor)
     tags, new_tags = _find_tags()
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {CLEAN}")  # without its counts the writer's joins are planned as nested loops
         cursor.execute(f"SELECT count(*) FROM {CLEAN} WHERE match_id IS NULL")  # noqa: S608 - our own table
         staged_new = cursor.fetchone()[0]
     return ImportPlan(updates, errors, companies, new_companies, tags, new_tags, staged_new=staged_new, owners=owners)

@@ -32,7 +32,7 @@ def customers_insert_staged(*, actor, owners: dict, company_ids: dict, teams, ta
     sql.stage(name=PEOPLE, columns={"owner_name": "text", "owner_id": "bigint", "team_id": "bigint"}, rows=people)
     sql.stage(name=COMPANY_IDS, columns={"key": "text", "id": "bigint"}, rows=company_ids.items())
     sql.stage(name=TAG_IDS, columns={"key": "text", "id": "bigint"}, rows=tag_ids.items())
-    with connection.cursor() as cursor:
+    with sql.settings(sql.CHECKING), connection.cursor() as cursor:  # its sort of every row in memory
         cursor.execute(f"DROP TABLE IF EXISTS {STAGING}")
         # The ids in file order: nextval() over the rows already sorted; STAGING is then read in that
         # order, so the INSERTs below need no ORDER BY (a sort of every row, each).
