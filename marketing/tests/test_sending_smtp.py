@@ -1,4 +1,7 @@
-"""Django's SMTP backend against an aiosmtpd sink: accepted, 4xx retried, 5xx bounced, outage pauses."""
+"""Django's SMTP backend against an aiosmtpd sink: accepted, 4xx retried, 5xx bounced, outage pauses;
+each with the sink offering PIPELINING (the envelope in one write) and without it (one command at a time)."""
+
+import smtplib
 
 import pytest
 from django.utils import timezone
@@ -10,6 +13,11 @@ from marketing.services import campaigns, sending
 from .campaign_fixtures import make_campaign, make_segment, opted_in
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(params=[True, False], ids=["pipelining", "one-command-at-a-time"])
+def pipelining(request):
+    return request.param
 
 
 @pytest.fixture
@@ -26,9 +34,9 @@ def _send_all(campaign):
     )
 
 
-def test_the_sink_gets_each_message_once_with_its_message_id(settings, sending_campaign):
+def test_the_sink_gets_each_message_once_with_its_message_id(settings, sending_campaign, pipelining):
     campaign, people = sending_campaign
-    with Sink() as sink:
+    with Sink(SinkHandler(pipelining=pipelining)) as sink:
         settings.MARKETING_EMAIL_URL = sink.url
         assert _send_all(campaign)["sent"] == 3
     rows = {row.email: row.message_id for row in OutboxMessage.objects.all()}
@@ -36,9 +44,10 @@ def test_the_sink_gets_each_message_once_with_its_message_id(settings, sending_c
     assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in sink.received[0].raw
 
 
-def test_a_4xx_answer_puts_the_row_back_to_pending_for_a_retry(settings, sending_campaign):
+def test_a_4xx_answer_puts_the_row_back_to_pending_for_a_retry(settings, sending_campaign, pipelining):
     campaign, people = sending_campaign
-    with Sink(SinkHandler(answers={people[0].email: "451 4.7.1 Try again later"})) as sink:
+    answers = {people[0].email: "451 4.7.1 Try again later"}
+    with Sink(SinkHandler(answers=answers, pipelining=pipelining)) as sink:
         settings.MARKETING_EMAIL_URL = sink.url
         counts = _send_all(campaign)
     row = OutboxMessage.objects.get(customer=people[0])
@@ -57,9 +66,10 @@ def test_a_4xx_answer_past_the_last_attempt_fails_the_row(settings, sending_camp
     assert OutboxMessage.objects.get(customer=people[0]).status == "failed"
 
 
-def test_a_5xx_answer_bounces_the_row_and_the_others_are_sent(settings, sending_campaign):
+def test_a_5xx_answer_bounces_the_row_and_the_others_are_sent(settings, sending_campaign, pipelining):
     campaign, people = sending_campaign
-    with Sink(SinkHandler(answers={people[1].email: "550 5.1.1 No such user"})) as sink:
+    answers = {people[1].email: "550 5.1.1 No such user"}
+    with Sink(SinkHandler(answers=answers, pipelining=pipelining)) as sink:
         settings.MARKETING_EMAIL_URL = sink.url
         counts = _send_all(campaign)
     assert counts == {"sent": 2, "retried": 0, "bounced": 1}
@@ -76,3 +86,30 @@ def test_a_mail_server_outage_pauses_the_campaign_with_the_error_and_keeps_rows_
     campaign.refresh_from_db()
     assert campaign.status == "paused" and "Connection refused" in campaign.error
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"pending"}
+
+
+@pytest.mark.parametrize(
+    "data", [b"Subject: a\r\n\r\n.line\r\n..two\r\nend\r\n", b"Subject: b\r\n\r\n.\r\nno end", b"."]
+)
+def test_a_body_arrives_as_smtplibs_sendmail_delivers_it(data, pipelining):
+    """Leading dots doubled on the wire and undone by the server, a last line without CRLF ended."""
+    with Sink(SinkHandler(pipelining=pipelining)) as sink:
+        client = smtplib.SMTP("127.0.0.1", sink.port, timeout=5)
+        sending._smtp_send(client, "<from@example.com>", "ours@example.com", data)
+        client.sendmail("from@example.com", ["smtplib@example.com"], data)
+        client.quit()
+    ours, theirs = sink.received
+    assert ours.recipients == ("ours@example.com",) and ours.mail_from == "from@example.com"
+    assert ours.raw == theirs.raw
+
+
+def test_a_refused_recipient_leaves_the_connection_ready_for_the_next_message(pipelining):
+    handler = SinkHandler(answers={"no@example.com": "550 5.1.1 No such user"}, pipelining=pipelining)
+    with Sink(handler) as sink:
+        client = smtplib.SMTP("127.0.0.1", sink.port, timeout=5)
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+            sending._smtp_send(client, "<from@example.com>", "no@example.com", b"Subject: a\r\n\r\nx\r\n")
+        sending._smtp_send(client, "<from@example.com>", "yes@example.com", b"Subject: b\r\n\r\ny\r\n")
+        client.quit()
+    assert refused.value.recipients == {"no@example.com": (550, b"5.1.1 No such user")}
+    assert sink.addresses() == ["yes@example.com"]
