@@ -325,12 +325,18 @@ class _Queue:
             self.refused.append((row, code, text))
 
 
-def _lane_count(rows: int, *, smtp: bool) -> int:
+def _own_marks(*, smtp: bool) -> bool:
+    """Whether the lanes mark their rows over this process's own mark connections (a
+    prepared statement each, autocommit): on PostgreSQL outside a transaction (such a
+    connection must see the claimed rows; SQLite allows one writer) with Django's SMTP
+    backend. Otherwise the one lane marks over Django's connection."""
+    return db.vendor == "postgresql" and not db.in_atomic_block and smtp
+
+
+def _lane_count(rows: int, *, own_marks: bool) -> int:
     """Several SMTP connections at once, each with its own database connection for its
-    "sent" marks, so the batch does not sit idle waiting on one server's replies.
-    Only on PostgreSQL outside a transaction (a lane's connection must see the claimed
-    rows; SQLite allows one writer) and with Django's SMTP backend."""
-    if db.vendor != "postgresql" or db.in_atomic_block or not smtp:
+    "sent" marks, so the batch does not sit idle waiting on one server's replies."""
+    if not own_marks:
         return 1
     return max(1, min(settings.MARKETING_SMTP_LANES, rows))
 
@@ -341,14 +347,17 @@ def _send_rows(campaign: Campaign, rows: list[Recipient], counts: dict) -> None:
     links = dict(CampaignLink.objects.filter(campaign=campaign).values_list("url", "pk"))
     prepared = templates.prepare(template=campaign.template, links=links)
     smtp = isinstance(mail_connection(), SmtpBackend)
-    lanes = _lane_count(len(rows), smtp=smtp)
+    own_marks = _own_marks(smtp=smtp)
+    lanes = _lane_count(len(rows), own_marks=own_marks)
     # Rendered here, before any lane starts: a lane then holds the GIL only for moments, so
     # the one whose server just said 250 gets to send its "sent" mark at once (the time
     # between the two is the only window in which a crash sends a message twice).
     queue = _Queue([(row, message, message.raw() if smtp else b"") for row, message in _messages(rows, prepared)])
-    if lanes == 1:
+    if not own_marks:
         with db.cursor() as cursor:
-            _lane(queue, cursor)
+            _lane(queue, cursor, _MARK_SENT)
+    elif lanes == 1:
+        _pooled_lane(queue)
     else:
         threads = [threading.Thread(target=_pooled_lane, args=(queue,)) for _ in range(lanes)]
         for thread in threads:
@@ -371,12 +380,12 @@ def _send_rows(campaign: Campaign, rows: list[Recipient], counts: dict) -> None:
 def _pooled_lane(queue: _Queue) -> None:
     try:
         with _mark_connection() as raw, raw.cursor() as cursor:
-            _lane(queue, cursor)
+            _lane(queue, cursor, _MARK_SENT_PREPARED)
     except BaseException as error:  # noqa: BLE001 - handed to the batch's thread, which re-raises it
         queue.stop(error=error)
 
 
-def _lane(queue: _Queue, cursor) -> None:
+def _lane(queue: _Queue, cursor, mark_sent: str) -> None:
     """Send recipients from the queue over one SMTP connection until it is empty."""
     connection = mail_connection()
     try:
@@ -412,7 +421,7 @@ def _lane(queue: _Queue, cursor) -> None:
             # crash later cannot unsend it, so at most the message each lane has in flight
             # is sent again after a crash. Once its bytes are on the way, the database
             # commits it even if this process dies before the reply.
-            cursor.execute(_MARK_SENT, [Status.SENT, timezone.now(), row.pk])
+            cursor.execute(mark_sent, [Status.SENT, timezone.now(), row.pk])
             queue.count_sent()
     finally:
         close_connection(connection)
@@ -508,11 +517,15 @@ def _envelope(address: str) -> str:
     return f"<{address}>" if mime.is_plain_address(address) else smtplib.quoteaddr(address)
 
 
-# One statement per accepted message: plain SQL, not the ORM's UPDATE (~100 µs to compile each).
-_MARK_SENT = (
-    f"UPDATE {OutboxMessage._meta.db_table} SET status = %s, sent_at = %s, claimed_until = NULL, error = ''"  # noqa: S608
-    " WHERE id = %s"
+# One statement per accepted message: plain SQL, not the ORM's UPDATE (~100 µs to compile each);
+# prepared once per mark connection, so PostgreSQL neither parses nor plans it again (~20% of
+# its CPU time a mark).
+_MARK_SENT_SET = "UPDATE {table} SET status = {0}, sent_at = {1}, claimed_until = NULL, error = '' WHERE id = {2}"
+_MARK_SENT = _MARK_SENT_SET.format("%s", "%s", "%s", table=OutboxMessage._meta.db_table)
+_PREPARE_MARK_SENT = "PREPARE marketing_mark_sent (varchar, timestamptz, bigint) AS " + _MARK_SENT_SET.format(
+    "$1", "$2", "$3", table=OutboxMessage._meta.db_table
 )
+_MARK_SENT_PREPARED = "EXECUTE marketing_mark_sent (%s, %s, %s)"
 
 # This process's database connections for the lanes' marks, kept between batches
 # (a new PostgreSQL connection costs more than a batch). Keyed by process id: a
@@ -531,6 +544,7 @@ def _mark_connection():
         raw.autocommit = True
         with raw.cursor() as cursor:
             cursor.execute("SET synchronous_commit TO OFF")
+            cursor.execute(_PREPARE_MARK_SENT)
     try:
         yield raw
     except BaseException:

@@ -95,7 +95,9 @@ class Command(BaseCommand):
             sink = Sink(SinkHandler(keep_raw=False)).start()
         url = sink.url if sink else f"smtp://{smtp}"
         self.floor = self._floor(campaign, url, floor_messages, sink) if floor_messages > 0 else 0.0
-        env = {**os.environ, "MARKETING_EMAIL_URL": url}
+        # The worker as in production, without DEBUG's record of every query (unless the
+        # environment says otherwise); this command itself needs the local settings.
+        env = {"DJANGO_DEBUG": "False", **os.environ, "MARKETING_EMAIL_URL": url}
         if kill_after:
             env["MARKETING_SEND_LEASE_S"] = str(LEASE_AFTER_KILL)
             settings.MARKETING_SEND_LEASE_S = LEASE_AFTER_KILL
