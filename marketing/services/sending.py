@@ -399,6 +399,9 @@ def _lane(queue: _Queue, cursor, mark_sent: str) -> None:
     smtp = connection.connection if isinstance(connection, SmtpBackend) else None
     sender = _envelope(mime.address(settings.MARKETING_FROM_EMAIL))
     try:
+        if smtp is not None and _offers_pipelining(smtp):
+            _pipelined_lane(queue, smtp, sender, cursor, mark_sent)
+            return
         while (item := queue.take()) is not None:
             row, message, raw = item
             try:
@@ -427,29 +430,75 @@ def _lane(queue: _Queue, cursor, mark_sent: str) -> None:
         close_connection(connection)
 
 
+def _offers_pipelining(smtp: smtplib.SMTP) -> bool:
+    try:
+        smtp.ehlo_or_helo_if_needed()
+    except (OSError, smtplib.SMTPException):
+        return False  # the first message meets the same error and stops the lane
+    return smtp.does_esmtp and smtp.has_extn("pipelining")
+
+
+def _pipelined_lane(queue: _Queue, smtp: smtplib.SMTP, sender: str, cursor, mark_sent: str) -> None:
+    """To a server that offers PIPELINING (RFC 2920; every real one does), one round trip a
+    message: each body goes out in one write with the next recipient's MAIL, RCPT and DATA
+    (message content may open a group), whose replies come back with the body's. A body's
+    reply is read and its mark sent before the next body leaves, so a crash still finds at
+    most one message between the server's 250 and its mark."""
+    item, envelope_sent = queue.take(), False
+    while item is not None:
+        row, _message, raw = item
+        following = None
+        try:
+            if not envelope_sent:
+                smtp.send(_envelope_commands(smtp, sender, row.email, raw))
+            _envelope_replies(smtp, sender, row.email)
+            following = queue.take()
+            after = b"" if following is None else _envelope_commands(smtp, sender, following[0].email, following[2])
+            smtp.send(_dot_stuffed(raw) + after)
+            code, reply = smtp.getreply()
+            if code != 250:
+                # This reply ends the transaction (RFC 5321 4.1.1.4) and the next envelope is on
+                # its way already: no RSET, which the server would read as the next message's body.
+                if code == 421:
+                    smtp.close()
+                raise smtplib.SMTPDataError(code, reply)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, text = next(iter(error.recipients.values()))
+            queue.count_refused(row, code, text)
+        except smtplib.SMTPResponseException as error:
+            queue.count_refused(row, error.smtp_code, error.smtp_error)
+        except (OSError, smtplib.SMTPException) as error:
+            queue.stop(outage=Outage(f"{type(error).__name__}: {error}"), row=row)
+            if following is not None:
+                queue.stop(row=following[0])
+            return
+        else:
+            cursor.execute(mark_sent, [Status.SENT, timezone.now(), row.pk])  # as `_lane` does
+            queue.count_sent()
+        item, envelope_sent = (following, True) if following is not None else (queue.take(), False)
+
+
 def _smtp_send(smtp: smtplib.SMTP, sender: str, to: str, data: bytes) -> None:
     """smtplib's `sendmail` for one recipient, its replies and exceptions the same, with the
     envelope addresses given ready (`<addr>`): sendmail parses both again for every message.
-    To a server that offers PIPELINING (RFC 2920: every real one does) MAIL, RCPT and DATA
-    go out at once and their replies are read in order: two round trips a message, not four."""
+    For a server without PIPELINING: one command at a time."""
     smtp.ehlo_or_helo_if_needed()
-    size = f" size={len(data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
-    recipient = _envelope(mime.address(to))
-    if smtp.does_esmtp and smtp.has_extn("pipelining"):
-        _pipelined_envelope(smtp, f"FROM:{sender}{size}", f"TO:{recipient}", sender, to)
-    else:
-        _envelope_step(smtp, "mail", f"FROM:{sender}{size}", smtplib.SMTPSenderRefused, sender, to)
-        _envelope_step(smtp, "rcpt", f"TO:{recipient}", smtplib.SMTPRecipientsRefused, sender, to)
-        smtp.putcmd("data")
-        code, reply = smtp.getreply()
-        if code != 354:
-            _abort(smtp, code)
-            raise smtplib.SMTPDataError(code, reply)
+    _envelope_step(smtp, "mail", f"FROM:{sender}{_size(smtp, data)}", smtplib.SMTPSenderRefused, sender, to)
+    _envelope_step(smtp, "rcpt", f"TO:{_envelope(mime.address(to))}", smtplib.SMTPRecipientsRefused, sender, to)
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        _abort(smtp, code)
+        raise smtplib.SMTPDataError(code, reply)
     smtp.send(_dot_stuffed(data))
     code, reply = smtp.getreply()
     if code != 250:
         _abort(smtp, code)
         raise smtplib.SMTPDataError(code, reply)
+
+
+def _size(smtp: smtplib.SMTP, data: bytes) -> str:
+    return f" size={len(data)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
 
 
 def _envelope_step(smtp: smtplib.SMTP, command: str, args: str, refused: type, sender: str, to: str) -> None:
@@ -464,13 +513,17 @@ def _accepted(command: str, code: int) -> bool:
     return code == 250 or (command == "rcpt" and code == 251)
 
 
-def _pipelined_envelope(smtp: smtplib.SMTP, mail: str, rcpt: str, sender: str, to: str) -> None:
-    """MAIL, RCPT and DATA in one write; each reply read, in order, before any refusal is
-    raised (the connection is then ready for the next message); the body follows a 354."""
-    commands = f"MAIL {mail}\r\nRCPT {rcpt}\r\nDATA\r\n"
+def _envelope_commands(smtp: smtplib.SMTP, sender: str, to: str, data: bytes) -> bytes:
+    """MAIL, RCPT and DATA for one recipient, to be written at once."""
+    commands = f"MAIL FROM:{sender}{_size(smtp, data)}\r\nRCPT TO:{_envelope(mime.address(to))}\r\nDATA\r\n"
     if commands.count("\r") != 3 or commands.count("\n") != 3:
         raise ValueError("command and arguments contain prohibited newline characters")  # as putcmd
-    smtp.send(commands)
+    return commands.encode(smtp.command_encoding)
+
+
+def _envelope_replies(smtp: smtplib.SMTP, sender: str, to: str) -> None:
+    """The replies to a pipelined MAIL, RCPT and DATA, each read in order before a refusal is
+    raised (the connection is then ready for the next message); the body follows a 354."""
     refusal = None
     for step, refused in (("mail", smtplib.SMTPSenderRefused), ("rcpt", smtplib.SMTPRecipientsRefused)):
         code, reply = smtp.getreply()

@@ -4,6 +4,7 @@ each with the sink offering PIPELINING (the envelope in one write) and without i
 import smtplib
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from crm_project.smtp_sink import Sink, SinkHandler, free_port
@@ -88,28 +89,58 @@ def test_a_mail_server_outage_pauses_the_campaign_with_the_error_and_keeps_rows_
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"pending"}
 
 
+def _lane(settings, sink, messages: list[tuple[str, bytes]]) -> sending._Queue:
+    """(address, bytes) sent over one lane as a batch sends its rows (their marks touch no row)."""
+    settings.MARKETING_EMAIL_URL = sink.url
+    rows = [(sending.Recipient(10**9 + n, to, "", 1, True, {}), None, data) for n, (to, data) in enumerate(messages)]
+    queue = sending._Queue(rows)
+    with connection.cursor() as cursor:
+        sending._lane(queue, cursor, sending._MARK_SENT)
+    return queue
+
+
 @pytest.mark.parametrize(
     "data", [b"Subject: a\r\n\r\n.line\r\n..two\r\nend\r\n", b"Subject: b\r\n\r\n.\r\nno end", b"."]
 )
-def test_a_body_arrives_as_smtplibs_sendmail_delivers_it(data, pipelining):
+def test_a_body_arrives_as_smtplibs_sendmail_delivers_it(settings, data, pipelining):
     """Leading dots doubled on the wire and undone by the server, a last line without CRLF ended."""
     with Sink(SinkHandler(pipelining=pipelining)) as sink:
+        queue = _lane(settings, sink, [("ours@example.com", data), ("second@example.com", data)])
         client = smtplib.SMTP("127.0.0.1", sink.port, timeout=5)
-        sending._smtp_send(client, "<from@example.com>", "ours@example.com", data)
         client.sendmail("from@example.com", ["smtplib@example.com"], data)
         client.quit()
-    ours, theirs = sink.received
-    assert ours.recipients == ("ours@example.com",) and ours.mail_from == "from@example.com"
-    assert ours.raw == theirs.raw
+    ours, second, theirs = sink.received
+    assert queue.sent == 2 and ours.recipients == ("ours@example.com",) and second.recipients == ("second@example.com",)
+    assert ours.raw == second.raw == theirs.raw
 
 
-def test_a_refused_recipient_leaves_the_connection_ready_for_the_next_message(pipelining):
+def test_a_refused_recipient_leaves_the_connection_ready_for_the_next_message(settings, pipelining):
     handler = SinkHandler(answers={"no@example.com": "550 5.1.1 No such user"}, pipelining=pipelining)
     with Sink(handler) as sink:
-        client = smtplib.SMTP("127.0.0.1", sink.port, timeout=5)
-        with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
-            sending._smtp_send(client, "<from@example.com>", "no@example.com", b"Subject: a\r\n\r\nx\r\n")
-        sending._smtp_send(client, "<from@example.com>", "yes@example.com", b"Subject: b\r\n\r\ny\r\n")
-        client.quit()
-    assert refused.value.recipients == {"no@example.com": (550, b"5.1.1 No such user")}
-    assert sink.addresses() == ["yes@example.com"]
+        queue = _lane(settings, sink, [("no@example.com", b"Subject: a\r\n\r\nx\r\n"), ("yes@example.com", b"y")])
+    assert [(row.email, code, text) for row, code, text in queue.refused] == [
+        ("no@example.com", 550, b"5.1.1 No such user")
+    ]
+    assert queue.sent == 1 and sink.addresses() == ["yes@example.com"]
+
+
+def test_a_refused_message_body_does_not_disturb_the_next_envelope(settings, pipelining):
+    """The second body gets 451 (the next recipient's MAIL, RCPT and DATA already sent behind it): the
+    third message still arrives, whole."""
+    handler = SinkHandler(hold_at=2, pipelining=pipelining)
+    handler.release.set()  # the held reply is then given at once: "451 Released without delivery"
+    messages = [(f"to{n}@example.com", f"Subject: {n}\r\n\r\nbody {n}\r\n".encode()) for n in range(3)]
+    with Sink(handler) as sink:
+        queue = _lane(settings, sink, messages)
+    assert [(row.email, code) for row, code, _text in queue.refused] == [("to1@example.com", 451)]
+    assert queue.sent == 2 and [r.raw for r in sink.received] == [messages[0][1], messages[2][1]]
+
+
+def test_a_server_closing_with_421_stops_the_lane_and_loses_no_recipient(settings, pipelining):
+    handler = SinkHandler(answers={"first@example.com": "421 4.3.2 Shutting down"}, pipelining=pipelining)
+    messages = [(f"{name}@example.com", b"x") for name in ("first", "second", "third")]
+    with Sink(handler) as sink:
+        queue = _lane(settings, sink, messages)
+    assert [(row.email, code) for row, code, _text in queue.refused] == [("first@example.com", 421)]
+    assert queue.outage is not None and len(queue.unsent) == 1 and len(queue.rest()) == 1
+    assert queue.sent == 0 and sink.received == []
