@@ -26,6 +26,7 @@ import logging
 import os
 import queue as queue_module
 import re
+import select
 import smtplib
 import threading
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from django.db import connection as db
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from psycopg2 import extensions as psycopg2_extensions
 
 from crm_project.events import event_emit
 from customers.models import Customer
@@ -326,11 +328,11 @@ class _Queue:
 
 
 def _own_marks(*, smtp: bool) -> bool:
-    """Whether the lanes mark their rows over this process's own mark connections (a
-    prepared statement each, autocommit): on PostgreSQL outside a transaction (such a
-    connection must see the claimed rows; SQLite allows one writer) with Django's SMTP
-    backend. Otherwise the one lane marks over Django's connection."""
-    return db.vendor == "postgresql" and not db.in_atomic_block and smtp
+    """Whether the lanes mark their rows over this process's own mark connections
+    (`_AsyncMarks`): on PostgreSQL through psycopg2 outside a transaction (such a connection
+    must see the claimed rows; SQLite allows one writer) with Django's SMTP backend.
+    Otherwise the one lane marks over Django's connection."""
+    return db.vendor == "postgresql" and db.Database.__name__ == "psycopg2" and not db.in_atomic_block and smtp
 
 
 def _lane_count(rows: int, *, own_marks: bool) -> int:
@@ -355,7 +357,7 @@ def _send_rows(campaign: Campaign, rows: list[Recipient], counts: dict) -> None:
     queue = _Queue([(row, message, message.raw() if smtp else b"") for row, message in _messages(rows, prepared)])
     if not own_marks:
         with db.cursor() as cursor:
-            _lane(queue, cursor, _MARK_SENT)
+            _lane(queue, _Marks(cursor))
     elif lanes == 1:
         _pooled_lane(queue)
     else:
@@ -379,13 +381,13 @@ def _send_rows(campaign: Campaign, rows: list[Recipient], counts: dict) -> None:
 
 def _pooled_lane(queue: _Queue) -> None:
     try:
-        with _mark_connection() as raw, raw.cursor() as cursor:
-            _lane(queue, cursor, _MARK_SENT_PREPARED)
+        with _mark_connection() as marks:
+            _lane(queue, marks)
     except BaseException as error:  # noqa: BLE001 - handed to the batch's thread, which re-raises it
         queue.stop(error=error)
 
 
-def _lane(queue: _Queue, cursor, mark_sent: str) -> None:
+def _lane(queue: _Queue, marks: "_Marks") -> None:
     """Send recipients from the queue over one SMTP connection until it is empty."""
     connection = mail_connection()
     try:
@@ -400,7 +402,7 @@ def _lane(queue: _Queue, cursor, mark_sent: str) -> None:
     sender = _envelope(mime.address(settings.MARKETING_FROM_EMAIL))
     try:
         if smtp is not None and _offers_pipelining(smtp):
-            _pipelined_lane(queue, smtp, sender, cursor, mark_sent)
+            _pipelined_lane(queue, smtp, sender, marks)
             return
         while (item := queue.take()) is not None:
             row, message, raw = item
@@ -424,7 +426,7 @@ def _lane(queue: _Queue, cursor, mark_sent: str) -> None:
             # crash later cannot unsend it, so at most the message each lane has in flight
             # is sent again after a crash. Once its bytes are on the way, the database
             # commits it even if this process dies before the reply.
-            cursor.execute(mark_sent, [Status.SENT, timezone.now(), row.pk])
+            marks.mark(row.pk)
             queue.count_sent()
     finally:
         close_connection(connection)
@@ -438,7 +440,7 @@ def _offers_pipelining(smtp: smtplib.SMTP) -> bool:
     return smtp.does_esmtp and smtp.has_extn("pipelining")
 
 
-def _pipelined_lane(queue: _Queue, smtp: smtplib.SMTP, sender: str, cursor, mark_sent: str) -> None:
+def _pipelined_lane(queue: _Queue, smtp: smtplib.SMTP, sender: str, marks: "_Marks") -> None:
     """To a server that offers PIPELINING (RFC 2920; every real one does), one round trip a
     message: each body goes out in one write with the next recipient's MAIL, RCPT and DATA
     (message content may open a group), whose replies come back with the body's. A body's
@@ -473,7 +475,7 @@ def _pipelined_lane(queue: _Queue, smtp: smtplib.SMTP, sender: str, cursor, mark
                 queue.stop(row=following[0])
             return
         else:
-            cursor.execute(mark_sent, [Status.SENT, timezone.now(), row.pk])  # as `_lane` does
+            marks.mark(row.pk)  # as `_lane` does
             queue.count_sent()
         item, envelope_sent = (following, True) if following is not None else (queue.take(), False)
 
@@ -580,6 +582,62 @@ _PREPARE_MARK_SENT = "PREPARE marketing_mark_sent (varchar, timestamptz, bigint)
 )
 _MARK_SENT_PREPARED = "EXECUTE marketing_mark_sent (%s, %s, %s)"
 
+
+class _Marks:
+    """A lane's "sent" marks over Django's connection: each UPDATE waits for its result."""
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+
+    def mark(self, pk: int) -> None:
+        self.cursor.execute(_MARK_SENT, [Status.SENT, timezone.now(), pk])
+
+    def finish(self) -> None:
+        """Nothing is left in flight."""
+
+
+class _AsyncMarks(_Marks):
+    """A lane's marks over an asynchronous psycopg2 connection of its own (prepared, autocommit,
+    asynchronous commit): `mark` returns once its UPDATE has left for the database, and its
+    result is read before the next mark is sent (or at `finish`). Meanwhile the lane sends the
+    next message, so the database's reply is no longer on the path of every message.
+    A crash loses no mark by it: an UPDATE that has left is committed even if this process
+    dies (as a synchronous one would be before its reply), and the next body leaves only
+    after the mark of the one before; so one message per lane is still the most a crash
+    can send twice."""
+
+    def __init__(self, raw):
+        super().__init__(raw.cursor())
+        self.raw = raw
+        self.in_flight = False
+
+    def mark(self, pk: int) -> None:
+        self.finish()
+        self.cursor.execute(_MARK_SENT_PREPARED, [Status.SENT, timezone.now(), pk])
+        self.in_flight = True
+        _poll(self.raw, until_sent=True)
+
+    def finish(self) -> None:
+        if self.in_flight:
+            _poll(self.raw)  # raises the UPDATE's error, if any
+            self.in_flight = False
+
+
+def _poll(raw, *, until_sent: bool = False) -> None:
+    """Drive an asynchronous psycopg2 connection until its query has left (`until_sent`)
+    or until its result is in."""
+    while True:
+        state = raw.poll()
+        if state == psycopg2_extensions.POLL_OK:
+            return
+        if state == psycopg2_extensions.POLL_WRITE:
+            select.select([], [raw], [])
+        elif until_sent:
+            return
+        else:
+            select.select([raw], [], [])
+
+
 # This process's database connections for the lanes' marks, kept between batches
 # (a new PostgreSQL connection costs more than a batch). Keyed by process id: a
 # forked worker process never uses its parent's.
@@ -588,22 +646,24 @@ _mark_connections: dict[int, queue_module.SimpleQueue] = {}
 
 @contextlib.contextmanager
 def _mark_connection():
-    """A connection of this process's own, autocommit, asynchronous commit (as `_async_commit`)."""
+    """A lane's `_AsyncMarks`, over a connection of this process's own, everything it sent answered on exit."""
     pool = _mark_connections.setdefault(os.getpid(), queue_module.SimpleQueue())
     try:
-        raw = pool.get_nowait()
+        marks = pool.get_nowait()
     except queue_module.Empty:
-        raw = db.get_new_connection(db.get_connection_params())
-        raw.autocommit = True
-        with raw.cursor() as cursor:
-            cursor.execute("SET synchronous_commit TO OFF")
-            cursor.execute(_PREPARE_MARK_SENT)
+        raw = db.Database.connect(**db.get_connection_params(), async_=1)
+        _poll(raw)
+        marks = _AsyncMarks(raw)
+        for statement in ("SET synchronous_commit TO OFF", _PREPARE_MARK_SENT):
+            marks.cursor.execute(statement)
+            _poll(raw)
     try:
-        yield raw
+        yield marks
+        marks.finish()
     except BaseException:
-        raw.close()  # in an unknown state: the next batch opens another
+        marks.raw.close()  # in an unknown state: the next batch opens another
         raise
-    pool.put(raw)
+    pool.put(marks)
 
 
 def _messages(rows: list[Recipient], prepared: templates.PreparedTemplate):

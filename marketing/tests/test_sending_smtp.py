@@ -95,7 +95,7 @@ def _lane(settings, sink, messages: list[tuple[str, bytes]]) -> sending._Queue:
     rows = [(sending.Recipient(10**9 + n, to, "", 1, True, {}), None, data) for n, (to, data) in enumerate(messages)]
     queue = sending._Queue(rows)
     with connection.cursor() as cursor:
-        sending._lane(queue, cursor, sending._MARK_SENT)
+        sending._lane(queue, sending._Marks(cursor))
     return queue
 
 
@@ -144,3 +144,24 @@ def test_a_server_closing_with_421_stops_the_lane_and_loses_no_recipient(setting
     assert [(row.email, code) for row, code, _text in queue.refused] == [("first@example.com", 421)]
     assert queue.outage is not None and len(queue.unsent) == 1 and len(queue.rest()) == 1
     assert queue.sent == 0 and sink.received == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_batch_marks_its_rows_over_its_own_asynchronous_connection(settings):
+    """Outside a transaction on PostgreSQL the lanes mark over `_AsyncMarks` (prepared, autocommit):
+    every row is sent once, and the connection goes back to the pool with nothing in flight."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the lanes' own mark connections are PostgreSQL's")
+    people = opted_in(5)
+    campaign = make_campaign(include=[make_segment(people)], status=Campaign.Status.SENDING)
+    campaigns.outbox_insert(campaign=campaign, now=timezone.now())
+    with Sink() as sink:
+        settings.MARKETING_EMAIL_URL = sink.url
+        assert _send_all(campaign)["sent"] == 5
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
+    assert sorted(sink.addresses()) == sorted(p.email for p in people)
+    with sending._mark_connection() as marks:  # the pooled one, answered and reusable
+        assert isinstance(marks, sending._AsyncMarks) and not marks.in_flight
+        marks.mark(OutboxMessage.objects.first().pk)
+        assert marks.in_flight
+    assert not marks.in_flight
