@@ -105,7 +105,26 @@ class SinkHandler:
 
 
 class SinkSMTP(SMTP):
-    """aiosmtpd's server; a plain angle address is read by a regex, anything else by aiosmtpd."""
+    """aiosmtpd's server; a plain angle address is read by a regex, anything else by aiosmtpd.
+    Replies to pipelined commands go out together, as RFC 2920 (3.2) asks of a server and
+    as Postfix does: a 2xx or 354 reply waits while more commands are already in, and
+    leaves with the reply to the last of them (one write, not four). Any other reply, which
+    may precede closing the connection, leaves at once with those before it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._replies: list[bytes] = []
+
+    async def push(self, status) -> None:
+        response = status.encode("utf-8" if self.enable_SMTPUTF8 else "ascii") if isinstance(status, str) else status
+        self._replies.append(response + b"\r\n")
+        # StreamReader keeps what has arrived and is not read yet in `_buffer` (no public name for it).
+        if response[:1] == b"2" or response[:3] == b"354":
+            if getattr(self._reader, "_buffer", None):
+                return
+        self._writer.write(b"".join(self._replies))
+        self._replies.clear()
+        await self._writer.drain()
 
     def _getaddr(self, arg: str):
         match = _ANGLE_ADDRESS.match(arg) if arg else None
