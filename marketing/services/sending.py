@@ -7,13 +7,17 @@
   claimed past the lease → claimed), so two tasks with the same ids never both
   send; it stores the Message-ID in that UPDATE, renders the whole batch, then
   sends it over MARKETING_SMTP_LANES SMTP connections at once (PostgreSQL; one
-  elsewhere), each lane a thread that marks its row sent over its own database
-  connection the moment the server accepted it.
+  elsewhere), each lane marking its rows sent over a database connection of its
+  own (asynchronous psycopg2, a prepared UPDATE) the moment the server accepted it.
+  To a server that offers PIPELINING a lane writes each body together with the
+  next recipient's MAIL, RCPT and DATA: one round trip a message.
 - `outbox_requeue_stale` (beat) sends again the rows a killed worker left behind.
-The one window left: the server said 250 and the worker died before its UPDATE
-left for the database (measured: ~50 µs a message); that message is sent again with
-the same Message-ID. At most one message per lane is in that window: one per worker
-process with the default single lane.
+The one window left: a body has left and the worker died before that message's
+"sent" UPDATE left for the database; that message is sent again with the same
+Message-ID. A lane sends a body only once the mark of the one before has left, so at
+most one message per lane is in that window: one per worker process with the default
+single lane. (With PIPELINING most of a lane's time is spent waiting on a body's reply,
+so a kill usually finds one message there; bench_campaign --kill-after counts them.)
 
 Drip mail (services/sequences.py) goes the same way over its own rows: it shares
 `claim_rows`, `may_send`, `open_connection`/`send_message`, `marketing_message`
@@ -39,7 +43,6 @@ from django.db import connection as db
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from psycopg2 import extensions as psycopg2_extensions
 
 from crm_project.events import event_emit
 from customers.models import Customer
@@ -332,7 +335,12 @@ def _own_marks(*, smtp: bool) -> bool:
     (`_AsyncMarks`): on PostgreSQL through psycopg2 outside a transaction (such a connection
     must see the claimed rows; SQLite allows one writer) with Django's SMTP backend.
     Otherwise the one lane marks over Django's connection."""
-    return db.vendor == "postgresql" and db.Database.__name__ == "psycopg2" and not db.in_atomic_block and smtp
+    return db.vendor == "postgresql" and _driver().__name__ == "psycopg2" and not db.in_atomic_block and smtp
+
+
+def _driver():
+    """The PostgreSQL backend's DB-API module (psycopg2 here; Django takes psycopg 3 where it is installed)."""
+    return getattr(db, "Database", None)
 
 
 def _lane_count(rows: int, *, own_marks: bool) -> int:
@@ -626,11 +634,12 @@ class _AsyncMarks(_Marks):
 def _poll(raw, *, until_sent: bool = False) -> None:
     """Drive an asynchronous psycopg2 connection until its query has left (`until_sent`)
     or until its result is in."""
+    extensions = _driver().extensions
     while True:
         state = raw.poll()
-        if state == psycopg2_extensions.POLL_OK:
+        if state == extensions.POLL_OK:
             return
-        if state == psycopg2_extensions.POLL_WRITE:
+        if state == extensions.POLL_WRITE:
             select.select([], [raw], [])
         elif until_sent:
             return
@@ -651,7 +660,7 @@ def _mark_connection():
     try:
         marks = pool.get_nowait()
     except queue_module.Empty:
-        raw = db.Database.connect(**db.get_connection_params(), async_=1)
+        raw = _driver().connect(**db.get_connection_params(), async_=1)
         _poll(raw)
         marks = _AsyncMarks(raw)
         for statement in ("SET synchronous_commit TO OFF", _PREPARE_MARK_SENT):
