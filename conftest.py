@@ -6,10 +6,12 @@ team, `agent` is a support agent and `admin_user` is a superuser.
 """
 
 import os
+import threading
 from unittest import mock
 
 import pytest
 from django.apps import apps
+from django.core.signals import request_finished, request_started
 from django.test import override_settings
 
 from accounts import roles
@@ -158,14 +160,46 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+class _RequestsInFlight:
+    """The live server's requests not yet finished. A test can end while its page still
+    has one in the server (an htmx load, a chart's data): the database's flush after the
+    test then met that request's locks (a deadlock on PostgreSQL, CI 2026-12-07)."""
+
+    def __init__(self):
+        self.count = 0
+        self.idle = threading.Condition()
+
+    def started(self, **kwargs):
+        with self.idle:
+            self.count += 1
+
+    def finished(self, **kwargs):
+        with self.idle:
+            self.count = max(0, self.count - 1)
+            self.idle.notify_all()
+
+    def wait(self, timeout: float) -> None:
+        with self.idle:
+            self.idle.wait_for(lambda: self.count == 0, timeout=timeout)
+
+
 @pytest.fixture
 def browser_page(request, live_server):
-    """A Playwright page against the live server; skips (or fails in CI) without Chromium."""
+    """A Playwright page against the live server; skips (or fails in CI) without Chromium.
+    After the test the page closes and the server's last requests finish before the
+    database is flushed."""
     if not os.path.exists(CHROMIUM):
         skip_or_fail(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium).")
+    in_flight = _RequestsInFlight()
+    request_started.connect(in_flight.started, weak=False)
+    request_finished.connect(in_flight.finished, weak=False)
     page = request.getfixturevalue("page")
     page.set_default_timeout(10_000)
-    return page
+    yield page
+    page.close()
+    in_flight.wait(timeout=10)
+    request_started.disconnect(in_flight.started)
+    request_finished.disconnect(in_flight.finished)
 
 
 @pytest.fixture
