@@ -1,10 +1,13 @@
 """The lifetime-value column analytics adds to the customer list (settings.CRM_CUSTOMER_LIST_COLUMNS).
 
-The value is the customer's CLV in the latest kept run, read through a join on that run's
-scores (one LEFT JOIN on the scores' primary key, not a subquery per row). Sorting by it
+The value is the customer's CLV in the latest kept run, read for the shown page's customers
+only (one query by their ids); the filtered and sorted list query carries no join for it.
+Sorting by it joins that run's scores (one LEFT JOIN on the scores' primary key) and
 lists the customers that run scored, in CLV order: PostgreSQL then walks the (run, -clv)
 index and stops after a page, instead of sorting every customer.
 """
+
+from decimal import Decimal
 
 import django_tables2 as tables
 from django.db.models import F, FilteredRelation, Q, QuerySet, Subquery
@@ -14,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Customer
 from customers.registry import CustomerListColumn
 
-from .models import ClvRun
+from .models import ClvRun, ClvScore
 
 
 def _latest_run_id() -> Subquery:
@@ -36,8 +39,14 @@ class ClvColumn(tables.Column):
 
     def order(self, queryset, is_descending):
         """Customers the latest run scored, by CLV (the others have none to sort by)."""
-        scored = queryset.filter(clv__isnull=False)
+        scored = annotate_clv(queryset).filter(clv__isnull=False)
         return scored.order_by("-clv" if is_descending else "clv"), True
 
 
-CLV_COLUMN = CustomerListColumn(name="clv", column=ClvColumn, annotate=annotate_clv)
+def clv_values(customer_ids: list[int]) -> dict[int, Decimal]:
+    """The shown customers' CLV in the latest kept run (none when no run is kept), by id."""
+    scores = ClvScore.objects.filter(run_id=_latest_run_id(), customer_id__in=customer_ids)
+    return dict(scores.values_list("customer_id", "clv"))
+
+
+CLV_COLUMN = CustomerListColumn(name="clv", column=ClvColumn, annotate=annotate_clv, values=clv_values)

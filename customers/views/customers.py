@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django_tables2.rows import BoundRows
 
 from accounts import roles
 from crm_project.access import can_write
@@ -40,11 +41,17 @@ class CustomerListView(FilteredTableView):
     content_cached = True
 
     def get_queryset(self):
-        # The table reads the page's tag badges in one query of its own (CustomerTable.page_tags).
-        customers = selectors.customer_list_for_user(user=self.request.user).prefetch_related(None)
-        for column in registry.customer_list_columns():
-            customers = column.annotate(customers)
-        return customers
+        # The table reads the page's tag badges in one query of its own (CustomerTable.page_tags),
+        # and the extra columns' values for the page's rows (get_table): no joins for them here.
+        return selectors.customer_list_for_user(user=self.request.user).prefetch_related(None)
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        # The page's records as they are: iterating its rows would make BoundRows, whose
+        # counter gives each row its odd/even class (the first row would be "even").
+        rows = table.page.object_list
+        registry.attach_list_column_values(list(rows.data if isinstance(rows, BoundRows) else rows))
+        return table
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
