@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import CharField, Count, F, Prefetch, Q, QuerySet, Value
 from django.http import Http404
 
@@ -78,11 +79,28 @@ def customer_tag_names(*, customer_ids: list[int]) -> dict[int, list[str]]:
 
 
 def customer_tag_badges(*, customer_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
-    """Each customer's tags as (color, name), by name: one query for a list's page."""
+    """Each customer's tags as (color, name), by name: one query for a list's page.
+
+    Written in SQL: the ORM took 0.6 ms of CPU to build and compile this join of three
+    columns on every freshly drawn list, the SQL 0.1 ms (issue 11). The names are quoted,
+    as the fragment cache's recording reads them (crm_project.fragments.reading)."""
     badges: dict[int, list[tuple[str, str]]] = {}
-    links = Customer.tags.through.objects.filter(customer_id__in=customer_ids).order_by("tag__name", "tag_id")
-    for customer_id, color, name in links.values_list("customer_id", "tag__color", "tag__name"):
-        badges.setdefault(customer_id, []).append((color, name))
+    if not customer_ids:
+        return badges
+    links, connection = Customer.tags.through, connections[Customer.objects.db]
+    quote = connection.ops.quote_name
+    link_table, tag_table = quote(links._meta.db_table), quote(Tag._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(customer_ids))
+    sql = (
+        f"SELECT link.{quote('customer_id')}, tag.{quote('color')}, tag.{quote('name')}"  # noqa: S608 - names, not values
+        f" FROM {link_table} link INNER JOIN {tag_table} tag ON link.{quote('tag_id')} = tag.{quote('id')}"
+        f" WHERE link.{quote('customer_id')} IN ({placeholders})"
+        f" ORDER BY tag.{quote('name')}, link.{quote('tag_id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [int(pk) for pk in customer_ids])
+        for customer_id, color, name in cursor.fetchall():
+            badges.setdefault(customer_id, []).append((color, name))
     return badges
 
 
