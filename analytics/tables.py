@@ -10,6 +10,7 @@ index and stops after a page, instead of sorting every customer.
 from decimal import Decimal
 
 import django_tables2 as tables
+from django.db import connections
 from django.db.models import F, FilteredRelation, Q, QuerySet, Subquery
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
@@ -44,9 +45,31 @@ class ClvColumn(tables.Column):
 
 
 def clv_values(customer_ids: list[int]) -> dict[int, Decimal]:
-    """The shown customers' CLV in the latest kept run (none when no run is kept), by id."""
-    scores = ClvScore.objects.filter(run_id=_latest_run_id(), customer_id__in=customer_ids)
-    return dict(scores.values_list("customer_id", "clv"))
+    """The shown customers' CLV in the latest kept run (none when no run is kept), by id.
+
+    Written in SQL, as the list's tag badges are: the ORM spent 0.4 ms of CPU building and
+    compiling it on every freshly drawn list (issue 11). The names are quoted, as the
+    fragment cache's recording reads them (crm_project.fragments.reading)."""
+    if not customer_ids:
+        return {}
+    connection = connections[ClvScore.objects.db]
+    quote = connection.ops.quote_name
+    scores, runs = quote(ClvScore._meta.db_table), quote(ClvRun._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(customer_ids))
+    latest_run = (
+        f"SELECT run.{quote('id')} FROM {runs} run"  # noqa: S608 - names, not values
+        f" WHERE run.{quote('finished_at')} IS NOT NULL AND run.{quote('scores_kept')}"
+        f" ORDER BY run.{quote('id')} DESC LIMIT 1"
+    )
+    sql = (
+        f"SELECT score.{quote('customer_id')}, score.{quote('clv')} FROM {scores} score"  # noqa: S608 - names, not values
+        f" WHERE score.{quote('run_id')} = ({latest_run}) AND score.{quote('customer_id')} IN ({placeholders})"
+    )
+    field = ClvScore._meta.get_field("clv")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [int(pk) for pk in customer_ids])
+        # SQLite hands back floats: a Decimal, as the ORM would give.
+        return {pk: clv if isinstance(clv, Decimal) else field.to_python(clv) for pk, clv in cursor.fetchall()}
 
 
 CLV_COLUMN = CustomerListColumn(name="clv", column=ClvColumn, annotate=annotate_clv, values=clv_values)
