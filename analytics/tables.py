@@ -40,7 +40,9 @@ class ClvColumn(tables.Column):
 
     def order(self, queryset, is_descending):
         """Customers the latest run scored, by CLV (the others have none to sort by)."""
-        scored = annotate_clv(queryset).filter(clv__isnull=False)
+        # The list's query has no CLV (the page's values are read by id): it joins them here.
+        annotated: QuerySet = annotate_clv(queryset)
+        scored = annotated.filter(clv__isnull=False)
         return scored.order_by("-clv" if is_descending else "clv"), True
 
 
