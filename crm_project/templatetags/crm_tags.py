@@ -243,8 +243,11 @@ def table_rows(table, card: list[str]) -> str:
     lookup and render signature are worked out once, not per cell, so a column's
     `td` attrs must not depend on the row (none of ours do). Cells hold what
     django-tables2's own loop would put there (tests/test_table_rows.py compares
-    them); below md `data-card` turns each row into a card."""
-    cells = [_Cell(column, card) for column in table.columns]
+    them); below md `data-card` turns each row into a card. A table may draw some
+    columns' cells itself (`cell_renderers()`: column name -> the cell's HTML for a
+    record), skipping even that per-cell work; its cells must be the same HTML."""
+    renderers = table.cell_renderers() if hasattr(table, "cell_renderers") else {}
+    cells = [_Cell(column, card, renderers.get(column.name)) for column in table.columns]
     row_attrs = _RowAttrs(table)
     rows = []
     for row in table.paginated_rows:
@@ -257,9 +260,10 @@ class _Cell:
     """One column's cells: BoundRow._get_and_render_with and _call_render, with
     everything that does not depend on the row looked up once."""
 
-    def __init__(self, column, card: list[str]):
+    def __init__(self, column, card: list[str], renderer: Callable[[models.Model], str] | None = None):
         td = column.attrs.get("td", {})
         self.opening = str(format_html("<td {}{}>", td.as_html() if td else "", _card_role(column, card)))
+        self.renderer = renderer
         self.bound = column
         self.column = column.column
         self.accessor = A(column.accessor)
@@ -277,6 +281,8 @@ class _Cell:
         self.displays: dict[tuple[type, type], Callable | None] = {}
 
     def html(self, row) -> str:
+        if self.renderer is not None:
+            return f"{self.opening}{self.renderer(row.record)}</td>"
         return f"{self.opening}{_cell_html(self.content(row), self.localize)}</td>"
 
     def content(self, row):
