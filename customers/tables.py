@@ -91,8 +91,9 @@ class CustomerTable(tables.Table):
         the same HTML as django-tables2's per-cell path (an accessor, an empty-value check, the render
         method's signature, localize and escape: about 10 µs a cell, 275 cells a page, issue 11),
         with what does not depend on the row (defaults, choice labels) worked out once per page.
-        Columns it does not know (another app's, a hidden one) go through the generic path;
-        customers/tests/test_table_cells.py compares both."""
+        Only the shown columns are drawn; those it does not know (another app's, e.g. the lifetime
+        value) go through the generic path. crm_project/tests/test_customer_table_cells.py compares
+        the page both ways."""
         renderers: dict[str, Callable[[Customer], str]] = {}
         for bound in self.columns:
             if bound.localize is not None or (bound.link and not _plain_email(bound.column)):
