@@ -5,8 +5,11 @@ from html import escape
 
 import django_tables2 as tables
 from django import template
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.template.defaulttags import CsrfTokenNode
+from django.urls import get_script_prefix, reverse
 from django.utils import formats, timezone, translation
 from django.utils.encoding import force_str
 from django.utils.hashable import make_hashable
@@ -434,3 +437,62 @@ def _cell_html(cell, localized) -> str:
         cell = str(cell)
     # conditional_escape without django.utils.html.escape's lazy-string wrapper (a third of the cells' time)
     return cell.__html__() if hasattr(cell, "__html__") else escape(str(cell))
+
+
+@register.simple_tag(takes_context=True)
+def language_form(context, *, form_id: str, select_id: str, show_label: bool = False) -> str:
+    """The language switcher (partials/language_form.html's HTML until issue 11), built in Python:
+    a page draws it twice (the top bar at md and up, the phone's menu) and its template cost
+    about 0.2 ms each. Its options are written once per language and process.
+    crm_project/tests/test_language_form.py compares it with the template it replaced."""
+    user = context.get("user")
+    action = _url("language-choose" if getattr(user, "is_authenticated", False) else "set_language")
+    label_class = "form-label mb-0 text-nowrap" if show_label else "visually-hidden"
+    button_class = "btn-outline-secondary" if show_label else "btn-outline-light"
+    form_id, select_id = escape(str(form_id)), escape(str(select_id))
+    return mark_safe(  # noqa: S308 - every value escaped here or in _language_options
+        f'\n\n<form action="{escape(action)}" method="post" class="d-flex align-items-center gap-2" id="{form_id}">\n'
+        f"  {CsrfTokenNode().render(context)}\n"
+        f'  <input name="next" type="hidden" value="{escape(_full_path(context))}">\n'
+        f'  <label class="{label_class}" for="{select_id}">{escape(translation.gettext("Language"))}</label>\n'
+        f'  <select id="{select_id}" name="language" class="form-select form-select-sm"'
+        ' onchange="this.form.submit()">\n'
+        f"    \n    {_language_options()}\n"
+        "  </select>\n"
+        f'  <noscript><button class="btn btn-sm {button_class}" type="submit">'
+        f"{escape(translation.gettext('Go'))}</button></noscript>\n"
+        "</form>\n"
+    )
+
+
+# The switcher's <option>s by active language, and its two URLs by script prefix: a handful of entries.
+_options_by_language: dict[str | None, str] = {}
+_urls: dict[tuple[str, str], str] = {}
+
+
+def _language_options() -> str:
+    language = translation.get_language()
+    options = _options_by_language.get(language)
+    if options is None:
+        parts = []
+        for code, _name in settings.LANGUAGES:
+            info = translation.get_language_info(code)
+            selected = " selected" if info["code"] == language else ""
+            parts.append(
+                f'\n    <option value="{escape(info["code"])}"{selected}>{escape(info["name_local"])}</option>\n    '
+            )
+        options = _options_by_language[language] = "".join(parts)
+    return options
+
+
+def _url(name: str) -> str:
+    key = (name, get_script_prefix())
+    url = _urls.get(key)
+    if url is None:
+        url = _urls[key] = reverse(name)
+    return url
+
+
+def _full_path(context) -> str:
+    request = context.get("request")
+    return request.get_full_path() if request is not None else ""
