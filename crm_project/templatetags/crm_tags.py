@@ -1,3 +1,4 @@
+import itertools
 from collections.abc import Callable
 from datetime import datetime
 from functools import partialmethod
@@ -252,6 +253,9 @@ def table_rows(table, card: list[str]) -> str:
     renderers = table.cell_renderers() if hasattr(table, "cell_renderers") else {}
     cells = [_Cell(column, card, renderers.get(column.name)) for column in table.columns]
     row_attrs = _RowAttrs(table)
+    # Each BoundRow takes its even/odd from the table's counter; anything that went over the
+    # rows before (the page's tags and lifetime values) moved it on. Table.as_html resets it too.
+    table._counter = itertools.count()
     rows = []
     for row in table.paginated_rows:
         html = "".join([cell.html(row) for cell in cells])

@@ -79,6 +79,14 @@ def test_every_lists_rows_hold_what_django_tables2_would_put_in_them(client_for,
         assert ours.count("<tr") == len(response.context["table"].page.object_list) > 0, url
 
 
+def test_every_lists_rows_alternate_even_and_odd_from_the_first(client_for, admin_user, every_list):
+    client = client_for(admin_user)
+    for url in every_list:
+        html = table_rows(client.get(url).context["table"], [])
+        parities = re.findall(r'<tr [^>]*class="[^"]*\b(even|odd)\b', html)
+        assert parities == ["even", "odd"] * (len(parities) // 2) + ["even"] * (len(parities) % 2), url
+
+
 # partials/table.html's header loop before {% table_head %}.
 HEAD = Template(
     "{% load django_tables2 %}{% for column in table.columns %}"
