@@ -11,7 +11,7 @@ from django.http import Http404
 from accounts import roles
 from crm_project.access import can_write, get_for_user
 from crm_project.fragments import cached_rows
-from crm_project.helpers import normalize_phone
+from crm_project.helpers import normalize_phone, rows_for_ids
 
 from .. import registry
 from ..models import Attachment, Company, ConsentEvent, Customer, CustomField, Interaction, Tag
@@ -84,23 +84,18 @@ def customer_tag_badges(*, customer_ids: list[int]) -> dict[int, list[tuple[str,
     Written in SQL: the ORM took 0.6 ms of CPU to build and compile this join of three
     columns on every freshly drawn list, the SQL 0.1 ms (issue 11). The names are quoted,
     as the fragment cache's recording reads them (crm_project.fragments.reading)."""
-    badges: dict[int, list[tuple[str, str]]] = {}
-    if not customer_ids:
-        return badges
-    links, connection = Customer.tags.through, connections[Customer.objects.db]
-    quote = connection.ops.quote_name
+    links, using = Customer.tags.through, Customer.objects.db
+    quote = connections[using].ops.quote_name
     link_table, tag_table = quote(links._meta.db_table), quote(Tag._meta.db_table)
-    placeholders = ", ".join(["%s"] * len(customer_ids))
     sql = (
         f"SELECT link.{quote('customer_id')}, tag.{quote('color')}, tag.{quote('name')}"  # noqa: S608 - names, not values
         f" FROM {link_table} link INNER JOIN {tag_table} tag ON link.{quote('tag_id')} = tag.{quote('id')}"
-        f" WHERE link.{quote('customer_id')} IN ({placeholders})"
+        f" WHERE link.{quote('customer_id')} IN ({{ids}})"
         f" ORDER BY tag.{quote('name')}, link.{quote('tag_id')}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [int(pk) for pk in customer_ids])
-        for customer_id, color, name in cursor.fetchall():
-            badges.setdefault(customer_id, []).append((color, name))
+    badges: dict[int, list[tuple[str, str]]] = {}
+    for customer_id, color, name in rows_for_ids(sql, customer_ids, using=using):
+        badges.setdefault(customer_id, []).append((color, name))
     return badges
 
 
