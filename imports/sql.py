@@ -237,3 +237,9 @@ def cpu_seconds() -> float | None:
     except OSError:
         return None
     return time.process_time() + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds_since(cpu: float | None) -> float | None:
+    """The CPU seconds used since `cpu_seconds()` gave `cpu` (None when either is unknown)."""
+    now = cpu_seconds()
+    return None if cpu is None or now is None else now - cpu

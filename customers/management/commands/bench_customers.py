@@ -12,7 +12,6 @@ see `make bench`.
 """
 
 import csv
-import os
 import random
 import tempfile
 import time
@@ -25,7 +24,7 @@ from django.utils import timezone
 from accounts import roles
 from accounts.models import User
 from accounts.selectors import team_for_owner
-from crm_project.helpers import normalize_phone
+from crm_project.helpers import load_average, normalize_phone
 from customers.models import Company, ConsentEvent, Customer, Interaction, Tag
 from customers.selectors.customers import customer_list_for_user, customer_search
 from customers.services import imports
@@ -151,7 +150,7 @@ class Command(BaseCommand):
                 read = time.perf_counter() - started
                 result = imports.customers_import(table=table, mapping=imports.import_mapping_guess(table.headers, []),
                                                   actor=None)  # fmt: skip
-            seconds, import_cpu = time.perf_counter() - started, _since(cpu)
+            seconds, import_cpu = time.perf_counter() - started, sql.cpu_seconds_since(cpu)
         self.stdout.write(
             f"{'import ' + f'{rows:,}' + ' contacts (read, check, write)':<45} {seconds * 1000:10.1f} ms "
             f"(reading the file {read:.1f} s; {result.created:,} created, {result.bad_rows} bad)"
@@ -163,7 +162,7 @@ class Command(BaseCommand):
         if import_cpu and floor_cpu:
             self.stdout.write(
                 f"  CPU seconds (this process + its database backend): import {import_cpu:.1f} s, "
-                f"floor {floor_cpu:.1f} s ({import_cpu / floor_cpu:.2f} x); load average {_load()}"
+                f"floor {floor_cpu:.1f} s ({import_cpu / floor_cpu:.2f} x); load average {load_average()}"
             )
 
 
@@ -178,15 +177,6 @@ def _write_contacts(path: Path, rows: int) -> None:
                 f"+49 30 {rng.randint(1000000, 9999999)}", f"Imported Company {i % 1000}",
                 rng.choice(["vip", "newsletter", "vip, newsletter", ""]), f"IMP-{i}", "DE",
             ])  # fmt: skip
-
-
-def _since(cpu: float | None) -> float | None:
-    now = sql.cpu_seconds()
-    return None if cpu is None or now is None else now - cpu
-
-
-def _load() -> str:
-    return ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
 
 
 def _floor(path: Path) -> tuple[float, float | None]:
@@ -243,7 +233,7 @@ def _floor(path: Path) -> tuple[float, float | None]:
                 f"JOIN {tags} t ON t.name = btrim(n)"
             )
         sql.constraints_check_now()
-        elapsed, used = time.perf_counter() - started, _since(cpu)
+        elapsed, used = time.perf_counter() - started, sql.cpu_seconds_since(cpu)
         transaction.set_rollback(True)
     return elapsed, used
 

@@ -10,7 +10,6 @@ customers' orders first, to measure a first load). Never in production.
 """
 
 import csv
-import os
 import random
 import resource
 import tempfile
@@ -23,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from crm_project.helpers import load_average
 from customers.models import Customer
 from imports import sql
 from sales.models import Order, OrderLine
@@ -69,7 +69,7 @@ class Command(BaseCommand):
             with path.open("rb") as source:
                 result = orders_import(source=source, filename=path.name, actor=None)
             seconds = time.perf_counter() - started
-            import_cpu = _since(cpu)
+            import_cpu = sql.cpu_seconds_since(cpu)
         finally:
             if not keep_file:
                 path.unlink()
@@ -86,7 +86,7 @@ class Command(BaseCommand):
         if floor_cpu and import_cpu:
             self.stdout.write(
                 f"  CPU seconds (this process + its database backend): import {import_cpu:.1f} s, "
-                f"floor {floor_cpu:.1f} s: {import_cpu / floor_cpu:.2f} x (load average {_load()})"
+                f"floor {floor_cpu:.1f} s: {import_cpu / floor_cpu:.2f} x (load average {load_average()})"
             )
 
     def _ensure_customers(self, count: int) -> int:
@@ -150,15 +150,6 @@ def _vendor() -> str:
     return connection.vendor
 
 
-def _since(cpu: float | None) -> float | None:
-    now = sql.cpu_seconds()
-    return None if cpu is None or now is None else now - cpu
-
-
-def _load() -> str:
-    return ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
-
-
 def _floor(path: Path) -> tuple[float, float | None]:
     """COPY the file into a staging table and INSERT … SELECT it into the orders table (joined to the
     customers by reference), its deferred foreign-key checks run, rolled back: what any import of
@@ -192,6 +183,6 @@ def _floor(path: Path) -> tuple[float, float | None]:
             now=now,
         )
         sql.constraints_check_now()
-        elapsed, used = time.perf_counter() - started, _since(cpu)
+        elapsed, used = time.perf_counter() - started, sql.cpu_seconds_since(cpu)
         transaction.set_rollback(True)
     return elapsed, used
