@@ -409,22 +409,26 @@ class CachedContentMixin:
             return super().get(request, *args, **kwargs)  # type: ignore[misc]
 
     def content_described(self) -> tuple:
-        user, request = self.request.user, self.request
-        return (
-            "list-content",
-            type(self).__module__,
-            type(self).__qualname__,
-            request.path,
-            sorted(request.GET.lists()),
-            user.pk,
-            access_signature(user),
-            get_language(),
-            timezone.get_current_timezone_name(),
-        )
+        view = type(self)
+        return ("list-content", view.__module__, view.__qualname__, self.request.path, *request_described(self.request))
 
     def cached_content_context(self) -> dict:
         """What the page outside the content needs (its title)."""
         return {"view": self, "page_title": getattr(self, "page_title", ""), "list_content": self.content}
+
+
+def request_described(request: HttpRequest) -> tuple:
+    """What a cached page's content depends on besides its rows: the query string (its
+    parameters sorted), the user, the user's access as this request computed it, the
+    language and the time zone."""
+    user = request.user
+    return (
+        sorted(request.GET.lists()),
+        user.pk,
+        access_signature(user),
+        get_language(),
+        timezone.get_current_timezone_name(),
+    )
 
 
 def access_signature(user) -> tuple:

@@ -47,8 +47,8 @@ class CustomerListView(FilteredTableView):
 
     def get_table(self, **kwargs):
         table = super().get_table(**kwargs)
-        # The page's records as they are: iterating its rows would make BoundRows, whose
-        # counter gives each row its odd/even class (the first row would be "even").
+        # The page's records themselves (a page of BoundRows holds them as its data): the
+        # extra columns' values are attached to them in one query per column.
         rows = table.page.object_list
         registry.attach_list_column_values(list(rows.data if isinstance(rows, BoundRows) else rows))
         return table

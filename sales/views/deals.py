@@ -14,15 +14,15 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import roles
 from crm_project.access import can_write
 from crm_project.fragments import ResponseFragment, cached_result
 from crm_project.helpers import next_url
-from crm_project.lists import FilteredTableView, access_signature
+from crm_project.lists import FilteredTableView, request_described
 from crm_project.permissions import manager_or_admin_required
 from crm_project.versioning import StaleEdit, refused_edit_form
 from customers.selectors.customers import customer_get_for_user
@@ -57,18 +57,8 @@ def board(request):
     pipelines = cached_result(("pipelines",), lambda: list(Pipeline.objects.all())) or [pipeline_default()]
     # Never None: the list is never empty.
     pipeline = cast(Pipeline, selectors.pipeline_choose(pipelines, request.GET.get("pipeline")))
-    user = request.user
     content = ResponseFragment(
-        (
-            "pipeline-board",
-            pipeline.pk,
-            sorted(request.GET.lists()),
-            user.pk,
-            access_signature(user),
-            get_language(),
-            timezone.get_current_timezone_name(),
-            timezone.localdate().isoformat(),
-        ),
+        ("pipeline-board", pipeline.pk, *request_described(request), timezone.localdate().isoformat()),
         csrf_token=lambda: get_token(request),
     )
     context = {"pipeline": pipeline, "crumbs": [(_("Pipeline"), None)], "list_content": content}
