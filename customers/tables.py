@@ -14,6 +14,8 @@ from crm_project.lists import BulkSelectColumn, ShortDateColumn, url_template
 from .models import Company, Customer
 from .selectors.customers import customer_tag_badges as tag_badges
 
+TAG_BADGE = '<span class="badge rounded-pill me-1" style="background-color: {}">{}</span>'
+
 
 class CustomerTable(tables.Table):
     # Below md each row is a card with these fields (the first is its title).
@@ -78,13 +80,14 @@ class CustomerTable(tables.Table):
         rows = page.object_list if page is not None else self.rows
         return tag_badges(customer_ids=[row.record.pk for row in rows])
 
-    def render_tags(self, record: Customer):
-        # Tags the queryset prefetched as they are: `record.tags` builds a related manager per row.
+    def badges(self, record: Customer) -> list[tuple[str, str]]:
+        """The record's tags (color, name): those the queryset prefetched as they are (`record.tags`
+        builds a related manager per row), else the page's."""
         tags = getattr(record, "_prefetched_objects_cache", {}).get("tags")
-        badges = [(tag.color, tag.name) for tag in tags] if tags is not None else self.page_tags.get(record.pk, [])
-        return format_html_join(
-            "", '<span class="badge rounded-pill me-1" style="background-color: {}">{}</span>', badges
-        )
+        return [(tag.color, tag.name) for tag in tags] if tags is not None else self.page_tags.get(record.pk, [])
+
+    def render_tags(self, record: Customer):
+        return format_html_join("", TAG_BADGE, self.badges(record))
 
     def cell_renderers(self) -> dict[str, Callable[[Customer], str]]:
         """The cells of this table's own columns, drawn straight from the record (crm_tags.table_rows):
@@ -173,10 +176,7 @@ class CustomerTable(tables.Table):
 
     def _tags_cell(self, record: Customer) -> str:
         """render_tags's HTML."""
-        tags = getattr(record, "_prefetched_objects_cache", {}).get("tags")
-        badges = [(tag.color, tag.name) for tag in tags] if tags is not None else self.page_tags.get(record.pk, [])
-        badge = '<span class="badge rounded-pill me-1" style="background-color: {}">{}</span>'
-        return "".join([badge.format(escape(color), escape(name)) for color, name in badges])
+        return "".join([TAG_BADGE.format(escape(color), escape(name)) for color, name in self.badges(record)])
 
     def _created_at_cells(self, bound, empty: str) -> Callable[[Customer], str] | None:
         """ShortDateColumn.render's text, once per local day on the page (its dates only)."""
