@@ -51,6 +51,19 @@ on a miss the view's queries and the template's render are recorded together, an
 the key holds the user's access as computed on that request (roles and team ids),
 so a membership change never shows another scope's rows.
 
+Checked by their queries: a customer list is valid for one version of the customers
+table, so any customer's save made every customer list stale, though most of them
+never showed that customer. On PostgreSQL a rendered fragment also keeps, for every
+statement its render ran that read a row model's table, the SQL, its parameters and a
+digest of the rows it returned (`Checks`). When only such versions have moved, the
+statements run again, in order: if each returns the same rows, the view would run the
+same statements with the same results and draw the same HTML (everything else it
+depends on is in the key, or in a catalogue version that has not moved), so the entry
+is used and stamped with the current versions. One statement's rows differ, a row
+model read only through a nested cached entry, a server-side cursor or more than
+CHECKED_ROWS_MAX rows: the fragment is drawn again, as before. A save redraws the
+lists that show the saved row (or would now), not every list of its table.
+
 Round trips: a list page asked Redis ten times (each fragment read its entry, then
 the versions it depends on). Within a request the versions are read once, all of
 them, on first use (`request_started` opens that memo, `request_finished` closes it,
@@ -65,10 +78,11 @@ import pickle
 import re
 import secrets
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from functools import cache as memoize
 from functools import partial
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from asgiref.local import Local
 from django import forms
@@ -77,7 +91,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.signals import request_finished, request_started
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
 from django.db.backends.signals import connection_created
 from django.utils.translation import get_language
 
@@ -91,6 +105,8 @@ CSRF_PLACEHOLDER = "\x00crm:csrf-token\x00"
 CHOICES_TIMEOUT = 60 * 60
 # Saves that change nothing a fragment shows: a login writes the user's last_login.
 UNSHOWN_FIELDS = frozenset({"last_login"})
+# A statement that returns more rows than this is not kept for checking (a list reads a page of them).
+CHECKED_ROWS_MAX = 1000
 
 FormT = TypeVar("FormT", bound=forms.BaseForm)
 
@@ -278,7 +294,7 @@ def cached_result(described: tuple, compute: Callable[[], list], *, using: str =
 # --- Rendered fragments -----------------------------------------------------------
 
 # Fragments this process read or wrote: key -> (versions, html). HTML is immutable: no pickling.
-_local_fragments: dict[str, tuple[dict[str, int], str]] = {}
+_local_fragments: dict[str, "FragmentEntry"] = {}
 # A filter bar is some kilobytes and there is one per user and query string (a search's
 # words included): fewer kept in the process, and not for long in Redis.
 LOCAL_FRAGMENTS_MAX = 512
@@ -318,13 +334,35 @@ class ResponseFragment:
     def _current_html(self) -> str | None:
         entry = _local_fragments.get(self.key)
         if entry is None or cache_versions(entry[0]) != entry[0]:
-            entry = cache.get(self.key)
-            if entry is None or cache_versions(entry[0]) != entry[0]:
+            # Another process may have drawn it again; else the newest entry may still be checked.
+            entry = self._checked(cache.get(self.key) or entry)
+            if entry is None:
                 return None
             _local_fragment_set(self.key, entry)
         _note_used(entry[0])
         html = entry[1]
         return html.replace(CSRF_PLACEHOLDER, self.csrf_token()) if CSRF_PLACEHOLDER in html else html
+
+    def _checked(self, entry: "FragmentEntry | None") -> "FragmentEntry | None":
+        """The entry if its versions are current, or if only versions its checks cover have moved and
+        its statements return the same rows again (then kept with the current versions); else None."""
+        if entry is None:
+            return None
+        versions = entry[0]
+        current = cache_versions(versions)
+        if current == versions:
+            return entry
+        checks = entry[2] if len(entry) > 2 else None
+        moved = {name for name, version in versions.items() if current[name] != version}
+        if checks is None or not moved <= checks.names or not rows_unchanged(checks):
+            return None
+        entry = (current, entry[1], checks)
+        cache.set(self.key, entry, timeout=FRAGMENT_TIMEOUT)
+        return entry
+
+    def _store(self, entry: "FragmentEntry") -> None:
+        cache.set(self.key, entry, timeout=FRAGMENT_TIMEOUT)
+        _local_fragment_set(self.key, entry)
 
     @contextmanager
     def recording(self, using: str = DEFAULT_DB_ALIAS) -> Iterator["Reads"]:
@@ -341,12 +379,47 @@ class ResponseFragment:
         stored = html
         if "csrfmiddlewaretoken" in html and (token := csrf_token or self.csrf_token()):
             stored = html.replace(token, CSRF_PLACEHOLDER)
-        entry = (versions, stored)
-        cache.set(self.key, entry, timeout=FRAGMENT_TIMEOUT)
-        _local_fragment_set(self.key, entry)
+        checks = _checks_of(cast(Reads, self.reads), versions)
+        self._store((versions, stored) if checks is None else (versions, stored, checks))
 
 
-def _local_fragment_set(key: str, entry: tuple[dict[str, int], str]) -> None:
+# (versions, html) or (versions, html, checks): see ResponseFragment.
+FragmentEntry = tuple[dict[str, int], str] | tuple[dict[str, int], str, "Checks"]
+
+
+@dataclass(frozen=True)
+class Checks:
+    """How to tell that a fragment still shows what its tables hold now, though their
+    versions moved (see the module's docstring): the row-model names whose every read is
+    among `statements`, and each statement (SQL, parameters, digest of its rows), in order."""
+
+    names: frozenset[str]
+    statements: tuple[tuple[str, Any, str], ...]
+    using: str
+
+
+def rows_unchanged(checks: Checks) -> bool:
+    """Whether every statement returns the rows it returned when the fragment was drawn. A statement
+    that fails (its SQL older than a migration) means no: the fragment is drawn again."""
+    connection = connections[checks.using]
+    # Inside a transaction a failed statement would break it: a savepoint keeps it usable.
+    guard = transaction.atomic(using=checks.using) if connection.in_atomic_block else nullcontext()
+    try:
+        with guard, connection.cursor() as cursor:
+            for sql, params, digest in checks.statements:
+                cursor.execute(sql, params)
+                if _rows_digest(cursor.fetchall()) != digest:
+                    return False
+    except DatabaseError:
+        return False
+    return True
+
+
+def _rows_digest(rows: list) -> str:
+    return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
+
+
+def _local_fragment_set(key: str, entry: FragmentEntry) -> None:
     if len(_local_fragments) >= LOCAL_FRAGMENTS_MAX:
         _local_fragments.clear()
     _local_fragments[key] = entry
@@ -490,10 +563,15 @@ class Reads:
     """What a block of work read: the model tables its statements named, the version names
     of the cached entries it used, and every watched version as it was before it began."""
 
-    def __init__(self, before: dict[str, int]):
+    def __init__(self, before: dict[str, int], using: str = DEFAULT_DB_ALIAS):
         self.before = before
+        self.using = using
         self.tables: set[str] = set()
         self.names: set[str] = set()
+        # The statements that read a row model's table, with the digest of their rows (Checks),
+        # and the row-model names read in a way that cannot be checked again.
+        self.statements: list[tuple[str, Any, str]] = []
+        self.unchecked: set[str] = set()
 
 
 # The Reads open in this thread (nested blocks: a fragment drawn inside a cached list's).
@@ -504,11 +582,16 @@ _open_reads = Local()
 def reading(using: str = DEFAULT_DB_ALIAS, *, into: Reads | None = None) -> Iterator[Reads]:
     """Record what the block reads (into `into`, to go on recording an earlier block's).
     Versions first: a write that commits while the block reads leaves its entry stale."""
-    reads = into or Reads(cache_versions(sorted(set(_watched_tables.values()))))
+    reads = into or Reads(cache_versions(sorted(set(_watched_tables.values()))), using)
 
     def record(execute, sql, params, many, context):
-        reads.tables.update(set(_QUOTED.findall(sql)) & _model_tables())
-        return execute(sql, params, many, context)
+        tables = set(_QUOTED.findall(sql)) & _model_tables()
+        reads.tables.update(tables)
+        result = execute(sql, params, many, context)
+        rows_read = {name for table in tables if (name := _watched_tables.get(table)) in _row_names}
+        if rows_read:
+            _remember_rows(reads, rows_read, sql, params, many, context["cursor"])
+        return result
 
     stack = getattr(_open_reads, "stack", None)
     if stack is None:
@@ -519,6 +602,32 @@ def reading(using: str = DEFAULT_DB_ALIAS, *, into: Reads | None = None) -> Iter
             yield reads
     finally:
         stack.pop()
+
+
+def _remember_rows(reads: Reads, names: set[str], sql: str, params, many: bool, cursor) -> None:
+    """Keep the statement and the digest of the rows it returned, for Checks. PostgreSQL's
+    client-side cursor holds them all: they are read, then the cursor is turned back to the
+    first row for its caller. Elsewhere (SQLite, a server-side cursor, many rows) the names
+    are marked unchecked: a fragment that read them is drawn again when they move."""
+    raw = cursor.cursor
+    checkable = cursor.db.vendor == "postgresql" and not many and getattr(raw, "name", None) is None and raw.description
+    if not checkable or raw.rowcount > CHECKED_ROWS_MAX:
+        reads.unchecked.update(names)
+        return
+    rows = raw.fetchall()
+    if rows:  # (an empty result has no first row to go back to, nor need to)
+        raw.scroll(0, mode="absolute")
+    reads.statements.append((sql, params, _rows_digest(rows)))
+
+
+def _checks_of(reads: Reads, versions: dict[str, int]) -> "Checks | None":
+    """The Checks of a fragment drawn with these reads: the row models whose reads were all kept
+    (not those read through a cached entry, whose statements did not run)."""
+    read = {name for table in reads.tables if (name := _watched_tables.get(table)) in _row_names}
+    names = frozenset(read - reads.unchecked - reads.names)
+    if not names or not reads.statements:
+        return None
+    return Checks(names=names, statements=tuple(reads.statements), using=reads.using)
 
 
 def _note_used(versions: dict[str, int] | None) -> None:

@@ -23,8 +23,11 @@ from analytics.tests.helpers import order
 from crm_project.fragments import (
     CSRF_PLACEHOLDER,
     VERSION_KEY,
+    Checks,
+    ResponseFragment,
     cache_versions,
     cached_fragment,
+    rows_unchanged,
     version_name,
     written_names,
 )
@@ -33,6 +36,7 @@ from customers.services import customers as customer_services
 from customers.services import imports
 from customers.services.merge import customer_merge
 from customers.tests.factories import CompanyFactory, CustomerFactory, TagFactory
+from customers.views.customers import CustomerListView
 from sales.services.order_import import orders_import
 
 pytestmark = pytest.mark.django_db
@@ -142,6 +146,131 @@ def test_a_list_page_after_a_customer_write_still_finds_the_navigation_in_the_ca
     assert cached_fragment(("customers",), draw_customers, csrf_token=str) == "Lovelace"
     cached_fragment(("navigation",), draw_navigation, csrf_token=str)
     assert (len(navigation), len(customers)) == (1, 2)
+
+
+# --- a stale list checked by its queries (PostgreSQL) --------------------------------------------------
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="its checks read the rows again from PostgreSQL's client-side cursor"
+)
+
+
+@pytest.fixture
+def drawn(monkeypatch) -> list[str]:
+    """The query strings the customer list was drawn for (its FilterSet built), not taken from the cache."""
+    draws: list[str] = []
+    original = CustomerListView.get_filterset
+
+    def get_filterset(view, filterset_class):
+        draws.append(view.request.GET.urlencode())
+        return original(view, filterset_class)
+
+    monkeypatch.setattr(CustomerListView, "get_filterset", get_filterset)
+    return draws
+
+
+@on_postgresql
+def test_a_save_of_a_customer_the_list_does_not_show_leaves_the_cached_list_in_use(client_for, owner, drawn):
+    CustomerFactory(owner=owner, last_name="Lovelace")
+    elsewhere = CustomerFactory(owner=owner, last_name="Babbage")
+    client = client_for(owner)
+    assert "Lovelace" in warm(client, q="love")
+    customer_services.customer_update(customer=elsewhere, actor=owner, job_title="Engineer")
+    assert "Lovelace" in page(client, q="love")
+    assert drawn == ["q=love"], "drawn once, then checked by its queries, not drawn again"
+    page(client, q="love")
+    assert drawn == ["q=love"]
+
+
+@on_postgresql
+def test_a_checked_list_is_stamped_with_the_new_versions_and_then_read_without_a_query(client_for, owner):
+    CustomerFactory(owner=owner, last_name="Lovelace")
+    elsewhere = CustomerFactory(owner=owner, last_name="Babbage")
+    client = client_for(owner)
+    warm(client, q="love")
+    customer_services.customer_update(customer=elsewhere, actor=owner, job_title="Engineer")
+    with CaptureQueriesContext(connection) as checked:
+        page(client, q="love")
+    assert customer_queries(checked) > 0, "the stale entry's statements ran again"
+    with CaptureQueriesContext(connection) as captured:
+        page(client, q="love")
+    assert customer_queries(captured) == 0
+
+
+@on_postgresql
+def test_a_save_that_changes_a_shown_row_draws_the_list_again(client_for, owner, drawn):
+    customer = CustomerFactory(owner=owner, last_name="Lovelace", email="ada@example.com")
+    client = client_for(owner)
+    warm(client)
+    customer_services.customer_update(customer=customer, actor=owner, email="countess@example.com")
+    html = page(client)
+    assert "countess@example.com" in html and "ada@example.com" not in html
+    assert drawn == ["", ""]
+
+
+@on_postgresql
+def test_a_new_customer_who_sorts_into_the_page_shows_at_once(client_for, owner, drawn):
+    CustomerFactory(owner=owner, last_name="Lovelace")
+    client = client_for(owner)
+    warm(client)
+    CustomerFactory(owner=owner, last_name="Aaronson")
+    html = page(client)
+    assert html.index("Aaronson") < html.index("Lovelace")
+    assert drawn == ["", ""]
+
+
+@on_postgresql
+def test_a_new_customer_on_a_later_page_changes_the_first_pages_count_at_once(client_for, owner, settings):
+    for number in range(settings.CRM_PAGE_SIZE + 1):
+        CustomerFactory(owner=owner, last_name=f"Person {number:02}")
+    client = client_for(owner)
+    total = settings.CRM_PAGE_SIZE + 1
+    client.get(LIST)
+    assert f"of {total}" in client.get(LIST).content.decode()
+    CustomerFactory(owner=owner, last_name="Zuse")
+    assert f"of {total + 1}" in client.get(LIST).content.decode()
+
+
+@on_postgresql
+def test_a_renamed_tag_draws_the_checked_list_again(client_for, owner, drawn):
+    """Only row models are checked by their queries: a catalogue change (tags, users…) draws again."""
+    tag = TagFactory(name="vip")
+    CustomerFactory(owner=owner, last_name="Lovelace").tags.add(tag)
+    client = client_for(owner)
+    warm(client)
+    tag.name = "gold"
+    tag.save()
+    assert "gold" in page(client)
+    assert drawn == ["", ""]
+
+
+@on_postgresql
+def test_a_statement_that_no_longer_runs_means_the_fragment_is_drawn_again(owner):
+    """A kept statement older than a migration fails when checked: no error, the list is drawn
+    again, and the request's transaction is still usable."""
+    checks = Checks(
+        names=frozenset({"customers.customer"}),
+        statements=(("SELECT missing_column FROM customers_customer", (), "digest"),),
+        using="default",
+    )
+    assert rows_unchanged(checks) is False
+    assert Customer.objects.count() == 0
+
+
+def test_the_checks_of_a_fragment_keep_each_statement_that_read_a_row_model(owner):
+    CustomerFactory(owner=owner, last_name="Lovelace")
+    fragment = ResponseFragment(("names",), csrf_token=str)
+    with fragment.recording():
+        html = ", ".join(Customer.objects.values_list("last_name", flat=True))
+    fragment.keep(html)
+    entry = cache.get(fragment.key)
+    if connection.vendor != "postgresql":
+        assert len(entry) == 2, "SQLite keeps no checks: a customer write draws it again"
+        return
+    _versions, kept, checks = entry
+    assert kept == "Lovelace"
+    assert checks.names == {"customers.customer"}
+    [(sql, params, _digest)] = checks.statements
+    assert '"customers_customer"."last_name"' in sql
 
 
 # --- every write path shows at once -----------------------------------------------------------------
