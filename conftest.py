@@ -131,6 +131,16 @@ def list_count_queries():
 
 
 @pytest.fixture
+def drawn_after_a_write(monkeypatch):
+    """A write makes a cached list stale and it is drawn again, unchecked: for the tests that pin a
+    drawn list's queries (on PostgreSQL a stale list is first checked by running its statements
+    again, crm_project.fragments.Checks, which would add them or spare the draw)."""
+    from crm_project import fragments
+
+    monkeypatch.setattr(fragments, "rows_unchanged", lambda checks: False)
+
+
+@pytest.fixture
 def client_for(client):
     """Log the test client in as a persona: `client_for(owner)`."""
 

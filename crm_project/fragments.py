@@ -361,7 +361,11 @@ class ResponseFragment:
         return entry
 
     def _store(self, entry: "FragmentEntry") -> None:
-        cache.set(self.key, entry, timeout=FRAGMENT_TIMEOUT)
+        try:
+            cache.set(self.key, entry, timeout=FRAGMENT_TIMEOUT)
+        except (pickle.PicklingError, TypeError, AttributeError):  # a statement's parameter that does not pickle
+            entry = (entry[0], entry[1])
+            cache.set(self.key, entry, timeout=FRAGMENT_TIMEOUT)
         _local_fragment_set(self.key, entry)
 
     @contextmanager

@@ -256,6 +256,17 @@ def test_a_statement_that_no_longer_runs_means_the_fragment_is_drawn_again(owner
     assert Customer.objects.count() == 0
 
 
+@on_postgresql
+def test_a_fragment_whose_statement_parameters_do_not_pickle_is_kept_without_checks(owner):
+    CustomerFactory(owner=owner, last_name="Lovelace")
+    fragment = ResponseFragment(("unpicklable",), csrf_token=str)
+    with fragment.recording():
+        html = ", ".join(Customer.objects.values_list("last_name", flat=True))
+    fragment.reads.statements = [(sql, (lambda: None,), digest) for sql, _params, digest in fragment.reads.statements]
+    fragment.keep(html)
+    assert cache.get(fragment.key)[1:] == ("Lovelace",), "its versions and HTML, no checks"
+
+
 def test_the_checks_of_a_fragment_keep_each_statement_that_read_a_row_model(owner):
     CustomerFactory(owner=owner, last_name="Lovelace")
     fragment = ResponseFragment(("names",), csrf_token=str)

@@ -294,7 +294,7 @@ def test_the_views_menu_lists_own_and_team_views_but_not_outsiders(client_for, o
 
 
 def test_the_list_query_count_does_not_grow_with_saved_views(
-    client_for, owner, teammate, team, django_assert_num_queries, list_count_queries
+    client_for, owner, teammate, team, django_assert_num_queries, list_count_queries, drawn_after_a_write
 ):
     client = client_for(owner)
     save(owner, name="One")

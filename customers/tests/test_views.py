@@ -101,7 +101,7 @@ def test_the_list_filters_by_custom_fields(client_for, owner):
 
 
 def test_the_list_query_count_does_not_depend_on_the_page_size(
-    client_for, owner, django_assert_num_queries, list_count_queries
+    client_for, owner, django_assert_num_queries, list_count_queries, drawn_after_a_write
 ):
     client = client_for(owner)
     acme = CompanyFactory()

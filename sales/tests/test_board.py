@@ -257,7 +257,9 @@ def test_a_stage_of_another_pipeline_is_refused(client_for, owner, manager):
 
 
 # --- query counts ------------------------------------------------------------------------------
-def test_the_board_query_count_does_not_grow_with_the_deals(client_for, owner, django_assert_num_queries):
+def test_the_board_query_count_does_not_grow_with_the_deals(
+    client_for, owner, django_assert_num_queries, drawn_after_a_write
+):
     client = client_for(owner)
     DealFactory(owner=owner)
     client.get(BOARD)
