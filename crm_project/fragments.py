@@ -383,7 +383,7 @@ class ResponseFragment:
         stored = html
         if "csrfmiddlewaretoken" in html and (token := csrf_token or self.csrf_token()):
             stored = html.replace(token, CSRF_PLACEHOLDER)
-        checks = _checks_of(cast(Reads, self.reads), versions)
+        checks = _checks_of(cast(Reads, self.reads))
         self._store((versions, stored) if checks is None else (versions, stored, checks))
 
 
@@ -624,7 +624,7 @@ def _remember_rows(reads: Reads, names: set[str], sql: str, params, many: bool, 
     reads.statements.append((sql, params, _rows_digest(rows)))
 
 
-def _checks_of(reads: Reads, versions: dict[str, int]) -> "Checks | None":
+def _checks_of(reads: Reads) -> "Checks | None":
     """The Checks of a fragment drawn with these reads: the row models whose reads were all kept
     (not those read through a cached entry, whose statements did not run)."""
     read = {name for table in reads.tables if (name := _watched_tables.get(table)) in _row_names}
