@@ -261,11 +261,20 @@ def _queryset_of(object_list) -> QuerySet | None:
 
 
 def _with_pk(ordering) -> list:
-    """The ordering with the primary key last, so that no two rows tie."""
+    """The ordering with the primary key last, so that no two rows tie; in the direction of the
+    key before it, so that a list sorted backwards (`-name`) is its index read backwards. With
+    the key ascending, PostgreSQL read the index backwards and sorted every run of equal names
+    again: page 1,000 by name descending took 13.6 ms instead of 3.7."""
     ordering = [*ordering]
     if ordering and not {"pk", "-pk", "id", "-id"} & {str(item) for item in ordering}:
-        ordering.append("pk")
+        ordering.append("-pk" if _descending(ordering[-1]) else "pk")
     return ordering
+
+
+def _descending(item) -> bool:
+    if isinstance(item, str):
+        return item.startswith("-")
+    return bool(getattr(item, "descending", False))  # an OrderBy expression
 
 
 def _may_defer(queryset: QuerySet) -> bool:

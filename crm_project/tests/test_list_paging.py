@@ -5,6 +5,7 @@ id-list pages that hold the same rows as plain OFFSET paging."""
 import pytest
 from django.db import connection
 from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from crm_project.lists import ListPaginator, scope_branches
@@ -204,7 +205,8 @@ def test_a_scope_paged_branch_by_branch_holds_the_same_rows_as_offset_paging(
     assert (paginator.count, paginator.count_is_exact) == (visible.count(), True)  # customers in both count once
     assert paginator._branches is not None
     numbers = range(1, paginator.num_pages + 1)
-    offset = visible.order_by(*ordering, "pk").values_list("pk", flat=True)
+    # The primary key ends the order, in the direction of the name (a backwards list is its index backwards).
+    offset = visible.order_by(*ordering, "-pk" if ordering[-1].startswith("-") else "pk").values_list("pk", flat=True)
     assert _pages(paginator, len(numbers)) == [list(offset[(number - 1) * 4 : number * 4]) for number in numbers]
 
 
@@ -218,3 +220,34 @@ def test_a_scope_with_a_branch_over_the_threshold_reads_as_threshold_plus(settin
     paginator = ListPaginator(Customer.objects.visible_to(manager).order_by("last_name", "first_name"), 5)
     assert (paginator.count_is_exact, paginator.count_label) == (False, "5+")
     assert [len(paginator.page(number)) for number in (1, 5, 6)] == [5, 3, 0]  # 23 visible
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("exact_count", [1000, 2])  # counted and sorted whole; estimated and deferred
+def test_a_list_sorted_backwards_reads_its_ties_backwards_too(settings, exact_count):
+    """The primary key ends the order in the direction of the name: page 2 of a name sorted
+    backwards is the index read backwards, not resorted."""
+    settings.CRM_LIST_EXACT_COUNT = settings.CRM_LIST_SORT_ALL_MAX = exact_count
+    _people(12)
+    _analyze()
+    paginator = ListPaginator(Customer.objects.order_by("-last_name", "-first_name"), 4)
+    backwards = list(Customer.objects.order_by("last_name", "first_name", "pk").values_list("pk", flat=True))[::-1]
+    assert _pages(paginator, 3) == [backwards[0:4], backwards[4:8], backwards[8:12]]
+
+
+@on_postgresql
+@pytest.mark.django_db
+def test_a_deep_page_sorted_backwards_reads_the_name_index_backwards_without_sorting_its_ties(settings):
+    settings.CRM_LIST_EXACT_COUNT = settings.CRM_LIST_SORT_ALL_MAX = 2
+    _people(12)
+    _analyze()
+    paginator = ListPaginator(Customer.objects.order_by("-last_name", "-first_name"), 4)
+    with CaptureQueriesContext(connection) as captured:
+        paginator.page(2)
+    [page_query] = [query["sql"] for query in captured.captured_queries if "OFFSET" in query["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # twelve rows: the planner would rather read the table
+        cursor.execute("EXPLAIN " + page_query)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan Backward using customer_alive_name_idx" in plan
+    assert "Incremental Sort" not in plan
