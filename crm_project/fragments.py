@@ -56,7 +56,7 @@ table, so any customer's save made every customer list stale, though most of the
 never showed that customer. On PostgreSQL a rendered fragment also keeps, for every
 statement its render ran that read a row model's table, the SQL, its parameters and a
 digest of the rows it returned (`Checks`). When only such versions have moved, the
-statements run again, in order: if each returns the same rows, the view would run the
+statements run again (the last first: see rows_unchanged): if each returns the same rows, the view would run the
 same statements with the same results and draw the same HTML (everything else it
 depends on is in the key, or in a catalogue version that has not moved), so the entry
 is used and stamped with the current versions. One statement's rows differ, a row
@@ -404,13 +404,17 @@ class Checks:
 
 def rows_unchanged(checks: Checks) -> bool:
     """Whether every statement returns the rows it returned when the fragment was drawn. A statement
-    that fails (its SQL older than a migration) means no: the fragment is drawn again."""
+    that fails (its SQL older than a migration) means no: the fragment is drawn again.
+
+    All must hold, so their order does not matter: the last first. A list's last statements read
+    its page's rows by id (cheap, and the first to differ when a shown row was saved); its ids and
+    count, the costly one, come first in a list and so are checked last."""
     connection = connections[checks.using]
     # Inside a transaction a failed statement would break it: a savepoint keeps it usable.
     guard = transaction.atomic(using=checks.using) if connection.in_atomic_block else nullcontext()
     try:
         with guard, connection.cursor() as cursor:
-            for sql, params, digest in checks.statements:
+            for sql, params, digest in reversed(checks.statements):
                 cursor.execute(sql, params)
                 if _rows_digest(cursor.fetchall()) != digest:
                     return False
