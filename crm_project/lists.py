@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, cast
 
 import django_filters
@@ -411,7 +411,7 @@ class CachedContentMixin:
     def get(self, request, *args, **kwargs):
         if not self.content_cached or (request.htmx and not request.htmx.boosted):
             return super().get(request, *args, **kwargs)  # type: ignore[misc]
-        self.content = ResponseFragment(self.content_described(), csrf_token=lambda: get_token(request))
+        self.content = ListContent(self.content_described(), csrf_token=lambda: get_token(request))
         if self.content.html is not None:
             return self.render_to_response(self.cached_content_context())  # type: ignore[attr-defined]
         with self.content.recording():
@@ -424,6 +424,34 @@ class CachedContentMixin:
     def cached_content_context(self) -> dict:
         """What the page outside the content needs (its title)."""
         return {"view": self, "page_title": getattr(self, "page_title", ""), "list_content": self.content}
+
+    def content_not_kept(self) -> None:
+        """Draw this request's content without keeping it: it shows something that will
+        change before its key does (a task falling due within the key's minute)."""
+        content = getattr(self, "content", None)
+        if content is not None:
+            content.kept = False
+
+
+class ListContent(ResponseFragment):
+    """A list's content (CachedContentMixin), which its view may decide not to keep
+    once it has seen the rows (`kept = False`)."""
+
+    kept = True
+
+    def keep(self, html: str, *, csrf_token: str | None = None) -> None:
+        if self.kept:
+            super().keep(html, csrf_token=csrf_token)
+
+
+def this_minute() -> datetime:
+    """The start of the current minute: the key of a list that shows the time of day
+    (due badges, SLA clocks), with `minute_end` the instant until which it may be kept."""
+    return timezone.now().replace(second=0, microsecond=0)
+
+
+def minute_end(minute: datetime) -> datetime:
+    return minute + timedelta(minutes=1)
 
 
 def request_described(request: HttpRequest) -> tuple:

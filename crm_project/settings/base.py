@@ -357,8 +357,15 @@ CRM_CACHED_ROW_MODELS: list[str] = [
     "analytics.ClvRun",
     "analytics.ClvScore",
     "analytics.RfmScore",
-    # The pipeline board's counts and totals (sales.views.deals.board).
+    # The pipeline board's counts and totals (sales.views.deals.board), the deal list.
     "sales.Deal",
+    # The order, lead, task and ticket lists (their content is cached: crm_project.lists).
+    "sales.Order",
+    "sales.Lead",
+    "sales.Task",
+    "support.Ticket",
+    # The ticket list's queue column and menus, and who works which queue (its members).
+    "support.Queue",
 ]
 
 # --- Registries: how higher apps extend lower apps' pages ----------------------

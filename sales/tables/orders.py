@@ -32,7 +32,11 @@ class OrderTable(TotalsTable):
     customer = tables.Column(
         verbose_name=_("Customer"), linkify=True, order_by=("customer__last_name", "customer__first_name")
     )
-    ordered_at = ShortDateColumn(verbose_name=_("Ordered at"), format="SHORT_DATETIME_FORMAT")
+    # The id breaks ties the same way round as the date, so that the newest first is one walk
+    # down order_date_idx (-ordered_at, -id); "-ordered_at, id" sorted all 333k orders (80 ms).
+    ordered_at = ShortDateColumn(
+        verbose_name=_("Ordered at"), format="SHORT_DATETIME_FORMAT", order_by=("ordered_at", "pk")
+    )
     status = CellTemplateColumn(
         template_name="sales/partials/order_status_badge.html", verbose_name=_("Status"), order_by=("status",)
     )

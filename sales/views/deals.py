@@ -209,6 +209,8 @@ class DealListView(FilteredTableView):
     filterset_class = DealFilter
     template_name = "sales/deal_list.html"
     page_title = gettext_lazy("Deals")
+    # Its rows are deals, customers, stages and owners (all watched).
+    content_cached = True
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
@@ -217,6 +219,11 @@ class DealListView(FilteredTableView):
 
     def get_queryset(self):
         return selectors.deal_list_for_user(user=self.request.user)
+
+    def content_described(self) -> tuple:
+        # A deal whose expected close date has passed is "Overdue" (Deal.close_overdue): from
+        # the next local day on, so the day is in the key (the time zone is already).
+        return (*super().content_described(), timezone.localdate().isoformat())
 
     def get_table(self, **kwargs):
         table = super().get_table(**kwargs)

@@ -56,6 +56,8 @@ class LeadListView(FilteredTableView):
     filterset_class = LeadFilter
     template_name = "sales/lead_list.html"
     page_title = gettext_lazy("Leads")
+    # Its rows are leads, owners and teams (all watched); nothing it shows depends on the time.
+    content_cached = True
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:

@@ -8,13 +8,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import roles
 from crm_project.helpers import next_url
-from crm_project.lists import FilteredTableView
+from crm_project.lists import FilteredTableView, minute_end, this_minute
 from crm_project.versioning import StaleEdit, refused_edit_form
 from customers.selectors.customers import customer_get_for_user
 
@@ -46,6 +47,10 @@ class TaskListView(FilteredTableView):
     filterset_class = TaskFilter
     template_name = "sales/task_list.html"
     page_title = gettext_lazy("Tasks")
+    # Its rows are tasks, their assignees and what they relate to (all watched). A task
+    # turns "Overdue" at its due time, to the second: the key holds the minute, and a page
+    # with an open task falling due later in that minute is drawn without being kept.
+    content_cached = True
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not may_have_tasks(request.user):
@@ -54,6 +59,26 @@ class TaskListView(FilteredTableView):
 
     def get_queryset(self):
         return task_list_for_user(user=self.request.user)
+
+    def content_described(self) -> tuple:
+        self.minute = this_minute()
+        return (*super().content_described(), self.minute.isoformat())
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        minute = getattr(self, "minute", None)
+        if minute is not None and self._changes_before(minute_end(minute), table):
+            self.content_not_kept()
+        return table
+
+    def _changes_before(self, end, table) -> bool:
+        """Whether the page would read otherwise before `end`: a task on it falls due, or
+        its "Due" filter compares with the time of day (overdue, the next 7 days: a task
+        anywhere in the set may cross it), not the day ("today")."""
+        if self.request.GET.get("when") in ("overdue", "week"):
+            return True
+        now = timezone.now()
+        return any(row.record.done_at is None and now < row.record.due_at < end for row in table.page.object_list)
 
 
 def _related_from_query(request) -> dict:

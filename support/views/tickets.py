@@ -1,6 +1,8 @@
 """The agents' ticket list: filters, saved views, bulk actions and the CSV export;
 and the agent's "New ticket" form. (The ticket's own page lives in views/ticket.py.)"""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,13 +19,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from crm_project.helpers import next_url
-from crm_project.lists import FilteredTableView, ListPaginator, planner_rows
+from crm_project.lists import FilteredTableView, ListPaginator, minute_end, planner_rows, this_minute
 from customers.services.exports import customers_export_csv
 
 from ..filters.tickets import TicketFilter
 from ..forms.tickets import BulkTicketForm, NewTicketForm
 from ..models import Ticket
-from ..selectors.lists import customer_matches_for_user, may_use_support, ticket_list_for_user
+from ..selectors.lists import (
+    BREACHING_SOON_MINUTES,
+    customer_matches_for_user,
+    may_use_support,
+    ticket_list_for_user,
+)
 from ..services import agent, bulk, exports
 from ..tables import TicketTable
 
@@ -60,6 +67,13 @@ class TicketListView(FilteredTableView):
     paginator_class = TicketListPaginator
     template_name = "support/ticket_list.html"
     page_title = gettext_lazy("Tickets")
+    # Its rows are tickets, customers, queues and assignees (all watched; a search of the
+    # messages reads a table nobody watches, so that list is never kept). The SLA column
+    # counts down in minutes: the key holds the minute, so a countdown is at most a minute
+    # old ("2h 10m left" drawn at 12:00:05 still shows at 12:00:59), and a page on which a
+    # clock turns "near" or "breached" later in that minute is drawn without being kept:
+    # a clock's colour and state are never late.
+    content_cached = True
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
@@ -68,6 +82,30 @@ class TicketListView(FilteredTableView):
 
     def get_queryset(self):
         return ticket_list_for_user(user=self.request.user)
+
+    def content_described(self) -> tuple:
+        self.minute = this_minute()
+        return (*super().content_described(), self.minute.isoformat())
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        minute = getattr(self, "minute", None)
+        if minute is not None and self._changes_before(minute_end(minute), table):
+            self.content_not_kept()
+        return table
+
+    def _changes_before(self, end, table) -> bool:
+        """Whether a clock's state (on track, near, breached) would read otherwise before
+        `end`: one on the page crosses a cut-off, or the SLA filter compares the whole
+        set with the time of day."""
+        if self.request.GET.get("sla"):
+            return True
+        soon = timedelta(minutes=BREACHING_SOON_MINUTES)
+        for row in table.page.object_list:
+            due = getattr(row.record, "sla_due", None)
+            if due is not None and (table.now < due < end or table.now < due - soon < end):
+                return True
+        return False
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
