@@ -172,6 +172,10 @@ class Command(BaseCommand):
             ("/sales/pipeline/ (admin)", a, "/sales/pipeline/"),
             ("/sales/pipeline/ (manager)", m, "/sales/pipeline/"),
             ("/analytics/rfm/ (admin)", a, "/analytics/rfm/"),
+            ("/sales/orders/ (admin)", a, "/sales/orders/"),
+            ("/sales/orders/ (manager)", m, "/sales/orders/"),
+            ("/sales/deals/ (admin)", a, "/sales/deals/"),
+            ("/sales/deals/ (manager)", m, "/sales/deals/"),
         ]
         for _label, username, url in pages:  # warm up: templates, caches, connections
             response = clients[username].get(url)
