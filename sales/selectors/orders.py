@@ -60,7 +60,7 @@ def _of_visible_customers(user, *, db: str) -> Q | Lookup:
         return Q(customer_id__in=customers)
     # Each branch in its index's order: then the planner reads the ids from the branch's
     # partial index alone (customer_alive_owner_name_idx, …) instead of 10,000 heap pages.
-    ordering = Customer._meta.ordering
+    ordering = [str(item) for item in Customer._meta.ordering or ()]
     parts = [branch.order_by(*ordering) for branch in branches]
     ids = ArraySubquery(parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0])
     # `= ANY(ARRAY(…))`: computed once, then probed in the orders' customer index. As
