@@ -403,7 +403,13 @@ class CachedContentMixin:
     The key: the list, its path, the query string (its parameters sorted), the user, the
     user's access as computed on this request (roles and team ids, one query per request
     as on every page), language and time zone. The entry lives while no table the list
-    read (customers, companies, scores, users, tags…) has been written."""
+    read (customers, companies, scores, users, tags…) has been written.
+
+    A list that shows the time adds it to its key (`content_described`): the day for a
+    date's "Overdue" (the deal list), `this_minute()` for the time of day (the task list's
+    due badges, the ticket list's SLA clocks); and when a row on the page would read
+    otherwise before that key changes (a task falling due later in the minute) it calls
+    `content_not_kept()`: the page is drawn for this request only."""
 
     request: "HtmxHttpRequest"
     content_cached = False
