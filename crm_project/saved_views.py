@@ -23,7 +23,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponseRedirect, QueryDict
 from django.urls import Resolver404, path, resolve
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -150,7 +150,8 @@ class SavedViewsMixin:
             "active_view": self.active_view,
             "default_view": self.default_view,
             "saved_view_teams": cached_result(("teams_of", user.pk), lambda: list(selectors.teams_of(user))),  # type: ignore[arg-type]
-            "column_choices": column_choices(table),
+            # Drawn in the filter bar only, which the fragment cache often has (header text per column).
+            "column_choices": SimpleLazyObject(lambda: column_choices(table)),
             "columns_value": self.request.GET.get(COLUMNS_PARAMETER),
             "current_query": self.request.GET.urlencode(),
             # With a default view the bare URL opens it; `?view=` is the plain list.

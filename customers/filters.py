@@ -2,11 +2,12 @@
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
 from accounts.selectors import active_users
-from crm_project.lists import DateInputFilter
+from crm_project.lists import DateInputFilter, SharedFormFilterSet
 
 from . import registry
 from .models import Company, Customer, CustomField, Tag
@@ -17,7 +18,7 @@ def _users(request):
     return active_users() if request else User.objects.none()
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(SharedFormFilterSet):
     # Inline in the filter bar; the others go behind "More filters".
     main_filters = ("q", "owner", "lifecycle_stage")
     q = django_filters.CharFilter(
@@ -50,11 +51,19 @@ class CustomerFilter(django_filters.FilterSet):
 
     def __init__(self, *args, custom_fields: list[CustomField] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in custom_fields or []:
+        self.custom_fields = custom_fields or []
+        for field in self.custom_fields:
             self.filters[f"cf_{field.key}"] = _custom_field_filter(field)
         self.extensions = registry.customer_list_filters()
         for extension in self.extensions:
             self.filters.update(extension.declare())
+
+    def form_shape(self) -> tuple:
+        """The filters beyond the declared ones: one per active custom field (_custom_field_filter
+        reads these attributes), and the other apps' (settings; their declare() is the same on
+        every call, see registry.CustomerListFilters)."""
+        fields = tuple((f.key, f.field_type, f.label, tuple(f.choice_list)) for f in self.custom_fields)
+        return fields, tuple(settings.CRM_CUSTOMER_LIST_FILTERS)
 
     def search(self, queryset, name, value):
         return customer_search(queryset, value) if value.strip() else queryset

@@ -53,7 +53,10 @@ class CustomerPanel:
 class CustomerListFilters(Protocol):
     """Filters another app adds to the customer list.
 
-    `declare()` returns the django-filter filters to add (by parameter name);
+    `declare()` returns the django-filter filters to add (by parameter name), the same
+    ones on every call: the list's form class is built once per process from them
+    (crm_project.lists.SharedFormFilterSet), so options read from the database come
+    from a queryset (each form reads it anew), never from a list made in declare();
     `apply(queryset, data)` filters with the cleaned values, after the list's
     own filters, so filters that only mean something together can be read as one;
     `scope_note(data, user=)` says when the user's scope hides part of the selection."""
