@@ -20,6 +20,10 @@ TAG_BADGE = '<span class="badge rounded-pill me-1" style="background-color: {}">
 class CustomerTable(tables.Table):
     # Below md each row is a card with these fields (the first is its title).
     card_fields = ("name", "company", "lifecycle_stage")
+    # Its header cells and cells' attributes depend on this class, the sort and the language
+    # only (no attrs nor verbose names given per table, none callable; the extra columns are
+    # settings'): drawn once per process (crm_tags._fixed_cell).
+    fixed_cells = True
 
     ids = BulkSelectColumn()
     # Plain cells (format_html), not TemplateColumns: a cell template runs every

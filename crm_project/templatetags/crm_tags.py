@@ -229,13 +229,41 @@ def table_head(context, table, card: list[str]) -> str:
     cells = []
     for column in table.columns:
         hide = ' data-card="hide"' if column.name not in card or not column.orderable else ""
-        header: str = conditional_escape(column.header)
+        opening = _fixed_cell(
+            table, column, "th", lambda column=column: f"<th {column.attrs['th'].as_html()}", *_sort(column)
+        )
+        header = _fixed_cell(table, column, "header", lambda column=column: str(conditional_escape(column.header)))
         if column.orderable:
             sorted_query = {**query, table.prefixed_order_by_field: column.order_by_alias.next}
             href = escape("?" + urlencode(sorted_query, doseq=True))
             header = f'<a href="{href}">{header}</a>'
-        cells.append(f'<th {column.attrs["th"].as_html()} scope="col"{hide}>{header}</th>')
+        cells.append(f'{opening} scope="col"{hide}>{header}</th>')
     return mark_safe("".join(cells))  # noqa: S308 - every part escaped above
+
+
+# Header cells and cells' opening tags of tables that declare `fixed_cells = True`: kept per
+# process by table class, column, the part, the language and what else the part shows (a
+# header cell's classes: the sort; a cell's: its role in the phone's cards). django-tables2
+# works out a column's attributes and header (translated labels, a checkbox drawn for the
+# header) anew for every table: about half a millisecond of a freshly drawn customer list
+# (issue 11). A few entries per column; the bound only guards a mistake.
+_fixed_cells: dict[tuple, str] = {}
+FIXED_CELLS_MAX = 4096
+
+
+def _fixed_cell(table, column, part: str, draw: Callable[[], str], *more) -> str:
+    """`draw()`, kept for the table's class when it declares `fixed_cells = True`: its promise
+    that these parts depend on nothing else (no attributes or verbose names given per table,
+    no callable attributes, no column of another definition under the same name and type)."""
+    if not getattr(table, "fixed_cells", False):
+        return draw()
+    key = (type(table), column.name, type(column.column), part, translation.get_language(), *more)
+    html = _fixed_cells.get(key)
+    if html is None:
+        if len(_fixed_cells) >= FIXED_CELLS_MAX:
+            _fixed_cells.clear()
+        html = _fixed_cells[key] = draw()
+    return html
 
 
 @register.simple_tag
@@ -251,7 +279,7 @@ def table_rows(table, card: list[str]) -> str:
     columns' cells itself (`cell_renderers()`: column name -> the cell's HTML for a
     record), skipping even that per-cell work; its cells must be the same HTML."""
     renderers = table.cell_renderers() if hasattr(table, "cell_renderers") else {}
-    cells = [_Cell(column, card, renderers.get(column.name)) for column in table.columns]
+    cells = [_Cell(column, _td_opening(table, column, card), renderers.get(column.name)) for column in table.columns]
     row_attrs = _RowAttrs(table)
     # Each BoundRow takes its even/odd from the table's counter; anything that went over the
     # rows before (the page's tags and lifetime values) moved it on. Table.as_html resets it too.
@@ -267,9 +295,8 @@ class _Cell:
     """One column's cells: BoundRow._get_and_render_with and _call_render, with
     everything that does not depend on the row looked up once."""
 
-    def __init__(self, column, card: list[str], renderer: Callable[[models.Model], str] | None = None):
-        td = column.attrs.get("td", {})
-        self.opening = str(format_html("<td {}{}>", td.as_html() if td else "", _card_role(column, card)))
+    def __init__(self, column, opening: str, renderer: Callable[[models.Model], str] | None = None):
+        self.opening = opening
         self.renderer = renderer
         self.bound = column
         self.column = column.column
@@ -421,6 +448,24 @@ class _RowAttrs:
         attrs = tables.utils.computed_values(self.table.row_attrs, kwargs={"table": self.table, "record": record})
         attrs["class"] = f"{attrs['class']} {parity}" if attrs.get("class") else parity
         return str(tables.utils.AttributeDict(attrs).as_html())
+
+
+def _sort(column) -> tuple[bool, str]:
+    """What a header cell's classes say of the sort (BoundColumn.get_th_class)."""
+    if not column.is_ordered:
+        return column.orderable, ""
+    return column.orderable, "desc" if column.order_by_alias.is_descending else "asc"
+
+
+def _td_opening(table, column, card: list[str]) -> str:
+    """A column's `<td …>`: its attributes and its role in the phone's cards."""
+    place = "hide" if column.name not in card else "title" if column.name == card[0] else "label"
+
+    def draw() -> str:
+        td = column.attrs.get("td", {})
+        return str(format_html("<td {}{}>", td.as_html() if td else "", _card_role(column, card)))
+
+    return _fixed_cell(table, column, "td", draw, place)
 
 
 def _card_role(column, card: list[str]) -> str:

@@ -1,7 +1,8 @@
 """A freshly drawn customer list is the same HTML with the shortcuts that make it cheaper
 (issue 11) as without them: the filter form's class kept per process
-(crm_project.lists.SharedFormFilterSet), the bulk form and the column chooser built only
-where they are drawn. Filters of every kind, languages and the kept class's key included."""
+(crm_project.lists.SharedFormFilterSet), the table's header cells and cell attributes kept
+per process (crm_tags._fixed_cell), the bulk form and the column chooser built only where
+they are drawn. Filters of every kind, sorts, languages and the kept class's key included."""
 
 import re
 
@@ -16,6 +17,7 @@ from analytics.models import RfmSegment
 from analytics.tests.clv_factory import clv_run
 from customers.filters import CustomerFilter
 from customers.models import CustomField
+from customers.tables import CustomerTable
 from customers.tests.factories import CompanyFactory, CustomerFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +54,7 @@ QUERIES = {
     "custom fields": lambda ids: {"cf_region": "North", "cf_since": "2026-01-05"},
     "other apps' filters and a tag": lambda ids: {"rfm_segment": ids["segment"], "clv_min": "5", "tag": ids["tag"]},
     "columns, order and a date": lambda ids: {"cols": "email,tags", "sort": "-name", "created_after": "2020-01-01"},
+    "another order": lambda ids: {"sort": "created_at", "country": "DE"},
     "an invalid value": lambda ids: {"owner": "999999", "created_before": "not a date"},
 }
 
@@ -64,8 +67,10 @@ def page(client, query: dict) -> str:
 
 
 def without_shortcuts(monkeypatch) -> None:
-    """django-filter's own form class on every request; the forms built in the view."""
+    """django-filter's own form class on every request; django-tables2's header cells and cell
+    attributes on every table; the forms built in the view."""
     monkeypatch.setattr(CustomerFilter, "form_shape", lambda self: None)
+    monkeypatch.setattr(CustomerTable, "fixed_cells", False)
     monkeypatch.setattr(customers.views.customers, "SimpleLazyObject", lambda make: make())
     monkeypatch.setattr(crm_project.saved_views, "SimpleLazyObject", lambda make: make())
 
@@ -77,8 +82,8 @@ def test_a_freshly_drawn_customer_list_is_the_same_html_with_its_shortcuts(
 ):
     client = client_for(admin_user)
     client.post(reverse("set_language"), {"language": language, "next": "/"})
-    first = page(client, query(shown))  # builds the form class
-    kept = page(client, query(shown))  # from the kept class
+    first = page(client, query(shown))  # builds the form class and the header cells
+    kept = page(client, query(shown))  # from what the first kept
     without_shortcuts(monkeypatch)
     theirs = page(client, query(shown))
 
