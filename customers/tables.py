@@ -9,7 +9,7 @@ from django.utils.functional import cached_property
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from crm_project.lists import BulkSelectColumn, ShortDateColumn, url_template
+from crm_project.lists import BulkSelectColumn, ShortDateColumn, shallow_copied_columns, url_template
 
 from .models import Company, Customer
 from .selectors.customers import customer_tag_badges as tag_badges
@@ -17,6 +17,7 @@ from .selectors.customers import customer_tag_badges as tag_badges
 TAG_BADGE = '<span class="badge rounded-pill me-1" style="background-color: {}">{}</span>'
 
 
+@shallow_copied_columns
 class CustomerTable(tables.Table):
     # Below md each row is a card with these fields (the first is its title).
     card_fields = ("name", "company", "lifecycle_stage")

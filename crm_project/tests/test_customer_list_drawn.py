@@ -1,7 +1,8 @@
 """A freshly drawn customer list is the same HTML with the shortcuts that make it cheaper
 (issue 11) as without them: the filter form's class kept per process
 (crm_project.lists.SharedFormFilterSet), the table's header cells and cell attributes kept
-per process (crm_tags._fixed_cell), the bulk form and the column chooser built only where
+per process (crm_tags._fixed_cell), its columns copied shallowly (crm_project.lists.
+ShallowCopiedColumns), the bulk form and the column chooser built only where
 they are drawn. Filters of every kind, sorts, languages and the kept class's key included."""
 
 import re
@@ -67,10 +68,11 @@ def page(client, query: dict) -> str:
 
 
 def without_shortcuts(monkeypatch) -> None:
-    """django-filter's own form class on every request; django-tables2's header cells and cell
-    attributes on every table; the forms built in the view."""
+    """django-filter's own form class on every request; django-tables2's header cells, cell
+    attributes and deep copies of the columns on every table; the forms built in the view."""
     monkeypatch.setattr(CustomerFilter, "form_shape", lambda self: None)
     monkeypatch.setattr(CustomerTable, "fixed_cells", False)
+    monkeypatch.setattr(CustomerTable, "base_columns", dict(CustomerTable.base_columns))
     monkeypatch.setattr(customers.views.customers, "SimpleLazyObject", lambda make: make())
     monkeypatch.setattr(crm_project.saved_views, "SimpleLazyObject", lambda make: make())
 
@@ -135,3 +137,12 @@ def test_the_owner_filter_of_a_kept_form_class_validates_against_this_requests_u
     newcomer = UserFactory(username="nora")  # joined after the class was kept
 
     assert 'data-filter="owner"' in page(client, {"owner": newcomer.pk})
+
+
+def test_columns_hidden_on_one_list_show_on_the_next(client_for, admin_user, shown):
+    client = client_for(admin_user)
+    assert 'id="customer-table"' in page(client, {"cols": "email"})
+    shown_once_hidden = page(client, {})
+
+    assert ">Phone</a></th>" in shown_once_hidden and ">Tags</th>" in shown_once_hidden
+    assert not any(column.visible is False for column in CustomerTable.base_columns.values())
