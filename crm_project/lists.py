@@ -757,9 +757,10 @@ def filter_chips(filterset, request: HttpRequest, *, empty_url: str | None = Non
     Removing a chip leaves the saved view it came from (`view` goes too); removing
     the last one leads to `empty_url` (the "clear" link when a default view would
     otherwise open again)."""
-    form = filterset.form
-    if not form.is_valid():
+    # FilterSet.is_valid(): an unbound FilterSet (a list without filters) builds no form for it.
+    if not filterset.is_valid():
         return []
+    form = filterset.form
     chips = []
     for name, list_filter in filterset.filters.items():
         value = form.cleaned_data.get(name)

@@ -76,7 +76,7 @@ class CustomerListView(FilteredTableView):
 
     def _scope_notes(self) -> list[str]:
         filterset = cast(CustomerFilter, self.filterset)
-        if not filterset.form.is_valid():
+        if not filterset.is_valid():  # unbound: no form is built
             return []
         data, user = filterset.form.cleaned_data, self.request.user
         notes = (extension.scope_note(data, user=user) for extension in filterset.extensions)
