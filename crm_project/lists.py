@@ -200,10 +200,10 @@ class ListPaginator(CappedPaginator):
         if self._first_ids is not None and self._first_ids[0] == bottom:
             _bottom, first_ids, at_end = self._first_ids
             if at_end or top - bottom <= len(first_ids):
-                return list(ordered.filter(pk__in=first_ids[: top - bottom]))
+                return _rows_in_order(queryset, first_ids[: top - bottom])
         if self._branches is not None:
             page = _branches_page(self._branches, ordered.query.order_by, bottom, top)
-            return list(ordered.filter(pk__in=[row[0] for row in page]))
+            return _rows_in_order(queryset, [row[0] for row in page])
         if not _may_defer(queryset):
             return list(ordered[bottom:top])
         ids = ordered.order_by(*self._inner_ordering([*ordered.query.order_by])).values("pk")[bottom:top]
@@ -260,6 +260,14 @@ def _queryset_of(object_list) -> QuerySet | None:
     if isinstance(object_list, BoundRows) and isinstance(object_list.data, TableQuerysetData):
         return object_list.data.data
     return object_list if isinstance(object_list, QuerySet) else None
+
+
+def _rows_in_order(queryset: QuerySet, ids: list) -> list:
+    """The rows of `ids`, in the order of `ids` (they were picked in list order): put in order
+    here, not by an ORDER BY, which took a third of compiling the rows' query (its select of
+    fifty columns is matched against the ordering), about 0.25 ms of a list (issue 11)."""
+    rows = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def _with_pk(ordering) -> list:
