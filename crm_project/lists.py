@@ -569,13 +569,14 @@ class SharedFormFilterSet(django_filters.FilterSet):
 
     @property
     def form(self) -> forms.Form:
-        if not hasattr(self, "_form"):
-            form = super().form
+        made = not hasattr(self, "_form")
+        form = super().form
+        if made:
             for name, list_filter in self.filters.items():
                 if isinstance(list_filter, QuerySetRequestMixin) and callable(list_filter.queryset):
                     field = cast(forms.ModelChoiceField, form.fields[name])
                     field.queryset = list_filter.get_queryset(list_filter.get_request())
-        return self._form
+        return form
 
 
 class DateInputFilter(django_filters.DateFilter):

@@ -1,7 +1,7 @@
 import itertools
 from collections.abc import Callable
 from datetime import datetime
-from functools import partialmethod
+from functools import partial, partialmethod
 from html import escape
 
 import django_tables2 as tables
@@ -229,10 +229,8 @@ def table_head(context, table, card: list[str]) -> str:
     cells = []
     for column in table.columns:
         hide = ' data-card="hide"' if column.name not in card or not column.orderable else ""
-        opening = _fixed_cell(
-            table, column, "th", lambda column=column: f"<th {column.attrs['th'].as_html()}", *_sort(column)
-        )
-        header = _fixed_cell(table, column, "header", lambda column=column: str(conditional_escape(column.header)))
+        opening = _fixed_cell(table, column, "th", _th_opening, *_sort(column))
+        header = _fixed_cell(table, column, "header", _header)
         if column.orderable:
             sorted_query = {**query, table.prefixed_order_by_field: column.order_by_alias.next}
             href = escape("?" + urlencode(sorted_query, doseq=True))
@@ -251,19 +249,28 @@ _fixed_cells: dict[tuple, str] = {}
 FIXED_CELLS_MAX = 4096
 
 
-def _fixed_cell(table, column, part: str, draw: Callable[[], str], *more) -> str:
-    """`draw()`, kept for the table's class when it declares `fixed_cells = True`: its promise
-    that these parts depend on nothing else (no attributes or verbose names given per table,
-    no callable attributes, no column of another definition under the same name and type)."""
+def _fixed_cell(table, column, part: str, draw: Callable[..., str], *more) -> str:
+    """`draw(column, *more)`, kept for the table's class when it declares `fixed_cells = True`:
+    its promise that these parts depend on nothing else (no attributes or verbose names given
+    per table, no callable attributes, no column of another definition under the same name)."""
     if not getattr(table, "fixed_cells", False):
-        return draw()
+        return draw(column, *more)
     key = (type(table), column.name, type(column.column), part, translation.get_language(), *more)
     html = _fixed_cells.get(key)
     if html is None:
         if len(_fixed_cells) >= FIXED_CELLS_MAX:
             _fixed_cells.clear()
-        html = _fixed_cells[key] = draw()
+        html = _fixed_cells[key] = draw(column, *more)
     return html
+
+
+def _th_opening(column, *sort) -> str:
+    """`<th` and the header cell's attributes (their classes say how the list is sorted: `sort`)."""
+    return f"<th {column.attrs['th'].as_html()}"
+
+
+def _header(column) -> str:
+    return str(conditional_escape(column.header))
 
 
 @register.simple_tag
@@ -460,12 +467,13 @@ def _sort(column) -> tuple[bool, str]:
 def _td_opening(table, column, card: list[str]) -> str:
     """A column's `<td …>`: its attributes and its role in the phone's cards."""
     place = "hide" if column.name not in card else "title" if column.name == card[0] else "label"
+    return _fixed_cell(table, column, "td", partial(_td_html, card=card), place)
 
-    def draw() -> str:
-        td = column.attrs.get("td", {})
-        return str(format_html("<td {}{}>", td.as_html() if td else "", _card_role(column, card)))
 
-    return _fixed_cell(table, column, "td", draw, place)
+def _td_html(column, place: str, *, card: list[str]) -> str:
+    """`<td …>` (`place`: the column's role in the cards, which `card` decides)."""
+    td = column.attrs.get("td", {})
+    return str(format_html("<td {}{}>", td.as_html() if td else "", _card_role(column, card)))
 
 
 def _card_role(column, card: list[str]) -> str:
