@@ -2,8 +2,10 @@
 (issue 11) as without them: the filter form's class kept per process
 (crm_project.lists.SharedFormFilterSet), the table's header cells and cell attributes kept
 per process (crm_tags._fixed_cell), its columns copied shallowly (crm_project.lists.
-ShallowCopiedColumns), the bulk form and the column chooser built only where
-they are drawn. Filters of every kind, sorts, languages and the kept class's key included."""
+ShallowCopiedColumns), no filter form for a list without filters, a page's rows put in the
+order of their ids (crm_project.lists._rows_in_order), the bulk form and the column chooser
+built only where they are drawn. Filters of every kind, sorts, languages and the kept
+class's key included."""
 
 import re
 
@@ -11,6 +13,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
+import crm_project.lists
 import crm_project.saved_views
 import customers.views.customers
 from accounts.tests.factories import UserFactory
@@ -69,7 +72,20 @@ def page(client, query: dict) -> str:
 
 def without_shortcuts(monkeypatch) -> None:
     """django-filter's own form class on every request; django-tables2's header cells, cell
-    attributes and deep copies of the columns on every table; the forms built in the view."""
+    attributes and deep copies of the columns on every table; the filter form built before
+    the chips ask whether it is valid; the rows ordered by the database; the forms built in
+    the view."""
+    chips, with_pk = crm_project.lists.filter_chips, crm_project.lists._with_pk
+
+    def chips_from_the_form(filterset, request, **kwargs):
+        filterset.form  # noqa: B018 - built, as it was before the FilterSet was asked
+        return chips(filterset, request, **kwargs)
+
+    def rows_ordered_by_the_database(queryset, ids):
+        return list(queryset.order_by(*with_pk(queryset.query.order_by)).filter(pk__in=ids))
+
+    monkeypatch.setattr(crm_project.lists, "filter_chips", chips_from_the_form)
+    monkeypatch.setattr(crm_project.lists, "_rows_in_order", rows_ordered_by_the_database)
     monkeypatch.setattr(CustomerFilter, "form_shape", lambda self: None)
     monkeypatch.setattr(CustomerTable, "fixed_cells", False)
     monkeypatch.setattr(CustomerTable, "base_columns", dict(CustomerTable.base_columns))
