@@ -534,7 +534,7 @@ class FilteredTableView(LoginRequiredMixin, SavedViewsMixin, CachedContentMixin,
         return query.urlencode()
 
 
-# Form classes of SharedFormFilterSets: (FilterSet class, shape, language) -> class. A handful.
+# Form classes of SharedFormFilterSets: (FilterSet class, filter names, shape, language) -> class.
 _form_classes: dict[tuple, type[forms.Form]] = {}
 FORM_CLASSES_MAX = 64
 
@@ -544,8 +544,9 @@ class SharedFormFilterSet(django_filters.FilterSet):
 
     django-filter builds a new Form class, and a new form field for every filter, on each
     request (about 0.6 ms of a freshly drawn customer list, issue 11). Here the class is
-    kept by FilterSet class, `form_shape()` and language (a filter without a label of its
-    own gets its field's label translated when the field is built). Each form still
+    kept by FilterSet class, the names of its filters (the API leaves out those a request
+    does not name, api.filters), `form_shape()` and language (a filter without a label of
+    its own gets its field's label translated when the field is built). Each form still
     deep-copies the class's fields, as every Django form does, and a filter whose queryset
     is a callable (`queryset=lambda request: ...`) gives its menu a queryset from this
     request: nothing a request chooses is kept."""
@@ -559,7 +560,7 @@ class SharedFormFilterSet(django_filters.FilterSet):
         shape = self.form_shape()
         if shape is None:
             return super().get_form_class()
-        key = (type(self), shape, get_language())
+        key = (type(self), tuple(self.filters), shape, get_language())
         form_class = _form_classes.get(key)
         if form_class is None:
             if len(_form_classes) >= FORM_CLASSES_MAX:
