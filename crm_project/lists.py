@@ -20,7 +20,7 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import Coalesce
-from django.db.models.sql.where import AND
+from django.db.models.sql.where import AND, WhereNode
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template import Engine
@@ -266,8 +266,23 @@ def _rows_in_order(queryset: QuerySet, ids: list) -> list:
     """The rows of `ids`, in the order of `ids` (they were picked in list order): put in order
     here, not by an ORDER BY, which took a third of compiling the rows' query (its select of
     fifty columns is matched against the ordering), about 0.25 ms of a list (issue 11)."""
-    rows = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
+    rows = {row.pk: row for row in _without_filters(queryset.order_by()).filter(pk__in=ids)}
     return [rows[pk] for pk in ids if pk in rows]
+
+
+def _without_filters(queryset: QuerySet) -> QuerySet:
+    """The queryset without its WHERE, for reading rows whose ids its own filtered query picked
+    in this request: the filters (access, search, soft delete) have done their work. Applied
+    again, the planner may read the rows through them: a manager's orders list probed the
+    order index for each of 20,000 visible customers' ids (25 ms) to find 25 orders by id.
+    Kept when a join of the query is many-valued (a filter on tags joins each tag): without it
+    the join would read every tag of every row on the page, a row each."""
+    joins = [alias for alias in queryset.query.alias_map.values() if getattr(alias, "join_field", None)]
+    if not all(join.join_field.many_to_one or join.join_field.one_to_one for join in joins):
+        return queryset
+    queryset = queryset.all()
+    queryset.query.where = WhereNode()
+    return queryset
 
 
 def _with_pk(ordering) -> list:
