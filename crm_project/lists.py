@@ -20,6 +20,7 @@ from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import connections
 from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import Coalesce
+from django.db.models.sql.datastructures import Join
 from django.db.models.sql.where import AND, WhereNode
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
@@ -277,8 +278,8 @@ def _without_filters(queryset: QuerySet) -> QuerySet:
     order index for each of 20,000 visible customers' ids (25 ms) to find 25 orders by id.
     Kept when a join of the query is many-valued (a filter on tags joins each tag): without it
     the join would read every tag of every row on the page, a row each."""
-    joins = [alias for alias in queryset.query.alias_map.values() if getattr(alias, "join_field", None)]
-    if not all(join.join_field.many_to_one or join.join_field.one_to_one for join in joins):
+    fields = [join.join_field for join in queryset.query.alias_map.values() if isinstance(join, Join)]
+    if not all(getattr(field, "many_to_one", False) or getattr(field, "one_to_one", False) for field in fields):
         return queryset
     queryset = queryset.all()
     queryset.query.where = WhereNode()
