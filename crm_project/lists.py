@@ -476,6 +476,28 @@ class ListContent(ResponseFragment):
             super().keep(html, csrf_token=csrf_token)
 
 
+class KeyedByTheMinute:
+    """A cached list that shows the time of day (the tasks' due badges, the tickets' SLA
+    clocks): the minute is in its content's key, and a page that would read otherwise before
+    that minute ends (`changes_before(end, table)`) is drawn for this request only. Put it
+    before FilteredTableView in the view's bases."""
+
+    minute: datetime | None = None
+
+    def content_described(self) -> tuple:
+        self.minute = this_minute()
+        return (*super().content_described(), self.minute.isoformat())  # type: ignore[misc]
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)  # type: ignore[misc]
+        if self.minute is not None and self.changes_before(minute_end(self.minute), table):
+            self.content_not_kept()  # type: ignore[attr-defined]
+        return table
+
+    def changes_before(self, end: datetime, table) -> bool:
+        raise NotImplementedError
+
+
 def this_minute() -> datetime:
     """The start of the current minute: the key of a list that shows the time of day
     (due badges, SLA clocks), with `minute_end` the instant until which it may be kept."""

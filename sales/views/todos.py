@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import roles
 from crm_project.helpers import next_url
-from crm_project.lists import FilteredTableView, minute_end, this_minute
+from crm_project.lists import FilteredTableView, KeyedByTheMinute
 from crm_project.versioning import StaleEdit, refused_edit_form
 from customers.selectors.customers import customer_get_for_user
 
@@ -42,7 +42,7 @@ def may_have_tasks(user) -> bool:
     return roles.is_admin(user) or roles.is_manager(user) or roles.is_sales_rep(user)
 
 
-class TaskListView(FilteredTableView):
+class TaskListView(KeyedByTheMinute, FilteredTableView):
     table_class = TaskTable
     filterset_class = TaskFilter
     template_name = "sales/task_list.html"
@@ -60,18 +60,7 @@ class TaskListView(FilteredTableView):
     def get_queryset(self):
         return task_list_for_user(user=self.request.user)
 
-    def content_described(self) -> tuple:
-        self.minute = this_minute()
-        return (*super().content_described(), self.minute.isoformat())
-
-    def get_table(self, **kwargs):
-        table = super().get_table(**kwargs)
-        minute = getattr(self, "minute", None)
-        if minute is not None and self._changes_before(minute_end(minute), table):
-            self.content_not_kept()
-        return table
-
-    def _changes_before(self, end, table) -> bool:
+    def changes_before(self, end, table) -> bool:
         """Whether the page would read otherwise before `end`: a task on it falls due, or
         its "Due" filter compares with the time of day (overdue, the next 7 days: a task
         anywhere in the set may cross it), not the day ("today")."""

@@ -128,26 +128,22 @@ def test_an_agent_taken_off_a_queue_stops_seeing_its_tickets_at_once(client_for,
     assert "Printer on fire" not in rows(client)
 
 
-def test_a_clock_breaching_later_in_the_minute_is_not_kept_and_shows_breached(client_for, agent, queue, time_machine):
+@pytest.mark.parametrize(
+    ("due_in", "state", "later"),
+    [(timedelta(seconds=30), "near", "breached"), (timedelta(hours=1, seconds=30), "ok", "near")],
+    ids=["breaching", "turning-near"],
+)
+def test_a_clock_that_changes_state_later_in_the_minute_is_not_kept_and_shows_its_new_state(
+    client_for, agent, queue, time_machine, due_in, state, later
+):
     minute = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
     time_machine.move_to(minute + timedelta(seconds=10), tick=False)
-    TicketFactory(queue=queue, status="open", resolution_due=minute + timedelta(seconds=40))
+    TicketFactory(queue=queue, status="open", resolution_due=minute + timedelta(seconds=10) + due_in)
     client = client_for(agent)
-    assert 'data-sla-state="breached"' not in rows(client)
+    assert f'data-sla-state="{state}"' in rows(client)
     assert drawn_again(client)
     time_machine.move_to(minute + timedelta(seconds=50), tick=False)
-    assert 'data-sla-state="breached"' in rows(client)
-
-
-def test_a_clock_turning_near_later_in_the_minute_is_not_kept(client_for, agent, queue, time_machine):
-    minute = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
-    time_machine.move_to(minute + timedelta(seconds=10), tick=False)
-    TicketFactory(queue=queue, status="open", resolution_due=minute + timedelta(hours=1, seconds=40))
-    client = client_for(agent)
-    assert 'data-sla-state="ok"' in rows(client)
-    assert drawn_again(client)
-    time_machine.move_to(minute + timedelta(seconds=50), tick=False)
-    assert 'data-sla-state="near"' in rows(client)
+    assert f'data-sla-state="{later}"' in rows(client)
 
 
 def test_countdowns_are_kept_for_their_minute_and_drawn_again_in_the_next(client_for, agent, queue, time_machine):

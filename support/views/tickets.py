@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from crm_project.helpers import next_url
-from crm_project.lists import FilteredTableView, ListPaginator, minute_end, planner_rows, this_minute
+from crm_project.lists import FilteredTableView, KeyedByTheMinute, ListPaginator, planner_rows
 from customers.services.exports import customers_export_csv
 
 from ..filters.tickets import TicketFilter
@@ -61,7 +61,7 @@ class TicketListPaginator(ListPaginator):
         return counted, True, estimate
 
 
-class TicketListView(FilteredTableView):
+class TicketListView(KeyedByTheMinute, FilteredTableView):
     table_class = TicketTable
     filterset_class = TicketFilter
     paginator_class = TicketListPaginator
@@ -83,18 +83,7 @@ class TicketListView(FilteredTableView):
     def get_queryset(self):
         return ticket_list_for_user(user=self.request.user)
 
-    def content_described(self) -> tuple:
-        self.minute = this_minute()
-        return (*super().content_described(), self.minute.isoformat())
-
-    def get_table(self, **kwargs):
-        table = super().get_table(**kwargs)
-        minute = getattr(self, "minute", None)
-        if minute is not None and self._changes_before(minute_end(minute), table):
-            self.content_not_kept()
-        return table
-
-    def _changes_before(self, end, table) -> bool:
+    def changes_before(self, end, table) -> bool:
         """Whether a clock's state (on track, near, breached) would read otherwise before
         `end`: one on the page crosses a cut-off, or the SLA filter compares the whole
         set with the time of day."""
