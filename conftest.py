@@ -193,6 +193,15 @@ class _RequestsInFlight:
             self.idle.wait_for(lambda: self.count == 0, timeout=timeout)
 
 
+def pytest_collection_modifyitems(items):
+    """A test that names `page` (a fixture, or a parameter so named) becomes pytest-playwright's:
+    it is ordered with the browser tests, after the first of whose database flushes the rows the
+    migrations seed (RFM segments, queues, stages) are gone. Browser tests ask for browser_page."""
+    for item in items:
+        if "page" in getattr(item, "fixturenames", ()) and item.get_closest_marker("browser") is None:
+            raise pytest.UsageError(f"{item.nodeid} names `page`, pytest-playwright's fixture: call it otherwise.")
+
+
 @pytest.fixture
 def browser_page(request, live_server):
     """A Playwright page against the live server; skips (or fails in CI) without Chromium.

@@ -8,17 +8,17 @@ from marketing.models import LeadForm, Sequence
 PAGES = ["marketing:form-list", "marketing:form-create", "marketing:sequence-list", "marketing:sequence-create"]
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("view_name", PAGES)
 @pytest.mark.parametrize("persona", ["owner", "agent"])
-def test_sales_reps_and_agents_get_403_on_the_form_and_sequence_pages(client_for, request, page, persona):
+def test_sales_reps_and_agents_get_403_on_the_form_and_sequence_pages(client_for, request, view_name, persona):
     client = client_for(request.getfixturevalue(persona))
-    assert client.get(reverse(page)).status_code == 403
+    assert client.get(reverse(view_name)).status_code == 403
 
 
-@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("view_name", PAGES)
 @pytest.mark.parametrize("persona", ["marketer", "manager"])
-def test_marketers_and_managers_open_the_form_and_sequence_pages(client_for, request, page, persona):
-    assert client_for(request.getfixturevalue(persona)).get(reverse(page)).status_code == 200
+def test_marketers_and_managers_open_the_form_and_sequence_pages(client_for, request, view_name, persona):
+    assert client_for(request.getfixturevalue(persona)).get(reverse(view_name)).status_code == 200
 
 
 def test_a_marketer_creates_a_form_and_gets_its_embed_snippets(client_for, marketer):
