@@ -82,7 +82,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import cache as memoize
 from functools import partial
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from asgiref.local import Local
 from django import forms
@@ -98,7 +98,8 @@ from django.utils.translation import get_language
 VERSION_KEY = "crm:version:{}"
 CHOICES_KEY = "crm:choices:{}"
 ROWS_KEY = "crm:rows:{}"
-FRAGMENT_KEY = "crm:fragment:{}"
+# (v2: each checked statement names the row models it read)
+FRAGMENT_KEY = "crm:fragment:v2:{}"
 # Stands for the request's CSRF token in a stored fragment (a NUL never occurs in our HTML).
 CSRF_PLACEHOLDER = "\x00crm:csrf-token\x00"
 # A safety net only: entries are replaced when a version moves, not when they age.
@@ -354,7 +355,7 @@ class ResponseFragment:
             return entry
         checks = entry[2] if len(entry) > 2 else None
         moved = {name for name, version in versions.items() if current[name] != version}
-        if checks is None or not moved <= checks.names or not rows_unchanged(checks):
+        if checks is None or not moved <= checks.names or not rows_unchanged(checks, moved):
             return None
         entry = (current, entry[1], checks)
         cache.set(self.key, entry, timeout=FRAGMENT_TIMEOUT)
@@ -391,32 +392,47 @@ class ResponseFragment:
 FragmentEntry = tuple[dict[str, int], str] | tuple[dict[str, int], str, "Checks"]
 
 
+class Statement(NamedTuple):
+    """A statement a fragment's render ran: its SQL and parameters, the digest of the rows it
+    returned, and the row-model names of the tables it read."""
+
+    sql: str
+    params: Any
+    digest: str
+    names: frozenset[str]
+
+
 @dataclass(frozen=True)
 class Checks:
     """How to tell that a fragment still shows what its tables hold now, though their
     versions moved (see the module's docstring): the row-model names whose every read is
-    among `statements`, and each statement (SQL, parameters, digest of its rows), in order."""
+    among `statements`, and each statement, in order."""
 
     names: frozenset[str]
-    statements: tuple[tuple[str, Any, str], ...]
+    statements: tuple[Statement, ...]
     using: str
 
 
-def rows_unchanged(checks: Checks) -> bool:
-    """Whether every statement returns the rows it returned when the fragment was drawn. A statement
-    that fails (its SQL older than a migration) means no: the fragment is drawn again.
+def rows_unchanged(checks: Checks, moved: set[str] | None = None) -> bool:
+    """Whether every statement that read a table of the `moved` row models (None: every statement)
+    returns the rows it returned when the fragment was drawn. A statement that read none of them
+    returns what it did: each write to a watched table moves its version. A statement that fails
+    (its SQL older than a migration) means no: the fragment is drawn again.
 
     All must hold, so their order does not matter: the last first. A list's last statements read
     its page's rows by id (cheap, and the first to differ when a shown row was saved); its ids and
     count, the costly one, come first in a list and so are checked last."""
     connection = connections[checks.using]
+    statements = [s for s in reversed(checks.statements) if moved is None or s.names & moved]
+    if not statements:
+        return True
     # Inside a transaction a failed statement would break it: a savepoint keeps it usable.
     guard = transaction.atomic(using=checks.using) if connection.in_atomic_block else nullcontext()
     try:
         with guard, connection.cursor() as cursor:
-            for sql, params, digest in reversed(checks.statements):
-                cursor.execute(sql, params)
-                if _rows_digest(cursor.fetchall()) != digest:
+            for statement in statements:
+                cursor.execute(statement.sql, statement.params)
+                if _rows_digest(cursor.fetchall()) != statement.digest:
                     return False
     except DatabaseError:
         return False
@@ -578,7 +594,7 @@ class Reads:
         self.names: set[str] = set()
         # The statements that read a row model's table, with the digest of their rows (Checks),
         # and the row-model names read in a way that cannot be checked again.
-        self.statements: list[tuple[str, Any, str]] = []
+        self.statements: list[Statement] = []
         self.unchecked: set[str] = set()
 
 
@@ -625,7 +641,7 @@ def _remember_rows(reads: Reads, names: set[str], sql: str, params, many: bool, 
     rows = raw.fetchall()
     if rows:  # (an empty result has no first row to go back to, nor need to)
         raw.scroll(0, mode="absolute")
-    reads.statements.append((sql, params, _rows_digest(rows)))
+    reads.statements.append(Statement(sql, params, _rows_digest(rows), frozenset(names)))
 
 
 def _checks_of(reads: Reads) -> "Checks | None":

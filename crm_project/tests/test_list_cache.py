@@ -25,6 +25,8 @@ from crm_project.fragments import (
     VERSION_KEY,
     Checks,
     ResponseFragment,
+    Statement,
+    _rows_digest,
     cache_versions,
     cached_fragment,
     rows_unchanged,
@@ -247,13 +249,34 @@ def test_a_renamed_tag_draws_the_checked_list_again(client_for, owner, drawn):
 def test_a_statement_that_no_longer_runs_means_the_fragment_is_drawn_again(owner):
     """A kept statement older than a migration fails when checked: no error, the list is drawn
     again, and the request's transaction is still usable."""
+    customers = frozenset({"customers.customer"})
     checks = Checks(
-        names=frozenset({"customers.customer"}),
-        statements=(("SELECT missing_column FROM customers_customer", (), "digest"),),
+        names=customers,
+        statements=(Statement("SELECT missing_column FROM customers_customer", (), "digest", customers),),
         using="default",
     )
     assert rows_unchanged(checks) is False
     assert Customer.objects.count() == 0
+
+
+@on_postgresql
+def test_only_the_statements_that_read_a_moved_model_run_again(owner):
+    """A statement that read no table of the models written since the draw returns what it did (each
+    write to a watched table moves its version): a customer's save does not re-run a deal list's
+    count and totals. The deals' statement here would fail if it ran."""
+    customers = Customer.objects.filter(pk=-1).values_list("pk")
+    sql, params = customers.query.sql_with_params()
+    checks = Checks(
+        names=frozenset({"customers.customer", "sales.deal"}),
+        statements=(
+            Statement("SELECT missing_column FROM sales_deal", (), "digest", frozenset({"sales.deal"})),
+            Statement(sql, params, _rows_digest([]), frozenset({"customers.customer"})),
+        ),
+        using="default",
+    )
+    assert rows_unchanged(checks, {"customers.customer"}) is True
+    assert rows_unchanged(checks, {"sales.deal"}) is False
+    assert rows_unchanged(checks) is False, "no moved names given: every statement runs"
 
 
 @on_postgresql
@@ -262,7 +285,7 @@ def test_a_fragment_whose_statement_parameters_do_not_pickle_is_kept_without_che
     fragment = ResponseFragment(("unpicklable",), csrf_token=str)
     with fragment.recording():
         html = ", ".join(Customer.objects.values_list("last_name", flat=True))
-    fragment.reads.statements = [(sql, (lambda: None,), digest) for sql, _params, digest in fragment.reads.statements]
+    fragment.reads.statements = [s._replace(params=(lambda: None,)) for s in fragment.reads.statements]
     fragment.keep(html)
     assert cache.get(fragment.key)[1:] == ("Lovelace",), "its versions and HTML, no checks"
 
@@ -280,8 +303,9 @@ def test_the_checks_of_a_fragment_keep_each_statement_that_read_a_row_model(owne
     _versions, kept, checks = entry
     assert kept == "Lovelace"
     assert checks.names == {"customers.customer"}
-    [(sql, params, _digest)] = checks.statements
-    assert '"customers_customer"."last_name"' in sql
+    [statement] = checks.statements
+    assert '"customers_customer"."last_name"' in statement.sql
+    assert statement.names == {"customers.customer"}
 
 
 # --- every write path shows at once -----------------------------------------------------------------
