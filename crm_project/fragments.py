@@ -115,6 +115,9 @@ FormT = TypeVar("FormT", bound=forms.BaseForm)
 _watched_tables: dict[str, str] = {}
 # The version names of the row models (settings.CRM_CACHED_ROW_MODELS): see the module's docstring.
 _row_names: set[str] = set()
+# db_table -> (a pattern of the columns a trigger watches, the version name of the model whose table
+# it writes), one per trigger (settings.CRM_CACHED_TRIGGER_WRITES).
+_trigger_writes: dict[str, list[tuple[re.Pattern[str], str]]] = {}
 
 
 def version_name(model: type[models.Model]) -> str:
@@ -206,6 +209,12 @@ def watch_settings_models() -> None:
         watch(apps.get_model(label))
     for label in settings.CRM_CACHED_ROW_MODELS:
         watch(apps.get_model(label), rows=True)
+    _trigger_writes.clear()
+    for label, columns, written in settings.CRM_CACHED_TRIGGER_WRITES:
+        # The column's name anywhere in the statement: an UPDATE that sets it must name it.
+        named = re.compile(r"\b(?:{})\b".format("|".join(map(re.escape, columns))))
+        table = apps.get_model(label)._meta.db_table
+        _trigger_writes.setdefault(table, []).append((named, version_name(apps.get_model(written))))
     connection_created.connect(_watch_writes, dispatch_uid="crm-fragments-watch-writes")
     for connection in connections.all(initialized_only=True):
         _watch_writes(connection=connection)
@@ -234,7 +243,11 @@ def written_names(sql: str) -> set[str]:
     one_field = _ONE_FIELD_UPDATE.match(sql)
     if one_field and one_field.group(2) in UNSHOWN_FIELDS:
         return set()
-    return {name for table in _WRITES.findall(sql) if (name := _watched_tables.get(table)) is not None}
+    tables = _WRITES.findall(sql)
+    names = {name for table in tables if (name := _watched_tables.get(table)) is not None}
+    for table in tables:
+        names.update(name for named, name in _trigger_writes.get(table, ()) if named.search(sql))
+    return names
 
 
 def _bump_written(execute, sql, params, many, context):

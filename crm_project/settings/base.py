@@ -367,6 +367,13 @@ CRM_CACHED_ROW_MODELS: list[str] = [
     # The ticket list's queue column and menus, and who works which queue (its members).
     "support.Queue",
 ]
+# Database triggers that write a watched table when another is written: (the model written, the
+# columns whose change fires the trigger, the model whose table it writes). A statement that writes
+# the first table and names one of the columns bumps the last model's version too. Sales migration
+# 0009 copies a customer's owner, team and deletion to their orders.
+CRM_CACHED_TRIGGER_WRITES: list[tuple[str, list[str], str]] = [
+    ("customers.Customer", ["owner_id", "team_id", "deleted_at"], "sales.Order"),
+]
 
 # --- Registries: how higher apps extend lower apps' pages ----------------------
 # A lower app never imports a higher one; it reads these lists instead, and each
