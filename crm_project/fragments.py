@@ -211,7 +211,7 @@ def watch_settings_models() -> None:
         watch(apps.get_model(label), rows=True)
     _trigger_writes.clear()
     for label, columns, written in settings.CRM_CACHED_TRIGGER_WRITES:
-        # The column's name anywhere in the statement: an UPDATE that sets it must name it.
+        # An UPDATE that sets a column must name it (_may_set).
         named = re.compile(r"\b(?:{})\b".format("|".join(map(re.escape, columns))))
         table = apps.get_model(label)._meta.db_table
         _trigger_writes.setdefault(table, []).append((named, version_name(apps.get_model(written))))
@@ -246,8 +246,22 @@ def written_names(sql: str) -> set[str]:
     tables = _WRITES.findall(sql)
     names = {name for table in tables if (name := _watched_tables.get(table)) is not None}
     for table in tables:
-        names.update(name for named, name in _trigger_writes.get(table, ()) if named.search(sql))
+        names.update(name for named, name in _trigger_writes.get(table, ()) if _may_set(named, sql))
     return names
+
+
+# A plain UPDATE's SET list: up to its first WHERE (a SET list with a subquery is not cut there).
+_SET_LIST = re.compile(r"\s*UPDATE\s+\S+\s+SET\s+(.*?)\sWHERE\s", re.IGNORECASE | re.DOTALL)
+
+
+def _may_set(named: re.Pattern[str], sql: str) -> bool:
+    """Whether the statement may set one of a trigger's columns: a plain UPDATE that names one in its
+    SET list (its WHERE only reads them: the soft-delete filter of every ORM update names
+    `deleted_at`); any other statement that names one anywhere."""
+    set_list = _SET_LIST.match(sql)
+    if set_list is not None and "SELECT" not in set_list.group(1).upper():
+        return named.search(set_list.group(1)) is not None
+    return named.search(sql) is not None
 
 
 def _bump_written(execute, sql, params, many, context):

@@ -118,16 +118,22 @@ def customer_update(
 ) -> Customer:
     """Save an edit. With the `version` its form was opened at, a stale edit raises
     StaleEdit and changes nothing. Tags are added and removed as changes, so a tag
-    added meanwhile (a bulk action) survives a form that did not show it."""
+    added meanwhile (a bulk action) survives a form that did not show it. Only the
+    changed fields are written: a statement that does not set the owner, team or
+    deletion leaves the cached order lists current (sales migration 0009's trigger)."""
     if version is not None:
         version_claim(customer, expected=version)
     _resolve_company(fields, actor)
     changed = apply_changes(customer, fields)
+    written = [*changed, "updated_at"]
     if "owner" in changed:
         customer.team = team_for_owner(customer.owner)
-    customer.phone_normalized = normalize_phone(customer.phone)
+        written.append("team")
+    if (normalized := normalize_phone(customer.phone)) != customer.phone_normalized:
+        customer.phone_normalized = normalized
+        written.append("phone_normalized")
     customer.full_clean(exclude=["owner", "team"])
-    customer.save()
+    customer.save(update_fields=written)
     added, removed = list(add_tags), list(remove_tags)
     customer.tags.add(*added)
     customer.tags.remove(*removed)

@@ -48,6 +48,20 @@ def test_an_update_that_changes_nothing_leaves_no_audit_entry(owner):
     assert not Interaction.objects.filter(action="customer.updated").exists()
 
 
+def test_an_update_writes_only_the_fields_it_changed(owner, teammate):
+    """A field someone else saved meanwhile (an API client without a version) is not written back
+    with the value this edit loaded; an edit of the owner moves the team with it."""
+    customer = CustomerFactory(owner=owner, email="old@example.com", job_title="Buyer")
+    Customer.objects.filter(pk=customer.pk).update(job_title="Head of buying")
+    services.customer_update(customer=customer, actor=owner, email="new@example.com", phone="030 1234567")
+    customer.refresh_from_db()
+    assert (customer.email, customer.job_title) == ("new@example.com", "Head of buying")
+    assert customer.phone_normalized == normalize_phone("030 1234567")
+    services.customer_update(customer=customer, actor=owner, owner=teammate)
+    customer.refresh_from_db()
+    assert (customer.owner, customer.team) == (teammate, teammate.teams.get())
+
+
 def test_reassigning_moves_the_customer_to_the_new_owners_team(owner, outsider, other_team, manager):
     customer = CustomerFactory(owner=owner)
     services.customer_reassign(customer=customer, owner=outsider, actor=manager)
