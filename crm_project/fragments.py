@@ -64,6 +64,17 @@ model read only through a nested cached entry, a server-side cursor or more than
 CHECKED_ROWS_MAX rows: the fragment is drawn again, as before. A save redraws the
 lists that show the saved row (or would now), not every list of its table.
 
+Only the statements that may return other rows run again: those that read a table of a
+moved model, and of a row model's own table (not its many-to-many tables) only when a
+column they read was written. Every write moves a version per column it sets (a plain
+UPDATE's SET list; any other write to the table moves ANY_COLUMN: an INSERT or DELETE
+changes which rows there are), besides its model's (`written_columns`); a statement keeps
+the columns it names as the ORM names them, `"table"."column"` (`_columns_read`; an
+alias, the table unquoted or a column unqualified: not told, run again whenever the
+model moved). An edit of a job title then re-runs a search's by-id reads, not its ids
+and count: the column versions are read before a statement first reads the table, and
+again before the check runs the statements.
+
 Round trips: a list page asked Redis ten times (each fragment read its entry, then
 the versions it depends on). Within a request the versions are read once, all of
 them, on first use (`request_started` opens that memo, `request_finished` closes it,
@@ -73,6 +84,7 @@ are current. A warm page then asks Redis once. Outside requests (workers, shells
 versions are read on every call, as before.
 """
 
+import dataclasses
 import hashlib
 import pickle
 import re
@@ -98,8 +110,9 @@ from django.utils.translation import get_language
 VERSION_KEY = "crm:version:{}"
 CHOICES_KEY = "crm:choices:{}"
 ROWS_KEY = "crm:rows:{}"
-# (v2: each checked statement names the row models it read)
-FRAGMENT_KEY = "crm:fragment:v2:{}"
+# The entries' shape is in the key (v3: each checked statement keeps the columns it read), so
+# that code reading a new shape never meets an old one (and _stored_entry guards the rest).
+FRAGMENT_KEY = "crm:fragment:v3:{}"
 # Stands for the request's CSRF token in a stored fragment (a NUL never occurs in our HTML).
 CSRF_PLACEHOLDER = "\x00crm:csrf-token\x00"
 # A safety net only: entries are replaced when a version moves, not when they age.
@@ -116,8 +129,12 @@ _watched_tables: dict[str, str] = {}
 # The version names of the row models (settings.CRM_CACHED_ROW_MODELS): see the module's docstring.
 _row_names: set[str] = set()
 # db_table -> (a pattern of the columns a trigger watches, the version name of the model whose table
-# it writes), one per trigger (settings.CRM_CACHED_TRIGGER_WRITES).
-_trigger_writes: dict[str, list[tuple[re.Pattern[str], str]]] = {}
+# it writes, that table), one per trigger (settings.CRM_CACHED_TRIGGER_WRITES).
+_trigger_writes: dict[str, list[tuple[re.Pattern[str], str, str]]] = {}
+# A row model's own table -> its columns: their writes and reads are told apart (column versions).
+_row_table_columns: dict[str, frozenset[str]] = {}
+# The column version that moves with every write to a row table whose columns are not known.
+ANY_COLUMN = "*"
 
 
 def version_name(model: type[models.Model]) -> str:
@@ -168,8 +185,20 @@ def _read_versions(names: Iterable[str]) -> dict[str, int]:
 
 
 def bump_cache_version(model: type[models.Model] | str, *, using: str | None = None) -> None:
-    """Every fragment showing rows of `model` is stale: now, and again once the transaction commits."""
+    """Every fragment showing rows of `model` is stale: now, and again once the transaction commits
+    (for a row model, whichever columns they read)."""
     name = model if isinstance(model, str) else version_name(model)
+    _bump_version(name, using=using)
+    for table in [table for table, owner in _watched_tables.items() if owner == name and table in _row_table_columns]:
+        _bump_version(column_version_name(table, ANY_COLUMN), using=using)
+
+
+def column_version_name(table: str, column: str) -> str:
+    return f"{table}:{column}"
+
+
+def _bump_version(name: str, *, using: str | None = None) -> None:
+    """Move one version now, and again once the transaction commits."""
     _bump(name)
     # One bump at the commit per name: an import's thousand statements need not queue a thousand.
     connection = transaction.get_connection(using)
@@ -209,12 +238,17 @@ def watch_settings_models() -> None:
         watch(apps.get_model(label))
     for label in settings.CRM_CACHED_ROW_MODELS:
         watch(apps.get_model(label), rows=True)
+    _row_table_columns.clear()
+    for label in settings.CRM_CACHED_ROW_MODELS:
+        meta = apps.get_model(label)._meta
+        _row_table_columns[meta.db_table] = frozenset(field.column for field in meta.concrete_fields)
     _trigger_writes.clear()
     for label, columns, written in settings.CRM_CACHED_TRIGGER_WRITES:
         # An UPDATE that sets a column must name it (_may_set).
         named = re.compile(r"\b(?:{})\b".format("|".join(map(re.escape, columns))))
         table = apps.get_model(label)._meta.db_table
-        _trigger_writes.setdefault(table, []).append((named, version_name(apps.get_model(written))))
+        written_model = apps.get_model(written)
+        _trigger_writes.setdefault(table, []).append((named, version_name(written_model), written_model._meta.db_table))
     connection_created.connect(_watch_writes, dispatch_uid="crm-fragments-watch-writes")
     for connection in connections.all(initialized_only=True):
         _watch_writes(connection=connection)
@@ -246,8 +280,41 @@ def written_names(sql: str) -> set[str]:
     tables = _WRITES.findall(sql)
     names = {name for table in tables if (name := _watched_tables.get(table)) is not None}
     for table in tables:
-        names.update(name for named, name in _trigger_writes.get(table, ()) if _may_set(named, sql))
+        names.update(name for named, name, _table in _trigger_writes.get(table, ()) if _may_set(named, sql))
     return names
+
+
+def written_columns(sql: str) -> set[str]:
+    """The column versions a statement moves: of a row model's table, the columns a plain UPDATE
+    sets; any other write to one (an INSERT or DELETE changes which rows there are; COPY, an
+    UPDATE of a SET list with a subquery or a row, a trigger's write) moves ANY_COLUMN."""
+    head = sql.lstrip()[:7].upper()
+    if head.startswith(("SELECT", "SAVEPOI", "RELEASE", "EXPLAIN", "ROLLBAC")):
+        return set()
+    tables = _WRITES.findall(sql)
+    set_columns = _set_columns(sql) if len(tables) == 1 else None
+    moved = set()
+    for table in tables:
+        if table in _row_table_columns:
+            columns = set_columns & _row_table_columns[table] if set_columns is not None else {ANY_COLUMN}
+            moved.update(column_version_name(table, column) for column in columns)
+        for named, _name, written in _trigger_writes.get(table, ()):
+            if written in _row_table_columns and _may_set(named, sql):
+                moved.add(column_version_name(written, ANY_COLUMN))
+    return moved
+
+
+# One assignment of a SET list: its column, quoted or not (a value's comparisons may add names: more, never fewer).
+_ASSIGNED = re.compile(r'(?:^|,)\s*"?(\w+)"?\s*=')
+
+
+def _set_columns(sql: str) -> set[str] | None:
+    """The columns a plain UPDATE's SET list assigns; None when it is not one (or holds a subquery,
+    or assigns a row `(a, b) = …`, whose columns this does not read)."""
+    set_list = _SET_LIST.match(sql)
+    if set_list is None or "SELECT" in set_list.group(1).upper() or re.search(r"\)\s*=", set_list.group(1)):
+        return None
+    return set(_ASSIGNED.findall(set_list.group(1)))
 
 
 # A plain UPDATE's SET list: up to its first WHERE (a SET list with a subquery is not cut there).
@@ -268,9 +335,15 @@ def _bump_written(execute, sql, params, many, context):
     """An execute wrapper: a statement that wrote a watched table bumps its version."""
     result = execute(sql, params, many, context)
     if isinstance(sql, str):
-        for name in written_names(sql):
-            bump_cache_version(name, using=context["connection"].alias)
+        bump_written(sql, using=context["connection"].alias)
     return result
+
+
+def bump_written(sql: str, *, using: str | None = None) -> None:
+    """Move the versions of what a statement writes: its tables' models (and those their triggers
+    write), and the column versions of the row tables among them (written_columns)."""
+    for name in written_names(sql) | written_columns(sql):
+        _bump_version(name, using=using)
 
 
 # --- Rows -------------------------------------------------------------------------
@@ -363,7 +436,7 @@ class ResponseFragment:
         entry = _local_fragments.get(self.key)
         if entry is None or cache_versions(entry[0]) != entry[0]:
             # Another process may have drawn it again; else the newest entry may still be checked.
-            entry = self._checked(cache.get(self.key) or entry)
+            entry = self._checked(_stored_entry(self.key) or entry)
             if entry is None:
                 return None
             _local_fragment_set(self.key, entry)
@@ -382,9 +455,13 @@ class ResponseFragment:
             return entry
         checks = entry[2] if len(entry) > 2 else None
         moved = {name for name, version in versions.items() if current[name] != version}
-        if checks is None or not moved <= checks.names or not rows_unchanged(checks, moved):
+        if checks is None or not moved <= checks.names:
             return None
-        entry = (current, entry[1], checks)
+        # Read before the statements run again: a write that commits meanwhile moves them again.
+        columns_now = cache_versions(checks.column_versions)
+        if not rows_unchanged(checks, moved, columns_now):
+            return None
+        entry = (current, entry[1], dataclasses.replace(checks, column_versions=columns_now))
         cache.set(self.key, entry, timeout=FRAGMENT_TIMEOUT)
         return entry
 
@@ -421,12 +498,14 @@ FragmentEntry = tuple[dict[str, int], str] | tuple[dict[str, int], str, "Checks"
 
 class Statement(NamedTuple):
     """A statement a fragment's render ran: its SQL and parameters, the digest of the rows it
-    returned, and the row-model names of the tables it read."""
+    returned, the row-model names of the tables it read, and of each such table the columns it
+    read (None: not told, it is run again whenever the table's model moved)."""
 
     sql: str
     params: Any
     digest: str
     names: frozenset[str]
+    columns: dict[str, frozenset[str] | None]
 
 
 @dataclass(frozen=True)
@@ -438,19 +517,23 @@ class Checks:
     names: frozenset[str]
     statements: tuple[Statement, ...]
     using: str
+    # The column versions (column_version_name) of the columns the statements read, before they ran.
+    column_versions: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
-def rows_unchanged(checks: Checks, moved: set[str] | None = None) -> bool:
-    """Whether every statement that read a table of the `moved` row models (None: every statement)
-    returns the rows it returned when the fragment was drawn. A statement that read none of them
-    returns what it did: each write to a watched table moves its version. A statement that fails
-    (its SQL older than a migration) means no: the fragment is drawn again.
+def rows_unchanged(checks: Checks, moved: set[str] | None = None, columns_now: dict[str, int] | None = None) -> bool:
+    """Whether every statement that may read what was written since the draw returns the rows it
+    returned then (moved=None: every statement). A statement may not when it read no table of the
+    `moved` row models, or only columns whose versions (`columns_now` against the checks') have
+    not moved: each write to a watched table moves its model's version, and those of the columns
+    it sets. A statement that fails (its SQL older than a migration) means no: the fragment is
+    drawn again.
 
     All must hold, so their order does not matter: the last first. A list's last statements read
     its page's rows by id (cheap, and the first to differ when a shown row was saved); its ids and
     count, the costly one, come first in a list and so are checked last."""
     connection = connections[checks.using]
-    statements = [s for s in reversed(checks.statements) if moved is None or s.names & moved]
+    statements = [s for s in reversed(checks.statements) if _may_differ(s, moved, checks.column_versions, columns_now)]
     if not statements:
         return True
     # Inside a transaction a failed statement would break it: a savepoint keeps it usable.
@@ -464,6 +547,33 @@ def rows_unchanged(checks: Checks, moved: set[str] | None = None) -> bool:
     except DatabaseError:
         return False
     return True
+
+
+def _may_differ(statement: Statement, moved: set[str] | None, then: dict[str, int], now: dict[str, int] | None) -> bool:
+    """Whether a statement may return other rows now (see rows_unchanged); when in doubt, yes."""
+    if moved is None:
+        return True
+    for name in statement.names & moved:
+        tables = [table for table in statement.columns if _watched_tables.get(table) == name]
+        if not tables or now is None:
+            return True
+        for table in tables:
+            columns = statement.columns[table]
+            if columns is None:
+                return True
+            keys = [column_version_name(table, column) for column in (ANY_COLUMN, *columns)]
+            if any(key not in then or now.get(key) != then[key] for key in keys):
+                return True
+    return False
+
+
+def _stored_entry(key: str) -> "FragmentEntry | None":
+    """The shared cache's entry, or None if it does not unpickle with this code (a class whose
+    fields changed since it was stored): it is drawn again and replaced."""
+    try:
+        return cache.get(key)
+    except (pickle.UnpicklingError, TypeError, AttributeError, ImportError, ValueError):
+        return None
 
 
 def _rows_digest(rows: list) -> str:
@@ -623,6 +733,8 @@ class Reads:
         # and the row-model names read in a way that cannot be checked again.
         self.statements: list[Statement] = []
         self.unchecked: set[str] = set()
+        # The column versions of the row tables read, each read before the first statement that read it.
+        self.column_versions: dict[str, int] = {}
 
 
 # The Reads open in this thread (nested blocks: a fragment drawn inside a cached list's).
@@ -638,8 +750,10 @@ def reading(using: str = DEFAULT_DB_ALIAS, *, into: Reads | None = None) -> Iter
     def record(execute, sql, params, many, context):
         tables = set(_QUOTED.findall(sql)) & _model_tables()
         reads.tables.update(tables)
+        if context["connection"].vendor == "postgresql":
+            _read_column_versions(reads, tables)
         result = execute(sql, params, many, context)
-        rows_read = {name for table in tables if (name := _watched_tables.get(table)) in _row_names}
+        rows_read = {table: name for table in tables if (name := _watched_tables.get(table)) in _row_names}
         if rows_read:
             _remember_rows(reads, rows_read, sql, params, many, context["cursor"])
         return result
@@ -655,20 +769,66 @@ def reading(using: str = DEFAULT_DB_ALIAS, *, into: Reads | None = None) -> Iter
         stack.pop()
 
 
-def _remember_rows(reads: Reads, names: set[str], sql: str, params, many: bool, cursor) -> None:
+def _read_column_versions(reads: Reads, tables: set[str]) -> None:
+    """Before a statement first reads a row table: the versions of its columns (for Checks)."""
+    new = [
+        table
+        for table in tables & _row_table_columns.keys()
+        if column_version_name(table, ANY_COLUMN) not in reads.column_versions
+    ]
+    if new:
+        columns = [(table, column) for table in new for column in (ANY_COLUMN, *_row_table_columns[table])]
+        reads.column_versions.update(cache_versions(column_version_name(*pair) for pair in columns))
+
+
+def _remember_rows(reads: Reads, tables: dict[str, str], sql: str, params, many: bool, cursor) -> None:
     """Keep the statement and the digest of the rows it returned, for Checks. PostgreSQL's
     client-side cursor holds them all: they are read, then the cursor is turned back to the
     first row for its caller. Elsewhere (SQLite, a server-side cursor, many rows) the names
     are marked unchecked: a fragment that read them is drawn again when they move."""
     raw = cursor.cursor
     checkable = cursor.db.vendor == "postgresql" and not many and getattr(raw, "name", None) is None and raw.description
+    names = frozenset(tables.values())
     if not checkable or raw.rowcount > CHECKED_ROWS_MAX:
         reads.unchecked.update(names)
         return
     rows = raw.fetchall()
     if rows:  # (an empty result has no first row to go back to, nor need to)
         raw.scroll(0, mode="absolute")
-    reads.statements.append(Statement(sql, params, _rows_digest(rows), frozenset(names)))
+    columns = {table: _columns_read(sql, table) for table in tables}
+    reads.statements.append(Statement(sql, params, _rows_digest(rows), names, columns))
+
+
+_ALIAS = re.compile(r'\bAS\s+"\w+"')
+_QUALIFIED_ELSEWHERE = re.compile(r'(?:\w|")\."\w+"')
+_WORD = re.compile(r'"(\w+)"|\b([a-z_][a-z0-9_]*)\b')
+# What may follow a table named unaliased: a clause, a join, the end of a FROM list or subquery.
+_AFTER_TABLE = re.compile(
+    r"\s*(?:$|\)|,|(?:WHERE|ON|LEFT|RIGHT|INNER|FULL|CROSS|JOIN|ORDER|GROUP|LIMIT|OFFSET|UNION|HAVING|FOR)\b)"
+)
+
+
+def _columns_read(sql: str, table: str) -> frozenset[str] | None:
+    """The columns of `table` a statement reads, when every one of them is named as the ORM names
+    them, `"table"."column"`; None when that cannot be told: the table has no column versions (a
+    many-to-many table), or is named under an alias or unquoted, or a word of the statement is one
+    of its column names unqualified. None is always safe: the statement runs again."""
+    if table not in _row_table_columns:
+        return None
+    quoted = f'"{table}"'
+    qualified = re.compile(re.escape(quoted) + r'\."(\w+)"')
+    columns = frozenset(qualified.findall(sql))
+    rest = qualified.sub(" ", sql)
+    position = rest.find(quoted)
+    while position >= 0:
+        if not _AFTER_TABLE.match(rest, position + len(quoted)):
+            return None  # an alias: its columns are named through it
+        position = rest.find(quoted, position + 1)
+    bare = _QUALIFIED_ELSEWHERE.sub(" ", _ALIAS.sub(" ", rest.replace(quoted, " ")))
+    words = {quoted_word or word for quoted_word, word in _WORD.findall(bare)}
+    if table in words or words & _row_table_columns[table]:
+        return None
+    return columns
 
 
 def _checks_of(reads: Reads) -> "Checks | None":
@@ -678,7 +838,15 @@ def _checks_of(reads: Reads) -> "Checks | None":
     names = frozenset(read - reads.unchecked - reads.names)
     if not names or not reads.statements:
         return None
-    return Checks(names=names, statements=tuple(reads.statements), using=reads.using)
+    keys = {
+        column_version_name(table, column)
+        for statement in reads.statements
+        for table, columns in statement.columns.items()
+        if columns is not None
+        for column in (ANY_COLUMN, *columns)
+    }
+    column_versions = {key: reads.column_versions[key] for key in keys if key in reads.column_versions}
+    return Checks(names=names, statements=tuple(reads.statements), using=reads.using, column_versions=column_versions)
 
 
 def _note_used(versions: dict[str, int] | None) -> None:
