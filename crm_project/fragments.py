@@ -293,7 +293,7 @@ def written_columns(sql: str) -> set[str]:
         return set()
     tables = _WRITES.findall(sql)
     set_columns = _set_columns(sql) if len(tables) == 1 else None
-    moved = set()
+    moved: set[str] = set()
     for table in tables:
         if table in _row_table_columns:
             columns = set_columns & _row_table_columns[table] if set_columns is not None else {ANY_COLUMN}

@@ -208,19 +208,24 @@ class ListPaginator(CappedPaginator):
         if not _may_defer(queryset):
             return list(ordered[bottom:top])
         ids = ordered.order_by(*self._inner_ordering([*ordered.query.order_by])).values_list("pk", flat=True)
-        if connections[queryset.db].vendor == "postgresql":
+        if self._walks_an_index():
             # The ids first, then their rows: two statements, so that a stale list's check re-runs
             # the costly one (page 1,000 walks 25,000 index entries) only when a column it reads
             # (the sort, the filters) was written, not for an edit of other fields (fragments.Checks:
-            # the ids as a subquery of one statement read every column). SQLite keeps no checks.
+            # the ids as a subquery of one statement read every column).
             return _rows_in_order(queryset, list(ids[bottom:top]))
         return list(ordered.filter(pk__in=ids[bottom:top]))
+
+    def _walks_an_index(self) -> bool:
+        """Whether the page's ids come from walking an index in list order: a large set on
+        PostgreSQL (SQLite keeps no checks; a small set is sorted whole, cheaply)."""
+        estimate = self._counted[2]
+        return estimate is not None and estimate > settings.CRM_LIST_SORT_ALL_MAX
 
     def _inner_ordering(self, ordering: list) -> list:
         """The ordering the ids are picked in: as given, or, for a small set on
         PostgreSQL, wrapped so that no index can serve it (see the class)."""
-        estimate = self._counted[2]
-        if estimate is None or estimate > settings.CRM_LIST_SORT_ALL_MAX:
+        if self._counted[2] is None or self._walks_an_index():
             return ordering
         return [_unindexed(item) for item in ordering]
 

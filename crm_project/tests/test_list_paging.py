@@ -244,8 +244,7 @@ def test_a_deep_page_sorted_backwards_is_read_from_an_index_without_sorting_its_
     paginator = ListPaginator(Customer.objects.order_by("-last_name", "-first_name"), 4)
     with CaptureQueriesContext(connection) as captured:
         paginator.page(2)
-    [page_query] = [query["sql"] for query in captured.captured_queries if "OFFSET" in query["sql"]]
-    ids = page_query[page_query.index("(SELECT ") + 1 : page_query.rindex("OFFSET 4)") + len("OFFSET 4")]
+    [ids] = [query["sql"] for query in captured.captured_queries if "OFFSET" in query["sql"]]
     with connection.cursor() as cursor:
         # Twelve rows: the planner would rather read the table and sort; without those choices
         # it sorts only if no index gives the order.

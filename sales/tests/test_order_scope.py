@@ -172,9 +172,7 @@ def test_the_totals_of_a_managers_orders_count_an_order_in_both_branches_of_the_
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps no checks: a customer write draws again")
-def test_an_edit_that_keeps_the_owner_leaves_the_order_counts_and_totals_unrun(
-    client_for, order, owner, team, manager
-):
+def test_an_edit_that_keeps_the_owner_leaves_the_order_counts_and_totals_unrun(client_for, order, owner, team, manager):
     """The edit of a customer of the team writes only its fields: the orders' version does not move,
     and the cached list's check re-runs only its by-id read, which names the shown orders' customers."""
     colleague = CustomerFactory(owner=owner, team=team)
