@@ -173,12 +173,19 @@ def drawn(monkeypatch) -> list[str]:
     return draws
 
 
-@on_postgresql
-def test_a_save_of_a_customer_the_list_does_not_show_leaves_the_cached_list_in_use(client_for, owner, drawn):
+@pytest.fixture
+def searched(client_for, owner):
+    """The owner's list searched for "love", drawn and cached: it shows Lovelace, not Babbage (returned)."""
     CustomerFactory(owner=owner, last_name="Lovelace")
     elsewhere = CustomerFactory(owner=owner, last_name="Babbage")
     client = client_for(owner)
     assert "Lovelace" in warm(client, q="love")
+    return client, elsewhere
+
+
+@on_postgresql
+def test_a_save_of_a_customer_the_list_does_not_show_leaves_the_cached_list_in_use(owner, drawn, searched):
+    client, elsewhere = searched
     customer_services.customer_update(customer=elsewhere, actor=owner, job_title="Engineer")
     assert "Lovelace" in page(client, q="love")
     assert drawn == ["q=love"], "drawn once, then checked by its queries, not drawn again"
@@ -187,11 +194,8 @@ def test_a_save_of_a_customer_the_list_does_not_show_leaves_the_cached_list_in_u
 
 
 @on_postgresql
-def test_a_checked_list_is_stamped_with_the_new_versions_and_then_read_without_a_query(client_for, owner):
-    CustomerFactory(owner=owner, last_name="Lovelace")
-    elsewhere = CustomerFactory(owner=owner, last_name="Babbage")
-    client = client_for(owner)
-    warm(client, q="love")
+def test_a_checked_list_is_stamped_with_the_new_versions_and_then_read_without_a_query(owner, searched):
+    client, elsewhere = searched
     customer_services.customer_update(customer=elsewhere, actor=owner, job_title="Engineer")
     with CaptureQueriesContext(connection) as checked:
         page(client, q="love")
@@ -283,13 +287,10 @@ def test_only_the_statements_that_read_a_moved_model_run_again(owner):
 
 
 @on_postgresql
-def test_an_edit_of_a_column_the_list_does_not_read_rechecks_only_the_shown_rows(client_for, owner, drawn):
+def test_an_edit_of_a_column_the_list_does_not_read_rechecks_only_the_shown_rows(owner, drawn, searched):
     """A search's ids and count read the searched, sorted and filtered columns: an edit of another
     column (a job title) of a customer it does not show re-runs only the page's by-id reads."""
-    CustomerFactory(owner=owner, last_name="Lovelace")
-    elsewhere = CustomerFactory(owner=owner, last_name="Babbage")
-    client = client_for(owner)
-    warm(client, q="love")
+    client, elsewhere = searched
     customer_services.customer_update(customer=elsewhere, actor=owner, job_title="Engineer")
     with CaptureQueriesContext(connection) as checked:
         assert "Lovelace" in page(client, q="love")
@@ -299,11 +300,8 @@ def test_an_edit_of_a_column_the_list_does_not_read_rechecks_only_the_shown_rows
 
 
 @on_postgresql
-def test_an_edit_of_a_searched_column_of_a_customer_not_shown_changes_the_count(client_for, owner, drawn):
-    CustomerFactory(owner=owner, last_name="Lovelace")
-    elsewhere = CustomerFactory(owner=owner, last_name="Babbage")
-    client = client_for(owner)
-    warm(client, q="love")
+def test_an_edit_of_a_searched_column_of_a_customer_not_shown_changes_the_count(owner, drawn, searched):
+    client, elsewhere = searched
     customer_services.customer_update(customer=elsewhere, actor=owner, last_name="Loveday")
     html = page(client, q="love")
     assert "Loveday" in html and "Lovelace" in html
@@ -311,11 +309,8 @@ def test_an_edit_of_a_searched_column_of_a_customer_not_shown_changes_the_count(
 
 
 @on_postgresql
-def test_a_raw_sql_update_of_a_searched_column_shows_at_once(client_for, owner):
-    CustomerFactory(owner=owner, last_name="Lovelace")
-    elsewhere = CustomerFactory(owner=owner, last_name="Babbage")
-    client = client_for(owner)
-    warm(client, q="love")
+def test_a_raw_sql_update_of_a_searched_column_shows_at_once(owner, searched):
+    client, elsewhere = searched
     with connection.cursor() as cursor:
         cursor.execute("UPDATE customers_customer SET last_name = %s WHERE id = %s", ["Lovejoy", elsewhere.pk])
     assert "Lovejoy" in page(client, q="love")
