@@ -801,7 +801,8 @@ def _remember_rows(reads: Reads, tables: dict[str, str], sql: str, params, many:
 
 _ALIAS = re.compile(r'\bAS\s+"\w+"')
 _QUALIFIED_ELSEWHERE = re.compile(r'(?:\w|")\."\w+"')
-_WORD = re.compile(r'"(\w+)"|\b([a-z_][a-z0-9_]*)\b')
+# A quoted name, or a bare word in any case (PostgreSQL folds an unquoted name to lower case).
+_WORD = re.compile(r'"(\w+)"|\b([A-Za-z_]\w*)\b')
 # What may follow a table named unaliased: a clause, a join, the end of a FROM list or subquery.
 _AFTER_TABLE = re.compile(
     r"\s*(?:$|\)|,|(?:WHERE|ON|LEFT|RIGHT|INNER|FULL|CROSS|JOIN|ORDER|GROUP|LIMIT|OFFSET|UNION|HAVING|FOR)\b)"
@@ -825,7 +826,7 @@ def _columns_read(sql: str, table: str) -> frozenset[str] | None:
             return None  # an alias: its columns are named through it
         position = rest.find(quoted, position + 1)
     bare = _QUALIFIED_ELSEWHERE.sub(" ", _ALIAS.sub(" ", rest.replace(quoted, " ")))
-    words = {quoted_word or word for quoted_word, word in _WORD.findall(bare)}
+    words = {quoted_word or word.lower() for quoted_word, word in _WORD.findall(bare)}
     if table in words or words & _row_table_columns[table]:
         return None
     return columns

@@ -356,6 +356,7 @@ def test_a_write_that_fires_the_orders_scope_trigger_moves_any_column_of_the_ord
         ("SELECT c.id FROM customers_customer c", None),
         ('SELECT "customers_customer"."id" FROM "customers_customer" WHERE "owner_id" = %s', None),
         ("SELECT id FROM \"customers_customer\" WHERE owner_id = %s", None),
+        ('SELECT "customers_customer"."id" FROM "customers_customer" WHERE OWNER_ID = %s', None),
     ],
 )  # fmt: skip
 def test_the_columns_a_statement_reads_are_told_only_when_each_is_named_with_its_table(sql, columns):
