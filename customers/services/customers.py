@@ -119,8 +119,8 @@ def customer_update(
     """Save an edit. With the `version` its form was opened at, a stale edit raises
     StaleEdit and changes nothing. Tags are added and removed as changes, so a tag
     added meanwhile (a bulk action) survives a form that did not show it. Only the
-    changed fields are written: a statement that does not set the owner, team or
-    deletion leaves the cached order lists current (sales migration 0009's trigger)."""
+    changed fields are written: a field someone saved meanwhile is not written back,
+    and a cached list that reads none of them stays current (crm_project.fragments)."""
     if version is not None:
         version_claim(customer, expected=version)
     _resolve_company(fields, actor)
