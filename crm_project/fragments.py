@@ -128,9 +128,9 @@ FormT = TypeVar("FormT", bound=forms.BaseForm)
 _watched_tables: dict[str, str] = {}
 # The version names of the row models (settings.CRM_CACHED_ROW_MODELS): see the module's docstring.
 _row_names: set[str] = set()
-# db_table -> (a pattern of the columns a trigger watches, the version name of the model whose table
-# it writes, that table), one per trigger (settings.CRM_CACHED_TRIGGER_WRITES).
-_trigger_writes: dict[str, list[tuple[re.Pattern[str], str, str]]] = {}
+# db_table -> (the columns a trigger watches, the version name of the model whose table it writes,
+# that table), one per trigger (settings.CRM_CACHED_TRIGGER_WRITES).
+_trigger_writes: dict[str, list[tuple[frozenset[str], str, str]]] = {}
 # A row model's own table -> its columns: their writes and reads are told apart (column versions).
 _row_table_columns: dict[str, frozenset[str]] = {}
 # The column version that moves with every write to a row table whose columns are not known.
@@ -197,6 +197,11 @@ def column_version_name(table: str, column: str) -> str:
     return f"{table}:{column}"
 
 
+def _column_keys(table: str, columns: Iterable[str]) -> list[str]:
+    """The column versions a read of `columns` of `table` depends on: theirs and ANY_COLUMN's."""
+    return [column_version_name(table, column) for column in (ANY_COLUMN, *columns)]
+
+
 def _bump_version(name: str, *, using: str | None = None) -> None:
     """Move one version now, and again once the transaction commits."""
     _bump(name)
@@ -244,11 +249,11 @@ def watch_settings_models() -> None:
         _row_table_columns[meta.db_table] = frozenset(field.column for field in meta.concrete_fields)
     _trigger_writes.clear()
     for label, columns, written in settings.CRM_CACHED_TRIGGER_WRITES:
-        # An UPDATE that sets a column must name it (_may_set).
-        named = re.compile(r"\b(?:{})\b".format("|".join(map(re.escape, columns))))
         table = apps.get_model(label)._meta.db_table
-        written_model = apps.get_model(written)
-        _trigger_writes.setdefault(table, []).append((named, version_name(written_model), written_model._meta.db_table))
+        written_meta = apps.get_model(written)._meta
+        _trigger_writes.setdefault(table, []).append(
+            (frozenset(columns), written_meta.label_lower, written_meta.db_table)
+        )
     connection_created.connect(_watch_writes, dispatch_uid="crm-fragments-watch-writes")
     for connection in connections.all(initialized_only=True):
         _watch_writes(connection=connection)
@@ -271,25 +276,21 @@ _ONE_FIELD_UPDATE = re.compile(r'UPDATE "(\w+)" SET "(\w+)" = %s WHERE "\w+"\."i
 
 def written_names(sql: str) -> set[str]:
     """The version names of the watched tables a statement writes."""
-    head = sql.lstrip()[:7].upper()
-    if head.startswith(("SELECT", "SAVEPOI", "RELEASE", "EXPLAIN", "ROLLBAC")):
+    if _writes_nothing(sql):
         return set()
     one_field = _ONE_FIELD_UPDATE.match(sql)
     if one_field and one_field.group(2) in UNSHOWN_FIELDS:
         return set()
     tables = _WRITES.findall(sql)
     names = {name for table in tables if (name := _watched_tables.get(table)) is not None}
-    for table in tables:
-        names.update(name for named, name, _table in _trigger_writes.get(table, ()) if _may_set(named, sql))
-    return names
+    return names | {name for name, _table in _fired_triggers(sql, tables)}
 
 
 def written_columns(sql: str) -> set[str]:
     """The column versions a statement moves: of a row model's table, the columns a plain UPDATE
     sets; any other write to one (an INSERT or DELETE changes which rows there are; COPY, an
     UPDATE of a SET list with a subquery or a row, a trigger's write) moves ANY_COLUMN."""
-    head = sql.lstrip()[:7].upper()
-    if head.startswith(("SELECT", "SAVEPOI", "RELEASE", "EXPLAIN", "ROLLBAC")):
+    if _writes_nothing(sql):
         return set()
     tables = _WRITES.findall(sql)
     set_columns = _set_columns(sql) if len(tables) == 1 else None
@@ -298,10 +299,27 @@ def written_columns(sql: str) -> set[str]:
         if table in _row_table_columns:
             columns = set_columns & _row_table_columns[table] if set_columns is not None else {ANY_COLUMN}
             moved.update(column_version_name(table, column) for column in columns)
-        for named, _name, written in _trigger_writes.get(table, ()):
-            if written in _row_table_columns and _may_set(named, sql):
-                moved.add(column_version_name(written, ANY_COLUMN))
-    return moved
+    triggered = {written for _name, written in _fired_triggers(sql, tables) if written in _row_table_columns}
+    return moved | {column_version_name(written, ANY_COLUMN) for written in triggered}
+
+
+def _writes_nothing(sql: str) -> bool:
+    return sql.lstrip()[:7].upper().startswith(("SELECT", "SAVEPOI", "RELEASE", "EXPLAIN", "ROLLBAC"))
+
+
+def _fired_triggers(sql: str, tables: list[str]) -> list[tuple[str, str]]:
+    """(version name, table) of what the triggers of the written `tables` may write: a plain UPDATE
+    fires one when its SET list names a column the trigger watches (its WHERE only reads them: the
+    soft-delete filter of every ORM update names `deleted_at`); any other statement, when it names
+    one anywhere."""
+    set_columns = _set_columns(sql)
+    named = set_columns if set_columns is not None else {word.lower() for word in re.findall(r"\w+", sql)}
+    return [
+        (name, written)
+        for table in tables
+        for columns, name, written in _trigger_writes.get(table, ())
+        if columns & named
+    ]
 
 
 # One assignment of a SET list: its column, quoted or not (a value's comparisons may add names: more, never fewer).
@@ -319,16 +337,6 @@ def _set_columns(sql: str) -> set[str] | None:
 
 # A plain UPDATE's SET list: up to its first WHERE (a SET list with a subquery is not cut there).
 _SET_LIST = re.compile(r"\s*UPDATE\s+\S+\s+SET\s+(.*?)\sWHERE\s", re.IGNORECASE | re.DOTALL)
-
-
-def _may_set(named: re.Pattern[str], sql: str) -> bool:
-    """Whether the statement may set one of a trigger's columns: a plain UPDATE that names one in its
-    SET list (its WHERE only reads them: the soft-delete filter of every ORM update names
-    `deleted_at`); any other statement that names one anywhere."""
-    set_list = _SET_LIST.match(sql)
-    if set_list is not None and "SELECT" not in set_list.group(1).upper():
-        return named.search(set_list.group(1)) is not None
-    return named.search(sql) is not None
 
 
 def _bump_written(execute, sql, params, many, context):
@@ -561,7 +569,7 @@ def _may_differ(statement: Statement, moved: set[str] | None, then: dict[str, in
             columns = statement.columns[table]
             if columns is None:
                 return True
-            keys = [column_version_name(table, column) for column in (ANY_COLUMN, *columns)]
+            keys = _column_keys(table, columns)
             if any(key not in then or now.get(key) != then[key] for key in keys):
                 return True
     return False
@@ -777,8 +785,9 @@ def _read_column_versions(reads: Reads, tables: set[str]) -> None:
         if column_version_name(table, ANY_COLUMN) not in reads.column_versions
     ]
     if new:
-        columns = [(table, column) for table in new for column in (ANY_COLUMN, *_row_table_columns[table])]
-        reads.column_versions.update(cache_versions(column_version_name(*pair) for pair in columns))
+        reads.column_versions.update(
+            cache_versions(key for table in new for key in _column_keys(table, _row_table_columns[table]))
+        )
 
 
 def _remember_rows(reads: Reads, tables: dict[str, str], sql: str, params, many: bool, cursor) -> None:
@@ -840,11 +849,11 @@ def _checks_of(reads: Reads) -> "Checks | None":
     if not names or not reads.statements:
         return None
     keys = {
-        column_version_name(table, column)
+        key
         for statement in reads.statements
         for table, columns in statement.columns.items()
         if columns is not None
-        for column in (ANY_COLUMN, *columns)
+        for key in _column_keys(table, columns)
     }
     column_versions = {key: reads.column_versions[key] for key in keys if key in reads.column_versions}
     return Checks(names=names, statements=tuple(reads.statements), using=reads.using, column_versions=column_versions)
