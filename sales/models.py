@@ -399,12 +399,13 @@ class Order(models.Model):
     deal = models.ForeignKey(Deal, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders")
     source = models.CharField(_("source"), max_length=10, choices=Source, default=Source.MANUAL)
     created_at = models.DateTimeField(default=timezone.now)
-    # The customer's owner and team while the customer is not deleted (else both null), which
-    # scope the order (OrderQuerySet). Database triggers keep them, on every write path: an
-    # order's insert or customer change, and a customer's reassignment, team change, deletion
-    # or restore (migration 0009). A manager's orders are then one index range per branch,
-    # instead of a probe per visible customer (10,000 of them at a million customers).
-    # Python never sets them: an order saved here holds the values as loaded.
+    # The customer's owner and team, which scope the order (OrderQuerySet), and whether the
+    # customer is not deleted (the order lists hide the others). Database triggers keep them,
+    # on every write path: an order's insert or customer change, and a customer's
+    # reassignment, team change, deletion or restore (migration 0009). A manager's orders are
+    # then one index range per branch, instead of a probe per visible customer (10,000 of
+    # them at a million customers). Python never sets them: an order saved here holds the
+    # values as loaded.
     customer_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("customer's owner"), on_delete=models.DO_NOTHING,
         db_constraint=False, db_index=False, null=True, editable=False, related_name="+",
@@ -413,6 +414,7 @@ class Order(models.Model):
         "accounts.Team", verbose_name=_("customer's team"), on_delete=models.DO_NOTHING,
         db_constraint=False, db_index=False, null=True, editable=False, related_name="+",
     )  # fmt: skip
+    customer_alive = models.BooleanField(_("customer not deleted"), default=True, editable=False)
 
     objects = OrderQuerySet.as_manager()
 
@@ -434,13 +436,13 @@ class Order(models.Model):
             models.Index(fields=["-ordered_at", "-id"], name="order_date_idx"),
             models.Index(
                 fields=["customer_owner", "-ordered_at", "-id"],
-                condition=Q(customer_owner__isnull=False),
+                condition=Q(customer_owner__isnull=False, customer_alive=True),
                 include=["currency", "total"],
                 name="order_alive_owner_date_idx",
             ),
             models.Index(
                 fields=["customer_team", "-ordered_at", "-id"],
-                condition=Q(customer_team__isnull=False),
+                condition=Q(customer_team__isnull=False, customer_alive=True),
                 include=["currency", "total"],
                 name="order_alive_team_date_idx",
             ),

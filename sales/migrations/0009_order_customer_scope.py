@@ -1,5 +1,5 @@
-"""Orders carry their customer's owner and team (null while the customer is deleted), kept
-by database triggers, so that a scoped order list reads one index range per branch.
+"""Orders carry their customer's owner and team and whether it is not deleted, kept by
+database triggers, so that a scoped order list reads one index range per branch.
 
 The triggers cover every write path, the ORM's, the imports' set-based SQL, the admin and
 raw SQL alike:
@@ -25,23 +25,24 @@ POSTGRESQL = [
     """
     CREATE FUNCTION sales_order_customer_scope() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        -- No row (a deleted customer): SELECT INTO sets both to null.
-        SELECT c.owner_id, c.team_id INTO NEW.customer_owner_id, NEW.customer_team_id
-          FROM customers_customer c WHERE c.id = NEW.customer_id AND c.deleted_at IS NULL;
+        SELECT c.owner_id, c.team_id, c.deleted_at IS NULL
+          INTO NEW.customer_owner_id, NEW.customer_team_id, NEW.customer_alive
+          FROM customers_customer c WHERE c.id = NEW.customer_id;
+        -- No such customer (the foreign key refuses it at the commit): SELECT INTO set nulls.
+        NEW.customer_alive := COALESCE(NEW.customer_alive, FALSE);
         RETURN NEW;
     END $$
     """,
     """
     CREATE TRIGGER sales_order_customer_scope
-    BEFORE INSERT OR UPDATE OF customer_id, customer_owner_id, customer_team_id ON sales_order
+    BEFORE INSERT OR UPDATE OF customer_id, customer_owner_id, customer_team_id, customer_alive ON sales_order
     FOR EACH ROW EXECUTE FUNCTION sales_order_customer_scope()
     """,
     """
     CREATE FUNCTION sales_customer_order_scope() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        UPDATE sales_order SET
-            customer_owner_id = CASE WHEN NEW.deleted_at IS NULL THEN NEW.owner_id END,
-            customer_team_id = CASE WHEN NEW.deleted_at IS NULL THEN NEW.team_id END
+        UPDATE sales_order
+           SET customer_owner_id = NEW.owner_id, customer_team_id = NEW.team_id, customer_alive = NEW.deleted_at IS NULL
          WHERE customer_id = NEW.id;
         RETURN NULL;
     END $$
@@ -63,15 +64,16 @@ POSTGRESQL_REVERSE = [
 
 _SQLITE_FROM_CUSTOMER = """
     UPDATE sales_order SET
-        customer_owner_id = (SELECT c.owner_id FROM customers_customer c WHERE c.id = NEW.customer_id AND c.deleted_at IS NULL),
-        customer_team_id = (SELECT c.team_id FROM customers_customer c WHERE c.id = NEW.customer_id AND c.deleted_at IS NULL)
+        customer_owner_id = (SELECT c.owner_id FROM customers_customer c WHERE c.id = NEW.customer_id),
+        customer_team_id = (SELECT c.team_id FROM customers_customer c WHERE c.id = NEW.customer_id),
+        customer_alive = COALESCE((SELECT c.deleted_at IS NULL FROM customers_customer c WHERE c.id = NEW.customer_id), 0)
     WHERE id = NEW.id;
 """
 SQLITE = [
     f"CREATE TRIGGER sales_order_customer_scope_insert AFTER INSERT ON sales_order BEGIN {_SQLITE_FROM_CUSTOMER} END",
     f"""
     CREATE TRIGGER sales_order_customer_scope_update
-    AFTER UPDATE OF customer_id, customer_owner_id, customer_team_id ON sales_order
+    AFTER UPDATE OF customer_id, customer_owner_id, customer_team_id, customer_alive ON sales_order
     BEGIN {_SQLITE_FROM_CUSTOMER} END
     """,
     """
@@ -79,10 +81,9 @@ SQLITE = [
     WHEN OLD.owner_id IS NOT NEW.owner_id OR OLD.team_id IS NOT NEW.team_id
          OR (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL)
     BEGIN
-        UPDATE sales_order SET
-            customer_owner_id = CASE WHEN NEW.deleted_at IS NULL THEN NEW.owner_id END,
-            customer_team_id = CASE WHEN NEW.deleted_at IS NULL THEN NEW.team_id END
-        WHERE customer_id = NEW.id;
+        UPDATE sales_order
+           SET customer_owner_id = NEW.owner_id, customer_team_id = NEW.team_id, customer_alive = NEW.deleted_at IS NULL
+         WHERE customer_id = NEW.id;
     END
     """,
 ]
@@ -94,10 +95,9 @@ SQLITE_REVERSE = [
 # The orders there are now, set-based (the triggers keep them from here on).
 BACKFILL = """
     UPDATE sales_order SET
-        customer_owner_id = (SELECT c.owner_id FROM customers_customer c
-                             WHERE c.id = sales_order.customer_id AND c.deleted_at IS NULL),
-        customer_team_id = (SELECT c.team_id FROM customers_customer c
-                            WHERE c.id = sales_order.customer_id AND c.deleted_at IS NULL)
+        customer_owner_id = (SELECT c.owner_id FROM customers_customer c WHERE c.id = sales_order.customer_id),
+        customer_team_id = (SELECT c.team_id FROM customers_customer c WHERE c.id = sales_order.customer_id),
+        customer_alive = (SELECT c.deleted_at IS NULL FROM customers_customer c WHERE c.id = sales_order.customer_id)
 """
 
 
@@ -134,13 +134,18 @@ class Migration(migrations.Migration):
             name='customer_team',
             field=models.ForeignKey(db_constraint=False, db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.team', verbose_name="customer's team"),
         ),
+        migrations.AddField(
+            model_name='order',
+            name='customer_alive',
+            field=models.BooleanField(default=True, editable=False, verbose_name='customer not deleted'),
+        ),
         migrations.RunPython(create_triggers, drop_triggers),
         migrations.AddIndex(
             model_name='order',
-            index=models.Index(condition=models.Q(('customer_owner__isnull', False)), fields=['customer_owner', '-ordered_at', '-id'], include=('currency', 'total'), name='order_alive_owner_date_idx'),
+            index=models.Index(condition=models.Q(('customer_alive', True), ('customer_owner__isnull', False)), fields=['customer_owner', '-ordered_at', '-id'], include=('currency', 'total'), name='order_alive_owner_date_idx'),
         ),
         migrations.AddIndex(
             model_name='order',
-            index=models.Index(condition=models.Q(('customer_team__isnull', False)), fields=['customer_team', '-ordered_at', '-id'], include=('currency', 'total'), name='order_alive_team_date_idx'),
+            index=models.Index(condition=models.Q(('customer_alive', True), ('customer_team__isnull', False)), fields=['customer_team', '-ordered_at', '-id'], include=('currency', 'total'), name='order_alive_team_date_idx'),
         ),
     ]

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db.models import CharField, Count, F, Max, Min, Prefetch, Q, QuerySet, Sum, Value
 
-from crm_project.access import ALL, get_for_user
+from crm_project.access import get_for_user
 from customers.models import Customer
 from customers.registry import TimelineSource
 
@@ -21,7 +21,7 @@ PANEL_ORDERS = 10
 # --- access helpers: the only way views fetch one record --------------------------------------
 def order_get_for_user(*, user, pk) -> Order:
     queryset = (
-        Order.objects.filter(customer__deleted_at__isnull=True)
+        Order.objects.filter(customer_alive=True)
         .select_related("customer", "customer__company", "deal")
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.select_related("product")))
     )
@@ -35,17 +35,14 @@ def order_for_deal(deal: Deal) -> Order | None:
 
 # --- lists ------------------------------------------------------------------------------------
 def order_list_for_user(*, user) -> QuerySet[Order]:
-    """The orders of the customers the user sees. A scope narrower than everything reads the
-    orders' own copy of their customer's owner and team (Order.customer_owner: one index range
-    per branch); everything is every order of a customer not deleted.
+    """The orders of the customers the user sees, but not of deleted customers. The scope reads
+    the orders' own copy of their customer's owner and team, and the deletion its copy too
+    (Order.customer_alive): a manager's orders are one index range per branch.
 
     Scoped through the customers (`customer_id = ANY(visible ids)`), a manager's 3,400 orders
     at a million customers probed the orders' customer index once per visible customer:
     10,300 probes for the count and again for the totals, 55-90 ms."""
-    orders = Order.objects.select_related("customer")
-    if Order.objects.read_scope(user) == ALL:
-        return orders.filter(customer__deleted_at__isnull=True)
-    return orders.visible_to(user)
+    return Order.objects.select_related("customer").visible_to(user).filter(customer_alive=True)
 
 
 def order_totals(queryset: QuerySet[Order]) -> list[MoneyTotal]:

@@ -80,6 +80,10 @@ def test_a_reassigned_customer_takes_its_orders_to_the_new_owners_scope(
 def test_a_deleted_customers_orders_are_hidden_and_come_back_with_the_restore(order, owner, manager, admin_user):
     customer_services.customer_delete(customer=order.customer, actor=admin_user)
     assert order.pk not in visible(owner) and order.pk not in visible(manager) and order.pk not in visible(admin_user)
+    # The scope itself is the customer's, deleted or not, for every role alike (the forecast's
+    # figures start from it): only the lists leave the deleted customers' orders out.
+    for user in (owner, manager, admin_user):
+        assert Order.objects.visible_to(user).filter(pk=order.pk).exists()
     customer_services.customer_restore(customer=Customer.all_objects.get(pk=order.customer_id), actor=admin_user)
     assert order.pk in visible(owner) and order.pk in visible(manager) and order.pk in visible(admin_user)
 
