@@ -5,9 +5,12 @@ import re
 from collections.abc import Iterable, Iterator
 from itertools import islice
 
+from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 
 # Addresses at these providers say nothing about the person's company.
 FREE_MAIL_DOMAINS = frozenset(
@@ -80,3 +83,29 @@ def next_url(request: HttpRequest, fallback: str) -> str:
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         return target
     return fallback
+
+
+# The two halves of a view's URL around its id, by view name and what reverse() depends on
+# (the URLconf, the script prefix, the language): a few dozen entries; the bound guards a mistake.
+_URL_HALVES: dict[tuple, tuple[str, str]] = {}
+_URL_HALVES_MAX = 1024
+_ID_MARKER = 9_876_543_210
+
+
+def id_url(viewname: str, pk: int) -> str:
+    """reverse(viewname, args=[pk]) for a view taking one integer id, from one reverse() per
+    view: a list links every row, some rows twice, and reverse() costs about 40 µs (issue 11)."""
+    head, tail = id_url_halves(viewname)
+    return f"{head}{int(pk)}{tail}"  # int(): an id goes in, nothing else
+
+
+def id_url_halves(viewname: str) -> tuple[str, str]:
+    """The URL of `viewname` before and after its id."""
+    key = (viewname, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix(), get_language())
+    halves = _URL_HALVES.get(key)
+    if halves is None:
+        if len(_URL_HALVES) >= _URL_HALVES_MAX:
+            _URL_HALVES.clear()
+        head, tail = reverse(viewname, args=[_ID_MARKER]).split(str(_ID_MARKER), 1)
+        halves = _URL_HALVES[key] = (head, tail)
+    return halves

@@ -5,12 +5,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.history import ConfigHistory
 from crm_project.access import ALL, OwnedModel, ScopedQuerySet
+from crm_project.helpers import id_url
 from crm_project.versioning import VersionedModel
 
 
@@ -126,7 +126,7 @@ class Company(OwnedModel, VersionedModel, Address):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("customers:company-detail", args=[self.pk])
+        return id_url("customers:company-detail", self.pk)
 
 
 class Customer(OwnedModel, VersionedModel, Address):
@@ -231,7 +231,7 @@ class Customer(OwnedModel, VersionedModel, Address):
         return self.full_name
 
     def get_absolute_url(self) -> str:
-        return reverse("customers:customer-detail", args=[self.pk])
+        return id_url("customers:customer-detail", self.pk)
 
     @property
     def full_name(self) -> str:

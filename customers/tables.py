@@ -35,6 +35,9 @@ class CustomerTable(tables.Table):
     tags = tables.Column(verbose_name=_("Tags"), accessor="pk", orderable=False)
     created_at = ShortDateColumn(verbose_name=_("Created"))
 
+    # Of the rows a customer joins, the columns its cells show (FilteredTableView.get_table_data).
+    related_columns = {"company": ("name",), "owner": ("first_name", "last_name", "username")}
+
     class Meta:
         model = Customer
         fields = (

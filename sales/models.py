@@ -8,13 +8,13 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.history import ConfigHistory
 from crm_project.access import ALL, OwnedModel, ScopedQuerySet
+from crm_project.helpers import id_url
 from crm_project.versioning import VersionedModel
 from customers.models import Customer
 
@@ -133,7 +133,7 @@ class Lead(OwnedModel, VersionedModel):
         return self.full_name
 
     def get_absolute_url(self) -> str:
-        return reverse("sales:lead-detail", args=[self.pk])
+        return id_url("sales:lead-detail", self.pk)
 
     @property
     def full_name(self) -> str:
@@ -268,7 +268,7 @@ class Deal(OwnedModel, VersionedModel):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("sales:deal-detail", args=[self.pk])
+        return id_url("sales:deal-detail", self.pk)
 
     @property
     def weighted_amount(self) -> Decimal:

@@ -314,7 +314,7 @@ class _Cell:
         self.wanted, self.takes_all = _signature(self.render)
         # Column.render returns the value as it is: no arguments to gather, nothing to call.
         self.as_is = getattr(self.render, "__func__", None) is tables.Column.render and not column.link
-        self.link = _Link(column.link) if column.link else None
+        self.link = _Link(column.link, column.name) if column.link else None
         self.localize = column.localize
         self.empty_values = self.column.empty_values
         self.many_to_many = isinstance(self.column, tables.ManyToManyColumn)
@@ -418,25 +418,41 @@ def _call(function, wanted: tuple[str, ...], takes_all: str | None, arguments: d
 
 
 class _Link:
-    """A column's LinkTransform (linkify): for a URL function and fixed attributes, its
-    signature is read once, not per cell; anything else goes through the transform."""
+    """A column's LinkTransform (linkify): for a URL function, or `linkify=True` (the value's or
+    else the record's get_absolute_url), with fixed attributes, the signature and attributes are
+    read once, not per cell; anything else goes through the transform."""
 
-    def __init__(self, link):
+    def __init__(self, link, name: str):
         self.link = link
         attrs = link.attrs or {}
-        self.fast = callable(link.url) and not any(callable(value) for value in attrs.values())
-        if self.fast:
+        fixed = not any(callable(value) for value in attrs.values())
+        self.by_method = fixed and link.url is None and not link.reverse_args
+        self.fast = fixed and (callable(link.url) or self.by_method)
+        if self.by_method:
+            self.accessor = A(link.accessor if link.accessor is not None else name)
+        elif self.fast:
             self.wanted, self.takes_all = _signature(link.url)
+        if self.fast:
             shared = tables.utils.AttributeDict(attrs).as_html()
             self.opening = f"<a {shared} " if shared else "<a "
 
     def __call__(self, content, arguments: dict):
         if not self.fast:
             return self.link(content, **arguments)
-        url = _call(self.link.url, self.wanted, self.takes_all, arguments)
+        url = self._absolute_url(arguments["record"]) if self.by_method else self._called_url(arguments)
         if url is None:
             return content
         return format_html('{}href="{}">{}</a>', mark_safe(self.opening), url, content)  # noqa: S308 - as_html escaped it
+
+    def _called_url(self, arguments: dict):
+        return _call(self.link.url, self.wanted, self.takes_all, arguments)
+
+    def _absolute_url(self, record):
+        """LinkTransform.compose_url for linkify=True."""
+        target = self.accessor.resolve(record, quiet=True)
+        if not hasattr(target, "get_absolute_url"):
+            target = record
+        return target.get_absolute_url()
 
 
 class _RowAttrs:

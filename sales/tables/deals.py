@@ -3,8 +3,9 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from crm_project.lists import CellTemplateColumn, ShortDateColumn
+from crm_project.lists import ChoiceBadgeColumn, ShortDateColumn
 
+from ..badges import DEAL_STATUS
 from ..models import Deal
 from ..templatetags.sales_tags import money
 from .money import TotalsTable, totals_cell, totals_label
@@ -26,9 +27,7 @@ class DealTable(TotalsTable):
         verbose_name=_("Customer"), linkify=True, order_by=("customer__last_name", "customer__first_name")
     )
     stage = tables.Column(verbose_name=_("Stage"), order_by=("stage__pipeline__position", "stage__position"))
-    status = CellTemplateColumn(
-        template_name="sales/partials/deal_status_badge.html", verbose_name=_("Status"), order_by=("status",)
-    )
+    status = ChoiceBadgeColumn(DEAL_STATUS, verbose_name=_("Status"), order_by=("status",))
     amount = MoneyColumn(
         verbose_name=_("Amount"),
         attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}, "tf": {"class": "text-end"}},
@@ -36,6 +35,14 @@ class DealTable(TotalsTable):
     )
     expected_close_date = ShortDateColumn(verbose_name=_("Expected close"))
     owner = tables.Column(verbose_name=_("Owner"), order_by=("owner__first_name", "owner__last_name"))
+
+    # Of the rows a deal joins, the columns its cells show (FilteredTableView.get_table_data).
+    related_columns = {
+        "customer": ("first_name", "last_name"),
+        "pipeline": ("name",),
+        "stage": ("name",),
+        "owner": ("first_name", "last_name", "username"),
+    }
 
     class Meta:
         model = Deal

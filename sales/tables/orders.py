@@ -2,8 +2,9 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crm_project.lists import CellTemplateColumn, ShortDateColumn
+from crm_project.lists import ChoiceBadgeColumn, ShortDateColumn
 
+from ..badges import ORDER_STATUS
 from ..models import Order, Product
 from ..templatetags.sales_tags import order_money
 from .money import TotalsTable, totals_cell, totals_label
@@ -35,10 +36,11 @@ class OrderTable(TotalsTable):
     # Newest first is one walk down order_date_idx (-ordered_at, -id): the list's paginator ends
     # the order with the id in the date's direction (crm_project.lists._with_pk).
     ordered_at = ShortDateColumn(verbose_name=_("Ordered at"), format="SHORT_DATETIME_FORMAT")
-    status = CellTemplateColumn(
-        template_name="sales/partials/order_status_badge.html", verbose_name=_("Status"), order_by=("status",)
-    )
+    status = ChoiceBadgeColumn(ORDER_STATUS, verbose_name=_("Status"), order_by=("status",))
     total = OrderMoneyColumn(verbose_name=_("Total"), attrs=_RIGHT, footer=totals_cell(order_money))
+
+    # Of the rows an order joins, the columns its cells show (FilteredTableView.get_table_data).
+    related_columns = {"customer": ("first_name", "last_name")}
 
     class Meta:
         model = Order

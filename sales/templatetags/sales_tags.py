@@ -8,6 +8,8 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from ..badges import STATUS_BADGES
+
 register = template.Library()
 
 
@@ -36,3 +38,9 @@ def order_money(amount: Decimal | None, currency: str = "") -> str:
         return ""
     text = number_format(amount, decimal_pos=2, use_l10n=True, force_grouping=True)
     return f"{text} {currency}".strip()
+
+
+@register.filter
+def status_badge(record) -> str:
+    """`{{ deal|status_badge }}`: a lead's, deal's or order's status as its badge (sales.badges)."""
+    return STATUS_BADGES[type(record)].html(record.status)

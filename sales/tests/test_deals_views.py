@@ -5,6 +5,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -559,3 +561,18 @@ def test_the_deal_list_flags_open_deals_whose_close_date_has_passed(client_for, 
     assert content.count('data-testid="close-overdue"') == 1
     row = content.split("Left behind", 1)[1].split("</tr>", 1)[0]
     assert 'data-testid="close-overdue"' in row
+
+
+def test_the_deal_list_reads_of_the_rows_it_joins_only_the_names_it_shows(client_for, owner):
+    """DealTable.related_columns: no owner's password hash nor customer's address is read, and
+    the shown names still need no query per row."""
+    DealFactory.create_batch(3, owner=owner, customer=CustomerFactory(owner=owner, city="Ankara"))
+    with CaptureQueriesContext(connection) as read:
+        response = client_for(owner).get(reverse("sales:deal-list"))
+    rows = [query["sql"] for query in read.captured_queries if '"sales_deal"."title"' in query["sql"]]
+    assert len(rows) == 1, rows
+    assert '"accounts_user"."password"' not in rows[0]
+    assert '"customers_customer"."city"' not in rows[0]
+    assert '"customers_customer"."last_name"' in rows[0]
+    html = response.content.decode()
+    assert html.count(str(owner)) >= 3

@@ -183,10 +183,30 @@ def test_an_edit_that_keeps_the_owner_leaves_the_order_counts_and_totals_unrun(c
     client = client_for(manager)
     url = reverse("sales:order-list")
     client.get(url)
-    customer_services.customer_update(customer=colleague, actor=manager, job_title="Head of buying")
+    customer_services.customer_update(customer=colleague, actor=manager, first_name="Renamed")
     with CaptureQueriesContext(connection) as checked:
         html = client.get(url).content.decode()
     assert "A-1" in html
     statements = [query["sql"] for query in checked.captured_queries if '"sales_order"' in query["sql"]]
     assert statements, "the by-id read ran again"
     assert not any("COUNT(" in sql or "SUM(" in sql for sql in statements), statements
+
+
+def test_an_edit_of_a_customer_field_the_order_list_does_not_show_runs_none_of_its_statements(
+    client_for, order, owner, team, manager
+):
+    """The list's rows read only the names of the orders' customers (OrderTable.related_columns):
+    a job title's edit leaves the cached list as it is, with no statement of it run again."""
+    client = client_for(manager)
+    url = reverse("sales:order-list")
+    before = client.get(url).content.decode()
+    customer_services.customer_update(customer=order.customer, actor=manager, job_title="Head of buying")
+    with CaptureQueriesContext(connection) as checked:
+        after = client.get(url).content.decode()
+    assert not [query["sql"] for query in checked.captured_queries if '"sales_order"' in query["sql"]]
+    assert _table(after) == _table(before)
+    assert order.customer.full_name in _table(after)
+
+
+def _table(html: str) -> str:
+    return html[html.index('id="order-table"') : html.index("</table>")]
