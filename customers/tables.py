@@ -192,12 +192,13 @@ class CustomerTable(tables.Table):
         if not isinstance(column, ShortDateColumn) or column.format not in column.DATE_ONLY:
             return None
         days: dict[date, str] = {}
+        zone = timezone.get_current_timezone()  # once: timezone.localtime looks it up for every call
 
         def created(record: Customer) -> str:
             value = record.created_at
             if not value:
                 return empty
-            day = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+            day = value.astimezone(zone).date() if timezone.is_aware(value) else value.date()
             text = days.get(day)
             if text is None:
                 text = days[day] = escape(column.render(value))
