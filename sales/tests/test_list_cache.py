@@ -4,6 +4,7 @@ CachedContentMixin): a warm list reads none of its rows, every way of writing wh
 very next request, and what depends on the clock (a deal's or a task's "Overdue") is never late."""
 
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,6 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import roles
+from accounts.tests.factories import UserFactory
 from customers.models import Customer
 from customers.services import customers as customer_services
 from customers.tests.factories import CustomerFactory
@@ -288,3 +291,40 @@ def test_the_overdue_filter_is_never_kept(client_for, owner):
     client = client_for(owner)
     rows(client, TASKS, when="overdue")
     assert drawn_again(client, TASKS, "sales_task", when="overdue")
+
+
+def menu_labels(client, url: str, element_id: str) -> list[str]:
+    html = client.get(url).content.decode()
+    select = html[html.index(f'id="{element_id}"') : html.index("</select>", html.index(f'id="{element_id}"'))]
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_the_deal_filter_bar_is_kept_and_a_renamed_stage_shows_in_it_at_once(client_for, manager):
+    """DealListView.filter_bar_cached: its menus (stages, owners, teams) are read once; a stage's
+    rename, a watched write, draws the bar again."""
+    client = client_for(manager)
+    stage = stage_named("Proposal")
+    client.get(DEALS)
+    with CaptureQueriesContext(connection) as kept:
+        assert any("Proposal" in label for label in menu_labels(client, DEALS, "id_stage"))
+    assert not [query for query in kept.captured_queries if '"sales_stage"' in query["sql"]]
+    stage.name = "Offer sent"
+    stage.save()
+    labels = menu_labels(client, DEALS, "id_stage")
+    assert any("Offer sent" in label for label in labels)
+    assert not any("Proposal" in label for label in labels)
+
+
+def test_a_new_rep_shows_in_the_kept_lead_filter_bar_at_once(client_for, manager, team):
+    client = client_for(manager)
+    client.get(LEADS)
+    newcomer = UserFactory(first_name="Nuran", last_name="Yeni", role=roles.SALES_REP)
+    team.members.add(newcomer)
+    assert any("Nuran" in label for label in menu_labels(client, LEADS, "id_owner"))
+
+
+def test_the_order_filter_bar_keeps_the_filters_of_each_query(client_for, owner):
+    client = client_for(owner)
+    client.get(ORDERS)
+    assert 'name="q" value="A-7"' in client.get(ORDERS, {"q": "A-7"}).content.decode()
+    assert 'name="q" value="A-7"' not in client.get(ORDERS).content.decode()

@@ -192,6 +192,7 @@ def test_an_edit_that_keeps_the_owner_leaves_the_order_counts_and_totals_unrun(c
     assert not any("COUNT(" in sql or "SUM(" in sql for sql in statements), statements
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps no checks: a customer write draws again")
 def test_an_edit_of_a_customer_field_the_order_list_does_not_show_runs_none_of_its_statements(
     client_for, order, owner, team, manager
 ):

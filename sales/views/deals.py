@@ -209,6 +209,8 @@ class DealListView(FilteredTableView):
     filterset_class = DealFilter
     template_name = "sales/deal_list.html"
     page_title = gettext_lazy("Deals")
+    # Its bar's menus are users, teams, pipelines and stages (all watched).
+    filter_bar_cached = True
     # Its rows are deals, customers, stages and owners (all watched).
     content_cached = True
 

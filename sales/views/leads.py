@@ -56,6 +56,8 @@ class LeadListView(FilteredTableView):
     filterset_class = LeadFilter
     template_name = "sales/lead_list.html"
     page_title = gettext_lazy("Leads")
+    # Its bar's menus are users and teams (both watched).
+    filter_bar_cached = True
     # Its rows are leads, owners and teams (all watched); nothing it shows depends on the time.
     content_cached = True
 

@@ -36,6 +36,8 @@ class OrderListView(FilteredTableView):
     filterset_class = OrderFilter
     template_name = "sales/order_list.html"
     page_title = gettext_lazy("Orders")
+    # Its bar's menus are choices; its saved views are watched.
+    filter_bar_cached = True
     # Its rows are orders and their customers (both watched); nothing it shows depends on the time.
     content_cached = True
 
