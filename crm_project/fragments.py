@@ -65,8 +65,8 @@ CHECKED_ROWS_MAX rows: the fragment is drawn again, as before. A save redraws th
 lists that show the saved row (or would now), not every list of its table.
 
 Only the statements that may return other rows run again: those that read a table of a
-moved model, and of a row model's own table (not its many-to-many tables) only when a
-column they read was written. Every write moves a version per column it sets (a plain
+moved model, and of a row model's tables (its own and its many-to-many tables) only when
+a column they read was written. Every write moves a version per column it sets (a plain
 UPDATE's SET list; any other write to the table moves ANY_COLUMN: an INSERT or DELETE
 changes which rows there are), besides its model's (`written_columns`); a statement keeps
 the columns it names as the ORM names them, `"table"."column"` (`_columns_read`; an
@@ -234,8 +234,11 @@ def watch(model: type[models.Model], *, rows: bool = False) -> None:
     if rows:
         _row_names.add(name)
     for field in model._meta.local_many_to_many:
-        through = cast(type[models.Model], field.remote_field.through)
-        _watched_tables[through._meta.db_table] = name
+        _watched_tables[_through(field)._meta.db_table] = name
+
+
+def _through(field) -> type[models.Model]:
+    return cast(type[models.Model], field.remote_field.through)
 
 
 def watch_settings_models() -> None:
@@ -245,8 +248,11 @@ def watch_settings_models() -> None:
         watch(apps.get_model(label), rows=True)
     _row_table_columns.clear()
     for label in settings.CRM_CACHED_ROW_MODELS:
-        meta = apps.get_model(label)._meta
-        _row_table_columns[meta.db_table] = frozenset(field.column for field in meta.concrete_fields)
+        model = apps.get_model(label)
+        # Its many-to-many tables too (a customer's tags): an edit of the row writes none of
+        # them, so a statement that reads only them need not run again after it.
+        for meta in (model._meta, *(_through(field)._meta for field in model._meta.local_many_to_many)):
+            _row_table_columns[meta.db_table] = frozenset(field.column for field in meta.concrete_fields)
     _trigger_writes.clear()
     for label, columns, written in settings.CRM_CACHED_TRIGGER_WRITES:
         table = apps.get_model(label)._meta.db_table
@@ -820,9 +826,9 @@ _AFTER_TABLE = re.compile(
 
 def _columns_read(sql: str, table: str) -> frozenset[str] | None:
     """The columns of `table` a statement reads, when every one of them is named as the ORM names
-    them, `"table"."column"`; None when that cannot be told: the table has no column versions (a
-    many-to-many table), or is named under an alias or unquoted, or a word of the statement is one
-    of its column names unqualified. None is always safe: the statement runs again."""
+    them, `"table"."column"`; None when that cannot be told: the table has no column versions (not
+    a row model's), or is named under an alias or unquoted, or a word of the statement is one of
+    its column names unqualified. None is always safe: the statement runs again."""
     if table not in _row_table_columns:
         return None
     quoted = f'"{table}"'

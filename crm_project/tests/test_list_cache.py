@@ -300,6 +300,27 @@ def test_an_edit_of_a_column_the_list_does_not_read_rechecks_only_the_shown_rows
 
 
 @on_postgresql
+def test_an_edit_of_a_customer_runs_no_statement_that_reads_only_the_tag_links(owner, drawn, searched):
+    """A customer's tags are read from their many-to-many table, whose columns the cache tracks as
+    it does a row model's own: an edit of a customer writes none of them."""
+    client, elsewhere = searched
+    customer_services.customer_update(customer=elsewhere, actor=owner, job_title="Engineer")
+    with CaptureQueriesContext(connection) as checked:
+        assert "Lovelace" in page(client, q="love")
+    assert not [query["sql"] for query in checked.captured_queries if '"customers_customer_tags"' in query["sql"]]
+    assert drawn == ["q=love"]
+
+
+def test_a_tag_taken_off_a_shown_customer_leaves_its_badge_at_once(client_for, owner):
+    customer = CustomerFactory(owner=owner, last_name="Lovelace")
+    customer.tags.add(TagFactory(name="Prospect"))
+    client = client_for(owner)
+    assert ">Prospect</span>" in warm(client)
+    customer.tags.clear()
+    assert ">Prospect</span>" not in page(client)
+
+
+@on_postgresql
 def test_an_edit_of_a_searched_column_of_a_customer_not_shown_changes_the_count(owner, drawn, searched):
     client, elsewhere = searched
     customer_services.customer_update(customer=elsewhere, actor=owner, last_name="Loveday")
@@ -362,6 +383,21 @@ def test_a_write_that_fires_the_orders_scope_trigger_moves_any_column_of_the_ord
 def test_the_columns_a_statement_reads_are_told_only_when_each_is_named_with_its_table(sql, columns):
     told = fragments._columns_read(sql, "customers_customer")
     assert told == (None if columns is None else frozenset(columns))
+
+
+def test_the_columns_read_of_a_row_models_many_to_many_table_are_told_too():
+    sql = (
+        'SELECT "customers_customer_tags"."customer_id", "customers_tag"."name" FROM "customers_customer_tags" '
+        'INNER JOIN "customers_tag" ON "customers_customer_tags"."tag_id" = "customers_tag"."id" '
+        'WHERE "customers_customer_tags"."customer_id" IN (%s, %s)'
+    )
+    assert fragments._columns_read(sql, "customers_customer_tags") == {"customer_id", "tag_id"}
+    assert fragments.written_columns(
+        'INSERT INTO "customers_customer_tags" ("customer_id", "tag_id") VALUES (1, 2)'
+    ) == {"customers_customer_tags:*"}
+    assert not fragments.written_columns('UPDATE "customers_customer" SET "job_title" = %s WHERE "id" = %s') & {
+        "customers_customer_tags:*"
+    }
 
 
 @on_postgresql

@@ -86,12 +86,14 @@ def customer_tag_badges(*, customer_ids: list[int]) -> dict[int, list[tuple[str,
     as the fragment cache's recording reads them (crm_project.fragments.reading)."""
     links, using = Customer.tags.through, Customer.objects.db
     quote = connections[using].ops.quote_name
-    link_table, tag_table = quote(links._meta.db_table), quote(Tag._meta.db_table)
+    link, tag = quote(links._meta.db_table), quote(Tag._meta.db_table)
+    # Every column named "table"."column", no alias: the cache then knows which columns of the
+    # tag links it reads, and an edit of a customer (which writes none) does not run it again.
     sql = (
-        f"SELECT link.{quote('customer_id')}, tag.{quote('color')}, tag.{quote('name')}"  # noqa: S608 - names, not values
-        f" FROM {link_table} link INNER JOIN {tag_table} tag ON link.{quote('tag_id')} = tag.{quote('id')}"
-        f" WHERE link.{quote('customer_id')} IN ({{ids}})"
-        f" ORDER BY tag.{quote('name')}, link.{quote('tag_id')}"
+        f"SELECT {link}.{quote('customer_id')}, {tag}.{quote('color')}, {tag}.{quote('name')}"  # noqa: S608 - names, not values
+        f" FROM {link} INNER JOIN {tag} ON {link}.{quote('tag_id')} = {tag}.{quote('id')}"
+        f" WHERE {link}.{quote('customer_id')} IN ({{ids}})"
+        f" ORDER BY {tag}.{quote('name')}, {link}.{quote('tag_id')}"
     )
     badges: dict[int, list[tuple[str, str]]] = {}
     for customer_id, color, name in rows_for_ids(sql, customer_ids, using=using):
