@@ -72,7 +72,7 @@ changes which rows there are), besides its model's (`written_columns`); a statem
 the columns it names as the ORM names them, `"table"."column"` (`_columns_read`; an
 alias, the table unquoted or a column unqualified: not told, run again whenever the
 model moved). An edit of a job title then re-runs a search's by-id reads, not its ids
-and count: the column versions are read before a statement first reads the table, and
+and count: the versions of the columns a statement reads are read before it runs, and
 again before the check runs the statements.
 
 Round trips: a list page asked Redis ten times (each fragment read its entry, then
@@ -747,7 +747,8 @@ class Reads:
         # and the row-model names read in a way that cannot be checked again.
         self.statements: list[Statement] = []
         self.unchecked: set[str] = set()
-        # The column versions of the row tables read, each read before the first statement that read it.
+        # The versions of the row tables' columns the statements read, each read before the first
+        # statement that read it.
         self.column_versions: dict[str, int] = {}
 
 
@@ -764,12 +765,14 @@ def reading(using: str = DEFAULT_DB_ALIAS, *, into: Reads | None = None) -> Iter
     def record(execute, sql, params, many, context):
         tables = set(_QUOTED.findall(sql)) & _model_tables()
         reads.tables.update(tables)
-        if context["connection"].vendor == "postgresql":
-            _read_column_versions(reads, tables)
-        result = execute(sql, params, many, context)
         rows_read = {table: name for table in tables if (name := _watched_tables.get(table)) in _row_names}
+        columns = {}
+        if rows_read and context["connection"].vendor == "postgresql":
+            columns = {table: _columns_read(sql, table) for table in rows_read}
+            _read_column_versions(reads, columns)
+        result = execute(sql, params, many, context)
         if rows_read:
-            _remember_rows(reads, rows_read, sql, params, many, context["cursor"])
+            _remember_rows(reads, rows_read, columns, sql, params, many, context["cursor"])
         return result
 
     stack = getattr(_open_reads, "stack", None)
@@ -783,20 +786,30 @@ def reading(using: str = DEFAULT_DB_ALIAS, *, into: Reads | None = None) -> Iter
         stack.pop()
 
 
-def _read_column_versions(reads: Reads, tables: set[str]) -> None:
-    """Before a statement first reads a row table: the versions of its columns (for Checks)."""
-    new = [
-        table
-        for table in tables & _row_table_columns.keys()
-        if column_version_name(table, ANY_COLUMN) not in reads.column_versions
+def _read_column_versions(reads: Reads, columns: dict[str, frozenset[str] | None]) -> None:
+    """Before a statement runs: the versions of the columns it reads (for Checks), those this
+    block has not read yet. A table whose columns are not told needs none: such a statement
+    runs again whenever its model moved."""
+    keys = [
+        key
+        for table, read in columns.items()
+        if read is not None
+        for key in _column_keys(table, read)
+        if key not in reads.column_versions
     ]
-    if new:
-        reads.column_versions.update(
-            cache_versions(key for table in new for key in _column_keys(table, _row_table_columns[table]))
-        )
+    if keys:
+        reads.column_versions.update(cache_versions(keys))
 
 
-def _remember_rows(reads: Reads, tables: dict[str, str], sql: str, params, many: bool, cursor) -> None:
+def _remember_rows(
+    reads: Reads,
+    tables: dict[str, str],
+    columns: dict[str, frozenset[str] | None],
+    sql: str,
+    params,
+    many: bool,
+    cursor,
+) -> None:
     """Keep the statement and the digest of the rows it returned, for Checks. PostgreSQL's
     client-side cursor holds them all: they are read, then the cursor is turned back to the
     first row for its caller. Elsewhere (SQLite, a server-side cursor, many rows) the names
@@ -810,7 +823,6 @@ def _remember_rows(reads: Reads, tables: dict[str, str], sql: str, params, many:
     rows = raw.fetchall()
     if rows:  # (an empty result has no first row to go back to, nor need to)
         raw.scroll(0, mode="absolute")
-    columns = {table: _columns_read(sql, table) for table in tables}
     reads.statements.append(Statement(sql, params, _rows_digest(rows), names, columns))
 
 
