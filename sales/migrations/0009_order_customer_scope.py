@@ -62,13 +62,19 @@ POSTGRESQL_REVERSE = [
     "DROP FUNCTION sales_order_customer_scope()",
 ]
 
-_SQLITE_FROM_CUSTOMER = """
-    UPDATE sales_order SET
-        customer_owner_id = (SELECT c.owner_id FROM customers_customer c WHERE c.id = NEW.customer_id),
-        customer_team_id = (SELECT c.team_id FROM customers_customer c WHERE c.id = NEW.customer_id),
-        customer_alive = COALESCE((SELECT c.deleted_at IS NULL FROM customers_customer c WHERE c.id = NEW.customer_id), 0)
-    WHERE id = NEW.id;
-"""
+
+def _copied_from_customer(customer_id: str) -> str:
+    """The SET list that copies the owner, team and deletion of the customer `customer_id` names
+    (NULLs, and not alive, when there is none: the foreign key refuses that row at the commit)."""
+    customer = f"FROM customers_customer c WHERE c.id = {customer_id}"
+    return f"""
+        customer_owner_id = (SELECT c.owner_id {customer}),
+        customer_team_id = (SELECT c.team_id {customer}),
+        customer_alive = COALESCE((SELECT c.deleted_at IS NULL {customer}), FALSE)
+    """
+
+
+_SQLITE_FROM_CUSTOMER = f"UPDATE sales_order SET {_copied_from_customer('NEW.customer_id')} WHERE id = NEW.id;"
 SQLITE = [
     f"CREATE TRIGGER sales_order_customer_scope_insert AFTER INSERT ON sales_order BEGIN {_SQLITE_FROM_CUSTOMER} END",
     f"""
@@ -93,12 +99,7 @@ SQLITE_REVERSE = [
     "DROP TRIGGER sales_order_customer_scope_insert",
 ]
 # The orders there are now, set-based (the triggers keep them from here on).
-BACKFILL = """
-    UPDATE sales_order SET
-        customer_owner_id = (SELECT c.owner_id FROM customers_customer c WHERE c.id = sales_order.customer_id),
-        customer_team_id = (SELECT c.team_id FROM customers_customer c WHERE c.id = sales_order.customer_id),
-        customer_alive = (SELECT c.deleted_at IS NULL FROM customers_customer c WHERE c.id = sales_order.customer_id)
-"""
+BACKFILL = f"UPDATE sales_order SET {_copied_from_customer('sales_order.customer_id')}"
 
 
 def create_triggers(apps, schema_editor):
