@@ -131,6 +131,19 @@ def list_count_queries():
 
 
 @pytest.fixture
+def early_in_a_minute(time_machine):
+    """The clock one second into the next minute, still ticking. A list that shows the time
+    of day keys its cached content by the minute (crm_project.lists.KeyedByTheMinute), so a
+    test that asks it twice and expects the second answer from the cache must not straddle
+    a minute's end; this leaves it 59 seconds (the deal list's day key likewise)."""
+    from datetime import timedelta
+
+    from crm_project.lists import this_minute
+
+    time_machine.move_to(this_minute() + timedelta(minutes=1, seconds=1))
+
+
+@pytest.fixture
 def drawn_after_a_write(monkeypatch):
     """A write makes a cached list stale and it is drawn again, unchecked: for the tests that pin a
     drawn list's queries (on PostgreSQL a stale list is first checked by running its statements

@@ -29,7 +29,7 @@ from sales.services.order_import import orders_import, orders_import_store
 from sales.tasks import orders_import_file
 from sales.tests.factories import DealFactory, LeadFactory, OrderFactory, TaskFactory, stage_named
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("early_in_a_minute")]
 
 ORDERS = reverse("sales:order-list")
 DEALS = reverse("sales:deal-list")

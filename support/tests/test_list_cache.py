@@ -19,7 +19,7 @@ from support.services import tickets as ticket_services
 from support.services.escalation import sla_escalate
 from support.tests.factories import QueueFactory, TicketFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("early_in_a_minute")]
 
 LIST = reverse("support:ticket-list")
 
