@@ -282,43 +282,60 @@ _ONE_FIELD_UPDATE = re.compile(r'UPDATE "(\w+)" SET "(\w+)" = %s WHERE "\w+"\."i
 
 def written_names(sql: str) -> set[str]:
     """The version names of the watched tables a statement writes."""
-    if _writes_nothing(sql):
-        return set()
-    one_field = _ONE_FIELD_UPDATE.match(sql)
-    if one_field and one_field.group(2) in UNSHOWN_FIELDS:
-        return set()
-    tables = _WRITES.findall(sql)
-    names = {name for table in tables if (name := _watched_tables.get(table)) is not None}
-    return names | {name for name, _table in _fired_triggers(sql, tables)}
+    return _written(sql).names
 
 
 def written_columns(sql: str) -> set[str]:
     """The column versions a statement moves: of a row model's table, the columns a plain UPDATE
     sets; any other write to one (an INSERT or DELETE changes which rows there are; COPY, an
     UPDATE of a SET list with a subquery or a row, a trigger's write) moves ANY_COLUMN."""
+    return _written(sql).columns
+
+
+class _Written(NamedTuple):
+    names: set[str]
+    columns: set[str]
+
+
+def _written(sql: str) -> _Written:
+    """What a statement writes, its SQL read once: the versions of the models (written_names)
+    and of the row tables' columns (written_columns) it moves."""
     if _writes_nothing(sql):
-        return set()
+        return _Written(set(), set())
     tables = _WRITES.findall(sql)
-    set_columns = _set_columns(sql) if len(tables) == 1 else None
+    set_columns = _set_columns(sql)
+    triggered = _fired_triggers(sql, tables, set_columns)
+    return _Written(_written_names(sql, tables, triggered), _written_columns(tables, set_columns, triggered))
+
+
+def _written_names(sql: str, tables: list[str], triggered: list[tuple[str, str]]) -> set[str]:
+    one_field = _ONE_FIELD_UPDATE.match(sql)
+    if one_field and one_field.group(2) in UNSHOWN_FIELDS:
+        return set()
+    names = {name for table in tables if (name := _watched_tables.get(table)) is not None}
+    return names | {name for name, _table in triggered}
+
+
+def _written_columns(tables: list[str], set_columns: set[str] | None, triggered: list[tuple[str, str]]) -> set[str]:
+    own = set_columns if len(tables) == 1 else None
     moved: set[str] = set()
     for table in tables:
         if table in _row_table_columns:
-            columns = set_columns & _row_table_columns[table] if set_columns is not None else {ANY_COLUMN}
+            columns = own & _row_table_columns[table] if own is not None else {ANY_COLUMN}
             moved.update(column_version_name(table, column) for column in columns)
-    triggered = {written for _name, written in _fired_triggers(sql, tables) if written in _row_table_columns}
-    return moved | {column_version_name(written, ANY_COLUMN) for written in triggered}
+    triggered_tables = {written for _name, written in triggered if written in _row_table_columns}
+    return moved | {column_version_name(written, ANY_COLUMN) for written in triggered_tables}
 
 
 def _writes_nothing(sql: str) -> bool:
     return sql.lstrip()[:7].upper().startswith(("SELECT", "SAVEPOI", "RELEASE", "EXPLAIN", "ROLLBAC"))
 
 
-def _fired_triggers(sql: str, tables: list[str]) -> list[tuple[str, str]]:
+def _fired_triggers(sql: str, tables: list[str], set_columns: set[str] | None) -> list[tuple[str, str]]:
     """(version name, table) of what the triggers of the written `tables` may write: a plain UPDATE
-    fires one when its SET list names a column the trigger watches (its WHERE only reads them: the
-    soft-delete filter of every ORM update names `deleted_at`); any other statement, when it names
-    one anywhere."""
-    set_columns = _set_columns(sql)
+    fires one when its SET list (`set_columns`) names a column the trigger watches (its WHERE only
+    reads them: the soft-delete filter of every ORM update names `deleted_at`); any other
+    statement, when it names one anywhere."""
     named = set_columns if set_columns is not None else {word.lower() for word in re.findall(r"\w+", sql)}
     return [
         (name, written)
@@ -356,7 +373,8 @@ def _bump_written(execute, sql, params, many, context):
 def bump_written(sql: str, *, using: str | None = None) -> None:
     """Move the versions of what a statement writes: its tables' models (and those their triggers
     write), and the column versions of the row tables among them (written_columns)."""
-    for name in written_names(sql) | written_columns(sql):
+    written = _written(sql)
+    for name in written.names | written.columns:
         _bump_version(name, using=using)
 
 
