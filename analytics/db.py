@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
 
-from crm_project.fragments import bump_cache_version, written_names
+from crm_project.fragments import bump_written
 
 
 def crm_timezone() -> zoneinfo.ZoneInfo:
@@ -71,8 +71,7 @@ def copy_rows_binary(table: str, columns: list[tuple[str, str, np.ndarray]], *, 
     sql = f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN WITH (FORMAT binary)"
     total = len(columns[0][2]) if columns else 0
     # COPY goes around Django's execute wrappers: the cached lists showing `table` are stale now.
-    for name in written_names(sql):
-        bump_cache_version(name)
+    bump_written(sql)
     with connection.cursor() as cursor:
         for start in range(0, total, chunk):
             rows = np.empty(min(chunk, total - start), dtype=dtype)

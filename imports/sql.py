@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
-from crm_project.fragments import bump_cache_version, written_names
+from crm_project.fragments import bump_written
 from crm_project.helpers import chunks
 
 
@@ -106,8 +106,7 @@ def copy_from(cursor, sql: str, source) -> int:
     """Run `sql` (COPY … FROM STDIN) with `source`'s text; return the rows COPY read."""
     # COPY goes around Django's cursor and its execute wrappers: the fragment cache's
     # versions of a watched table it writes (none today: staging tables) move here.
-    for name in written_names(sql):
-        bump_cache_version(name)
+    bump_written(sql)
     raw = cursor.cursor  # the driver's cursor under Django's wrapper
     if hasattr(raw, "copy_expert"):  # psycopg2
         raw.copy_expert(sql, source)
