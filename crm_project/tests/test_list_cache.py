@@ -344,6 +344,7 @@ def test_a_raw_sql_update_of_a_searched_column_shows_at_once(owner, searched):
          {"job_title", "updated_at"}),
         ("UPDATE customers_customer SET last_name = %s WHERE id = %s", {"last_name"}),
         ('INSERT INTO "customers_customer" ("first_name") VALUES (%s)', {"*"}),
+        ('COPY "customers_customer" ("first_name") FROM STDIN WITH (FORMAT binary)', {"*"}),
         ('DELETE FROM "customers_customer" WHERE "customers_customer"."id" IN (%s)', {"*"}),
         ('UPDATE "customers_customer" SET "notes" = (SELECT "x" FROM "t" WHERE "t"."id" = %s) WHERE "id" = %s', {"*"}),
         ('UPDATE "customers_customer" SET ("notes", "city") = (%s, %s) WHERE "id" = %s', {"*"}),
